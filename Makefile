@@ -1,0 +1,34 @@
+GO      ?= go
+BIN     ?= bin/imgcheck
+FUZZTIME ?= 30s
+export CGO_ENABLED = 0
+
+.PHONY: build test bench lint demo fuzz clean
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/imgcheck
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+demo: build
+	$(GO) run ./fixtures/cmd/mkdemo -o demo
+	./$(BIN) info demo/demo.raw
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin demo

@@ -1,0 +1,78 @@
+package rules
+
+// catalogue is the order in which rules run and are reported: the order of
+// RULES.md. For the img_check profile this is also the script's order
+// (§2.1.1). Register refuses IDs that are not listed here.
+var catalogue = []string{
+	// §2.1 / §2.2 OS and base software
+	"os.supported",
+	"os.release",
+	"os.eol",
+	"cloudinit.installed",
+	"cloudinit.version",
+	"cloudinit.enabled",
+	"ssh.server",
+	"fw.active",
+	"pkg.security-updates",
+	"pkg.mongodb-sspl",
+	// §2.1.2 e logs (parity loops; logs.uncleared is shared with §5.2)
+	"logs.archive-dated",
+	"logs.archive-numbered",
+	"logs.uncleared",
+	// §2.1.2 f, g users and root (parity)
+	"users.password",
+	"users.ssh",
+	"users.history",
+	"root.password",
+	"root.ssh",
+	"root.history",
+	// agent
+	"agent.do-dir",
+	"agent.do-leftovers",
+	// §2.2 accounts, keys, history
+	"accounts.password",
+	"accounts.locked-hash",
+	"accounts.empty-password",
+	"accounts.uid0",
+	"accounts.users",
+	"accounts.shadow-backup",
+	"ssh.authorized-keys",
+	"ssh.private-keys",
+	"ssh.known-hosts",
+	"ssh.dir-other",
+	"history.shell",
+	// §5.2 cleanup leftovers and hygiene
+	"clean.tmp-perms",
+	"clean.tmp-contents",
+	"clean.pkg-cache",
+	"logs.rotated",
+	"logs.journal",
+	"logs.login-records",
+	"clean.cloud-instance",
+	"clean.ssh-host-keys",
+	"clean.revoked-keys",
+	"clean.zerofile",
+	"clean.machine-id",
+	"clean.mail-spool",
+	"clean.udev-net",
+	"clean.ifcfg-hwaddr",
+	"clean.crash-dumps",
+	"clean.dhcp-leases",
+	"secrets.dbaas-credentials",
+	"secrets.database-url",
+	"secrets.do-password",
+	"secrets.tls-private-keys",
+	"firstboot.executable",
+	"firstboot.ssh-lock",
+	"motd.executable",
+	"sshd.password-auth",
+	"sshd.root-login",
+	"sshd.empty-passwords",
+	// §6 disk
+	"disk.layout",
+	"disk.fs-state",
+	"disk.min-size",
+	"disk.plans",
+	"disk.shrink-hint",
+	"disk.upload-limit",
+}

@@ -1,0 +1,232 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+// Options are the run-wide settings a rule may consult.
+type Options struct {
+	Profile Profile
+	// AptLists, when set, replaces the guest's /var/lib/apt/lists (--apt-lists DIR).
+	AptLists fs.FS
+	// RPMUpdateInfo holds updateinfo.xml documents (--rpm-updateinfo), possibly compressed.
+	RPMUpdateInfo []NamedData
+	MinDisk       int64  // bytes; 0 means the default 25 GiB
+	PlanUnit      string // "gib" (default) or "gb"
+	Plans         []Plan // extra plans (--plans FILE or the sizes API)
+	PlanSource    string // where Plans came from, for the report
+	Strict        bool   // SKIP not-evaluable becomes ERROR
+	ShowContents  bool
+	Now           time.Time // the run's clock; zero means time.Now()
+}
+
+// NamedData is a user-supplied input file read by the CLI.
+type NamedData struct {
+	Name string
+	Data []byte
+}
+
+// Plan is a Droplet size: its slug and its disk in the API's "GB" unit.
+type Plan struct {
+	Slug     string  `json:"slug"`
+	DiskGB   int64   `json:"disk"`
+	PriceUSD float64 `json:"price_monthly,omitempty"`
+}
+
+// Disk holds the container and layout facts for the §6 disk rules. The CLI
+// fills it from the image package; it is nil for --root scans.
+type Disk struct {
+	Container     string // "raw", "qcow2 v3 (zstd)", ...
+	Compressed    bool
+	Backed        bool
+	VirtualSize   int64
+	AllocatedSize int64 // -1 when unknown
+	Scheme        string // "gpt", "mbr", "none"
+	SectorSize    int
+	Partitions    []DiskPartition
+	Root          *FSFacts // the root filesystem, nil if none was found
+	RootErr       string   // why no root filesystem could be read
+}
+
+// DiskPartition is one partition as the disk rules see it.
+type DiskPartition struct {
+	Index int    `json:"index"`
+	Start int64  `json:"start"`
+	Size  int64  `json:"size"`
+	Type  string `json:"type"`
+	Name  string `json:"name,omitempty"`
+	FS    string `json:"fs,omitempty"`
+}
+
+// FSFacts are superblock facts of the root filesystem (RULES.md §6.1).
+type FSFacts struct {
+	Type        string // "ext4", "ext3", "ext2"
+	Offset      int64  // byte offset of the filesystem in the disk
+	PartSize    int64  // size of the containing partition (or disk)
+	BlockSize   int64
+	Blocks      uint64
+	FreeBlocks  uint64
+	Reserved    uint64
+	State       uint16
+	Incompat    uint32
+	UUID        string
+	Label       string
+	LastWrite   time.Time
+	NeedsRecovery bool
+}
+
+// Input is what a rule's Check sees: the guest, the options and the shared facts.
+type Input struct {
+	Guest   *fsinspect.Guest
+	Opts    *Options
+	Disk    *Disk
+	Facts   *Facts
+	rule    Rule
+}
+
+// Profile is the profile being run.
+func (in *Input) Profile() Profile { return in.Opts.Profile }
+
+// Fault turns an image fault on one of the rule's inputs into an ERROR
+// finding naming that input (RULES.md §1.1 invariant 1).
+func (in *Input) Fault(subject string, err error) Finding {
+	return Finding{
+		Rule:     in.rule.ID,
+		Level:    Error,
+		Message:  fmt.Sprintf("cannot evaluate: %s: %v", subject, err),
+		Subject:  subject,
+		Evidence: []KV{{KeyPath, subject}, {KeyReason, err.Error()}},
+	}
+}
+
+// New returns a finding of this rule.
+func (in *Input) New(level Level, subject, msg string, ev ...KV) Finding {
+	return Finding{Rule: in.rule.ID, Level: level, Subject: subject, Message: msg, Evidence: ev}
+}
+
+// Skip returns a SKIP finding; with --strict a not-evaluable SKIP is an ERROR.
+func (in *Input) Skip(reason, detail string) Finding {
+	f := Finding{Rule: in.rule.ID, Level: Skip, Message: detail, SkipReason: reason}
+	if reason == NotEvaluable && in.Opts.Strict {
+		f.Level = Error
+		f.Message = "not evaluable (--strict): " + detail
+	}
+	return f
+}
+
+// Facts memoises facts computed once per guest and shared by rules. Each
+// fact lives in its own file with an accessor built on memo.
+type Facts struct {
+	guest *fsinspect.Guest
+	opts  *Options
+	mu    sync.Mutex
+	memos map[string]*memoEntry
+}
+
+type memoEntry struct {
+	once sync.Once
+	val  any
+	err  error
+}
+
+// NewFacts returns an empty fact cache for g.
+func NewFacts(g *fsinspect.Guest, o *Options) *Facts {
+	return &Facts{guest: g, opts: o, memos: map[string]*memoEntry{}}
+}
+
+// memo computes the fact named key once and returns its value and error on
+// every call. A failed fact keeps its fault.
+func memo[T any](f *Facts, key string, compute func() (T, error)) (T, error) {
+	f.mu.Lock()
+	e, ok := f.memos[key]
+	if !ok {
+		e = &memoEntry{}
+		f.memos[key] = e
+	}
+	f.mu.Unlock()
+	e.once.Do(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				e.err = fmt.Errorf("internal error computing %s: %v", key, p)
+			}
+		}()
+		e.val, e.err = compute()
+	})
+	v, _ := e.val.(T)
+	return v, e.err
+}
+
+// Result is the outcome of one rule on one image.
+type Result struct {
+	Rule     Rule
+	Findings []Finding
+}
+
+// Run evaluates the selected rules against g in the order given and returns
+// one Result per rule. A panicking Check becomes an ERROR for that rule; a
+// rule returning no findings is an internal error reported as ERROR too.
+func Run(ctx context.Context, g *fsinspect.Guest, sel []Rule, o Options, disk *Disk) []Result {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	facts := NewFacts(g, &o)
+	out := make([]Result, 0, len(sel))
+	for _, r := range sel {
+		in := &Input{Guest: g, Opts: &o, Disk: disk, Facts: facts, rule: r}
+		if err := ctx.Err(); err != nil {
+			out = append(out, Result{Rule: r, Findings: []Finding{{Rule: r.ID, Level: Error, Message: "not run: " + err.Error()}}})
+			continue
+		}
+		out = append(out, Result{Rule: r, Findings: runOne(in, r)})
+	}
+	return out
+}
+
+func runOne(in *Input, r Rule) (found []Finding) {
+	defer func() {
+		if p := recover(); p != nil {
+			found = []Finding{{Rule: r.ID, Level: Error, Message: fmt.Sprintf("internal error: %v", p),
+				Evidence: []KV{{"stack", firstFrames(debug.Stack())}}}}
+		}
+	}()
+	if in.Guest != nil && r.Family != Any {
+		fam, err := in.Facts.Family()
+		switch {
+		case err != nil:
+			return []Finding{in.Fault("os family", err)}
+		case fam == Unknown:
+			return []Finding{in.Skip(NotApplicable, "unknown OS family")}
+		case fam != r.Family:
+			return []Finding{in.Skip(NotApplicable, fmt.Sprintf("applies to the %s family, this image is %s", r.Family, fam))}
+		}
+	}
+	found = r.Check(in)
+	if len(found) == 0 {
+		return []Finding{{Rule: r.ID, Level: Error, Message: "internal error: rule returned no finding"}}
+	}
+	for i := range found {
+		if found[i].Rule == "" {
+			found[i].Rule = r.ID
+		}
+	}
+	return found
+}
+
+func firstFrames(stack []byte) string {
+	const max = 2000
+	if len(stack) > max {
+		stack = stack[:max]
+	}
+	return string(stack)
+}
+
+// errNoGuest is returned by facts when the scan has no readable root filesystem.
+var errNoGuest = errors.New("no readable root filesystem")
