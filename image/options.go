@@ -1,0 +1,37 @@
+package image
+
+// An Option changes how Open reads an image.
+type Option func(*options)
+
+type options struct {
+	allowBacking bool
+	tmpDir       string
+	maxExpand    int64
+	progress     func(done, total int64)
+}
+
+// makeOptions applies opts over the defaults: no backing files, the
+// system temporary directory, the opener's own expansion cap, no progress.
+func makeOptions(opts []Option) *options {
+	o := &options{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+// WithBacking allows (true) or refuses (false, the default) a qcow2 image
+// that names a backing file.
+func WithBacking(allow bool) Option { return func(o *options) { o.allowBacking = allow } }
+
+// WithTempDir sets where a compressed upload is expanded; "" means
+// os.TempDir.
+func WithTempDir(dir string) Option { return func(o *options) { o.tmpDir = dir } }
+
+// WithMaxExpand caps how many bytes a compressed upload may expand to;
+// n <= 0 keeps the opener's default.
+func WithMaxExpand(n int64) Option { return func(o *options) { o.maxExpand = n } }
+
+// WithProgress sets a function called as a slow opener (decompression)
+// advances; total is -1 when unknown.
+func WithProgress(fn func(done, total int64)) Option { return func(o *options) { o.progress = fn } }
