@@ -1,0 +1,27 @@
+package fsinspect
+
+import (
+	"errors"
+	"io/fs"
+	"syscall"
+)
+
+// IsFact reports whether err is a fact about the guest rather than a fault
+// of the image: the file does not exist (a dangling symlink included), a
+// path component is not a directory (syscall.ENOTDIR), or a lookup loops
+// (ErrLoop). Anything else (corrupt or unsupported data, I/O errors,
+// ErrTooLarge, an unavailable mount, an unknown error) is a fault, and
+// IsFact fails closed on it. IsFact(nil) is false.
+func IsFact(err error) bool {
+	if err == nil || isFault(err) {
+		return false
+	}
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, ErrLoop)
+}
+
+// isFault reports whether err carries a known fault anywhere in its chain,
+// which outweighs any fact it also wraps.
+func isFault(err error) bool {
+	var me *MountError
+	return errors.Is(err, ErrTooLarge) || errors.As(err, &me)
+}
