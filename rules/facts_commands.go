@@ -1,0 +1,130 @@
+package rules
+
+import (
+	"errors"
+	"io/fs"
+	"path"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+// Read caps of RULES.md §0.1.
+const (
+	capConfig     = 1 << 20   // key, config, script and history files
+	capDpkgStatus = 64 << 20  // /var/lib/dpkg/status
+	capIndex      = 256 << 20 // one decompressed package index
+	capRPMDB      = 512 << 20 // one rpm database
+)
+
+// rootPath is root's PATH, in lookup order (RULES.md §0.1 "Command lookup").
+var rootPath = []string{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin", "snap/bin"}
+
+// LookPath finds the command name on root's PATH inside the guest. It
+// returns the guest path ("/usr/bin/cloud-init") of the first executable
+// regular file found, or "" when there is none. An image fault on any
+// candidate is returned as an error.
+func (f *Facts) LookPath(name string) (string, error) {
+	return memo(f, "command:"+name, func() (string, error) {
+		for _, dir := range rootPath {
+			p := path.Join(dir, name)
+			ok, err := f.executable(p)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				return "/" + p, nil
+			}
+		}
+		return "", nil
+	})
+}
+
+// executable reports whether name is, after resolution in the guest, a
+// regular file with an execute bit set (RULES.md §0.1 "Executable").
+func (f *Facts) executable(name string) (bool, error) {
+	fi, err := statFact(f.guest, name)
+	if err != nil || fi == nil {
+		return false, err
+	}
+	return fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0, nil
+}
+
+// statFact stats name in the guest, following links. A guest fact
+// (missing, dangling, loop, not a directory) gives a nil FileInfo and no
+// error; anything else is an image fault.
+func statFact(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
+	if g == nil {
+		return nil, errNoGuest
+	}
+	fi, err := g.Stat(name)
+	if err != nil {
+		if fsinspect.IsFact(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return fi, nil
+}
+
+// lstatFact is statFact without following a final symlink.
+func lstatFact(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
+	if g == nil {
+		return nil, errNoGuest
+	}
+	fi, err := g.Lstat(name)
+	if err != nil {
+		if fsinspect.IsFact(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return fi, nil
+}
+
+// isRegular is the shell's -f: a regular file after resolution in the guest.
+func isRegular(g *fsinspect.Guest, name string) (bool, error) {
+	fi, err := statFact(g, name)
+	return fi != nil && fi.Mode().IsRegular(), err
+}
+
+// isDir is the shell's -d: a directory after resolution in the guest.
+func isDir(g *fsinspect.Guest, name string) (bool, error) {
+	fi, err := statFact(g, name)
+	return fi != nil && fi.IsDir(), err
+}
+
+// readIfPresent reads a guest file of at most max bytes. A missing file (or
+// any other guest fact) gives nil data and no error; a fault, including a
+// file over the cap, is an error.
+func readIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
+	if g == nil {
+		return nil, errNoGuest
+	}
+	b, err := g.ReadFileLimit(name, max)
+	if err != nil {
+		if !errors.Is(err, fsinspect.ErrTooLarge) && fsinspect.IsFact(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
+}
+
+// readDirFact lists a guest directory. A missing directory (or any other
+// guest fact) gives no entries and no error.
+func readDirFact(g *fsinspect.Guest, name string) ([]fs.DirEntry, error) {
+	if g == nil {
+		return nil, errNoGuest
+	}
+	ents, err := g.ReadDir(name)
+	if err != nil {
+		if fsinspect.IsFact(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return ents, nil
+}

@@ -1,0 +1,361 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	_ "github.com/glebarez/go-sqlite" // pure-Go "sqlite" driver used by go-rpmdb's SQLite backend
+	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+const (
+	dpkgStatus  = "var/lib/dpkg/status"
+	dpkgUpdates = "var/lib/dpkg/updates"
+	dpkgArch    = "var/lib/dpkg/arch"
+)
+
+// Package is one package of the guest's package database.
+type Package struct {
+	Name, Arch string
+	// Version is the full version: [epoch:]upstream[-revision] for dpkg,
+	// [epoch:]version-release for rpm.
+	Version string
+	Source  string // dpkg Source field (name only)
+
+	// dpkg only.
+	Want, Flag, State string // the three words of Status:
+	Provides          string
+	Depends           string
+	PreDepends        string
+	Breaks, Conflicts string
+}
+
+// Installed reports whether the package is installed (RULES.md §4.1). rpm
+// packages are always installed.
+func (p *Package) Installed() bool {
+	switch p.State {
+	case "", "installed", "triggers-pending", "triggers-awaited":
+		return true
+	}
+	return false
+}
+
+// Held reports whether dpkg's want is hold.
+func (p *Package) Held() bool { return p.Want == "hold" }
+
+// Upstream is the upstream version (RULES.md §4.3): the dpkg version
+// without epoch and revision, or the rpm VERSION tag.
+func (p *Package) Upstream() string {
+	v := p.Version
+	if _, rest, ok := strings.Cut(v, ":"); ok {
+		v = rest
+	}
+	if i := strings.LastIndexByte(v, '-'); i > 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// PackageDB is the guest's package database.
+type PackageDB struct {
+	Format      string // "dpkg", "rpm-sqlite", "rpm-bdb" or "rpm-ndb"; "" when the family has none
+	Path        string // guest path of the database
+	NativeArch  string // dpkg only
+	ForeignArch []string
+	Packages    []*Package // every entry, installed or not, in file order
+	Journal     []string   // dpkg updates files applied, guest paths
+	Reinstall   []string   // dpkg packages flagged reinstreq
+	EnvFiles    []string   // rpm __db.* files (a host-specific BDB environment)
+}
+
+// Installed returns the installed packages called name.
+func (db *PackageDB) Installed(name string) []*Package {
+	var out []*Package
+	for _, p := range db.Packages {
+		if p.Name == name && p.Installed() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Packages reads the package database of the guest's family once:
+// dpkg (RULES.md §4.1) or rpm (§4.2). An unknown family has an empty
+// database. On a deb or rpm image a missing or corrupt database is an error.
+func (f *Facts) Packages() (*PackageDB, error) {
+	return memo(f, "packages", func() (*PackageDB, error) {
+		fam, err := f.Family()
+		if err != nil {
+			return nil, err
+		}
+		switch fam {
+		case Deb:
+			return f.readDpkg()
+		case RPM:
+			return f.readRPM()
+		}
+		return &PackageDB{}, nil
+	})
+}
+
+// readDpkg reads the status file, then applies the updates journal.
+func (f *Facts) readDpkg() (*PackageDB, error) {
+	b, err := f.guest.ReadFileLimit(dpkgStatus, capDpkgStatus)
+	if err != nil {
+		return nil, fmt.Errorf("/%s: %w", dpkgStatus, err)
+	}
+	pkgs, err := parseDpkgStatus(b)
+	if err != nil {
+		return nil, fmt.Errorf("/%s: %w", dpkgStatus, err)
+	}
+	db := &PackageDB{Format: "dpkg", Path: "/" + dpkgStatus, Packages: pkgs}
+	if err := f.applyJournal(db); err != nil {
+		return nil, err
+	}
+	arch, err := readIfPresent(f.guest, dpkgArch, capConfig)
+	if err != nil {
+		return nil, err
+	}
+	if lines := strings.Fields(string(arch)); len(lines) > 0 {
+		db.NativeArch, db.ForeignArch = lines[0], lines[1:]
+	} else if d := db.Installed("dpkg"); len(d) > 0 {
+		db.NativeArch = d[0].Arch
+	}
+	for _, p := range db.Packages {
+		if p.Flag == "reinstreq" {
+			db.Reinstall = append(db.Reinstall, p.Name)
+		}
+	}
+	return db, nil
+}
+
+// applyJournal merges /var/lib/dpkg/updates/<digits> in numeric order.
+func (f *Facts) applyJournal(db *PackageDB) error {
+	ents, err := readDirFact(f.guest, dpkgUpdates)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		n    int
+		name string
+	}
+	var files []entry
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil && strings.Trim(e.Name(), "0123456789") == "" {
+			files = append(files, entry{n, e.Name()})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].n < files[j].n })
+	for _, e := range files {
+		p := path.Join(dpkgUpdates, e.name)
+		b, err := f.guest.ReadFileLimit(p, capDpkgStatus)
+		if err != nil {
+			return fmt.Errorf("/%s: %w", p, err)
+		}
+		upd, err := parseDpkgStatus(b)
+		if err != nil {
+			return fmt.Errorf("/%s: %w", p, err)
+		}
+		for _, u := range upd {
+			replaced := false
+			for i, old := range db.Packages {
+				if old.Name == u.Name && old.Arch == u.Arch {
+					db.Packages[i], replaced = u, true
+				}
+			}
+			if !replaced {
+				db.Packages = append(db.Packages, u)
+			}
+		}
+		db.Journal = append(db.Journal, "/"+p)
+	}
+	return nil
+}
+
+// parseDpkgStatus parses a dpkg status file (or an updates journal file):
+// stanzas separated by blank lines, continuation lines starting with a
+// blank, case-insensitive field names.
+func parseDpkgStatus(b []byte) ([]*Package, error) {
+	var out []*Package
+	err := parseStanzas(b, func(line int, fields map[string]string) error {
+		p := &Package{
+			Name: fields["package"], Arch: fields["architecture"], Version: fields["version"],
+			Provides: fields["provides"], Depends: fields["depends"], PreDepends: fields["pre-depends"],
+			Breaks: fields["breaks"], Conflicts: fields["conflicts"],
+		}
+		if p.Name == "" {
+			return fmt.Errorf("stanza at line %d has no Package field", line)
+		}
+		p.Source, _, _ = strings.Cut(fields["source"], " ")
+		st := strings.Fields(fields["status"])
+		if len(st) != 3 {
+			return fmt.Errorf("package %s (line %d): malformed Status %q", p.Name, line, fields["status"])
+		}
+		p.Want, p.Flag, p.State = st[0], st[1], st[2]
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// parseStanzas splits deb822 text into stanzas and calls fn with each
+// stanza's first line and its fields, keyed by lower-cased name.
+func parseStanzas(b []byte, fn func(line int, fields map[string]string) error) error {
+	return scanStanzas(bytes.NewReader(b), fn)
+}
+
+// scanStanzas is parseStanzas over a reader, for large package indexes.
+func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	fields := map[string]string{}
+	var last string
+	start, n := 0, 0
+	flush := func() error {
+		if len(fields) == 0 {
+			return nil
+		}
+		err := fn(start, fields)
+		fields, last = map[string]string{}, ""
+		return err
+	}
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		switch {
+		case strings.TrimSpace(line) == "":
+			if err := flush(); err != nil {
+				return err
+			}
+		case line[0] == ' ' || line[0] == '\t':
+			if last == "" {
+				return fmt.Errorf("line %d: continuation line outside a field", n)
+			}
+			fields[last] += "\n" + strings.TrimSpace(line)
+		case line[0] == '#':
+		default:
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || k == "" || strings.ContainsAny(k, " \t") {
+				return fmt.Errorf("line %d: not a field", n)
+			}
+			if len(fields) == 0 {
+				start = n
+			}
+			last = strings.ToLower(k)
+			fields[last] = strings.TrimSpace(v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", n+1, err)
+	}
+	return flush()
+}
+
+// rpmDBFiles are the rpm databases in selection order (RULES.md §4.2).
+var rpmDBFiles = []struct{ name, format string }{
+	{"rpmdb.sqlite", "rpm-sqlite"},
+	{"Packages.db", "rpm-ndb"},
+	{"Packages", "rpm-bdb"},
+}
+
+var rpmDBDirs = []string{"var/lib/rpm", "usr/lib/sysimage/rpm"}
+
+// rpmDBPath returns the guest path of the rpm database to read, or "".
+func (f *Facts) rpmDBPath() (string, error) {
+	for _, db := range rpmDBFiles {
+		for _, dir := range rpmDBDirs {
+			p := path.Join(dir, db.name)
+			ok, err := isRegular(f.guest, p)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				return p, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// readRPM copies the rpm database out of the guest into a size-capped
+// temporary file, because go-rpmdb opens host paths, and lists it.
+func (f *Facts) readRPM() (*PackageDB, error) {
+	p, err := f.rpmDBPath()
+	if err != nil {
+		return nil, err
+	}
+	if p == "" {
+		return nil, fmt.Errorf("no rpm database in /var/lib/rpm or /usr/lib/sysimage/rpm")
+	}
+	db := &PackageDB{Path: "/" + p}
+	for _, d := range rpmDBFiles {
+		if path.Base(p) == d.name {
+			db.Format = d.format
+		}
+	}
+	ents, err := readDirFact(f.guest, path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "__db.") {
+			db.EnvFiles = append(db.EnvFiles, "/"+path.Join(path.Dir(p), e.Name()))
+		}
+	}
+	pkgs, err := f.listRPM(p)
+	if err != nil {
+		return nil, fmt.Errorf("/%s: %w", p, err)
+	}
+	db.Packages = pkgs
+	return db, nil
+}
+
+// listRPM copies the database at guest path p to a temporary file and reads it.
+func (f *Facts) listRPM(p string) (pkgs []*Package, err error) {
+	src, err := f.guest.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp("", "imgcheck-rpmdb-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, io.LimitReader(src, capRPMDB+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n > capRPMDB {
+		return nil, fmt.Errorf("rpm database larger than %d bytes: %w", capRPMDB, fsinspect.ErrTooLarge)
+	}
+	rdb, err := rpmdb.Open(tmp.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer rdb.Close()
+	list, err := rdb.ListPackages()
+	if err != nil {
+		return nil, err
+	}
+	for _, pi := range list {
+		v := pi.Version + "-" + pi.Release
+		if pi.Epoch != nil && *pi.Epoch != 0 {
+			v = strconv.Itoa(*pi.Epoch) + ":" + v
+		}
+		pkgs = append(pkgs, &Package{Name: pi.Name, Arch: pi.Arch, Version: v})
+	}
+	return pkgs, nil
+}
