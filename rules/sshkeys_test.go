@@ -1,4 +1,4 @@
-package rules
+package rules_test
 
 import (
 	"bytes"
@@ -22,6 +22,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/imgcheck/imgcheck/rules"
 )
 
 // testKey is a key pair generated at test time, with its encodings.
@@ -166,7 +168,7 @@ func TestParseAuthorizedKeys(t *testing.T) {
 		"ssh-rsa " + strings.Fields(keyEd.line)[1], // type mismatch
 		strings.Fields(keyEd.line)[0] + " " + strings.Fields(keyEd.line)[1] + " " + long,
 	}, "\n")
-	keys, bad := ParseAuthorizedKeys([]byte(data))
+	keys, bad := rules.ParseAuthorizedKeys([]byte(data))
 	if len(keys) != 4 {
 		t.Fatalf("got %d keys, want 4: %+v", len(keys), keys)
 	}
@@ -187,7 +189,7 @@ func TestParseAuthorizedKeys(t *testing.T) {
 			t.Errorf("key %d = %+v, want %+v", i, k, w)
 		}
 	}
-	if keys[0].Comment != "test@build" || len(keys[3].Comment) != maxComment {
+	if keys[0].Comment != "test@build" || len(keys[3].Comment) != 64 {
 		t.Errorf("comments %q, %q", keys[0].Comment, keys[3].Comment)
 	}
 	if !equalInts(bad, []int{6, 7, 8}) {
@@ -201,7 +203,7 @@ func TestParseAuthorizedKeysCert(t *testing.T) {
 		ValidPrincipals: []string{"root"}, ValidBefore: ssh.CertTimeInfinity}
 	must(t, cert.SignCert(rand.Reader, keyRSA.signer))
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert)))
-	keys, bad := ParseAuthorizedKeys([]byte(`from="10.0.0.1,10.0.0.2",environment="A=b c" ` + line + "\n"))
+	keys, bad := rules.ParseAuthorizedKeys([]byte(`from="10.0.0.1,10.0.0.2",environment="A=b c" ` + line + "\n"))
 	if len(keys) != 1 || len(bad) != 0 {
 		t.Fatalf("keys %+v bad %v", keys, bad)
 	}
@@ -258,7 +260,7 @@ func keygenFingerprints(t *testing.T, data []byte) []string {
 func TestFingerprintMatchesSSHKeygen(t *testing.T) {
 	testKeys(t)
 	data := []byte(keyEd.line + "\n" + keyRSA.line + "\n" + keyEC.line + "\n")
-	keys, _ := ParseAuthorizedKeys(data)
+	keys, _ := rules.ParseAuthorizedKeys(data)
 	got := keygenFingerprints(t, data)
 	if len(got) != len(keys) {
 		t.Fatalf("ssh-keygen printed %v for %d keys", got, len(keys))
@@ -299,7 +301,7 @@ func TestDetectPrivateKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, ok := DetectPrivateKey(tt.data)
+			k, ok := rules.DetectPrivateKey(tt.data)
 			if !ok {
 				t.Fatal("not detected")
 			}
@@ -316,10 +318,10 @@ func TestDetectPrivateKeyNegative(t *testing.T) {
 		"public key":  []byte(keyEd.line + "\n"),
 		"certificate": []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
 		"empty":       nil,
-		"marker late": append(bytes.Repeat([]byte("#\n"), keyScanLimit/2+1), rsaPEM(t)...),
+		"marker late": append(bytes.Repeat([]byte("#\n"), (64<<10)/2+1), rsaPEM(t)...),
 		"config":      []byte("Host *\n  IdentityFile ~/.ssh/id_rsa\n"),
 	} {
-		if k, ok := DetectPrivateKey(data); ok {
+		if k, ok := rules.DetectPrivateKey(data); ok {
 			t.Errorf("%s: detected %+v", name, k)
 		}
 	}
@@ -332,7 +334,7 @@ func TestPrivateKeyFingerprintMatchesSSHKeygen(t *testing.T) {
 		"pem rsa": rsaPEM(t),
 		"pem ec":  ecPEM(t),
 	} {
-		k, _ := DetectPrivateKey(data)
+		k, _ := rules.DetectPrivateKey(data)
 		if got := keygenFingerprints(t, data); len(got) != 1 || got[0] != k.Fingerprint {
 			t.Errorf("%s: fingerprint %s, ssh-keygen %v", name, k.Fingerprint, got)
 		}
