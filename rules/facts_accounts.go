@@ -11,10 +11,6 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// configCap is the read cap for key, config, script and history files
-// (RULES.md §0.1).
-const configCap = 1 << 20
-
 // Account is one /etc/passwd entry. Password is field 2 and may hold a
 // hash: it is for classification only and must never be printed.
 type Account struct {
@@ -110,22 +106,22 @@ func (a *Accounts) Credentials() []Credential {
 func (f *Facts) Accounts() (*Accounts, error) {
 	return memo(f, "accounts", func() (*Accounts, error) {
 		a := &Accounts{UIDMin: 1000}
-		passwd, _, err := readOptional(f.guest, "etc/passwd", configCap)
+		passwd, err := readIfPresent(f.guest, "etc/passwd", capConfig)
 		if err != nil {
 			return nil, err
 		}
 		a.Users = ParsePasswd(passwd)
-		shadow, ok, err := readOptional(f.guest, "etc/shadow", configCap)
+		shadow, err := readIfPresent(f.guest, "etc/shadow", capConfig)
 		if err != nil {
 			return nil, err
 		}
-		a.Shadow, a.ShadowPresent = ParseShadow(shadow), ok
-		group, _, err := readOptional(f.guest, "etc/group", configCap)
+		a.Shadow, a.ShadowPresent = ParseShadow(shadow), shadow != nil
+		group, err := readIfPresent(f.guest, "etc/group", capConfig)
 		if err != nil {
 			return nil, err
 		}
 		a.Groups = ParseGroup(group)
-		defs, _, err := readOptional(f.guest, "etc/login.defs", configCap)
+		defs, err := readIfPresent(f.guest, "etc/login.defs", capConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -134,22 +130,6 @@ func (f *Facts) Accounts() (*Accounts, error) {
 		}
 		return a, nil
 	})
-}
-
-// readOptional reads a guest file under a cap. A file that does not exist
-// (a guest fact) gives ok=false and no error; anything else is a fault.
-func readOptional(g *fsinspect.Guest, name string, max int64) (data []byte, ok bool, err error) {
-	if g == nil {
-		return nil, false, errNoGuest
-	}
-	data, err = g.ReadFileLimit(name, max)
-	switch {
-	case err == nil:
-		return data, true, nil
-	case fsinspect.IsFact(err):
-		return nil, false, nil
-	}
-	return nil, false, err
 }
 
 // colonFields splits data into lines of colon-separated fields, skipping
@@ -362,8 +342,8 @@ func (f *Facts) Homes() ([]Home, error) {
 			root = n
 		}
 		add("root", root, false)
-		entries, err := f.guest.ReadDir("home")
-		if err != nil && !fsinspect.IsFact(err) {
+		entries, err := readDirFact(f.guest, "home")
+		if err != nil {
 			return nil, fmt.Errorf("/home: %w", err)
 		}
 		for _, e := range entries {
@@ -419,11 +399,8 @@ func resolveDir(g *fsinspect.Guest, name string) (p string, isDir bool, err erro
 		}
 		return "", false, err
 	}
-	fi, err := g.Stat(p)
-	if err != nil {
-		if fsinspect.IsFact(err) {
-			return "", false, nil
-		}
+	fi, err := statFact(g, p)
+	if err != nil || fi == nil {
 		return "", false, err
 	}
 	return p, fi.IsDir(), nil

@@ -128,18 +128,18 @@ func (c *SSHDConfig) lookup(keyword string, ok func(*sshdLine) bool) SSHDSetting
 // error; a missing sshd_config gives the defaults with Present false.
 func (f *Facts) SSHD() (*SSHDConfig, error) {
 	return memo(f, "sshd", func() (*SSHDConfig, error) {
-		data, ok, err := readOptional(f.guest, strings.TrimPrefix(sshdConfigPath, "/"), configCap)
+		data, err := readIfPresent(f.guest, strings.TrimPrefix(sshdConfigPath, "/"), capConfig)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sshdConfigPath, err)
 		}
 		p := &sshdParser{
-			read: func(name string) ([]byte, bool, error) {
-				return readOptional(f.guest, strings.TrimPrefix(name, "/"), configCap)
+			read: func(name string) ([]byte, error) {
+				return readIfPresent(f.guest, strings.TrimPrefix(name, "/"), capConfig)
 			},
 			glob: func(pattern string) ([]string, error) { return guestGlob(f.guest, pattern) },
 		}
-		c := &SSHDConfig{Present: ok}
-		if ok {
+		c := &SSHDConfig{Present: data != nil}
+		if data != nil {
 			if err := p.parse(c, sshdConfigPath, data, 0, nil); err != nil {
 				return nil, err
 			}
@@ -150,8 +150,8 @@ func (f *Facts) SSHD() (*SSHDConfig, error) {
 
 // sshdParser reads sshd configuration files through the guest.
 type sshdParser struct {
-	read func(name string) ([]byte, bool, error) // absolute guest path
-	glob func(pattern string) ([]string, error)  // absolute pattern → sorted absolute paths
+	read func(name string) ([]byte, error)      // absolute guest path; nil data when absent
+	glob func(pattern string) ([]string, error) // absolute pattern → sorted absolute paths
 }
 
 // parse appends the lines of one file to c. match is the context of the
@@ -181,11 +181,11 @@ func (p *sshdParser) parse(c *SSHDConfig, name string, data []byte, depth int, m
 					return fmt.Errorf("%s: Include %s: %w", src, a, err)
 				}
 				for _, inc := range files {
-					body, ok, err := p.read(inc)
+					body, err := p.read(inc)
 					if err != nil {
 						return fmt.Errorf("%s: %w", inc, err)
 					}
-					if !ok {
+					if body == nil {
 						continue
 					}
 					if err := p.parse(c, inc, body, depth+1, match); err != nil {
