@@ -1,0 +1,66 @@
+package fsinspect
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseFstab(t *testing.T) {
+	text := `# /etc/fstab: static file system information.
+UUID=2f3e4d5c-6b7a-4980-91a2-b3c4d5e6f708 /               ext4    errors=remount-ro 0       1
+LABEL=var	/var ext4 defaults,nofail 0 2
+
+/dev/vda15 /boot/efi vfat umask=0077 0 1
+/swapfile none swap sw 0 0
+tmpfs /tmp tmpfs
+/srv/my\040data /mnt/my\040data
+   # indented comment
+lonely
+`
+	got, err := ParseFstab([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []FstabEntry{
+		{"UUID=2f3e4d5c-6b7a-4980-91a2-b3c4d5e6f708", "/", "ext4", "errors=remount-ro"},
+		{"LABEL=var", "/var", "ext4", "defaults,nofail"},
+		{"/dev/vda15", "/boot/efi", "vfat", "umask=0077"},
+		{"/swapfile", "none", "swap", "sw"},
+		{"tmpfs", "/tmp", "tmpfs", "defaults"},
+		{"/srv/my data", "/mnt/my data", "auto", "defaults"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseFstab =\n%q\nwant\n%q", got, want)
+	}
+	if !got[1].HasOption("nofail") || got[1].HasOption("fail") {
+		t.Error("HasOption")
+	}
+}
+
+func TestParseSpec(t *testing.T) {
+	tests := map[string]specKey{
+		"UUID=abcd-ef":                       {kind: "UUID", value: "abcd-ef"},
+		`UUID="abcd-ef"`:                     {kind: "UUID", value: "abcd-ef"},
+		"LABEL=cloudimg-rootfs":              {kind: "LABEL", value: "cloudimg-rootfs"},
+		"PARTUUID=1a2b3c4d-02":               {kind: "PARTUUID", value: "1a2b3c4d-02"},
+		"PARTLABEL=var":                      {kind: "PARTLABEL", value: "var"},
+		"/dev/disk/by-uuid/abcd":             {kind: "UUID", value: "abcd"},
+		`/dev/disk/by-label/my\x2fdisk`:      {kind: "LABEL", value: "my/disk"},
+		"/dev/disk/by-partuuid/1a2b3c4d-02":  {kind: "PARTUUID", value: "1a2b3c4d-02"},
+		"/dev/disk/by-partlabel/root":        {kind: "PARTLABEL", value: "root"},
+		"/dev/vda1":                          {kind: "INDEX", index: 1},
+		"/dev/sda15":                         {kind: "INDEX", index: 15},
+		"/dev/xvda2":                         {kind: "INDEX", index: 2},
+		"/dev/nvme0n1p3":                     {kind: "INDEX", index: 3},
+		"/dev/vda":                           {kind: "DISK"},
+		"/dev/vdb1":                          {},
+		"/dev/mapper/vg-root":                {},
+		"/dev/disk/by-id/scsi-0DO_Volume_v1": {},
+		"tmpfs":                              {},
+	}
+	for spec, want := range tests {
+		if got := parseSpec(spec); got != want {
+			t.Errorf("parseSpec(%q) = %+v, want %+v", spec, got, want)
+		}
+	}
+}

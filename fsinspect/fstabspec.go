@@ -1,0 +1,67 @@
+package fsinspect
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// specKey is what an fstab source names: a filesystem UUID or label, a
+// partition UUID, name or number, or nothing we can look up.
+type specKey struct {
+	kind  string // "UUID", "LABEL", "PARTUUID", "PARTLABEL", "INDEX", "DISK" or ""
+	value string
+	index int // partition number for "INDEX"
+}
+
+// devName matches the first disk's partitions under the names virtio,
+// SCSI/SATA, Xen, IDE, NVMe and MMC drivers give them.
+var devName = regexp.MustCompile(`^/dev/(?:(?:vd|sd|xvd|hd)a|nvme0n1p|mmcblk0p)([1-9][0-9]*)$`)
+
+// wholeDisk matches the first disk itself, which holds a filesystem when
+// the image has no partition table.
+var wholeDisk = regexp.MustCompile(`^/dev/(?:(?:vd|sd|xvd|hd)a|nvme0n1|mmcblk0)$`)
+
+// parseSpec decodes an fstab source.
+func parseSpec(spec string) specKey {
+	for _, kind := range []string{"UUID", "LABEL", "PARTUUID", "PARTLABEL"} {
+		if v, ok := strings.CutPrefix(spec, kind+"="); ok {
+			return specKey{kind: kind, value: strings.Trim(v, `"'`)}
+		}
+	}
+	byDir := map[string]string{
+		"/dev/disk/by-uuid/": "UUID", "/dev/disk/by-label/": "LABEL",
+		"/dev/disk/by-partuuid/": "PARTUUID", "/dev/disk/by-partlabel/": "PARTLABEL",
+	}
+	for dir, kind := range byDir {
+		if v, ok := strings.CutPrefix(spec, dir); ok {
+			return specKey{kind: kind, value: unescapeUdev(v)}
+		}
+	}
+	if m := devName.FindStringSubmatch(spec); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err == nil {
+			return specKey{kind: "INDEX", index: n}
+		}
+	}
+	if wholeDisk.MatchString(spec) {
+		return specKey{kind: "DISK"}
+	}
+	return specKey{}
+}
+
+// unescapeUdev decodes the \xNN escapes udev uses in /dev/disk/by-* names.
+func unescapeUdev(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) && s[i+1] == 'x' {
+			if n, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
