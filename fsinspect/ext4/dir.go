@@ -1,0 +1,180 @@
+package ext4
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+// Directory bounds: a directory with more entries fails, and so does one
+// whose data is larger (holes included).
+const (
+	maxDirEntries = 1000000
+	maxDirSize    = 1 << 30
+)
+
+// dirent is one live directory entry.
+type dirent struct {
+	name string
+	ino  uint32
+	typ  uint8 // EXT4_FT_*; 0 when the filesystem records no type
+}
+
+// dir is a parsed directory: its entries without "." and "..", sorted by
+// name.
+type dir struct {
+	ents []dirent
+}
+
+// find returns the entry called name.
+func (d *dir) find(name string) (dirent, bool) {
+	i, ok := slices.BinarySearchFunc(d.ents, name, func(e dirent, n string) int { return strings.Compare(e.name, n) })
+	if !ok {
+		return dirent{}, false
+	}
+	return d.ents[i], true
+}
+
+// direntType translates an EXT4_FT_* directory entry type to fs.FileMode
+// type bits; ok is false for 0 (unknown) and invalid values.
+func direntType(t uint8) (m fs.FileMode, ok bool) {
+	switch t {
+	case 1:
+		return 0, true
+	case 2:
+		return fs.ModeDir, true
+	case 3:
+		return fs.ModeDevice | fs.ModeCharDevice, true
+	case 4:
+		return fs.ModeDevice, true
+	case 5:
+		return fs.ModeNamedPipe, true
+	case 6:
+		return fs.ModeSocket, true
+	case 7:
+		return fs.ModeSymlink, true
+	}
+	return 0, false
+}
+
+// dir returns the parsed directory in, from the cache or the disk.
+func (fsys *FS) dir(in *inode) (*dir, error) {
+	if d, ok := fsys.dirs.get(in.ino); ok {
+		return d, nil
+	}
+	if in.flags&flagEncrypt != 0 {
+		return nil, unsupportedf("inode %d: encrypted directory", in.ino)
+	}
+	var ents []dirent
+	var err error
+	if in.flags&flagInlineData != 0 {
+		ents, err = fsys.inlineDir(in)
+	} else {
+		ents, err = fsys.blockDir(in)
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+	for i := 1; i < len(ents); i++ {
+		if ents[i].name == ents[i-1].name {
+			return nil, corruptf("inode %d: directory has two entries named %q", in.ino, ents[i].name)
+		}
+	}
+	d := &dir{ents: ents}
+	fsys.dirs.add(in.ino, d, len(ents)+1)
+	return d, nil
+}
+
+// blockDir reads the entries of a directory stored in blocks. Blocks of
+// an htree directory are read linearly: its index blocks look like empty
+// entries spanning the block.
+func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
+	bs := fsys.g.blockSize
+	if in.size%bs != 0 || in.size > maxDirSize {
+		return nil, corruptf("inode %d: directory size %d", in.ino, in.size)
+	}
+	var ents []dirent
+	buf := make([]byte, bs)
+	for lblk := uint64(0); lblk < uint64(in.size/bs); {
+		r, err := fsys.mapBlock(in, lblk)
+		if err != nil {
+			return nil, err
+		}
+		if r.phys == 0 { // a hole holds no entries
+			lblk += r.n
+			continue
+		}
+		for i := uint64(0); i < r.n && lblk < uint64(in.size/bs); i++ {
+			if err := fsys.readBlock(buf, r.phys+i); err != nil {
+				return nil, err
+			}
+			if ents, err = fsys.parseDirBlock(in.ino, buf, ents); err != nil {
+				return nil, err
+			}
+			lblk++
+		}
+	}
+	return ents, nil
+}
+
+// inlineDir reads the entries of an inline_data directory: the parent's
+// inode number in the first 4 bytes of i_block, entries in the other 56,
+// and more entries in the system.data xattr value.
+func (fsys *FS) inlineDir(in *inode) ([]dirent, error) {
+	ents, err := fsys.parseDirBlock(in.ino, in.block[4:], nil)
+	if err != nil || len(in.inline) == 0 {
+		return ents, err
+	}
+	return fsys.parseDirBlock(in.ino, in.inline, ents)
+}
+
+// parseDirBlock appends the live entries of the directory block b (or an
+// inline region) to ents. Entries must tile b exactly.
+func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent) ([]dirent, error) {
+	le := binary.LittleEndian
+	filetype := fsys.g.incompat&incompatFiletype != 0
+	for off := 0; off < len(b); {
+		if len(b)-off < 8 {
+			return nil, corruptf("inode %d: directory entry header at byte %d runs past the block", ino, off)
+		}
+		e := b[off:]
+		child := le.Uint32(e)
+		recLen := int(le.Uint16(e[4:]))
+		if len(b) == 65536 {
+			recLen = recLen&0xFFFC | (recLen&3)<<16
+			if recLen == 0 || recLen == 0xFFFF {
+				recLen = 65536
+			}
+		}
+		nameLen, typ := int(e[6]), e[7]
+		if !filetype {
+			nameLen |= int(typ) << 8
+			typ = 0
+		}
+		if recLen < 8 || recLen%4 != 0 || recLen > len(b)-off || 8+nameLen > recLen {
+			return nil, corruptf("inode %d: directory entry at byte %d: rec_len %d, name_len %d in %d bytes", ino, off, recLen, nameLen, len(b))
+		}
+		off += recLen
+		if child == 0 {
+			continue
+		}
+		name := e[8 : 8+nameLen]
+		if string(name) == "." || string(name) == ".." {
+			continue
+		}
+		if nameLen == 0 || bytes.IndexByte(name, '/') >= 0 || bytes.IndexByte(name, 0) >= 0 {
+			return nil, corruptf("inode %d: directory entry name %q", ino, name)
+		}
+		if child > fsys.g.inodesCount {
+			return nil, corruptf("inode %d: directory entry %q refers to inode %d of %d", ino, name, child, fsys.g.inodesCount)
+		}
+		if len(ents) >= maxDirEntries {
+			return nil, unsupportedf("inode %d: directory has more than %d entries", ino, maxDirEntries)
+		}
+		ents = append(ents, dirent{name: string(name), ino: child, typ: typ})
+	}
+	return ents, nil
+}

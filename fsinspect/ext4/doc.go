@@ -1,0 +1,26 @@
+// Package ext4 reads ext2, ext3 and ext4 filesystems without mounting them.
+//
+// An FS is a read-only io/fs view over an io.ReaderAt holding a bare
+// filesystem (a partition window, a qcow2 image, a plain file). It never
+// writes, never replays the journal and never follows a symlink: names
+// that contain a symlink in a directory component fail with ENOTDIR, and
+// the caller (fsinspect's Guest) resolves links inside the guest. All
+// reads go through ReadAt, so one FS is safe for concurrent use.
+//
+// It supports 32- and 64-bit group descriptors (meta_bg too), 128- and
+// 256-byte inodes with high uid/gid and extra time fields, extent trees,
+// ext2/3 indirect blocks, uninitialised extents and holes (read as zeros),
+// linear and htree directories (read linearly), inline_data files,
+// directories and symlinks, fast and slow symlinks, huge files and
+// bigalloc. Encrypted directories, files and symlinks fail with
+// ErrUnsupported; a name missing from a casefolded directory fails with
+// ErrUnsupported rather than claiming it does not exist. Superblock.Super
+// lists such features. Checksums are not verified; every structure is
+// bounds-checked instead, and faults wrap ErrCorrupt.
+//
+// The project owns this reader because github.com/masahiro331/go-ext4-filesystem
+// has no uid/gid, mishandles inline_data, panics on ext3 slow symlinks of 60
+// bytes or more, cannot Open symlinks or directories, shares one Seek offset
+// between callers and reads every inode of every directory on a path; the
+// ext4 of github.com/diskfs/go-diskfs is weaker still on untrusted images.
+package ext4

@@ -1,0 +1,26 @@
+package ext4
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrCorrupt is wrapped by every error about a malformed structure:
+	// a bad magic, a block number outside the filesystem, a directory
+	// entry that runs past its block, an extent tree that is too deep.
+	ErrCorrupt = errors.New("ext4: corrupt filesystem")
+	// ErrUnsupported is wrapped by errors about valid structures this
+	// reader does not interpret, such as encrypted directories.
+	ErrUnsupported = errors.New("ext4: unsupported")
+)
+
+// corruptf returns an error wrapping ErrCorrupt with a formatted detail.
+func corruptf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// unsupportedf returns an error wrapping ErrUnsupported with a formatted detail.
+func unsupportedf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
+}

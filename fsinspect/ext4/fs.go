@@ -1,0 +1,127 @@
+package ext4
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// Cache bounds: parsed inodes by count, parsed directories by their
+// total number of entries.
+const (
+	inodeCacheSize = 8192
+	dirCacheSize   = 200000
+)
+
+// FS is a read-only ext2/3/4 filesystem. It implements fs.FS,
+// fs.ReadDirFS, fs.StatFS, fs.ReadFileFS and fs.ReadLinkFS, and is safe
+// for concurrent use.
+type FS struct {
+	r      io.ReaderAt
+	super  Superblock
+	g      geometry
+	itable []uint64 // first block of each group's inode table
+	// iuninit marks groups whose inode table is not initialised.
+	iuninit []bool
+	inodes  *lru[uint32, *inode]
+	dirs    *lru[uint32, *dir]
+}
+
+// New reads the filesystem held in the first size bytes of r. It checks
+// the superblock and the group descriptors; everything else is read on
+// demand.
+func New(r io.ReaderAt, size int64) (*FS, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("ext4: negative size %d", size)
+	}
+	if size < superOffset+superSize {
+		return nil, corruptf("device of %d bytes is too small for a superblock", size)
+	}
+	b := make([]byte, superSize)
+	if err := readFull(r, b, superOffset); err != nil {
+		return nil, err
+	}
+	s, g, err := parseSuper(b, size)
+	if err != nil {
+		return nil, err
+	}
+	fsys := &FS{
+		r:      r,
+		super:  s,
+		g:      g,
+		inodes: newLRU[uint32, *inode](inodeCacheSize),
+		dirs:   newLRU[uint32, *dir](dirCacheSize),
+	}
+	if err := fsys.readGroups(); err != nil {
+		return nil, err
+	}
+	return fsys, nil
+}
+
+// Super returns the decoded superblock.
+func (fsys *FS) Super() Superblock {
+	s := fsys.super
+	s.Unsupported = slices.Clone(s.Unsupported)
+	return s
+}
+
+// readGroups reads every group descriptor and checks that each inode
+// table lies inside the filesystem.
+func (fsys *FS) readGroups() error {
+	g := &fsys.g
+	le := binary.LittleEndian
+	perBlock := uint64(g.blockSize / g.descSize)
+	nblocks := (g.groups + perBlock - 1) / perBlock
+	tableBlocks := (uint64(g.inodesPerGroup)*uint64(g.inodeSize) + uint64(g.blockSize) - 1) / uint64(g.blockSize)
+	csum := g.roCompat&(roCompatGdtCsum|roCompatMetadataCsum) != 0
+	fsys.itable = make([]uint64, g.groups)
+	fsys.iuninit = make([]bool, g.groups)
+	buf := make([]byte, g.blockSize)
+	for nr := range nblocks {
+		blk := g.descBlock(nr)
+		if err := fsys.readBlock(buf, blk); err != nil {
+			return fmt.Errorf("group descriptor block %d: %w", nr, err)
+		}
+		for i := range perBlock {
+			grp := nr*perBlock + i
+			if grp >= g.groups {
+				break
+			}
+			d := buf[int64(i)*g.descSize:]
+			t := uint64(le.Uint32(d[0x8:]))
+			if g.descSize >= 64 {
+				t |= uint64(le.Uint32(d[0x28:])) << 32
+			}
+			if t == 0 || t > g.blocks || g.blocks-t < tableBlocks {
+				return corruptf("group %d: inode table at block %d (%d blocks) outside %d blocks", grp, t, tableBlocks, g.blocks)
+			}
+			fsys.itable[grp] = t
+			fsys.iuninit[grp] = csum && le.Uint16(d[0x12:])&1 != 0
+		}
+	}
+	return nil
+}
+
+// readBlock reads block blk into b (one block long), checking that it
+// lies inside the filesystem.
+func (fsys *FS) readBlock(b []byte, blk uint64) error {
+	if blk >= fsys.g.blocks {
+		return corruptf("block %d outside the filesystem (%d blocks)", blk, fsys.g.blocks)
+	}
+	return readFull(fsys.r, b, int64(blk)*fsys.g.blockSize)
+}
+
+// readFull reads len(b) bytes at off. A short read means the image ends
+// early and wraps ErrCorrupt; other read errors are passed on.
+func readFull(r io.ReaderAt, b []byte, off int64) error {
+	n, err := r.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: read of %d bytes at offset %d: %w", ErrCorrupt, len(b), off, io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("ext4: read of %d bytes at offset %d: %w", len(b), off, err)
+}

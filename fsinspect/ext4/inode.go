@@ -1,0 +1,198 @@
+package ext4
+
+import (
+	"encoding/binary"
+	"io/fs"
+	"time"
+)
+
+// rootIno is the inode number of the root directory.
+const rootIno = 2
+
+// Inode mode type bits (i_mode & 0xF000).
+const (
+	sIFIFO  = 0x1000
+	sIFCHR  = 0x2000
+	sIFDIR  = 0x4000
+	sIFBLK  = 0x6000
+	sIFREG  = 0x8000
+	sIFLNK  = 0xA000
+	sIFSOCK = 0xC000
+)
+
+// Stat is what FileInfo.Sys returns for a file of an FS.
+type Stat struct {
+	Uid, Gid uint32
+	Ino      uint64
+	// Nlink is i_links_count; 1 on a directory may mean "too many to
+	// count" (dir_nlink).
+	Nlink                       uint64
+	Atime, Ctime, Mtime, Crtime time.Time // Crtime is zero when not recorded
+	// Flags is i_flags (EXT4_*_FL).
+	Flags uint32
+}
+
+// inode is a decoded on-disk inode.
+type inode struct {
+	ino    uint32
+	mode   uint16
+	size   int64
+	flags  uint32
+	stat   Stat
+	block  [60]byte // i_block: extent root, block map, fast symlink or inline data
+	blocks bool     // i_blocks, less an external xattr block, is not zero
+	// inline is the system.data xattr value of an inline_data inode.
+	inline []byte
+}
+
+// inode returns inode ino, from the cache or the inode table.
+func (fsys *FS) inode(ino uint32) (*inode, error) {
+	if in, ok := fsys.inodes.get(ino); ok {
+		return in, nil
+	}
+	g := &fsys.g
+	if ino == 0 || ino > g.inodesCount {
+		return nil, corruptf("inode %d out of range (1..%d)", ino, g.inodesCount)
+	}
+	group := uint64(ino-1) / uint64(g.inodesPerGroup)
+	if fsys.iuninit[group] {
+		return nil, corruptf("inode %d in group %d whose inode table is uninitialised", ino, group)
+	}
+	off := int64(fsys.itable[group])*g.blockSize + int64(uint64(ino-1)%uint64(g.inodesPerGroup))*g.inodeSize
+	b := make([]byte, g.inodeSize)
+	if err := readFull(fsys.r, b, off); err != nil {
+		return nil, err
+	}
+	in, err := fsys.parseInode(ino, b)
+	if err != nil {
+		return nil, err
+	}
+	fsys.inodes.add(ino, in, 1)
+	return in, nil
+}
+
+// parseInode decodes the raw inode b of inode number ino.
+func (fsys *FS) parseInode(ino uint32, b []byte) (*inode, error) {
+	le := binary.LittleEndian
+	g := &fsys.g
+	in := &inode{ino: ino, mode: le.Uint16(b[0x0:]), flags: le.Uint32(b[0x20:])}
+	if !validType(in.mode) {
+		return nil, corruptf("inode %d: mode 0%o", ino, in.mode)
+	}
+	size := uint64(le.Uint32(b[0x4:])) | uint64(le.Uint32(b[0x6C:]))<<32
+	if size > 1<<62 {
+		return nil, corruptf("inode %d: size %d", ino, size)
+	}
+	in.size = int64(size)
+	copy(in.block[:], b[0x28:0x64])
+	extra := 0
+	if g.inodeSize > 128 {
+		extra = int(le.Uint16(b[0x80:]))
+		if extra%4 != 0 || 128+int64(extra) > g.inodeSize {
+			return nil, corruptf("inode %d: extra inode size %d", ino, extra)
+		}
+	}
+	// times decodes the 32-bit seconds at off and, when the extra fields
+	// reach it, the nanoseconds and epoch bits at xoff.
+	times := func(off, xoff int) time.Time {
+		sec := int64(int32(le.Uint32(b[off:])))
+		var nsec int64
+		if xoff+4 <= 128+extra {
+			x := le.Uint32(b[xoff:])
+			sec += int64(x&3) << 32
+			nsec = int64(x >> 2)
+			if nsec > 999999999 {
+				nsec = 0
+			}
+		}
+		return time.Unix(sec, nsec).UTC()
+	}
+	in.stat = Stat{
+		Uid:   uint32(le.Uint16(b[0x2:])) | uint32(le.Uint16(b[0x78:]))<<16,
+		Gid:   uint32(le.Uint16(b[0x18:])) | uint32(le.Uint16(b[0x7A:]))<<16,
+		Ino:   uint64(ino),
+		Nlink: uint64(le.Uint16(b[0x1A:])),
+		Atime: times(0x8, 0x8C),
+		Ctime: times(0xC, 0x84),
+		Mtime: times(0x10, 0x88),
+		Flags: in.flags,
+	}
+	if 0x94 <= 128+extra {
+		in.stat.Crtime = times(0x90, 0x94)
+	}
+	iblocks := uint64(le.Uint32(b[0x1C:]))
+	if g.roCompat&roCompatHugeFile != 0 {
+		iblocks |= uint64(le.Uint16(b[0x74:])) << 32
+	}
+	if le.Uint32(b[0x68:]) != 0 || le.Uint16(b[0x76:]) != 0 {
+		ea := uint64(g.clusterBlocks*uint64(g.blockSize)) >> 9
+		if in.flags&flagHugeFile != 0 {
+			ea = g.clusterBlocks
+		}
+		iblocks -= min(iblocks, ea)
+	}
+	in.blocks = iblocks != 0
+	if in.flags&flagInlineData != 0 {
+		if g.incompat&incompatInlineData == 0 {
+			return nil, corruptf("inode %d: inline data flag without the inline_data feature", ino)
+		}
+		v, err := inlineXattr(b[128+extra:])
+		if err != nil {
+			return nil, corruptf("inode %d: %v", ino, err)
+		}
+		in.inline = v
+		if in.size > int64(len(in.block)+len(v)) {
+			return nil, corruptf("inode %d: inline size %d exceeds %d bytes held", ino, in.size, len(in.block)+len(v))
+		}
+	}
+	return in, nil
+}
+
+// validType reports whether the inode mode has one of the seven file types.
+func validType(m uint16) bool {
+	switch m & 0xF000 {
+	case sIFIFO, sIFCHR, sIFDIR, sIFBLK, sIFREG, sIFLNK, sIFSOCK:
+		return true
+	}
+	return false
+}
+
+// modeType translates the type bits of an inode mode to fs.FileMode type
+// bits; it returns 0 for a regular file and for an unknown type.
+func modeType(m uint16) fs.FileMode {
+	switch m & 0xF000 {
+	case sIFDIR:
+		return fs.ModeDir
+	case sIFLNK:
+		return fs.ModeSymlink
+	case sIFIFO:
+		return fs.ModeNamedPipe
+	case sIFSOCK:
+		return fs.ModeSocket
+	case sIFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case sIFBLK:
+		return fs.ModeDevice
+	}
+	return 0
+}
+
+// fileMode is the fs.FileMode of the inode: type, permissions and the
+// setuid, setgid and sticky bits.
+func (in *inode) fileMode() fs.FileMode {
+	m := modeType(in.mode) | fs.FileMode(in.mode&0o777)
+	if in.mode&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if in.mode&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if in.mode&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+func (in *inode) isDir() bool     { return in.mode&0xF000 == sIFDIR }
+func (in *inode) isReg() bool     { return in.mode&0xF000 == sIFREG }
+func (in *inode) isSymlink() bool { return in.mode&0xF000 == sIFLNK }
