@@ -1,0 +1,115 @@
+package image
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+)
+
+// Expansion works in chunks of expandChunk bytes and leaves a hole for
+// every aligned run of expandBlock zero bytes.
+const (
+	expandChunk = 1 << 20
+	expandBlock = 4096
+	// progressStep is how much input passes between progress reports.
+	progressStep = 4 << 20
+)
+
+// errTooLarge stops an expansion that would pass its limit.
+var errTooLarge = errors.New("expansion limit reached")
+
+// A writeError is a failure to write the temporary file, a host fault
+// (a full disk, say) rather than a fault of the upload.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// expandSparse copies src into dst from offset 0, writing only the blocks
+// that hold a non-zero byte so that zero runs become holes, and sets dst's
+// size to the bytes copied. It stops with errTooLarge before writing
+// anything past limit bytes. It returns the bytes copied so far.
+func expandSparse(dst *os.File, src io.Reader, limit int64) (int64, error) {
+	buf := make([]byte, expandChunk)
+	var size int64
+	for {
+		n, rerr := io.ReadFull(src, buf)
+		if int64(n) > limit-size {
+			return size, errTooLarge
+		}
+		if err := writeNonZero(dst, buf[:n], size); err != nil {
+			return size, &writeError{err}
+		}
+		size += int64(n)
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return size, rerr
+		}
+	}
+	if err := dst.Truncate(size); err != nil {
+		return size, &writeError{err}
+	}
+	return size, nil
+}
+
+// writeNonZero writes the runs of b made of blocks holding a non-zero
+// byte to f at off onwards, one WriteAt per run.
+func writeNonZero(f *os.File, b []byte, off int64) error {
+	start := -1 // start of the current non-zero run, -1 if none
+	for i := 0; i < len(b); i += expandBlock {
+		blk := b[i:min(i+expandBlock, len(b))]
+		if !allZero(blk) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			if _, err := f.WriteAt(b[start:i], off+int64(start)); err != nil {
+				return err
+			}
+			start = -1
+		}
+	}
+	if start >= 0 {
+		_, err := f.WriteAt(b[start:], off+int64(start))
+		return err
+	}
+	return nil
+}
+
+// zeroBlock is compared with each block of an expansion.
+var zeroBlock [expandBlock]byte
+
+// allZero reports whether b, at most expandBlock bytes, is all zeros.
+func allZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
+
+// A progressReader counts the compressed bytes read and reports them to
+// report every progressStep bytes and once at the end.
+type progressReader struct {
+	r      io.Reader
+	total  int64
+	report func(done, total int64)
+	done   int64
+	next   int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.done += int64(n)
+	if p.report != nil && p.done >= p.next {
+		p.report(p.done, p.total)
+		p.next = p.done + progressStep
+	}
+	return n, err
+}
+
+// finish reports the end of the input.
+func (p *progressReader) finish() {
+	if p.report != nil {
+		p.report(p.total, p.total)
+	}
+}
