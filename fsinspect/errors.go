@@ -4,6 +4,9 @@ import (
 	"errors"
 	"io/fs"
 	"syscall"
+
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/image"
 )
 
 // IsFact reports whether err is a fact about the guest rather than a fault
@@ -22,6 +25,10 @@ func IsFact(err error) bool {
 // isFault reports whether err carries a known fault anywhere in its chain,
 // which outweighs any fact it also wraps.
 func isFault(err error) bool {
-	var me *MountError
-	return errors.Is(err, ErrTooLarge) || errors.As(err, &me)
+	var (
+		me *MountError
+		fe *image.FormatError
+	)
+	return errors.Is(err, ErrTooLarge) || errors.As(err, &me) || errors.As(err, &fe) ||
+		errors.Is(err, ext4.ErrCorrupt) || errors.Is(err, ext4.ErrUnsupported)
 }

@@ -1,0 +1,254 @@
+package fsinspect
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/image"
+)
+
+// fstabCap is the read cap for /etc/fstab (RULES.md §0.1, config files).
+const fstabCap = 1 << 20
+
+// faultPoints are the mount points whose fstab entry, if unreadable, must
+// make rules report ERROR (RULES.md §0.1).
+var faultPoints = []string{"var", "home", "root", "tmp"}
+
+// pseudoTypes are fstab types that hold no data from the image.
+var pseudoTypes = map[string]bool{
+	"proc": true, "sysfs": true, "devpts": true, "devtmpfs": true, "tmpfs": true, "ramfs": true,
+	"cgroup": true, "cgroup2": true, "securityfs": true, "debugfs": true, "efivarfs": true,
+	"hugetlbfs": true, "mqueue": true, "binfmt_misc": true, "configfs": true, "fusectl": true,
+	"nfs": true, "nfs4": true, "cifs": true, "9p": true, "virtiofs": true, "fuse": true,
+}
+
+// OpenImage assembles the guest held by img: it reads the partition
+// table, identifies what each partition holds, opens every ext2/3/4
+// filesystem through one block cache, takes as root the filesystem that
+// holds etc/os-release or usr/lib/os-release, and attaches the others
+// where its /etc/fstab says. An fstab entry whose filesystem is absent,
+// unsupported or unreadable becomes a mount that faults everything below
+// it. When no root is found the error says what each partition holds, and
+// the Layout is still returned (without a Guest) so disk facts can be
+// reported. The options apply to the returned Guest after the fstab
+// mounts.
+func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
+	l := &Layout{Root: -1}
+	t, err := image.ReadTable(img, img.Size())
+	if err != nil {
+		return nil, l, err
+	}
+	l.Table = t
+	l.Notes = append(l.Notes, t.Notes...)
+	cache := NewCache(img, img.Size(), DefaultCacheSize)
+	backends := make([]Backend, len(t.Partitions))
+	for i := range t.Partitions {
+		fi, b := openPartition(&t.Partitions[i], cache)
+		l.Filesystems = append(l.Filesystems, fi)
+		backends[i] = b
+	}
+	var root Backend
+	for i, b := range backends {
+		if b == nil {
+			continue
+		}
+		ok, err := holdsOSRelease(b)
+		switch {
+		case err != nil:
+			l.Notes = append(l.Notes, fmt.Sprintf("partition %d: looking for os-release: %v", l.Filesystems[i].Partition, err))
+		case ok && root == nil:
+			root, l.Root = b, i
+			l.Filesystems[i].Root = true
+			l.Filesystems[i].MountPoint = "/"
+		case ok:
+			l.Notes = append(l.Notes, fmt.Sprintf("partition %d also holds os-release; partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
+		}
+	}
+	if root == nil {
+		return nil, l, noRootError(l)
+	}
+	g := NewGuest(root)
+	g.stats = func() Stats {
+		rs, cs := img.Stats(), cache.Stats()
+		return Stats{BytesRead: rs.BytesRead, ReadCalls: rs.ReadCalls, CacheHits: cs.Hits, CacheMisses: cs.Misses}
+	}
+	l.mountFstab(g, backends)
+	l.TmpIsTmpfs = l.TmpIsTmpfs || tmpMountEnabled(g)
+	for _, o := range opts {
+		o(g)
+	}
+	return g, l, nil
+}
+
+// openPartition sniffs one partition and opens it if it holds an ext
+// filesystem. The Backend is nil when it cannot be read.
+func openPartition(p *image.Partition, cache *Cache) (FSInfo, Backend) {
+	fi := FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}
+	size := min(p.Size, max(cache.Size()-p.Start, 0))
+	r := io.NewSectionReader(cache, p.Start, size)
+	fi.Type = image.Sniff(r, size)
+	if !isExt(fi.Type) {
+		return fi, nil
+	}
+	fsys, err := ext4.New(r, size)
+	if err != nil {
+		fi.Err = err.Error()
+		return fi, nil
+	}
+	sb := fsys.Super()
+	fi.Type, fi.UUID, fi.Label, fi.Super = sb.Type, sb.UUID, sb.Label, &sb
+	return fi, fsys
+}
+
+// holdsOSRelease reports whether b is a root filesystem: it has
+// etc/os-release (a link counts, it may point into a separate /usr) or
+// usr/lib/os-release, looked up with b as the whole guest.
+func holdsOSRelease(b Backend) (bool, error) {
+	g := NewGuest(b)
+	for _, name := range []string{"etc/os-release", "usr/lib/os-release"} {
+		_, err := g.Lstat(name)
+		if err == nil {
+			return true, nil
+		}
+		if !IsFact(err) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// noRootError says what each partition holds.
+func noRootError(l *Layout) error {
+	var parts []string
+	for _, fi := range l.Filesystems {
+		parts = append(parts, fi.describe())
+	}
+	if len(parts) == 0 {
+		return errors.New("no Linux root filesystem found (the partition table is empty)")
+	}
+	return fmt.Errorf("no Linux root filesystem found (%s)", strings.Join(parts, "; "))
+}
+
+// mountFstab reads the root's /etc/fstab and attaches what it names.
+func (l *Layout) mountFstab(g *Guest, backends []Backend) {
+	data, err := g.ReadFileLimit("etc/fstab", fstabCap)
+	if err == nil {
+		l.Fstab, err = ParseFstab(data)
+	}
+	switch {
+	case err != nil && IsFact(err):
+		l.Notes = append(l.Notes, "no /etc/fstab: only the root filesystem is attached")
+		return
+	case err != nil:
+		// Whether /var and the rest are separate is unknown: fail closed.
+		l.Notes = append(l.Notes, fmt.Sprintf("/etc/fstab unreadable (%v): /%s fault", err, strings.Join(faultPoints, ", /")))
+		for _, p := range faultPoints {
+			g.Mount(p, FaultBackend(&MountError{Point: "/" + p, Spec: "/etc/fstab", Err: err}))
+		}
+		return
+	}
+	for _, e := range l.Fstab {
+		l.mountEntry(g, e, backends)
+	}
+}
+
+// mountEntry attaches one fstab entry.
+func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
+	point := path.Clean("/" + e.File)
+	switch {
+	case e.Type == "swap" || e.File == "none" || e.File == "swap":
+		return
+	case point == "/":
+		if i := l.match(e.Spec); i >= 0 && i != l.Root {
+			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts partition %d at /, but partition %d holds os-release", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
+		}
+		return
+	case e.Type == "tmpfs" && point == "/tmp":
+		l.TmpIsTmpfs = true
+		return
+	case pseudoTypes[e.Type]:
+		return
+	case e.HasOption("bind"):
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab bind mount %s on %s not attached", e.Spec, point))
+		return
+	}
+	i := l.match(e.Spec)
+	var why error
+	switch {
+	case i < 0 && e.HasOption("noauto"):
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s (noauto): not in the image, not attached", e.Spec, point))
+		return
+	case i < 0:
+		why = fs.ErrNotExist
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: no such filesystem in the image; reads below %s fail", e.Spec, point, point))
+	case i == l.Root:
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts the root filesystem again on %s; not attached", point))
+		return
+	case backends[i] == nil:
+		why = errors.New(l.Filesystems[i].describe())
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: %v; reads below %s fail", e.Spec, point, why, point))
+	}
+	// mount(8) resolves the mount point, so a /var that is a link to
+	// /srv/var mounts on /srv/var.
+	at := strings.TrimPrefix(point, "/")
+	if p, err := g.Resolve(at); err == nil {
+		at = p
+	}
+	if why != nil {
+		g.Mount(at, FaultBackend(&MountError{Point: point, Spec: e.Spec, Err: why}))
+		return
+	}
+	g.Mount(at, backends[i])
+	if l.Filesystems[i].MountPoint == "" {
+		l.Filesystems[i].MountPoint = point
+	}
+}
+
+// match returns the index in Filesystems of the fstab source spec, or -1.
+func (l *Layout) match(spec string) int {
+	k := parseSpec(spec)
+	for i, fi := range l.Filesystems {
+		p := l.Table.Partitions[i]
+		var ok bool
+		switch k.kind {
+		case "UUID":
+			ok = fi.UUID != "" && strings.EqualFold(fi.UUID, k.value)
+		case "LABEL":
+			ok = fi.Label != "" && fi.Label == k.value
+		case "PARTUUID":
+			ok = p.UUID != "" && strings.EqualFold(p.UUID, k.value)
+		case "PARTLABEL":
+			ok = p.Name != "" && p.Name == k.value
+		case "INDEX":
+			ok = l.Table.Scheme != image.None && p.Index == k.index
+		case "DISK":
+			ok = l.Table.Scheme == image.None
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// tmpMountEnabled reports whether systemd's tmp.mount is enabled and not
+// masked, which puts a tmpfs on /tmp at boot.
+func tmpMountEnabled(g *Guest) bool {
+	if t, err := g.ReadLink("etc/systemd/system/tmp.mount"); err == nil && t == "/dev/null" {
+		return false
+	}
+	if fi, err := g.Stat("etc/systemd/system/tmp.mount"); err == nil && fi.Size() == 0 {
+		return false
+	}
+	for _, dir := range []string{"etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"} {
+		if _, err := g.Lstat(dir + "/local-fs.target.wants/tmp.mount"); err == nil {
+			return true
+		}
+	}
+	return false
+}
