@@ -1,0 +1,304 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Disk-size rules (RULES.md §6): the container and partition facts, the
+// root filesystem's superblock state, and whether the virtual disk fits
+// the smallest Droplet disk, the plans and the custom-image upload limit.
+// They read only in.Disk, never the guest, and do not apply to --root scans.
+
+func init() {
+	both := []Profile{Marketplace, ImgCheck}
+	Register(Rule{ID: "disk.layout", Title: "Container, partition table and root filesystem are consistent",
+		Profiles: both, Needs: []string{"fact:disk"}, Check: checkDiskLayout})
+	Register(Rule{ID: "disk.fs-state", Title: "The root filesystem was cleanly unmounted",
+		Profiles: both, Needs: []string{"fact:disk"}, Check: checkFSState})
+	Register(Rule{ID: "disk.min-size", Title: "The virtual disk fits the smallest Droplet disk",
+		Profiles: both, Needs: []string{"fact:disk"}, Check: checkMinSize})
+	Register(Rule{ID: "disk.plans", Title: "Droplet plans that can launch the image",
+		Profiles: both, Needs: []string{"fact:disk"}, Check: checkPlans})
+	Register(Rule{ID: "disk.shrink-hint", Title: "An oversized disk whose data would fit the minimum",
+		Profiles: both, Needs: []string{"fact:disk"}, Check: checkShrinkHint})
+	Register(Rule{ID: "disk.upload-limit", Title: "The virtual disk is within the 100 GB custom-image upload limit",
+		Profiles: both, Needs: []string{"fact:disk"}, Check: checkUploadLimit})
+}
+
+// Size units.
+const (
+	GiB = int64(1) << 30
+	GB  = int64(1_000_000_000)
+)
+
+const (
+	defaultMinDisk   = 25 * GiB
+	uploadLimitGB    = 100
+	gptBackupSectors = 33  // backup header plus a 16 KiB entry array
+	stateValid       = 0x1 // s_state: cleanly unmounted
+	incompatRecover  = 0x4 // s_feature_incompat: journal needs recovery
+)
+
+// FormatSize prints a size as exact bytes, GB and GiB (RULES.md §6.2
+// "Units"): "26843545600 bytes (26.84 GB, 25.00 GiB)".
+func FormatSize(n int64) string {
+	return fmt.Sprintf("%d bytes (%.2f GB, %.2f GiB)", n, float64(n)/float64(GB), float64(n)/float64(GiB))
+}
+
+// diskOrSkip returns in.Disk, or the SKIP every disk rule reports on a
+// directory scan.
+func diskOrSkip(in *Input) (*Disk, []Finding) {
+	if in.Disk == nil {
+		return nil, []Finding{in.Skip(NotApplicable, "no disk image: a --root scan has no virtual disk")}
+	}
+	return in.Disk, nil
+}
+
+// minDisk is M, the smallest Droplet disk (--min-disk, default 25 GiB).
+func minDisk(o *Options) int64 {
+	if o.MinDisk > 0 {
+		return o.MinDisk
+	}
+	return defaultMinDisk
+}
+
+// LastUsedByte is E: the end of the last partition, plus the GPT backup
+// header area; for a bare filesystem, the end of the filesystem; 0 when
+// nothing is known.
+func LastUsedByte(d *Disk) int64 {
+	var e int64
+	for _, p := range d.Partitions {
+		e = max(e, p.Start+p.Size)
+	}
+	if d.Scheme == "gpt" && e > 0 {
+		sector := int64(d.SectorSize)
+		if sector <= 0 {
+			sector = 512
+		}
+		e += gptBackupSectors * sector
+	}
+	if len(d.Partitions) == 0 && d.Root != nil {
+		e = d.Root.Offset + fsSize(d.Root)
+	}
+	return e
+}
+
+func fsSize(r *FSFacts) int64 { return int64(r.Blocks) * r.BlockSize }
+
+func fsUsed(r *FSFacts) int64 {
+	if r.FreeBlocks > r.Blocks {
+		return 0
+	}
+	return int64(r.Blocks-r.FreeBlocks) * r.BlockSize
+}
+
+func checkDiskLayout(in *Input) []Finding {
+	d, skip := diskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	ev := []KV{{"container", d.Container}, {"virtual_size", FormatSize(d.VirtualSize)}}
+	if d.AllocatedSize >= 0 {
+		ev = append(ev, KV{"allocated", FormatSize(d.AllocatedSize)})
+	}
+	if d.Compressed {
+		ev = append(ev, KV{"compressed", "yes"})
+	}
+	if d.Backed {
+		ev = append(ev, KV{"backing_file", "yes"})
+	}
+	ev = append(ev, KV{"scheme", d.Scheme})
+	if d.SectorSize > 0 {
+		ev = append(ev, KV{"sector_size", strconv.Itoa(d.SectorSize)})
+	}
+	var errs []string
+	for _, p := range d.Partitions {
+		end := p.Start + p.Size
+		desc := fmt.Sprintf("#%d start=%d end=%d size=%s type=%s", p.Index, p.Start, end, FormatSize(p.Size), p.Type)
+		if p.Name != "" {
+			desc += " name=" + p.Name
+		}
+		if p.FS != "" {
+			desc += " fs=" + p.FS
+		}
+		ev = append(ev, KV{"partition", desc})
+		if end > d.VirtualSize {
+			errs = append(errs, fmt.Sprintf("partition %d ends at byte %d, beyond the virtual size %d (truncated image)", p.Index, end, d.VirtualSize))
+		}
+	}
+	ev = append(ev, KV{"last_used_byte", FormatSize(LastUsedByte(d))})
+	if r := d.Root; r != nil {
+		ev = append(ev, KV{"root_fs", r.Type}, KV{"root_offset", strconv.FormatInt(r.Offset, 10)},
+			KV{"fs_size", FormatSize(fsSize(r))}, KV{"fs_used", FormatSize(fsUsed(r))},
+			KV{"fs_free", FormatSize(int64(r.FreeBlocks) * r.BlockSize)},
+			KV{"fs_reserved", FormatSize(int64(r.Reserved) * r.BlockSize)},
+			KV{"uuid", r.UUID}, KV{"label", r.Label})
+		if !r.LastWrite.IsZero() {
+			ev = append(ev, KV{"last_write", r.LastWrite.UTC().Format(time.RFC3339)})
+		}
+		if r.PartSize > 0 && fsSize(r) > r.PartSize {
+			errs = append(errs, fmt.Sprintf("the root filesystem (%d bytes) is larger than its partition (%d bytes)", fsSize(r), r.PartSize))
+		}
+	} else if d.RootErr != "" {
+		ev = append(ev, KV{"root_error", d.RootErr})
+	}
+	if len(errs) > 0 {
+		f := in.New(Error, "disk", "inconsistent disk layout: "+strings.Join(errs, "; "), ev...)
+		return []Finding{f}
+	}
+	msg := fmt.Sprintf("%s disk, %s, virtual size %s", d.Container, d.Scheme, FormatSize(d.VirtualSize))
+	return []Finding{in.New(Info, "disk", msg, ev...)}
+}
+
+func checkFSState(in *Input) []Finding {
+	d, skip := diskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	r := d.Root
+	if r == nil {
+		reason := d.RootErr
+		if reason == "" {
+			reason = "no root filesystem found"
+		}
+		return []Finding{in.Fault("root filesystem", errors.New(reason))}
+	}
+	ev := []KV{{"state", fmt.Sprintf("0x%04x", r.State)}, {"incompat", fmt.Sprintf("0x%08x", r.Incompat)}, {"uuid", r.UUID}}
+	if !r.LastWrite.IsZero() {
+		ev = append(ev, KV{"last_write", r.LastWrite.UTC().Format(time.RFC3339)})
+	}
+	var why []string
+	if r.State&stateValid == 0 {
+		why = append(why, "not cleanly unmounted")
+	}
+	if r.Incompat&incompatRecover != 0 || r.NeedsRecovery {
+		why = append(why, "the journal needs recovery")
+	}
+	if len(why) == 0 {
+		return []Finding{in.New(Pass, "root filesystem", "the root filesystem was cleanly unmounted", ev...)}
+	}
+	f := in.New(Warn, "root filesystem", "the root filesystem is "+strings.Join(why, ", and ")+
+		": the image was taken from a running system; the journal is not replayed, so recent writes (the cleanup's truncations included) may be missing from this view", ev...)
+	f.Fix = "shut the build Droplet down (or unmount the filesystem) before taking the snapshot"
+	return []Finding{f}
+}
+
+func checkMinSize(in *Input) []Finding {
+	d, skip := diskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	m, v := minDisk(in.Opts), d.VirtualSize
+	ev := []KV{{"virtual_size", FormatSize(v)}, {"min_disk", FormatSize(m)}}
+	if v > m {
+		f := in.New(Warn, "disk", fmt.Sprintf("virtual size %s exceeds the smallest Droplet disk %s: the image cannot launch on the smallest plan, and a Droplet disk can never shrink",
+			FormatSize(v), FormatSize(m)), ev...)
+		f.Fix = "rebuild on the smallest plan, or shrink the filesystem, partition and virtual disk (see disk.shrink-hint)"
+		if m%GB == 0 && v <= m/GB*GiB {
+			f.Evidence = append(f.Evidence, KV{"note", "fits if plan disks are GiB-sized"})
+		}
+		return []Finding{f}
+	}
+	f := in.New(Pass, "disk", fmt.Sprintf("virtual size %s fits the smallest Droplet disk %s", FormatSize(v), FormatSize(m)), ev...)
+	if m%GiB == 0 && v > m/GiB*GB {
+		f.Message += "; it fits only because plan disks are GiB-sized"
+		f.Evidence = append(f.Evidence, KV{"note", "fits only because plan disks are GiB-sized"})
+	}
+	return []Finding{f}
+}
+
+// builtinPlans are the plans known without --plans or the API.
+var builtinPlans = []Plan{{Slug: "s-1vcpu-512mb-10gb", DiskGB: 10}, {Slug: "s-1vcpu-1gb", DiskGB: 25}}
+
+// planBytes converts a plan's disk to bytes: GiB unless --plan-unit gb.
+func planBytes(o *Options, p Plan) int64 {
+	if strings.EqualFold(o.PlanUnit, "gb") {
+		return p.DiskGB * GB
+	}
+	return p.DiskGB * GiB
+}
+
+func checkPlans(in *Input) []Finding {
+	d, skip := diskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	plans := in.Opts.Plans
+	source := in.Opts.PlanSource
+	if len(plans) == 0 {
+		plans, source = builtinPlans, "built-in"
+	} else if source == "" {
+		source = "supplied"
+	}
+	unit := "GiB"
+	if strings.EqualFold(in.Opts.PlanUnit, "gb") {
+		unit = "GB"
+	}
+	ev := []KV{{"virtual_size", FormatSize(d.VirtualSize)}, {KeySource, source}, {"plan_unit", unit}}
+	var fit, small []string
+	for _, p := range plans {
+		b := planBytes(in.Opts, p)
+		if b >= d.VirtualSize {
+			fit = append(fit, p.Slug)
+			ev = append(ev, KV{"plan", fmt.Sprintf("%s: %s, can launch", p.Slug, FormatSize(b))})
+		} else {
+			small = append(small, p.Slug)
+			ev = append(ev, KV{"plan", fmt.Sprintf("%s: %s, too small", p.Slug, FormatSize(b))})
+		}
+	}
+	msg := "plans that can launch the image: " + listOrNone(fit) + "; too small: " + listOrNone(small) + " (" + source + " plans)"
+	return []Finding{in.New(Info, "disk", msg, ev...)}
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func checkShrinkHint(in *Input) []Finding {
+	d, skip := diskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	m, v, e := minDisk(in.Opts), d.VirtualSize, LastUsedByte(d)
+	ev := []KV{{"virtual_size", FormatSize(v)}, {"min_disk", FormatSize(m)}, {"last_used_byte", FormatSize(e)}}
+	if v <= m {
+		return []Finding{in.New(Pass, "disk", "the virtual disk already fits the smallest Droplet disk", ev...)}
+	}
+	if e > 0 && e <= m {
+		return []Finding{in.New(Info, "disk", fmt.Sprintf("every partition ends by byte %d, within %s: the virtual disk could be reduced to the minimum (truncate it, then relocate the GPT backup header)", e, FormatSize(m)), ev...)}
+	}
+	if r := d.Root; r != nil {
+		need := r.Offset + fsUsed(r)
+		ev = append(ev, KV{"fs_used", FormatSize(fsUsed(r))})
+		if need <= m {
+			return []Finding{in.New(Info, "disk", fmt.Sprintf("the root filesystem uses %s from byte %d: the image could be reduced to %s (shrink the filesystem and partition, then the virtual disk; relocate the GPT backup header)",
+				FormatSize(fsUsed(r)), r.Offset, FormatSize(m)), ev...)}
+		}
+	}
+	return []Finding{in.New(Pass, "disk", "the data does not fit the smallest Droplet disk, so no shrink is possible", ev...)}
+}
+
+func checkUploadLimit(in *Input) []Finding {
+	d, skip := diskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	v := d.VirtualSize
+	ev := []KV{{"virtual_size", FormatSize(v)}}
+	switch {
+	case v > uploadLimitGB*GiB:
+		f := in.New(Warn, "disk", fmt.Sprintf("virtual size %s is over the 100 GB custom-image upload limit", FormatSize(v)), ev...)
+		f.Fix = "reduce the virtual disk below 100 GB"
+		return []Finding{f}
+	case v > uploadLimitGB*GB:
+		return []Finding{in.New(Info, "disk", fmt.Sprintf("virtual size %s is between 100 GB and 100 GiB: the upload limit's unit is ambiguous", FormatSize(v)), ev...)}
+	}
+	return []Finding{in.New(Pass, "disk", fmt.Sprintf("virtual size %s is within the 100 GB custom-image upload limit", FormatSize(v)), ev...)}
+}

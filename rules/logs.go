@@ -1,0 +1,475 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+// Log rules. In the img_check profile, three loops emulate the script's
+// bash globs over /var/log (RULES.md §2.1.2 e). In the marketplace profile,
+// /var/log is walked recursively and each leftover goes to one rule:
+// rotated archives, journal files, login records, and the rest
+// (logs.uncleared, §5.2).
+
+func init() {
+	Register(Rule{ID: "logs.archive-dated", Title: "No /var/log/*-???????? entries (img_check glob, Q6)",
+		Profiles: []Profile{ImgCheck}, Needs: []string{"/var/log/*-????????"}, Check: checkArchiveDated})
+	Register(Rule{ID: "logs.archive-numbered", Title: "No /var/log/*.[0-9] entries (img_check glob)",
+		Profiles: []Profile{ImgCheck}, Needs: []string{"/var/log/*.[0-9]"}, Check: checkArchiveNumbered})
+	Register(Rule{ID: "logs.uncleared", Title: "Log files under /var/log are truncated",
+		Profiles: []Profile{ImgCheck, Marketplace}, Needs: []string{"/var/log/**"}, Check: checkUncleared})
+	Register(Rule{ID: "logs.rotated", Title: "No rotated log archives under /var/log",
+		Profiles: []Profile{Marketplace}, Needs: []string{"/var/log/**"}, Check: checkRotated})
+	Register(Rule{ID: "logs.journal", Title: "No systemd journal files from the build",
+		Profiles: []Profile{Marketplace}, Needs: []string{"/var/log/journal/**"}, Check: checkJournal})
+	Register(Rule{ID: "logs.login-records", Title: "lastlog, wtmp, btmp, faillog and tallylog are empty",
+		Profiles: []Profile{Marketplace}, Needs: []string{"/var/log/lastlog", "/var/log/wtmp", "/var/log/btmp",
+			"/var/log/faillog", "/var/log/tallylog"}, Check: checkLoginRecords})
+}
+
+const (
+	varLog          = "var/log"
+	cpanelLog       = "cpanel-install.log"
+	lfdLog          = "lfd.log"
+	parityLogMin    = 50 // the script's loop 3: size > 50
+	logWalkMaxDepth = 32
+)
+
+// MatchDatedArchive is the glob *-???????? in the C locale: a name that is
+// not a dot-name and ends in '-' followed by exactly 8 bytes.
+func MatchDatedArchive(name string) bool {
+	return !strings.HasPrefix(name, ".") && len(name) >= 9 && name[len(name)-9] == '-'
+}
+
+// MatchNumberedArchive is the glob *.[0-9]: not a dot-name, ending in '.'
+// and one digit.
+func MatchNumberedArchive(name string) bool {
+	n := len(name)
+	return !strings.HasPrefix(name, ".") && n >= 2 && name[n-2] == '.' && name[n-1] >= '0' && name[n-1] <= '9'
+}
+
+// MatchLogGlob is the glob *.log: not a dot-name, ending in ".log".
+func MatchLogGlob(name string) bool {
+	return !strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".log")
+}
+
+// parityLoop emulates `for f in /var/log/<glob>; do [[ -e $f ]] || break;
+// ...; done`: matching entries in byte order, and the first one that does
+// not exist after resolution ends the loop. judge returns the finding for
+// one entry, if the script prints one.
+func parityLoop(in *Input, match func(string) bool, judge func(p string, fi fs.FileInfo) (Finding, bool)) []Finding {
+	ents, err := readDirFact(in.Guest, varLog)
+	if err != nil {
+		return []Finding{in.Fault("/var/log", err)}
+	}
+	var out []Finding
+	for _, e := range ents {
+		if !match(e.Name()) {
+			continue
+		}
+		p := varLog + "/" + e.Name()
+		fi, err := statFact(in.Guest, p)
+		if err != nil {
+			out = append(out, in.Fault("/"+p, err))
+			continue
+		}
+		if fi == nil {
+			break
+		}
+		if f, ok := judge(p, fi); ok {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, silent(in, "/var/log", "no entry matched"))
+	}
+	return out
+}
+
+// parityLogWarn is the WARN of the log loops. Evidence carries the size of
+// a regular file, which the text frame needs for its content block; the
+// script's cat prints nothing for a directory.
+func parityLogWarn(in *Input, p string, fi fs.FileInfo, msg, fix string) Finding {
+	display := "/" + p
+	ev := []KV{{KeyPath, display}}
+	if fi.Mode().IsRegular() {
+		ev = append(ev, KV{KeySize, strconv.FormatInt(fi.Size(), 10)})
+	} else {
+		ev = append(ev, KV{"type", fileType(fi.Mode())})
+	}
+	f := in.New(Warn, display, fmt.Sprintf(msg, display), ev...)
+	f.Counted = true
+	f.Fix = fix
+	return f
+}
+
+func checkArchiveDated(in *Input) []Finding {
+	return parityLoop(in, MatchDatedArchive, func(p string, fi fs.FileInfo) (Finding, bool) {
+		if p == varLog+"/"+cpanelLog {
+			return Finding{}, false
+		}
+		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "C6: delete /"+p), true
+	})
+}
+
+func checkArchiveNumbered(in *Input) []Finding {
+	return parityLoop(in, MatchNumberedArchive, func(p string, fi fs.FileInfo) (Finding, bool) {
+		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "C6: delete /"+p), true
+	})
+}
+
+func checkUncleared(in *Input) []Finding {
+	if in.Profile() == ImgCheck {
+		return checkUnclearedParity(in)
+	}
+	return checkUnclearedMarketplace(in)
+}
+
+// checkUnclearedParity is loop 3: *.log files over 50 bytes; for lfd.log
+// only the bytes of lines other than csf's reset and watch lines count;
+// cpanel-install.log is exempt.
+func checkUnclearedParity(in *Input) []Finding {
+	return parityLoop(in, MatchLogGlob, func(p string, fi fs.FileInfo) (Finding, bool) {
+		name := p[len(varLog)+1:]
+		if name == cpanelLog || !fi.Mode().IsRegular() {
+			return Finding{}, false
+		}
+		size := fi.Size()
+		if name == lfdLog {
+			n, err := lfdOtherBytes(in.Guest, p)
+			if err != nil {
+				return in.Fault("/"+p, err), true
+			}
+			size = n
+		}
+		if size <= parityLogMin {
+			return Finding{}, false
+		}
+		return parityLogWarn(in, p, fi, "un-cleared log file, %s found; Contents:", "C5: truncate /"+p+" to 0 bytes"), true
+	})
+}
+
+// lfdResetLine reports whether line is one csf's lfd writes when it
+// resets: the script's grep -E -v '/var/log/messages has been reset|
+// Watching /var/log/messages'.
+func lfdResetLine(line []byte) bool {
+	return bytes.Contains(line, []byte("/var/log/messages has been reset")) ||
+		bytes.Contains(line, []byte(" Watching /var/log/messages"))
+}
+
+// lfdOtherBytes is `grep -E -v <reset lines> lfd.log | wc -c`: the bytes of
+// the other lines, each with its newline (grep adds one to a last line
+// without it). The file is streamed, so no read cap applies.
+func lfdOtherBytes(g *fsinspect.Guest, p string) (int64, error) {
+	f, err := g.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var n int64
+	for {
+		line, err := r.ReadSlice('\n')
+		full := len(line) > 0 && line[len(line)-1] == '\n'
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: read the rest of it.
+			rest, rerr := r.ReadBytes('\n')
+			line = append(append([]byte{}, line...), rest...)
+			err, full = rerr, len(rest) > 0 && rest[len(rest)-1] == '\n'
+		}
+		if len(line) > 0 && !lfdResetLine(line) {
+			n += int64(len(line))
+			if !full {
+				n++
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// logFile is one regular file found under /var/log.
+type logFile struct {
+	path string // guest name, "var/log/..."
+	info fs.FileInfo
+}
+
+// varLogFiles walks /var/log recursively without following links and
+// returns every regular file, dot-files included, in byte order per
+// directory.
+func (f *Facts) varLogFiles() ([]logFile, error) {
+	return memo(f, "varlog", func() ([]logFile, error) {
+		var out []logFile
+		var walk func(dir string, depth int) error
+		walk = func(dir string, depth int) error {
+			if depth > logWalkMaxDepth {
+				return fmt.Errorf("/%s: directories nested deeper than %d levels", dir, logWalkMaxDepth)
+			}
+			ents, err := readDirFact(f.guest, dir)
+			if err != nil {
+				return err
+			}
+			for _, e := range ents {
+				p := dir + "/" + e.Name()
+				switch {
+				case e.Type().IsDir():
+					if err := walk(p, depth+1); err != nil {
+						return err
+					}
+				case e.Type().IsRegular():
+					fi, err := e.Info()
+					if err != nil {
+						return err
+					}
+					out = append(out, logFile{p, fi})
+				}
+			}
+			return nil
+		}
+		if fi, err := lstatFact(f.guest, varLog); err != nil || fi == nil {
+			return nil, err
+		}
+		return out, walk(varLog, 0)
+	})
+}
+
+// compressionSuffixes are the extensions logrotate and friends add.
+var compressionSuffixes = []string{".gz", ".xz", ".bz2", ".zst", ".lz4"}
+
+// IsRotatedLog reports whether a file name is a rotated log (RULES.md
+// §5.2 logs.rotated): it ends in a compression suffix or ".old", or in
+// ".<digits>" or "-<8 digits>", either optionally followed by a
+// compression suffix.
+func IsRotatedLog(name string) bool {
+	if strings.HasSuffix(name, ".old") {
+		return true
+	}
+	for _, s := range compressionSuffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	end := len(name)
+	i := end
+	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+		i--
+	}
+	digits := end - i
+	if digits == 0 || i == 0 {
+		return false
+	}
+	return name[i-1] == '.' || (name[i-1] == '-' && digits == 8)
+}
+
+// loginRecords are the binary login databases of logs.login-records.
+var loginRecords = []string{"lastlog", "wtmp", "btmp", "faillog", "tallylog"}
+
+// isJournalFile reports whether p is a journal file below /var/log/journal.
+func isJournalFile(p string) bool {
+	return strings.HasPrefix(p, varLog+"/journal/") && (strings.HasSuffix(p, ".journal") || strings.HasSuffix(p, ".journal~"))
+}
+
+// isLoginRecord reports whether p is one of the top-level login databases.
+func isLoginRecord(p string) bool {
+	for _, n := range loginRecords {
+		if p == varLog+"/"+n {
+			return true
+		}
+	}
+	return false
+}
+
+func fileEvidence(p string, fi fs.FileInfo) []KV {
+	return []KV{{KeyPath, "/" + p}, {KeySize, strconv.FormatInt(fi.Size(), 10)},
+		{KeyMtime, fi.ModTime().UTC().Format(time.RFC3339)}}
+}
+
+// logAgeReference is the time "build" ages are measured from: the root
+// filesystem's last write, or the run's clock for a directory scan.
+func logAgeReference(in *Input) time.Time {
+	if in.Disk != nil && in.Disk.Root != nil && !in.Disk.Root.LastWrite.IsZero() {
+		return in.Disk.Root.LastWrite
+	}
+	return in.Opts.Now
+}
+
+// checkUnclearedMarketplace reports every non-empty regular file under
+// /var/log that no other log rule owns.
+func checkUnclearedMarketplace(in *Input) []Finding {
+	files, err := in.Facts.varLogFiles()
+	if err != nil {
+		return []Finding{in.Fault("/var/log", err)}
+	}
+	ref := logAgeReference(in)
+	var out []Finding
+	for _, lf := range files {
+		name := lf.path[strings.LastIndexByte(lf.path, '/')+1:]
+		if lf.info.Size() == 0 || IsRotatedLog(name) || isJournalFile(lf.path) || isLoginRecord(lf.path) {
+			continue
+		}
+		display := "/" + lf.path
+		ev := fileEvidence(lf.path, lf.info)
+		age := "older"
+		if mt := lf.info.ModTime(); !mt.After(ref) && ref.Sub(mt) <= 24*time.Hour {
+			age = "build"
+		}
+		ev = append(ev, KV{"age", age})
+		switch {
+		case lf.path == varLog+"/"+cpanelLog:
+			out = append(out, in.New(Info, display, display+" is not truncated; exempt by agreement with DigitalOcean (issue #75)", ev...))
+			continue
+		case lf.path == varLog+"/"+lfdLog:
+			n, err := lfdOtherBytes(in.Guest, lf.path)
+			if err != nil {
+				out = append(out, in.Fault(display, err))
+				continue
+			}
+			if n == 0 {
+				continue
+			}
+		}
+		msg := fmt.Sprintf("log file %s is not truncated (%d bytes)", display, lf.info.Size())
+		if name == "auth.log" || name == "ufw.log" {
+			msg += "; DigitalOcean's README accepts a regenerated " + name + ", but truncate it before the snapshot"
+		}
+		f := in.New(Warn, display, msg, ev...)
+		f.Fix = "C5: truncate " + display + " to 0 bytes"
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		out = append(out, in.New(Pass, "/var/log", "every log file under /var/log is empty"))
+	}
+	return out
+}
+
+func checkRotated(in *Input) []Finding {
+	files, err := in.Facts.varLogFiles()
+	if err != nil {
+		return []Finding{in.Fault("/var/log", err)}
+	}
+	var out []Finding
+	for _, lf := range files {
+		name := lf.path[strings.LastIndexByte(lf.path, '/')+1:]
+		if !IsRotatedLog(name) || isJournalFile(lf.path) {
+			continue
+		}
+		display := "/" + lf.path
+		f := in.New(Warn, display, "rotated log archive "+display, fileEvidence(lf.path, lf.info)...)
+		f.Fix = "C6: delete " + display
+		if strings.Count(lf.path, "/") > 2 {
+			f.Fix = "X5: delete " + display + " (cleanup.sh only deletes top-level archives)"
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		out = append(out, in.New(Pass, "/var/log", "no rotated log archives under /var/log"))
+	}
+	return out
+}
+
+// checkJournal reports one WARN per machine-id directory holding non-empty
+// journal files.
+func checkJournal(in *Input) []Finding {
+	files, err := in.Facts.varLogFiles()
+	if err != nil {
+		return []Finding{in.Fault("/var/log/journal", err)}
+	}
+	type group struct {
+		count int
+		bytes int64
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, lf := range files {
+		if !isJournalFile(lf.path) || lf.info.Size() == 0 {
+			continue
+		}
+		dir := varLog + "/journal"
+		if rest := lf.path[len(dir)+1:]; strings.Contains(rest, "/") {
+			dir += "/" + rest[:strings.IndexByte(rest, '/')]
+		}
+		g, ok := groups[dir]
+		if !ok {
+			g = &group{}
+			groups[dir] = g
+			order = append(order, dir)
+		}
+		g.count++
+		g.bytes += lf.info.Size()
+	}
+	var out []Finding
+	for _, dir := range order {
+		g := groups[dir]
+		display := "/" + dir
+		f := in.New(Warn, display, fmt.Sprintf("%d journal files with %d bytes in %s", g.count, g.bytes, display),
+			KV{KeyPath, display}, KV{KeyCount, strconv.Itoa(g.count)}, KV{KeySize, strconv.FormatInt(g.bytes, 10)})
+		f.Fix = "X5: remove the journal files in " + display + " (journalctl --rotate; journalctl --vacuum-time=1s)"
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		out = append(out, in.New(Pass, "/var/log/journal", "no non-empty journal files"))
+	}
+	return out
+}
+
+func checkLoginRecords(in *Input) []Finding {
+	var out []Finding
+	for _, n := range loginRecords {
+		p := varLog + "/" + n
+		display := "/" + p
+		fi, err := statFact(in.Guest, p)
+		if err != nil {
+			out = append(out, in.Fault(display, err))
+			continue
+		}
+		if fi == nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+			continue
+		}
+		msg := fmt.Sprintf("login records in %s (%d bytes)", display, fi.Size())
+		fix := "X5: truncate " + display + " to 0 bytes"
+		switch n {
+		case "btmp":
+			msg += "; failed logins can contain passwords typed as user names"
+		case "lastlog", "wtmp":
+			fix = "D1: truncate " + display + " to 0 bytes"
+		}
+		f := in.New(Warn, display, msg, fileEvidence(p, fi)...)
+		f.Fix = fix
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		out = append(out, in.New(Pass, "/var/log", "login records are empty"))
+	}
+	return out
+}
+
+// fileType names the type of a file mode for evidence.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "file"
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "other"
+}

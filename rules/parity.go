@@ -1,0 +1,80 @@
+package rules
+
+// Parity bookkeeping for the img_check profile (RULES.md §2.1.6): how the
+// script's PASS, WARN and FAIL counters and its STATUS come out of the
+// findings, and which exit code img_check.sh v1.8.1 would return.
+
+// KeyParity marks a finding for which img_check.sh prints no line. Rules
+// must emit at least one finding, but the script is often silent (no log
+// matched a loop, no shadow line named the user, no .bash_history): such
+// findings carry KeyParity with the value ParityNoLine, and the text frame
+// skips them.
+const (
+	KeyParity    = "parity"
+	ParityNoLine = "no line printed by img_check.sh"
+)
+
+// ParitySilent reports whether img_check.sh prints no line for f.
+func (f Finding) ParitySilent() bool { return f.Get(KeyParity) == ParityNoLine }
+
+// ParityCounts replays the script's counters over the findings of an
+// img_check run, in order: a counted PASS increments pass; a counted WARN
+// increments warn and raises status to 1 (except the firewall's, Q3); a
+// counted FAIL increments fail and sets status to 2. INFO, SKIP, ERROR and
+// findings with Counted false (the Q1 user checks) change nothing.
+func ParityCounts(results []Result) (pass, warn, fail, status int) {
+	for _, r := range results {
+		for _, f := range r.Findings {
+			if !f.Counted {
+				continue
+			}
+			switch f.Level {
+			case Pass:
+				pass++
+			case Warn:
+				warn++
+				if f.Rule != "fw.active" && status < 1 {
+					status = 1
+				}
+			case Fail:
+				fail++
+				status = 2
+			}
+		}
+	}
+	return pass, warn, fail, status
+}
+
+// ParityStops reports whether the script stops after its OS check: the
+// operating system is not one it knows, so it prints "Exiting..." and
+// exits 1 without a summary (RULES.md §2.1.2 a).
+func ParityStops(results []Result) bool {
+	for _, r := range results {
+		for _, f := range r.Findings {
+			if f.Rule == "os.supported" && f.Level == Fail {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ParityExitCode is the exit code of an img_check run (RULES.md §2.1.6):
+// 1 for an unknown OS or STATUS 2; otherwise 3 when any finding is an
+// ERROR, because the prediction is then unreliable; otherwise 0.
+func ParityExitCode(results []Result) int {
+	if ParityStops(results) {
+		return 1
+	}
+	if _, _, _, status := ParityCounts(results); status == 2 {
+		return 1
+	}
+	for _, r := range results {
+		for _, f := range r.Findings {
+			if f.Level == Error {
+				return 3
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,453 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+// The img_check profile's user and root checks (RULES.md §2.1.2 f, g):
+// /etc/passwd and /etc/shadow are read the script's way (awk fields, shell
+// word splitting), homes are /home/<u> and /root, and the .ssh probes and
+// size tests behave like ls, wc -c and the shell's -d and -f.
+
+func init() {
+	parity := []Profile{ImgCheck}
+	Register(Rule{ID: "users.password", Title: "User-created accounts have no password (img_check; not counted, Q1)",
+		Profiles: parity, Needs: []string{"/etc/passwd", "/etc/shadow"}, Check: checkUsersPassword})
+	Register(Rule{ID: "users.ssh", Title: "User-created accounts have no SSH files (img_check; only with a '*' entry, Q2)",
+		Profiles: parity, Needs: []string{"/etc/passwd", "/home/*/.ssh/*"}, Check: checkUsersSSH})
+	Register(Rule{ID: "users.history", Title: "User-created accounts have a cleared .bash_history (img_check; not counted, Q1)",
+		Profiles: parity, Needs: []string{"/etc/passwd", "/home/*/.bash_history"}, Check: checkUsersHistory})
+	Register(Rule{ID: "root.password", Title: "root has no password (img_check)",
+		Profiles: parity, Needs: []string{"/etc/shadow"}, Check: checkRootPassword})
+	Register(Rule{ID: "root.ssh", Title: "root's .ssh holds no keys or other files (img_check)",
+		Profiles: parity, Needs: []string{"/root/.ssh/*"}, Check: checkRootSSH})
+	Register(Rule{ID: "root.history", Title: "root's .bash_history is cleared (img_check)",
+		Profiles: parity, Needs: []string{"/root/.bash_history"}, Check: checkRootHistory})
+}
+
+// Thresholds of the script's wc -c tests.
+const (
+	parityKeyFileMin = 50  // authorized_keys and known_hosts: size > 50
+	parityHistoryMax = 200 // .bash_history: size < 200 passes
+)
+
+// awkNumber is what awk treats as a numeric string: optional blanks, a
+// sign, decimal digits with an optional fraction and exponent.
+var awkNumber = regexp.MustCompile(`^[ \t\n]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n]*$`)
+
+// ParityUsers returns the user names img_check.sh checks, in file order:
+// awk -F: '$3 >= 1000 && $1 != "nobody"' over /etc/passwd, then without
+// centos and nfsnobody. Field 3 is compared numerically when it looks like
+// a number and otherwise as a string against "1000", as awk does.
+func ParityUsers(passwd []byte) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(passwd), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, ":")
+		name, uid := f[0], ""
+		if len(f) >= 3 {
+			uid = f[2]
+		}
+		if !awkAtLeast1000(uid) || name == "nobody" || name == "centos" || name == "nfsnobody" {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func awkAtLeast1000(field string) bool {
+	if awkNumber.MatchString(field) {
+		v, err := strconv.ParseFloat(strings.Trim(field, " \t\n"), 64)
+		return err == nil && v >= 1000
+	}
+	return field >= "1000"
+}
+
+// ShadowWord is one word of /etc/shadow as the script's unquoted
+// `for usr in $SHADOW` sees it, split on ':' by read -a.
+type ShadowWord struct {
+	Name  string // u[0]
+	Field string // u[1], "" when absent; never printed
+	Line  int    // 1-based line the word starts on
+}
+
+// ParityShadow splits /etc/shadow the way img_check.sh does: command
+// substitution drops NUL bytes, then the text is split into words on
+// blanks and newlines, and each word on ':'.
+func ParityShadow(data []byte) []ShadowWord {
+	data = bytes.ReplaceAll(data, []byte{0}, nil)
+	var out []ShadowWord
+	for i, line := range strings.Split(string(data), "\n") {
+		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' }) {
+			name, rest, _ := strings.Cut(w, ":")
+			field, _, _ := strings.Cut(rest, ":")
+			out = append(out, ShadowWord{Name: name, Field: field, Line: i + 1})
+		}
+	}
+	return out
+}
+
+// parityNoPassword is the script's test: field 2 is exactly !, !! or *.
+func parityNoPassword(field string) bool { return field == "!" || field == "!!" || field == "*" }
+
+// parityPasswd reads /etc/passwd and /etc/shadow as the script would: a
+// missing file reads as empty.
+func parityAccountFiles(in *Input) (passwd, shadow []byte, fault Finding, ok bool) {
+	passwd, err := readIfPresent(in.Guest, "etc/passwd", capConfig)
+	if err != nil {
+		return nil, nil, in.Fault("/etc/passwd", err), false
+	}
+	shadow, err = readIfPresent(in.Guest, "etc/shadow", capConfig)
+	if err != nil {
+		return nil, nil, in.Fault("/etc/shadow", err), false
+	}
+	return passwd, shadow, Finding{}, true
+}
+
+// silent is a finding for which the script prints nothing.
+func silent(in *Input, subject, msg string) Finding {
+	return in.New(Pass, subject, msg, KV{KeyParity, ParityNoLine})
+}
+
+func checkUsersPassword(in *Input) []Finding {
+	passwd, shadow, fault, ok := parityAccountFiles(in)
+	if !ok {
+		return []Finding{fault}
+	}
+	words := ParityShadow(shadow)
+	var out []Finding
+	for _, u := range ParityUsers(passwd) {
+		out = append(out, parityPassword(in, u, words, false)...)
+	}
+	if len(out) == 0 {
+		out = append(out, silent(in, "/etc/shadow", "no shadow entry for a user-created account"))
+	}
+	return out
+}
+
+// parityPassword prints one result per shadow word named user (P4).
+func parityPassword(in *Input, user string, words []ShadowWord, counted bool) []Finding {
+	var out []Finding
+	for _, w := range words {
+		if w.Name != user {
+			continue
+		}
+		ev := []KV{{KeyUser, user}, {KeyPath, "/etc/shadow"}, {KeyLine, strconv.Itoa(w.Line)}}
+		var f Finding
+		switch {
+		case parityNoPassword(w.Field):
+			f = in.New(Pass, user, fmt.Sprintf("User %s has no password set.", user), ev...)
+		case counted:
+			f = in.New(Fail, user, fmt.Sprintf("User %s has a password set on their account.", user), ev...)
+		default:
+			f = in.New(Fail, user, fmt.Sprintf("User %s has a password set on their account. Only system users are allowed on the image.", user), ev...)
+		}
+		if f.Level == Fail {
+			f.Fix = fmt.Sprintf("lock the password: usermod -p '*' %s", user)
+		}
+		f.Counted = counted
+		out = append(out, f)
+	}
+	return out
+}
+
+func checkRootPassword(in *Input) []Finding {
+	shadow, err := readIfPresent(in.Guest, "etc/shadow", capConfig)
+	if err != nil {
+		return []Finding{in.Fault("/etc/shadow", err)}
+	}
+	out := parityPassword(in, "root", ParityShadow(shadow), true)
+	if len(out) == 0 {
+		out = append(out, silent(in, "/etc/shadow", "no shadow entry named root"))
+	}
+	return out
+}
+
+func checkUsersSSH(in *Input) []Finding {
+	passwd, _, fault, ok := parityAccountFiles(in)
+	if !ok {
+		return []Finding{fault}
+	}
+	var out []Finding
+	for _, u := range ParityUsers(passwd) {
+		out = append(out, paritySSH(in, u)...)
+	}
+	if len(out) == 0 {
+		out = append(out, silent(in, "/etc/passwd", "no user-created accounts"))
+	}
+	return out
+}
+
+func checkRootSSH(in *Input) []Finding { return paritySSH(in, "root") }
+
+// parityHome is the script's home for user: /root for root, otherwise
+// /home/<u> whatever passwd says. ok is false for a name that cannot be a
+// single path element.
+func parityHome(user string) (home string, ok bool) {
+	if user == "root" {
+		return "root", true
+	}
+	home = "home/" + user
+	return home, user != "" && !strings.Contains(user, "/") && fs.ValidPath(home)
+}
+
+// paritySSH is the .ssh part of checkRoot and checkUsers. Root's findings
+// are counted; a user's are not (Q1), and a user's directory is inspected
+// only when it holds an entry literally named "*" (Q2).
+func paritySSH(in *Input, user string) []Finding {
+	root := user == "root"
+	home, valid := parityHome(user)
+	note := func(level Level, msg string) Finding {
+		f := in.New(level, "/"+home, fmt.Sprintf("User %s %s", user, msg), KV{KeyUser, user}, KV{KeyPath, "/" + home})
+		f.Counted = root && level != Info
+		return f
+	}
+	if !valid {
+		f := note(Info, "does not have a directory in /home")
+		f.Approximate = true
+		return []Finding{f}
+	}
+	if ok, err := isDir(in.Guest, home); err != nil {
+		return []Finding{in.Fault("/"+home, err)}
+	} else if !ok {
+		return []Finding{note(Info, "does not have a directory in /home")}
+	}
+	sshDir := home + "/.ssh"
+	if ok, err := isDir(in.Guest, sshDir); err != nil {
+		return []Finding{in.Fault("/"+sshDir, err)}
+	} else if !ok {
+		return []Finding{note(Info, "does not have an .ssh directory")}
+	}
+	ents, err := in.Guest.ReadDir(sshDir)
+	if err != nil {
+		return []Finding{in.Fault("/"+sshDir, err)}
+	}
+	var names []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	probe := names
+	if !root {
+		probe = nil
+		for _, n := range names {
+			if n == "*" {
+				probe = []string{n}
+			}
+		}
+	}
+	lsOK, fault := parityLs(in, sshDir, probe)
+	if fault != nil {
+		return []Finding{*fault}
+	}
+	if !lsOK {
+		return []Finding{note(Info, "has no SSH keys present")}
+	}
+	var out []Finding
+	for _, n := range names {
+		f, ok := paritySSHEntry(in, user, sshDir+"/"+n)
+		if ok {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, silent(in, "/"+sshDir, "only small authorized_keys or known_hosts files"))
+	}
+	return out
+}
+
+// parityLs is the script's `ls` probe over the named entries of dir: it
+// fails when there is nothing to list, and when any entry cannot be
+// stat'ed for a reason other than a dangling link (GNU ls then falls back
+// to the link itself), or is a directory that cannot be read.
+func parityLs(in *Input, dir string, names []string) (bool, *Finding) {
+	if len(names) == 0 {
+		return false, nil
+	}
+	for _, n := range names {
+		p := dir + "/" + n
+		fi, err := in.Guest.Stat(p)
+		switch {
+		case err == nil && fi.IsDir():
+			if _, err := in.Guest.ReadDir(p); err != nil {
+				if !fsinspect.IsFact(err) {
+					f := in.Fault("/"+p, err)
+					return false, &f
+				}
+				return false, nil
+			}
+		case err == nil:
+		case !fsinspect.IsFact(err):
+			f := in.Fault("/"+p, err)
+			return false, &f
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// parityWCSize is `wc -c < p`: the size of a regular file after
+// resolution, 0 for a directory, and ok false when the redirection fails
+// (dangling link, loop), so that every numeric test on it is false.
+func parityWCSize(in *Input, p string) (size int64, ok bool, err error) {
+	fi, err := statFact(in.Guest, p)
+	switch {
+	case err != nil || fi == nil:
+		return 0, false, err
+	case fi.Mode().IsRegular():
+		return fi.Size(), true, nil
+	case fi.IsDir():
+		return 0, true, nil
+	}
+	return 0, false, nil
+}
+
+// paritySSHEntry judges one entry of a .ssh directory (the tables of
+// RULES.md §2.1.2 f and g). ok is false where the script prints nothing.
+func paritySSHEntry(in *Input, user, p string) (Finding, bool) {
+	root := user == "root"
+	display := "/" + p
+	size, sized, err := parityWCSize(in, p)
+	if err != nil {
+		return in.Fault(display, err), true
+	}
+	ev := []KV{{KeyUser, user}, {KeyPath, display}}
+	if sized {
+		ev = append(ev, KV{KeySize, strconv.FormatInt(size, 10)})
+	}
+	var f Finding
+	name := p[strings.LastIndexByte(p, '/')+1:]
+	switch name {
+	case "authorized_keys":
+		if !sized || size <= parityKeyFileMin {
+			return Finding{}, false
+		}
+		f = in.New(Fail, display, fmt.Sprintf("User %s has a populated authorized_keys file in %s", user, display),
+			append(ev, parityKeyEvidence(in, p)...)...)
+		f.Fix = "X1: delete " + display
+		if root {
+			f.Fix = "C8: delete " + display
+		}
+	case "id_rsa":
+		if sized && size > 0 {
+			f = in.New(Fail, display, fmt.Sprintf("User %s has a private key file in %s", user, display), ev...)
+		} else {
+			f = in.New(Warn, display, fmt.Sprintf("User %s has empty private key file in %s", user, display), ev...)
+		}
+		f.Fix = "X1: delete " + display
+	case "known_hosts":
+		if !sized || size <= parityKeyFileMin {
+			return Finding{}, false
+		}
+		msg := fmt.Sprintf("User %s has a known_hosts file in %s", user, display)
+		if root {
+			msg = fmt.Sprintf("User %s has a populated known_hosts file in %s", user, display)
+		}
+		f = in.New(Warn, display, msg, ev...)
+		f.Fix = "X1: delete " + display
+	default:
+		msg := fmt.Sprintf("User %s has a file in their .ssh directory named %s", user, display)
+		if root {
+			msg = fmt.Sprintf("User %s has a file in their .ssh directory at %s", user, display)
+		}
+		f = in.New(Warn, display, msg, ev...)
+		f.Fix = "X1: remove " + display + " unless every Droplet needs it"
+	}
+	f.Counted = root
+	return f, true
+}
+
+// parityKeyEvidence describes the keys of an authorized_keys file by type,
+// fingerprint and comment, for the content block that replaces the
+// script's cat. A file that cannot be read gets a reason instead: the
+// decision was made on its size alone.
+func parityKeyEvidence(in *Input, p string) []KV {
+	data, err := in.Guest.ReadFileLimit(p, capConfig)
+	if err != nil {
+		return []KV{{KeyReason, "keys not listed: " + err.Error()}}
+	}
+	keys, _ := ParseAuthorizedKeys(data)
+	ev := []KV{{KeyCount, strconv.Itoa(len(keys))}}
+	for _, k := range keys {
+		ev = append(ev, KV{KeyLine, strconv.Itoa(k.Line)}, KV{KeyKeyType, k.Type},
+			KV{KeyFingerprint, k.Fingerprint}, KV{"comment", k.Comment})
+	}
+	return ev
+}
+
+func checkUsersHistory(in *Input) []Finding {
+	passwd, _, fault, ok := parityAccountFiles(in)
+	if !ok {
+		return []Finding{fault}
+	}
+	var out []Finding
+	for _, u := range ParityUsers(passwd) {
+		home, valid := parityHome(u)
+		if !valid {
+			continue
+		}
+		if f, ok := parityHistory(in, u, home+"/.bash_history"); ok {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, silent(in, "/home", "no user-created account has a .bash_history file"))
+	}
+	return out
+}
+
+// parityHistory is the script's .bash_history test: only a regular file is
+// judged, by size. ok is false when it is not a regular file.
+func parityHistory(in *Input, user, p string) (Finding, bool) {
+	display := "/" + p
+	fi, err := statFact(in.Guest, p)
+	if err != nil {
+		return in.Fault(display, err), true
+	}
+	if fi == nil || !fi.Mode().IsRegular() {
+		return Finding{}, false
+	}
+	ev := []KV{{KeyUser, user}, {KeyPath, display}, {KeySize, strconv.FormatInt(fi.Size(), 10)}}
+	root := user == "root"
+	var f Finding
+	if fi.Size() < parityHistoryMax {
+		f = in.New(Pass, display, fmt.Sprintf("%s's Bash History appears to have been cleared", user), ev...)
+	} else {
+		f = in.New(Fail, display, fmt.Sprintf("%s's Bash History should be cleared to prevent sensitive information from leaking", user), ev...)
+		f.Fix = "X2: truncate " + display + " to 0 bytes"
+		if root {
+			f.Fix = "C4: truncate " + display + " to 0 bytes"
+		}
+	}
+	f.Counted = root
+	return f, true
+}
+
+func checkRootHistory(in *Input) []Finding {
+	if ok, err := isDir(in.Guest, "root"); err != nil {
+		return []Finding{in.Fault("/root", err)}
+	} else if !ok {
+		return []Finding{silent(in, "/root", "no /root directory, so no history check")}
+	}
+	if f, ok := parityHistory(in, "root", "root/.bash_history"); ok {
+		return []Finding{f}
+	}
+	f := in.New(Pass, "/root/.bash_history", "The Root User's Bash History is not present",
+		KV{KeyUser, "root"}, KV{KeyPath, "/root/.bash_history"})
+	f.Counted = true
+	return []Finding{f}
+}
