@@ -183,7 +183,7 @@ func layoutTests() []layoutTest {
 				return fixtures.Layout{Scheme: "none", Parts: []fixtures.Part{{Image: rootFS(t)}}}
 			},
 			scheme: image.None, sector: 512,
-			parts:  []wantPart{{Index: 1, Start: 0, Size: 16 * mib, Type: "whole disk", FS: "ext4"}},
+			parts: []wantPart{{Index: 1, Start: 0, Size: 16 * mib, Type: "whole disk", FS: "ext4"}},
 		},
 	}
 }
