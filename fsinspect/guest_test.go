@@ -2,6 +2,7 @@ package fsinspect
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -286,5 +287,25 @@ func TestDirRefusesSpecialFiles(t *testing.T) {
 	g := NewGuest(d)
 	if _, err := g.ReadFileLimit("fifo", 1<<20); err == nil || IsFact(err) {
 		t.Errorf("reading a FIFO = %v; want a fault, not a hang", err)
+	}
+}
+
+// TestResolveHopLimit: 40 links are followed, the 41st gives ErrLoop, as
+// Linux's MAXSYMLINKS.
+func TestResolveHopLimit(t *testing.T) {
+	tree := fstest.MapFS{"file": fixtures.File("x", 0o644)}
+	for i := 1; i <= 41; i++ {
+		target := fmt.Sprintf("/l%d", i+1)
+		if i == 41 {
+			target = "file"
+		}
+		tree[fmt.Sprintf("l%d", i)] = fixtures.Symlink(target)
+	}
+	g := NewGuest(tree)
+	if got, err := g.Resolve("l2"); err != nil || got != "file" {
+		t.Errorf("Resolve through 40 links = %q, %v", got, err)
+	}
+	if _, err := g.Resolve("l1"); !errors.Is(err, ErrLoop) {
+		t.Errorf("Resolve through 41 links = %v; want ErrLoop", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"syscall"
 	"time"
+
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 )
 
 // info is a FileInfo as the Guest returns it: the caller's name and a
@@ -69,15 +71,18 @@ func (e *entry) Info() (fs.FileInfo, error) {
 func (e *entry) String() string { return fs.FormatDirEntry(e) }
 
 // statOf converts a backend's FileInfo.Sys to a *Stat. It knows *Stat,
-// *syscall.Stat_t (the directory backend) and structs, or pointers to
-// structs, with integer fields Uid, Gid, Ino, Nlink and time.Time fields
-// Atime, Ctime, Mtime and Crtime or Btime (the ext4 backend and test
-// trees). Anything else leaves the owner zero and the times from ModTime.
+// *ext4.Stat, *syscall.Stat_t (the directory backend), and any other
+// struct, or pointer to one, by its integer fields Uid, Gid, Ino, Nlink
+// and time.Time fields Atime, Ctime, Mtime and Crtime or Btime (such as
+// the fixtures' Meta in test trees). Anything else leaves the owner zero
+// and the modification time from ModTime.
 func statOf(fi fs.FileInfo) *Stat {
 	switch s := fi.Sys().(type) {
 	case *Stat:
 		c := *s
 		return &c
+	case *ext4.Stat:
+		return &Stat{Uid: s.Uid, Gid: s.Gid, Ino: s.Ino, Nlink: s.Nlink, Atime: s.Atime, Ctime: s.Ctime, Mtime: s.Mtime, Btime: s.Crtime}
 	case *syscall.Stat_t:
 		return &Stat{
 			Uid: s.Uid, Gid: s.Gid, Ino: s.Ino, Nlink: uint64(s.Nlink),
