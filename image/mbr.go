@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sort"
 )
 
 // maxEBR bounds the EBR chain of an extended partition.
@@ -87,6 +88,7 @@ func readMBR(r io.ReaderAt, size int64, m mbrSector) (*Table, error) {
 			next = readEBRChain(t, r, size, m.diskSig, uint64(e.lba), uint64(e.sectors), ss, next)
 		}
 	}
+	sort.SliceStable(t.Partitions, func(i, j int) bool { return t.Partitions[i].Index < t.Partitions[j].Index })
 	checkLayout(t, size)
 	return t, nil
 }

@@ -22,9 +22,9 @@ const (
 // A Table is a decoded partition table.
 type Table struct {
 	Scheme     Scheme
-	SectorSize int    // logical sector size in bytes: 512 or 4096
-	DiskGUID   string // GPT disk GUID, or the MBR disk signature as 8 hex digits
-	Partitions []Partition
+	SectorSize int         // logical sector size in bytes: 512 or 4096
+	DiskGUID   string      // GPT disk GUID, or the MBR disk signature as 8 hex digits
+	Partitions []Partition // in Index order
 	// Notes describe what was odd but readable: a bad primary GPT, a
 	// hybrid MBR, partitions past the end of the disk, a looping EBR chain.
 	Notes []string

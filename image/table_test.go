@@ -172,9 +172,9 @@ func layoutTests() []layoutTest {
 			parts: []wantPart{
 				{Index: 1, Start: mib, Size: 8 * mib, Type: "Linux filesystem", Bootable: true, FS: "ext2"},
 				{Index: 2, Start: 9 * mib, Size: 19 * mib, Type: "Extended"},
+				{Index: 3, Start: 28 * mib, Size: 2 * mib, Type: "Linux LVM"},
 				{Index: 5, Start: 10 * mib, Size: 16 * mib, Type: "Linux filesystem", Logical: true, FS: "ext4"},
 				{Index: 6, Start: 27 * mib, Size: mib, Type: "Linux swap", Logical: true, FS: "swap"},
-				{Index: 3, Start: 28 * mib, Size: 2 * mib, Type: "Linux LVM"},
 			},
 		},
 		{
