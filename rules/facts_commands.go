@@ -128,3 +128,11 @@ func readDirFact(g *fsinspect.Guest, name string) ([]fs.DirEntry, error) {
 	}
 	return ents, nil
 }
+
+// ignoreFact drops a guest-fact error and keeps a fault.
+func ignoreFact(err error) error {
+	if fsinspect.IsFact(err) {
+		return nil
+	}
+	return err
+}

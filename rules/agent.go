@@ -1,0 +1,160 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+)
+
+// KeyHint is the evidence key of the lines the parity renderer prints
+// after the agent FAIL, in order (RULES.md §2.1.2 h).
+const KeyHint = "hint"
+
+const doDir = "opt/digitalocean"
+
+// Agent leftovers (RULES.md §2.2 agent.do-dir).
+var (
+	agentPackages  = []string{"droplet-agent", "do-agent"}
+	agentUnits     = []string{"droplet-agent.service", "do-agent.service"}
+	agentRepoFiles = []string{
+		"etc/apt/sources.list.d/droplet-agent.list", "etc/apt/sources.list.d/digitalocean-agent.list",
+		"etc/yum.repos.d/droplet-agent.repo", "etc/yum.repos.d/digitalocean-agent.repo",
+	}
+)
+
+func init() {
+	needs := []string{"/opt/digitalocean", "fact:packages", "fact:units droplet-agent.service do-agent.service",
+		"/etc/apt/sources.list.d/droplet-agent.list", "/etc/apt/sources.list.d/digitalocean-agent.list",
+		"/etc/yum.repos.d/droplet-agent.repo", "/etc/yum.repos.d/digitalocean-agent.repo"}
+	Register(Rule{
+		ID: "agent.do-dir", Title: "No DigitalOcean agent directory /opt/digitalocean",
+		Profiles: []Profile{Marketplace, ImgCheck},
+		Needs:    needs,
+		Check:    checkAgentDir,
+	})
+	Register(Rule{
+		ID: "agent.do-leftovers", Title: "No DigitalOcean agent packages, units or repositories",
+		Profiles: []Profile{Marketplace},
+		Needs:    needs,
+		Check:    checkAgentLeftovers,
+	})
+}
+
+func checkAgentDir(in *Input) []Finding {
+	dir, err := isDir(in.Guest, doDir)
+	if err != nil {
+		return []Finding{in.Fault("/opt/digitalocean", err)}
+	}
+	if in.Profile() == ImgCheck {
+		return []Finding{parityAgent(in, dir)}
+	}
+	if !dir {
+		return []Finding{in.New(Pass, "/opt/digitalocean", "DigitalOcean Monitoring agent was not found")}
+	}
+	ev := []KV{{KeyPath, "/opt/digitalocean"}}
+	ents, err := readDirFact(in.Guest, doDir)
+	if err != nil {
+		return []Finding{in.Fault("/opt/digitalocean", err)}
+	}
+	for _, e := range ents {
+		ev = append(ev, KV{"entry", e.Name()})
+	}
+	left, err := agentLeftovers(in)
+	if err != nil {
+		return []Finding{in.Fault("agent leftovers", err)}
+	}
+	ev = append(ev, left...)
+	f := in.New(Fail, "/opt/digitalocean", "DigitalOcean directory detected.", ev...)
+	f.Fix = agentFix(in)
+	return []Finding{f}
+}
+
+// agentFix is step D2 worded for the family.
+func agentFix(in *Input) string {
+	if fam, _ := in.Facts.Family(); fam == RPM {
+		return "D2: yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
+	}
+	return "D2: apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
+}
+
+// parityAgent is img_check's agent test with its OS-dependent hint (P3).
+func parityAgent(in *Input, dir bool) Finding {
+	if !dir {
+		f := in.New(Pass, "/opt/digitalocean", "DigitalOcean Monitoring agent was not found")
+		f.Counted = true
+		return f
+	}
+	r, err := in.Facts.OSRelease()
+	if err != nil {
+		return in.Fault("os-release", err)
+	}
+	ev := []KV{{KeyPath, "/opt/digitalocean"}}
+	switch {
+	case slices.Contains(rhelLikeNames, r.ParityOS):
+		ev = append(ev, KV{KeyHint, "To uninstall the agent: 'sudo yum remove droplet-agent'"},
+			KV{KeyHint, "To remove the DO directory: 'find /opt/digitalocean/ -type d -empty -delete'"})
+	case r.ParityOS == "Ubuntu" || r.ParityOS == "Debian":
+		ev = append(ev, KV{KeyHint, "To uninstall the agent and remove the DO directory: 'sudo apt-get purge droplet-agent'"})
+	}
+	f := in.New(Fail, "/opt/digitalocean", "DigitalOcean directory detected.", ev...)
+	f.Counted, f.Fix = true, agentFix(in)
+	return f
+}
+
+// agentLeftovers lists installed agent packages, enabled agent units and
+// agent repository files as evidence.
+func agentLeftovers(in *Input) ([]KV, error) {
+	var ev []KV
+	db, err := in.Facts.Packages()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range agentPackages {
+		for _, p := range db.Installed(name) {
+			ev = append(ev, KV{KeyPackage, p.Name + " " + p.Version})
+		}
+	}
+	for _, name := range agentUnits {
+		u, err := in.Facts.Unit(name)
+		if err != nil {
+			return nil, err
+		}
+		if u.Enabled {
+			ev = append(ev, KV{"unit", name})
+		}
+	}
+	for _, p := range agentRepoFiles {
+		fi, err := lstatFact(in.Guest, p)
+		if err != nil {
+			return nil, err
+		}
+		if fi != nil {
+			ev = append(ev, KV{KeyPath, "/" + p})
+		}
+	}
+	return ev, nil
+}
+
+func checkAgentLeftovers(in *Input) []Finding {
+	dir, err := isDir(in.Guest, doDir)
+	if err != nil {
+		return []Finding{in.Fault("/opt/digitalocean", err)}
+	}
+	if dir {
+		return []Finding{in.Skip(NotApplicable, "/opt/digitalocean exists (agent.do-dir)")}
+	}
+	left, err := agentLeftovers(in)
+	if err != nil {
+		return []Finding{in.Fault("agent leftovers", err)}
+	}
+	if len(left) == 0 {
+		return []Finding{in.New(Pass, "droplet-agent", "No DigitalOcean agent packages, units or repository files")}
+	}
+	var what []string
+	for _, kv := range left {
+		what = append(what, kv.Value)
+	}
+	f := in.New(Warn, "droplet-agent", "DigitalOcean agent leftovers: "+strings.Join(what, ", "), left...)
+	f.Fix = agentFix(in)
+	f.Approximate = true
+	return []Finding{f}
+}

@@ -1,0 +1,546 @@
+package rules
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+// aptListsDir is where apt keeps downloaded indexes in the guest.
+const aptListsDir = "var/lib/apt/lists"
+
+// indexSuffixes are the compressions apt may leave on a Packages file, in
+// the order a duplicate is preferred.
+var indexSuffixes = []string{"", ".xz", ".gz", ".zst", ".lz4", ".bz2"}
+
+// aptRelease is the header of one Release or InRelease file (RULES.md §4.4).
+type aptRelease struct {
+	File                               string // where it was read, for evidence
+	Origin, Label, Suite, Codename     string
+	Version, Date, ValidUntil          string
+	NotAutomatic, ButAutomaticUpgrades bool
+	Host                               string // URI host for origin text; "localhost" for file:
+}
+
+// security reports whether the release describes a security archive
+// (RULES.md §4.4 step 4).
+func (r *aptRelease) security() bool {
+	return strings.Contains(strings.ToLower(r.Label+" "+r.Suite+" "+r.Codename+" "+r.Origin), "security")
+}
+
+// origin is apt's origin text for one index (§4.4 "Parity" step 5).
+func (r *aptRelease) origin() string {
+	var b strings.Builder
+	if r.Label != "" {
+		b.WriteString(r.Label + ":")
+	}
+	switch {
+	case r.Suite == "":
+		b.WriteString(r.Host)
+	case r.Version != "":
+		b.WriteString(r.Version + "/" + r.Suite)
+	default:
+		b.WriteString(r.Suite)
+	}
+	return b.String()
+}
+
+// aptIndex is one Packages index: the entries of installed package names
+// only, with the Release it belongs to.
+type aptIndex struct {
+	File    string // for evidence
+	Arch    string // from binary-<arch>; "" for flat repositories
+	Release *aptRelease
+	Entries map[string][]*Package
+}
+
+// listReader reads apt list files from the guest's /var/lib/apt/lists or,
+// with --apt-lists, from the user's directory.
+type listReader struct {
+	g    *fsinspect.Guest
+	user fs.FS
+}
+
+func (f *Facts) lists() listReader { return listReader{g: f.guest, user: f.opts.AptLists} }
+
+// names lists the list files, sorted. A missing directory has none.
+func (l listReader) names() ([]string, error) {
+	var ents []fs.DirEntry
+	var err error
+	if l.user != nil {
+		ents, err = fs.ReadDir(l.user, ".")
+	} else {
+		ents, err = readDirFact(l.g, aptListsDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// where names a list file for evidence.
+func (l listReader) where(name string) string {
+	if l.user != nil {
+		return "--apt-lists " + name
+	}
+	return "/" + path.Join(aptListsDir, name)
+}
+
+// read returns the named list file, or nil when it does not exist.
+func (l listReader) read(name string, max int64) ([]byte, error) {
+	if l.user == nil {
+		return readIfPresent(l.g, path.Join(aptListsDir, name), max)
+	}
+	fi, err := fs.Stat(l.user, name)
+	if err != nil {
+		if fsinspect.IsFact(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%s: %w", name, fsinspect.ErrTooLarge)
+	}
+	return fs.ReadFile(l.user, name)
+}
+
+// parseRelease reads the header fields of a Release or (clear-signed)
+// InRelease file. Signatures are not verified.
+func parseRelease(b []byte) (*aptRelease, error) {
+	if bytes.HasPrefix(b, []byte("-----BEGIN PGP SIGNED MESSAGE-----")) {
+		_, body, ok := bytes.Cut(b, []byte("\n\n"))
+		if !ok {
+			return nil, fmt.Errorf("clear-signed message without a body")
+		}
+		body, _, _ = bytes.Cut(body, []byte("\n-----BEGIN PGP SIGNATURE-----"))
+		b = body
+	}
+	// Only the first stanza matters; the checksum lists are continuation lines.
+	var r *aptRelease
+	err := parseStanzas(b, func(_ int, fl map[string]string) error {
+		if r == nil {
+			r = &aptRelease{
+				Origin: fl["origin"], Label: fl["label"], Suite: fl["suite"], Codename: fl["codename"],
+				Version: fl["version"], Date: fl["date"], ValidUntil: fl["valid-until"],
+				NotAutomatic:         strings.EqualFold(fl["notautomatic"], "yes"),
+				ButAutomaticUpgrades: strings.EqualFold(fl["butautomaticupgrades"], "yes"),
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, fmt.Errorf("no Release fields")
+	}
+	return r, nil
+}
+
+// decompressIndex undoes the compression named by the file's suffix,
+// reading at most capIndex bytes of output.
+func decompressIndex(name string, b []byte) ([]byte, error) {
+	var r io.Reader
+	var err error
+	switch {
+	case strings.HasSuffix(name, ".gz"):
+		r, err = gzip.NewReader(bytes.NewReader(b))
+	case strings.HasSuffix(name, ".xz"):
+		r, err = xz.NewReader(bytes.NewReader(b))
+	case strings.HasSuffix(name, ".bz2"):
+		r = bzip2.NewReader(bytes.NewReader(b))
+	case strings.HasSuffix(name, ".lz4"):
+		r = lz4.NewReader(bytes.NewReader(b))
+	case strings.HasSuffix(name, ".zst"):
+		var d *zstd.Decoder
+		d, err = zstd.NewReader(bytes.NewReader(b), zstd.WithDecoderMaxMemory(capIndex))
+		if err == nil {
+			defer d.Close()
+			r = d
+		}
+	default:
+		if len(b) > capIndex {
+			return nil, fsinspect.ErrTooLarge
+		}
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(r, capIndex+1))
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	if len(out) > capIndex {
+		return nil, fmt.Errorf("decompressed index over %d bytes: %w", capIndex, fsinspect.ErrTooLarge)
+	}
+	return out, nil
+}
+
+// parsePackagesIndex keeps the stanzas of the named packages only.
+func parsePackagesIndex(b []byte, want map[string]bool) (map[string][]*Package, error) {
+	out := map[string][]*Package{}
+	err := parseStanzas(b, func(line int, fl map[string]string) error {
+		name := fl["package"]
+		if name == "" {
+			return fmt.Errorf("stanza at line %d has no Package field", line)
+		}
+		if !want[name] {
+			return nil
+		}
+		if fl["version"] == "" {
+			return fmt.Errorf("package %s (line %d) has no Version", name, line)
+		}
+		out[name] = append(out[name], &Package{
+			Name: name, Arch: fl["architecture"], Version: fl["version"],
+			Provides: fl["provides"], Depends: fl["depends"], PreDepends: fl["pre-depends"],
+			Breaks: fl["breaks"], Conflicts: fl["conflicts"],
+		})
+		return nil
+	})
+	return out, err
+}
+
+// indexArch returns the architecture of a Packages list file from its
+// binary-<arch> component, or "" for a flat repository.
+func indexArch(name string) string {
+	i := strings.Index(name, "binary-")
+	if i < 0 {
+		return ""
+	}
+	a, _, _ := strings.Cut(name[i+len("binary-"):], "_")
+	a, _, _ = strings.Cut(a, "/")
+	return a
+}
+
+// stripIndexSuffix removes a compression suffix from a Packages file name
+// and reports whether the rest names a Packages index.
+func stripIndexSuffix(name string) (string, bool) {
+	for _, s := range indexSuffixes[1:] {
+		if strings.HasSuffix(name, s) {
+			name = strings.TrimSuffix(name, s)
+			break
+		}
+	}
+	return name, strings.HasSuffix(name, "Packages")
+}
+
+// installedNames is the set of names of installed packages.
+func installedNames(db *PackageDB) map[string]bool {
+	m := map[string]bool{}
+	for _, p := range db.Packages {
+		if p.Installed() {
+			m[p.Name] = true
+		}
+	}
+	return m
+}
+
+// archMatches reports whether an index entry of arch a can replace an
+// installed package of arch b ("all" matches any).
+func archMatches(a, b string) bool { return a == b || a == "all" || b == "all" }
+
+// debCompare orders two Debian versions; unparsable ones compare as text.
+func debCompare(a, b string) int {
+	if a == b {
+		return 0
+	}
+	if debLess(a, b) {
+		return -1
+	}
+	if debLess(b, a) {
+		return 1
+	}
+	return 0
+}
+
+// releaseDate parses a Release Date field.
+func releaseDate(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC1123, time.RFC1123Z, "Mon, 2 Jan 2006 15:04:05 MST", "Mon, 2 Jan 2006 15:04:05 -0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// oldestDate returns the oldest Date of the releases, as written, with its age in days at now.
+func oldestDate(rels []*aptRelease, now time.Time) (string, int) {
+	var best string
+	var bestT time.Time
+	for _, r := range rels {
+		t, ok := releaseDate(r.Date)
+		if !ok {
+			continue
+		}
+		if best == "" || t.Before(bestT) {
+			best, bestT = r.Date, t
+		}
+	}
+	if best == "" {
+		return "", 0
+	}
+	return best, int(now.Sub(bestT).Hours() / 24)
+}
+
+// PendingUpdate is one installed package with a newer candidate.
+type PendingUpdate struct {
+	Name, Arch          string
+	Installed           string // installed version
+	Candidate           string
+	Suite               string // suite (or codename) of the security index carrying the candidate
+	Origins             string // apt's origin text, parity only
+	Held, KeptBack      bool
+	Foreign             bool // a foreign-architecture package, written name:arch
+	SecurityFromVersion bool // parity: "security" appears only in the name or installed version
+}
+
+// Display is the name apt prints: name, or name:arch for a foreign architecture.
+func (u PendingUpdate) Display() string {
+	if u.Foreign {
+		return u.Name + ":" + u.Arch
+	}
+	return u.Name
+}
+
+// AptUpdates is the marketplace view of pending security updates (RULES.md §4.4 steps 1–8).
+type AptUpdates struct {
+	Evaluable bool           // at least one relevant security index was found
+	Pending   []PendingUpdate // sorted by name
+	Date      string         // oldest Date of the security Release files used
+	AgeDays   int
+	Indexes   []string // security indexes used, for evidence
+}
+
+// AptSecurity computes pending security updates the marketplace way.
+func (f *Facts) AptSecurity() (*AptUpdates, error) {
+	return memo(f, "apt-security", func() (*AptUpdates, error) {
+		db, err := f.Packages()
+		if err != nil {
+			return nil, err
+		}
+		osr, err := f.OSRelease()
+		if err != nil {
+			return nil, err
+		}
+		idx, err := f.marketIndexes(db, osr.Codename)
+		if err != nil {
+			return nil, err
+		}
+		return pendingSecurity(db, idx, f.opts.Now), nil
+	})
+}
+
+// marketIndexes reads the relevant Packages indexes of the list directory:
+// every Packages file paired with its Release by name prefix, native and
+// all architectures only, whose Release codename or suite matches the
+// image codename.
+func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]*aptIndex, error) {
+	l := f.lists()
+	names, err := l.names()
+	if err != nil {
+		return nil, err
+	}
+	releases := map[string]*aptRelease{} // prefix → release
+	for _, n := range names {
+		prefix, ok := strings.CutSuffix(n, "InRelease")
+		if !ok {
+			if prefix, ok = strings.CutSuffix(n, "Release"); !ok {
+				continue
+			}
+			if _, have := releases[prefix]; have {
+				continue // InRelease preferred
+			}
+		}
+		b, err := l.read(n, capConfig*16)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.where(n), err)
+		}
+		r, err := parseRelease(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.where(n), err)
+		}
+		r.File = l.where(n)
+		releases[prefix] = r
+	}
+	want := installedNames(db)
+	seen := map[string]bool{}
+	var out []*aptIndex
+	for _, n := range names {
+		base, ok := stripIndexSuffix(n)
+		if !ok || seen[base] {
+			continue
+		}
+		arch := indexArch(n)
+		if arch != "" && arch != db.NativeArch && arch != "all" {
+			continue
+		}
+		rel := longestPrefix(releases, n)
+		if rel == nil || !relevant(rel, codename) {
+			continue
+		}
+		seen[base] = true
+		ix, err := readIndex(l, base, rel, want)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, nil
+}
+
+// readIndex reads the first present compression of the Packages list base.
+func readIndex(l listReader, base string, rel *aptRelease, want map[string]bool) (*aptIndex, error) {
+	for _, s := range indexSuffixes {
+		n := base + s
+		b, err := l.read(n, capIndex)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.where(n), err)
+		}
+		if b == nil {
+			continue
+		}
+		plain, err := decompressIndex(n, b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.where(n), err)
+		}
+		entries, err := parsePackagesIndex(plain, want)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.where(n), err)
+		}
+		return &aptIndex{File: l.where(n), Arch: indexArch(n), Release: rel, Entries: entries}, nil
+	}
+	return nil, fmt.Errorf("%s: %w", l.where(base), fs.ErrNotExist)
+}
+
+func longestPrefix(rels map[string]*aptRelease, name string) *aptRelease {
+	var best *aptRelease
+	bestLen := -1
+	for p, r := range rels {
+		if strings.HasPrefix(name, p) && len(p) > bestLen {
+			best, bestLen = r, len(p)
+		}
+	}
+	return best
+}
+
+// relevant applies RULES.md §4.4 step 3.
+func relevant(r *aptRelease, codename string) bool {
+	if codename == "" {
+		return false
+	}
+	cut := func(s string) string {
+		i := strings.IndexAny(s, "-/")
+		if i >= 0 {
+			return s[:i]
+		}
+		return s
+	}
+	return cut(r.Codename) == codename || cut(r.Suite) == codename
+}
+
+// pendingSecurity applies steps 5–8.
+func pendingSecurity(db *PackageDB, idx []*aptIndex, now time.Time) *AptUpdates {
+	u := &AptUpdates{}
+	var secRels []*aptRelease
+	for _, ix := range idx {
+		if ix.Release.security() {
+			u.Evaluable = true
+			u.Indexes = append(u.Indexes, ix.File)
+			if !slices.Contains(secRels, ix.Release) {
+				secRels = append(secRels, ix.Release)
+			}
+		}
+	}
+	if !u.Evaluable {
+		return u
+	}
+	u.Date, u.AgeDays = oldestDate(secRels, now)
+	for _, p := range db.Packages {
+		if !p.Installed() {
+			continue
+		}
+		cand := p.Version
+		for _, ix := range idx {
+			if ix.Release.NotAutomatic {
+				continue
+			}
+			for _, e := range ix.Entries[p.Name] {
+				if archMatches(e.Arch, p.Arch) && debCompare(e.Version, cand) > 0 {
+					cand = e.Version
+				}
+			}
+		}
+		if cand == p.Version {
+			continue
+		}
+		var suite string
+		var candPkg *Package
+		for _, ix := range idx {
+			for _, e := range ix.Entries[p.Name] {
+				if e.Version == cand && archMatches(e.Arch, p.Arch) {
+					if candPkg == nil {
+						candPkg = e
+					}
+					if ix.Release.security() && suite == "" {
+						suite = firstNonEmpty(ix.Release.Suite, ix.Release.Codename)
+					}
+				}
+			}
+		}
+		if suite == "" {
+			continue
+		}
+		u.Pending = append(u.Pending, PendingUpdate{
+			Name: p.Name, Arch: p.Arch, Installed: p.Version, Candidate: cand, Suite: suite,
+			Held: p.Held(), KeptBack: !dependsInstalled(candPkg, db),
+		})
+	}
+	slices.SortFunc(u.Pending, func(a, b PendingUpdate) int { return strings.Compare(a.Name+":"+a.Arch, b.Name+":"+b.Arch) })
+	return u
+}
+
+// dependsInstalled reports whether every Depends and Pre-Depends group of
+// p has an alternative that is installed or provided by an installed
+// package, versions aside (the marketplace kept-back tag, §4.4 step 7).
+func dependsInstalled(p *Package, db *PackageDB) bool {
+	names := map[string]bool{}
+	for _, q := range db.Packages {
+		if !q.Installed() {
+			continue
+		}
+		names[q.Name] = true
+		for _, r := range parseRelations(q.Provides) {
+			names[r[0].name] = true
+		}
+	}
+	for _, group := range append(parseRelations(p.PreDepends), parseRelations(p.Depends)...) {
+		ok := false
+		for _, alt := range group {
+			ok = ok || names[alt.name]
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

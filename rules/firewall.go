@@ -1,0 +1,394 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// KeyStatus is the evidence key the parity renderer reads on the firewall
+// WARN: "no" means the finding is counted but must not change STATUS (Q3).
+const KeyStatus = "status"
+
+func init() {
+	Register(Rule{
+		ID: "fw.active", Title: "A firewall is active at boot",
+		Profiles: []Profile{Marketplace, ImgCheck},
+		Needs: []string{"fact:os-release", "fact:commands ufw firewall-cmd", "/etc/default/ufw", "/etc/ufw/ufw.conf",
+			"fact:units ufw firewalld nftables netfilter-persistent iptables csf", "/usr/lib/systemd/system/csf.service",
+			"/etc/modules", "/etc/modules-load.d/*.conf", "/usr/lib/modules-load.d/*.conf", "/lib/modules-load.d/*.conf",
+			"/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/alternatives/iptables", "/etc/sysconfig/iptables",
+			"/etc/nftables.conf", "/etc/sysconfig/nftables.conf", "/etc/csf/csf.conf", "/usr/sbin/firewalld"},
+		Check: checkFirewall,
+	})
+}
+
+const firewallFix = "enable a firewall that loads at boot (ufw enable; systemctl enable firewalld)"
+
+func checkFirewall(in *Input) []Finding {
+	if in.Profile() == ImgCheck {
+		return parityFirewall(in)
+	}
+	fam, err := in.Facts.Family()
+	if err != nil {
+		return []Finding{in.Fault("os family", err)}
+	}
+	order := []string{"ufw", "firewalld", "nftables", "iptables", "csf"}
+	if fam == RPM {
+		order = []string{"firewalld", "csf", "nftables", "iptables"}
+	}
+	for _, fw := range order {
+		on, why, err := firewallActive(in, fw, fam)
+		if err != nil {
+			return []Finding{in.Fault(fw, err)}
+		}
+		if on {
+			f := in.New(Pass, fw, fmt.Sprintf("Firewall service (%s) is active", fw), KV{KeyReason, why})
+			f.Approximate = true
+			return []Finding{f}
+		}
+	}
+	f := in.New(Warn, "firewall", "No active firewall found (checked: "+strings.Join(order, ", ")+")")
+	f.Approximate, f.Fix = true, firewallFix
+	return []Finding{f}
+}
+
+// firewallActive applies the table of RULES.md §2.2.1 to one firewall.
+func firewallActive(in *Input, fw string, fam Family) (bool, string, error) {
+	switch fw {
+	case "ufw":
+		on, _, err := ufwActive(in)
+		return on, "ufw ENABLED=yes and ufw.service enabled", err
+	case "firewalld":
+		u, err := in.Facts.Unit("firewalld.service")
+		if err != nil || !u.Active() {
+			return false, "", err
+		}
+		ok, err := in.Facts.executable("usr/sbin/firewalld")
+		return ok, "firewalld.service enabled and /usr/sbin/firewalld present", err
+	case "nftables":
+		u, err := in.Facts.Unit("nftables.service")
+		if err != nil || !u.Active() {
+			return false, "", err
+		}
+		conf := "etc/nftables.conf"
+		if fam == RPM {
+			conf = "etc/sysconfig/nftables.conf"
+		}
+		ok, err := nftActive(in, conf, 0)
+		return ok, "nftables.service enabled and /" + conf + " filters", err
+	case "iptables":
+		unit, files := "netfilter-persistent.service", []string{"etc/iptables/rules.v4", "etc/iptables/rules.v6"}
+		if fam == RPM {
+			unit, files = "iptables.service", []string{"etc/sysconfig/iptables"}
+		}
+		u, err := in.Facts.Unit(unit)
+		if err != nil || !u.Active() {
+			return false, "", err
+		}
+		for _, p := range files {
+			b, err := readIfPresent(in.Guest, p, capConfig)
+			if err != nil {
+				return false, "", err
+			}
+			if iptablesFilters(b) {
+				return true, unit + " enabled and /" + p + " has rules", nil
+			}
+		}
+		return false, "", nil
+	case "csf":
+		b, err := readIfPresent(in.Guest, "etc/csf/csf.conf", capConfig)
+		if err != nil || b == nil {
+			return false, "", err
+		}
+		vals, _ := parseOSRelease(csfConf(b))
+		if vals["TESTING"] != "0" {
+			return false, "", nil
+		}
+		u, err := in.Facts.Unit("csf.service")
+		return err == nil && u.Active(), "csf TESTING=0 and csf.service enabled", err
+	}
+	return false, "", nil
+}
+
+// csfConf turns csf.conf's `KEY = "value"` lines into KEY="value".
+func csfConf(b []byte) []byte {
+	var out strings.Builder
+	for line := range strings.Lines(string(b)) {
+		k, v, ok := strings.Cut(line, "=")
+		if ok {
+			line = strings.TrimSpace(k) + "=" + strings.TrimSpace(v) + "\n"
+		}
+		out.WriteString(line)
+	}
+	return []byte(out.String())
+}
+
+// ufwActive applies the three offline conditions of RULES.md §2.1.5. It
+// also reports whether the answer is approximate: ENABLED=yes with the
+// unit disabled or masked.
+func ufwActive(in *Input) (active, approximate bool, err error) {
+	cmd, err := in.Facts.LookPath("ufw")
+	if err != nil || cmd == "" {
+		return false, false, err
+	}
+	enabled := ""
+	for _, p := range []string{"etc/default/ufw", "etc/ufw/ufw.conf"} {
+		b, err := readIfPresent(in.Guest, p, capConfig)
+		if err != nil {
+			return false, false, err
+		}
+		if v, ok := lastAssignment(b, "ENABLED"); ok {
+			enabled = v
+		}
+	}
+	if enabled != "yes" && enabled != "YES" {
+		return false, false, nil
+	}
+	u, err := in.Facts.Unit("ufw.service")
+	if err != nil {
+		return false, false, err
+	}
+	return u.Active(), !u.Active(), nil
+}
+
+// lastAssignment returns the last shell assignment of key in b.
+func lastAssignment(b []byte, key string) (string, bool) {
+	v, ok := "", false
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if k, val, found := strings.Cut(line, "="); found && k == key {
+			v, _ = shellWord(val)
+			ok = true
+		}
+	}
+	return v, ok
+}
+
+// iptablesFilters reports whether an iptables-save file has at least one
+// -A rule or a DROP/REJECT policy on INPUT.
+func iptablesFilters(b []byte) bool {
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if f[0] == "-A" || (f[0] == ":INPUT" && len(f) > 1 && (f[1] == "DROP" || f[1] == "REJECT")) {
+			return true
+		}
+	}
+	return false
+}
+
+// nftActive reports whether an nftables file (and the files it includes)
+// has a hooked chain with a rule statement or a drop policy.
+func nftActive(in *Input, p string, depth int) (bool, error) {
+	if depth > 8 {
+		return false, fmt.Errorf("/%s: include nesting deeper than 8", p)
+	}
+	b, err := readIfPresent(in.Guest, p, capConfig)
+	if err != nil || b == nil {
+		return false, err
+	}
+	if nftHookedChainFilters(string(b)) {
+		return true, nil
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "include" {
+			continue
+		}
+		inc := strings.Trim(f[1], `"`)
+		if !strings.HasPrefix(inc, "/") {
+			inc = path.Join("/", path.Dir(p), inc)
+		}
+		matches, err := guestGlob(in.Guest, inc)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range matches {
+			if ok, err := nftActive(in, m, depth+1); err != nil || ok {
+				return ok, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// nftHookedChainFilters scans `chain NAME { … }` blocks for a hook
+// statement plus a rule statement or "policy drop".
+func nftHookedChainFilters(s string) bool {
+	var stmts []string
+	for line := range strings.Lines(s) {
+		line, _, _ = strings.Cut(line, "#")
+		for _, st := range strings.Split(line, ";") {
+			stmts = append(stmts, strings.TrimSpace(st))
+		}
+	}
+	inChain, depth, hook, filters := false, 0, false, false
+	for _, st := range stmts {
+		if st == "" {
+			continue
+		}
+		opens, closes := strings.Count(st, "{"), strings.Count(st, "}")
+		w := strings.Fields(strings.Trim(st, "{} "))
+		switch {
+		case !inChain && len(w) > 0 && w[0] == "chain" && opens > 0:
+			inChain, depth, hook, filters = true, opens-closes, false, false
+			continue
+		case inChain:
+			depth += opens - closes
+			body := strings.TrimSpace(strings.Trim(st, "{}"))
+			f := strings.Fields(body)
+			switch {
+			case len(f) == 0:
+			case f[0] == "type" && slices.Contains(f, "hook"):
+				hook = true
+			case f[0] == "policy":
+				filters = filters || (len(f) > 1 && f[1] == "drop")
+			case f[0] == "comment" || f[0] == "counter" && len(f) == 1:
+			default:
+				filters = true
+			}
+			if depth <= 0 {
+				if hook && filters {
+					return true
+				}
+				inChain = false
+			}
+		}
+	}
+	return false
+}
+
+// parityFirewall follows RULES.md §2.1.2 c literally (Q3, Q4, Q5).
+func parityFirewall(in *Input) []Finding {
+	r, err := in.Facts.OSRelease()
+	if err != nil {
+		return []Finding{in.Fault("os-release", err)}
+	}
+	os := r.ParityOS
+	result := func(pass bool, fw string, approximate bool, ev ...KV) []Finding {
+		var f Finding
+		if pass {
+			f = in.New(Pass, fw, fmt.Sprintf("Firewall service (%s) is active", fw), ev...)
+		} else {
+			f = in.New(Warn, fw, fmt.Sprintf("No firewall is configured. Ensure %s is installed and configured", fw), append(ev, KV{KeyStatus, "no"})...)
+			f.Fix = firewallFix
+		}
+		f.Counted, f.Approximate = true, approximate
+		return []Finding{f}
+	}
+	switch {
+	case os == "Ubuntu":
+		on, approx, err := ufwActive(in)
+		if err != nil {
+			return []Finding{in.Fault("ufw", err)}
+		}
+		return result(on, "ufw", approx)
+	case slices.Contains(rhelLikeNames, os):
+		csf, err := isRegular(in.Guest, "usr/lib/systemd/system/csf.service")
+		if err != nil {
+			return []Finding{in.Fault("/usr/lib/systemd/system/csf.service", err)}
+		}
+		if !csf {
+			return result(true, "firewalld", false, KV{KeyReason, "img_check's firewalld test always passes on this OS (Q4)"})
+		}
+		cmd, err := in.Facts.LookPath("firewall-cmd")
+		if err != nil {
+			return []Finding{in.Fault("firewall-cmd", err)}
+		}
+		return result(cmd != "", "csf", false, KV{KeyReason, "img_check's csf test: passes when firewall-cmd exists (Q4)"})
+	case strings.Contains(os, "Debian"):
+		ufw, err := in.Facts.LookPath("ufw")
+		if err != nil {
+			return []Finding{in.Fault("ufw", err)}
+		}
+		if ufw != "" {
+			on, approx, err := ufwActive(in)
+			if err != nil {
+				return []Finding{in.Fault("ufw", err)}
+			}
+			return result(on, "ufw", approx)
+		}
+		fwcmd, err := in.Facts.LookPath("firewall-cmd")
+		if err != nil {
+			return []Finding{in.Fault("firewall-cmd", err)}
+		}
+		if fwcmd != "" {
+			return result(false, "firewalld", false, KV{KeyReason, "img_check's firewalld test always warns on Debian (Q5)"})
+		}
+		on, err := ipTablesLoaded(in)
+		if err != nil {
+			return []Finding{in.Fault("ip_tables", err)}
+		}
+		return result(on, "iptables", true)
+	}
+	return []Finding{in.Skip(NotApplicable, "img_check has no firewall test for "+quoteEmpty(os))}
+}
+
+// ipTablesLoaded is the offline stand-in for `lsmod | grep ip_tables` (§2.1.5).
+func ipTablesLoaded(in *Input) (bool, error) {
+	files := []string{"etc/modules"}
+	for _, d := range []string{"etc/modules-load.d", "usr/lib/modules-load.d", "lib/modules-load.d"} {
+		ents, err := readDirFact(in.Guest, d)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".conf") {
+				files = append(files, path.Join(d, e.Name()))
+			}
+		}
+	}
+	for _, p := range files {
+		b, err := readIfPresent(in.Guest, p, capConfig)
+		if err != nil {
+			return false, err
+		}
+		for line := range strings.Lines(string(b)) {
+			if w := strings.Fields(line); len(w) > 0 && w[0] == "ip_tables" {
+				return true, nil
+			}
+		}
+	}
+	active := false
+	for _, u := range []string{"netfilter-persistent.service", "iptables-persistent.service"} {
+		st, err := in.Facts.Unit(u)
+		if err != nil {
+			return false, err
+		}
+		active = active || st.Active()
+	}
+	if !active {
+		return false, nil
+	}
+	b, err := readIfPresent(in.Guest, "etc/iptables/rules.v4", capConfig)
+	if err != nil {
+		return false, err
+	}
+	if !iptablesTableWithRule(b) {
+		return false, nil
+	}
+	alt, err := in.Guest.Resolve("etc/alternatives/iptables")
+	if err != nil {
+		return false, ignoreFact(err)
+	}
+	return strings.Contains(path.Base(alt), "iptables-legacy"), nil
+}
+
+// iptablesTableWithRule reports a table section (*filter, …) followed by an -A rule.
+func iptablesTableWithRule(b []byte) bool {
+	table := false
+	for line := range strings.Lines(string(b)) {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "*") {
+			table = true
+		}
+		if table && strings.HasPrefix(t, "-A ") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,129 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Evidence keys of the OS findings that the parity renderer reads.
+const (
+	KeyOS      = "os"      // the script's OS string, printed as "Distribution:"
+	KeyRelease = "version" // the script's VER string, printed as "Version:"
+	KeyExiting = "exiting" // "yes" on the parity os.supported FAIL: the script prints "Exiting..." and stops
+)
+
+func init() {
+	Register(Rule{
+		ID: "os.supported", Title: "The operating system is one DigitalOcean supports",
+		Profiles: []Profile{Marketplace, ImgCheck},
+		Needs:    []string{"/etc/os-release", "/usr/lib/os-release", "/etc/lsb-release", "/etc/debian_version", "/etc/redhat-release", "fact:os-release"},
+		Check:    checkOSSupported,
+	})
+	Register(Rule{
+		ID: "os.release", Title: "The release is one DigitalOcean supports",
+		Profiles: []Profile{Marketplace, ImgCheck},
+		Needs:    []string{"fact:os-release"},
+		Check:    checkOSRelease,
+	})
+	Register(Rule{
+		ID: "os.eol", Title: "The release is past its end of standard support",
+		Profiles: []Profile{Marketplace},
+		Needs:    []string{"fact:os-release"},
+		Check:    checkOSEOL,
+	})
+}
+
+// osEvidence is the evidence every OS finding carries.
+func osEvidence(r *OSRelease, parity bool) []KV {
+	if parity {
+		return []KV{{KeyOS, r.ParityOS}, {KeyRelease, r.ParityVersion}, {KeySource, r.ParitySource}}
+	}
+	return []KV{{KeyOS, r.Name}, {KeyRelease, r.VersionID}, {KeySource, firstNonEmpty(r.Source, r.ParitySource)}}
+}
+
+func checkOSSupported(in *Input) []Finding {
+	r, err := in.Facts.OSRelease()
+	if err != nil {
+		return []Finding{in.Fault("os-release", err)}
+	}
+	if in.Profile() == ImgCheck {
+		var f Finding
+		if paritySupportedOS(r.ParityOS) {
+			f = in.New(Pass, r.ParityOS, "Supported Operating System Detected: "+r.ParityOS, osEvidence(r, true)...)
+		} else {
+			f = in.New(Fail, r.ParityOS, r.ParityOS+" is not a supported Operating System",
+				append(osEvidence(r, true), KV{KeyExiting, "yes"})...)
+			f.Fix = "Build on a supported distribution (RULES.md §3.1)"
+		}
+		f.Counted, f.Approximate = true, r.ParityApproximate
+		return []Finding{f}
+	}
+	if marketSupportedOS(r.Name) {
+		return []Finding{in.New(Pass, r.Name, "Supported Operating System Detected: "+r.Name, osEvidence(r, false)...)}
+	}
+	f := in.New(Fail, r.Name, fmt.Sprintf("%s is not a supported Operating System", quoteEmpty(r.Name)), osEvidence(r, false)...)
+	f.Fix = "Build on Ubuntu LTS, Debian 9-13, CentOS, Rocky Linux, AlmaLinux or CloudLinux 8/9"
+	return []Finding{f}
+}
+
+// quoteEmpty shows an empty name as "(unknown)" in marketplace messages.
+func quoteEmpty(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+func checkOSRelease(in *Input) []Finding {
+	r, err := in.Facts.OSRelease()
+	if err != nil {
+		return []Finding{in.Fault("os-release", err)}
+	}
+	if in.Profile() == ImgCheck {
+		if !paritySupportedOS(r.ParityOS) {
+			return []Finding{in.Skip(NotApplicable, "the script exits after the unsupported OS")}
+		}
+		var f Finding
+		if paritySupportedRelease(r.ParityOS, r.ParityVersion) {
+			f = in.New(Pass, r.ParityVersion, "Supported Release Detected: "+r.ParityVersion, osEvidence(r, true)...)
+		} else {
+			f = in.New(Fail, r.ParityVersion, r.ParityOS+" "+r.ParityVersion+" is not a supported Operating System Version", osEvidence(r, true)...)
+			f.Fix = "Build on a supported release (RULES.md §3.1)"
+		}
+		f.Counted, f.Approximate = true, r.ParityApproximate
+		return []Finding{f}
+	}
+	if !marketSupportedOS(r.Name) {
+		return []Finding{in.Skip(NotApplicable, "the operating system is not supported (os.supported)")}
+	}
+	var out []Finding
+	key := releaseKey(r.Name, r.VersionID)
+	switch {
+	case !marketSupportedRelease(r.Name, r.VersionID):
+		f := in.New(Fail, r.VersionID, fmt.Sprintf("%s %s is not a supported Operating System Version", r.Name, quoteEmpty(r.VersionID)), osEvidence(r, false)...)
+		f.Fix = "Build on a supported release (RULES.md §3.1)"
+		out = append(out, f)
+	case readmeUnlisted[key]:
+		out = append(out, in.New(Info, r.VersionID, key+" is accepted by img_check.sh but not listed in DigitalOcean's README", osEvidence(r, false)...))
+	default:
+		out = append(out, in.New(Pass, r.VersionID, "Supported Release Detected: "+r.VersionID, osEvidence(r, false)...))
+	}
+	if len(r.Disagree) > 0 {
+		out = append(out, in.New(Info, "release files", "release files disagree: "+strings.Join(r.Disagree, "; "),
+			append(osEvidence(r, false), KV{KeyReason, strings.Join(r.Disagree, "; ")})...))
+	}
+	return out
+}
+
+func checkOSEOL(in *Input) []Finding {
+	r, err := in.Facts.OSRelease()
+	if err != nil {
+		return []Finding{in.Fault("os-release", err)}
+	}
+	key := releaseKey(r.Name, r.VersionID)
+	if when, ok := endOfLifeRelease[key]; ok {
+		return []Finding{in.New(Info, key, fmt.Sprintf("%s is past its end of standard support (%s)", key, when),
+			append(osEvidence(r, false), KV{KeyDate, when})...)}
+	}
+	return []Finding{in.New(Pass, key, key+" is not in the end-of-life table", osEvidence(r, false)...)}
+}

@@ -1,0 +1,242 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+func init() {
+	Register(Rule{
+		ID: "pkg.security-updates", Title: "No security updates are pending",
+		Profiles: []Profile{Marketplace, ImgCheck},
+		Needs:    []string{"fact:packages", "/var/lib/apt/lists/*", "/etc/apt/sources.list", "/etc/apt/sources.list.d/*", "/var/cache/dnf/*/repodata/*updateinfo*", "/var/cache/yum/**/*updateinfo*"},
+		Check:    checkSecurityUpdates,
+	})
+	Register(Rule{
+		ID: "pkg.mongodb-sspl", Title: "MongoDB is not an SSPL-licensed version (legacy)",
+		Profiles: []Profile{Marketplace},
+		Needs:    []string{"fact:packages", "/usr/bin/mongod"},
+		Off:      true,
+		Check:    checkMongoSSPL,
+	})
+}
+
+const securityFix = "C2: apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
+
+func checkSecurityUpdates(in *Input) []Finding {
+	fam, err := in.Facts.Family()
+	if err != nil {
+		return []Finding{in.Fault("os family", err)}
+	}
+	switch {
+	case fam == RPM && in.Profile() == ImgCheck:
+		return parityRPMUpdates(in)
+	case fam == RPM:
+		return marketRPMUpdates(in)
+	case fam == Deb && in.Profile() == ImgCheck:
+		return parityAptUpdates(in)
+	case fam == Deb:
+		return marketAptUpdates(in)
+	}
+	return []Finding{in.Skip(NotApplicable, "unknown OS family")}
+}
+
+// parityPass is the script's PASS line, counted.
+func parityPass(in *Input, approximate bool, ev ...KV) Finding {
+	f := in.New(Pass, "security updates", "There are no pending security updates for this image.", ev...)
+	f.Counted, f.Approximate = true, approximate
+	return f
+}
+
+// parityFail is the script's FAIL line; the renderer prints the header
+// "Here is a list of the security updates that are not installed:" and
+// the KeyPackage values when it has them.
+func parityFail(in *Input, n int, approximate bool, ev ...KV) Finding {
+	f := in.New(Fail, "security updates", fmt.Sprintf("There are %d security updates available for this image that have not been installed.", n), ev...)
+	f.Counted, f.Approximate, f.Fix = true, approximate, securityFix
+	return f
+}
+
+func parityAptUpdates(in *Input) []Finding {
+	res, err := in.Facts.AptParity()
+	if err != nil {
+		return []Finding{in.Fault("apt lists", err)}
+	}
+	ev := []KV{{KeyCount, fmt.Sprint(len(res.Indexes))}}
+	if res.Date != "" {
+		ev = append(ev, KV{KeyDate, res.Date})
+	}
+	if len(res.Indexes) == 0 {
+		ev = append(ev, KV{KeyReason, "no index of a configured source in the image: a Droplet with network access would fetch current indexes first, so DigitalOcean's review may report updates published after the build"})
+		return []Finding{parityPass(in, true, ev...)}
+	}
+	if len(res.Security) == 0 {
+		return []Finding{parityPass(in, true, ev...)}
+	}
+	for _, u := range res.Security {
+		ev = append(ev, KV{KeyPackage, u.Display()})
+	}
+	return []Finding{parityFail(in, len(res.Security), true, ev...)}
+}
+
+func parityRPMUpdates(in *Input) []Finding {
+	res, err := in.Facts.RPMSecurity()
+	if err != nil {
+		return []Finding{in.Fault("updateinfo", err)}
+	}
+	if !res.Evaluable || len(res.Pending) == 0 {
+		ev := []KV{{KeyReason, "yum cannot reach a repository offline; a Droplet with network access may report updates published after the build"}}
+		if res.Evaluable {
+			ev = []KV{{KeySource, strings.Join(res.Sources, " ")}, {KeyDate, res.Date}}
+		}
+		return []Finding{parityPass(in, true, ev...)}
+	}
+	return []Finding{parityFail(in, len(res.Pending), true, KV{KeySource, strings.Join(res.Sources, " ")}, KV{KeyDate, res.Date})}
+}
+
+func marketAptUpdates(in *Input) []Finding {
+	res, err := in.Facts.AptSecurity()
+	if err != nil {
+		return []Finding{in.Fault("apt lists", err)}
+	}
+	var out []Finding
+	if db, err := in.Facts.Packages(); err == nil && len(db.Journal) > 0 {
+		out = append(out, in.New(Info, "/var/lib/dpkg/updates", "dpkg journal not applied (interrupted dpkg run)", KV{KeyPath, strings.Join(db.Journal, " ")}))
+	}
+	if db, err := in.Facts.Packages(); err == nil {
+		for _, p := range db.Reinstall {
+			out = append(out, in.New(Info, p, "package needs reinstall", KV{KeyPackage, p}))
+		}
+	}
+	if !res.Evaluable {
+		return append(out, in.Skip(NotEvaluable, "no security index for this release in /var/lib/apt/lists; supply current indexes with --apt-lists DIR"))
+	}
+	date := []KV{{KeyDate, res.Date}, {"age_days", fmt.Sprint(res.AgeDays)}, {"note", "Release signatures not verified; pinning and phased updates ignored"}}
+	if len(res.Pending) == 0 {
+		f := in.New(Pass, "security updates", "No pending security updates as of "+firstNonEmpty(res.Date, "an undated index"), date...)
+		return append(out, f)
+	}
+	for _, u := range res.Pending {
+		ev := []KV{{KeyPackage, u.Name}, {"arch", u.Arch}, {KeyVersion, u.Installed}, {KeyCandidate, u.Candidate}, {KeySuite, u.Suite}}
+		var tags []string
+		if u.Held {
+			tags = append(tags, "held")
+		}
+		if u.KeptBack {
+			tags = append(tags, "kept-back")
+		}
+		if len(tags) > 0 {
+			ev = append(ev, KV{"tags", strings.Join(tags, ",")})
+		}
+		f := in.New(Fail, u.Name, fmt.Sprintf("Security update pending: %s %s → %s (%s)", u.Name, u.Installed, u.Candidate, u.Suite), append(ev, date...)...)
+		f.Fix = securityFix
+		out = append(out, f)
+	}
+	return out
+}
+
+func marketRPMUpdates(in *Input) []Finding {
+	res, err := in.Facts.RPMSecurity()
+	if err != nil {
+		return []Finding{in.Fault("updateinfo", err)}
+	}
+	if !res.Evaluable {
+		return []Finding{in.Skip(NotEvaluable, "no updateinfo metadata in the image; supply it with --rpm-updateinfo FILE")}
+	}
+	src := KV{KeySource, strings.Join(res.Sources, " ")}
+	if len(res.Pending) == 0 {
+		f := in.New(Pass, "security updates", "No pending security updates as of "+firstNonEmpty(res.Date, "an undated advisory list"), src, KV{KeyDate, res.Date})
+		f.Approximate = true
+		return []Finding{f}
+	}
+	var out []Finding
+	for _, u := range res.Pending {
+		f := in.New(Fail, u.Name, fmt.Sprintf("Security update pending: %s.%s %s → %s (%s)", u.Name, u.Arch, u.Installed, u.Candidate, u.Suite),
+			KV{KeyPackage, u.Name}, KV{"arch", u.Arch}, KV{KeyVersion, u.Installed}, KV{KeyCandidate, u.Candidate}, KV{"advisory", u.Suite}, src, KV{KeyDate, res.Date})
+		f.Fix, f.Approximate = securityFix, true
+		out = append(out, f)
+	}
+	return out
+}
+
+// mongoPackages are the MongoDB server packages (RULES.md §4.3).
+var mongoPackages = []string{"mongodb-org-server", "mongodb-server", "mongodb-server-core"}
+
+var mongodVersionRE = regexp.MustCompile(`db version v([0-9][0-9A-Za-z.\-+~]*)`)
+
+func checkMongoSSPL(in *Input) []Finding {
+	db, err := in.Facts.Packages()
+	if err != nil {
+		return []Finding{in.Fault("package database", err)}
+	}
+	var ver string
+	var ev []KV
+	for _, name := range mongoPackages {
+		if p := db.Installed(name); len(p) > 0 {
+			ver = p[0].Upstream()
+			if _, y, ok := strings.Cut(ver, "+really"); ok {
+				ver = y
+			}
+			ev = []KV{{KeyPackage, name}, {KeyVersion, p[0].Version}}
+			break
+		}
+	}
+	if ver == "" {
+		v, err := mongodBinaryVersion(in)
+		if err != nil {
+			return []Finding{in.Fault("/usr/bin/mongod", err)}
+		}
+		ver, ev = v, []KV{{KeyPath, "/usr/bin/mongod"}, {KeyVersion, v}}
+	}
+	if ver == "" {
+		return []Finding{in.New(Pass, "mongodb", "MongoDB is not installed")}
+	}
+	sspl := debLess("4.0.3", ver)
+	if !debLess("4.0.0", ver) {
+		sspl = debLess("3.6.8", ver)
+	}
+	if sspl {
+		f := in.New(Fail, "mongodb", "An SSPL version of MongoDB is present, "+ver, ev...)
+		f.Fix = "Replace MongoDB with a version released before the SSPL licence change"
+		return []Finding{f}
+	}
+	return []Finding{in.New(Pass, "mongodb", "The version of MongoDB installed, "+ver+" is not under the SSPL", ev...)}
+}
+
+// mongodBinaryVersion scans /usr/bin/mongod (never executed) for the
+// embedded "db version v…" string; "" when absent.
+func mongodBinaryVersion(in *Input) (string, error) {
+	ok, err := isRegular(in.Guest, "usr/bin/mongod")
+	if err != nil || !ok {
+		return "", err
+	}
+	f, err := in.Guest.Open("usr/bin/mongod")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(io.LimitReader(f, capRPMDB), 1<<20)
+	var tail []byte
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := r.Read(buf)
+		chunk := append(tail, buf[:n]...)
+		// A match too close to the end may be cut; it is found again in the next window.
+		if loc := mongodVersionRE.FindSubmatchIndex(chunk); loc != nil && (loc[1] < len(chunk)-32 || err == io.EOF) {
+			return string(bytes.TrimRight(chunk[loc[2]:loc[3]], ".-+~")), nil
+		}
+		if len(chunk) > 64 {
+			tail = append([]byte(nil), chunk[len(chunk)-64:]...)
+		}
+		if err == io.EOF {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
