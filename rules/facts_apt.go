@@ -324,9 +324,9 @@ func (u PendingUpdate) Display() string {
 
 // AptUpdates is the marketplace view of pending security updates (RULES.md §4.4 steps 1–8).
 type AptUpdates struct {
-	Evaluable bool           // at least one relevant security index was found
+	Evaluable bool            // at least one relevant security index was found
 	Pending   []PendingUpdate // sorted by name
-	Date      string         // oldest Date of the security Release files used
+	Date      string          // oldest Date of the security Release files used
 	AgeDays   int
 	Indexes   []string // security indexes used, for evidence
 }

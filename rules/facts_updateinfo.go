@@ -22,11 +22,15 @@ type RPMUpdates struct {
 // updateinfo.xml, as much of it as §4.5 needs.
 type updateInfoDoc struct {
 	Updates []struct {
-		Type    string `xml:"type,attr"`
-		ID      string `xml:"id"`
-		Issued  struct{ Date string `xml:"date,attr"` } `xml:"issued"`
-		Updated struct{ Date string `xml:"date,attr"` } `xml:"updated"`
-		Pkgs    []struct {
+		Type   string `xml:"type,attr"`
+		ID     string `xml:"id"`
+		Issued struct {
+			Date string `xml:"date,attr"`
+		} `xml:"issued"`
+		Updated struct {
+			Date string `xml:"date,attr"`
+		} `xml:"updated"`
+		Pkgs []struct {
 			Name    string `xml:"name,attr"`
 			Epoch   string `xml:"epoch,attr"`
 			Version string `xml:"version,attr"`

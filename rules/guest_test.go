@@ -1,31 +1,35 @@
 package rules_test
 
 import (
+	"os"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/rules"
 )
 
-// testGuest builds tree into a guest the rules can read.
-//
-// TODO(ext4): the ext4 backend has not landed yet, so the tree is written
-// to a temporary host directory and read through fsinspect.OpenDir. Switch
-// to fixtures.MustExt4 + ext4.New + fsinspect.NewGuest when it does.
+// testGuest builds tree into an ext4 image with mkfs.ext4 -d (cached by
+// fixtures) and returns a guest reading it through our ext4 reader.
 func testGuest(t *testing.T, tree fstest.MapFS) *fsinspect.Guest {
 	t.Helper()
-	dir := t.TempDir()
-	if err := fixtures.Materialize(dir, tree); err != nil {
-		t.Fatal(err)
-	}
-	d, err := fsinspect.OpenDir(dir)
+	img := fixtures.MustExt4(t, tree, fixtures.Ext4Options{})
+	f, err := os.Open(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
-	return fsinspect.NewGuest(d)
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := ext4.New(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsinspect.NewGuest(fsys)
 }
 
 // runRule runs the registered rule id alone on g with options o and
