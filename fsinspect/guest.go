@@ -148,7 +148,7 @@ func (g *Guest) Open(name string) (fs.File, error) {
 	if err := g.check("open", name); err != nil {
 		return nil, err
 	}
-	p, err := g.resolve(name, true)
+	p, _, err := g.resolve(name, true)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
@@ -165,11 +165,7 @@ func (g *Guest) Stat(name string) (fs.FileInfo, error) {
 	if err := g.check("stat", name); err != nil {
 		return nil, err
 	}
-	p, err := g.resolve(name, true)
-	if err != nil {
-		return nil, pathErr("stat", name, err)
-	}
-	fi, err := g.lstat(p)
+	fi, err := g.stat(name)
 	if err != nil {
 		return nil, pathErr("stat", name, err)
 	}
@@ -182,7 +178,7 @@ func (g *Guest) Lstat(name string) (fs.FileInfo, error) {
 	if err := g.check("lstat", name); err != nil {
 		return nil, err
 	}
-	p, err := g.resolve(name, false)
+	p, _, err := g.resolve(name, false)
 	if err != nil {
 		return nil, pathErr("lstat", name, err)
 	}
@@ -198,7 +194,7 @@ func (g *Guest) ReadLink(name string) (string, error) {
 	if err := g.check("readlink", name); err != nil {
 		return "", err
 	}
-	p, err := g.resolve(name, false)
+	p, _, err := g.resolve(name, false)
 	if err != nil {
 		return "", pathErr("readlink", name, err)
 	}
@@ -217,7 +213,7 @@ func (g *Guest) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err := g.check("readdir", name); err != nil {
 		return nil, err
 	}
-	p, err := g.resolve(name, true)
+	p, _, err := g.resolve(name, true)
 	if err != nil {
 		return nil, pathErr("readdir", name, err)
 	}
@@ -297,14 +293,23 @@ func (g *Guest) Resolve(name string) (string, error) {
 	if err := g.check("resolve", name); err != nil {
 		return "", err
 	}
-	p, err := g.resolve(name, true)
+	p, fi, err := g.resolve(name, true)
+	if err == nil && fi == nil {
+		_, err = g.lstat(p)
+	}
 	if err != nil {
 		return "", pathErr("resolve", name, err)
 	}
-	if _, err := g.lstat(p); err != nil {
-		return "", pathErr("resolve", name, err)
-	}
 	return p, nil
+}
+
+// stat resolves name and returns the backend's FileInfo of the result.
+func (g *Guest) stat(name string) (fs.FileInfo, error) {
+	p, fi, err := g.resolve(name, true)
+	if err != nil || fi != nil {
+		return fi, err
+	}
+	return g.lstat(p)
 }
 
 // lstat asks the backend holding the link-free path p.

@@ -2,10 +2,12 @@ package fsinspect
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -217,5 +219,43 @@ func TestTmpMount(t *testing.T) {
 		if got := tmpMountEnabled(NewGuest(tc.tree)); got != tc.want {
 			t.Errorf("tmpMountEnabled(%v) = %v, want %v", tc.tree, got, tc.want)
 		}
+	}
+}
+
+// TestOpenImageConcurrent reads the same guest from several goroutines:
+// the cache, the resolver and the ext4 reader share state.
+func TestOpenImageConcurrent(t *testing.T) {
+	fstab := "UUID=" + rootUUID + " / ext4 defaults 0 1\nUUID=" + varUUID + " /var ext4 defaults 0 2\n"
+	root := fixtures.MustExt4(t, rootTree(fstab), fixtures.Ext4Options{UUID: rootUUID, Label: "cloudimg-rootfs"})
+	vr := fixtures.MustExt4(t, varTree(), fixtures.Ext4Options{UUID: varUUID, Label: "var"})
+	disk := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: root}, {Type: "linux", Image: vr}}})
+	g, _, err := openDisk(t, disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"var/lib/dpkg/status":       "Package: bash\nStatus: install ok installed\n",
+		"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root\n",
+		"etc/os-release":            "ID=debian\nVERSION_ID=12\n",
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				for name, data := range want {
+					got, err := g.ReadFile(name)
+					if err != nil || string(got) != data {
+						errs <- fmt.Errorf("ReadFile(%q) = %q, %v", name, got, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -15,15 +15,17 @@ const maxHops = 40
 // component is always followed; a final one only when follow is set. An
 // absolute target restarts at the guest root and ".." never climbs above
 // it, so the lookup cannot leave the guest. The final component need not
-// exist when it is not followed.
-func (g *Guest) resolve(name string, follow bool) (string, error) {
+// exist when it is not followed. The FileInfo is the backend's Lstat of
+// the result when the walk already made it, nil otherwise.
+func (g *Guest) resolve(name string, follow bool) (string, fs.FileInfo, error) {
 	if name == "." {
-		return ".", nil
+		return ".", nil, nil
 	}
 	var (
 		done []string                   // link-free components so far
 		todo = strings.Split(name, "/") // components still to walk
 		hops int
+		info fs.FileInfo // Lstat of done's last component, if known
 	)
 	for len(todo) > 0 {
 		c := todo[0]
@@ -35,34 +37,35 @@ func (g *Guest) resolve(name string, follow bool) (string, error) {
 			if len(done) > 0 {
 				done = done[:len(done)-1]
 			}
+			info = nil
 			continue
 		}
 		last := !moreComponents(todo)
 		p := joinPath(done, c)
 		if last && !follow {
-			done = append(done, c)
+			done, info = append(done, c), nil
 			break
 		}
 		fi, err := g.lstat(p)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			hops++
 			if hops > maxHops {
-				return "", ErrLoop
+				return "", nil, ErrLoop
 			}
 			b, rel := g.backend(p)
 			target, err := b.ReadLink(rel)
 			if err != nil {
-				return "", err
+				return "", nil, err
 			}
 			if target == "" {
-				return "", fs.ErrNotExist
+				return "", nil, fs.ErrNotExist
 			}
 			if strings.HasPrefix(target, "/") {
-				done = done[:0]
+				done, info = done[:0], nil
 			}
 			parts := strings.Split(target, "/")
 			if strings.HasSuffix(target, "/") {
@@ -71,15 +74,15 @@ func (g *Guest) resolve(name string, follow bool) (string, error) {
 			}
 			todo = append(parts, todo...)
 		case !last && !fi.IsDir():
-			return "", syscall.ENOTDIR
+			return "", nil, syscall.ENOTDIR
 		default:
-			done = append(done, c)
+			done, info = append(done, c), fi
 		}
 	}
 	if len(done) == 0 {
-		return ".", nil
+		return ".", nil, nil
 	}
-	return strings.Join(done, "/"), nil
+	return strings.Join(done, "/"), info, nil
 }
 
 // moreComponents reports whether todo still holds a component that makes
