@@ -36,7 +36,7 @@ const maxComment = 64
 type AuthorizedKey struct {
 	Line        int    // 1-based line number
 	Type        string // key type, e.g. "ssh-ed25519"
-	Fingerprint string // "SHA256:<unpadded base64>", as ssh-keygen -l prints it
+	Fingerprint string // "SHA256:<unpadded base64>" as ssh-keygen -l prints it (a certificate: of its key)
 	Comment     string // cut to 64 characters
 	Options     bool   // the line carries options before the key type
 }
@@ -77,7 +77,7 @@ func parseKeyLine(line string) (AuthorizedKey, bool) {
 			if t, _, ok := sshString(blob); !ok || string(t) != tok {
 				return AuthorizedKey{}, false
 			}
-			return AuthorizedKey{Type: tok, Fingerprint: Fingerprint(blob),
+			return AuthorizedKey{Type: tok, Fingerprint: Fingerprint(plainKey(blob)),
 				Comment: cutComment(comment), Options: options}, true
 		}
 		options = true
@@ -105,6 +105,19 @@ func nextToken(s string) (tok, after string) {
 		}
 	}
 	return s, ""
+}
+
+// plainKey returns the blob of the key a certificate certifies, which is
+// what ssh-keygen -l fingerprints; other blobs are returned unchanged.
+func plainKey(blob []byte) []byte {
+	pk, err := ssh.ParsePublicKey(blob)
+	if err != nil {
+		return blob
+	}
+	if cert, ok := pk.(*ssh.Certificate); ok {
+		return cert.Key.Marshal()
+	}
+	return blob
 }
 
 func cutComment(c string) string {

@@ -207,7 +207,7 @@ func TestParseAuthorizedKeysCert(t *testing.T) {
 	if len(keys) != 1 || len(bad) != 0 {
 		t.Fatalf("keys %+v bad %v", keys, bad)
 	}
-	if keys[0].Type != "ssh-ed25519-cert-v01@openssh.com" || keys[0].Fingerprint != ssh.FingerprintSHA256(cert) {
+	if keys[0].Type != "ssh-ed25519-cert-v01@openssh.com" || keys[0].Fingerprint != ssh.FingerprintSHA256(keyEd.pub) {
 		t.Errorf("cert key %+v", keys[0])
 	}
 }

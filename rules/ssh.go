@@ -1,0 +1,452 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+func init() {
+	Register(Rule{
+		ID: "ssh.authorized-keys", Title: "No home ships authorized_keys with keys in them",
+		Profiles: []Profile{Marketplace},
+		Needs:    []string{"fact:homes", "fact:sshd", "<home>/.ssh/authorized_keys", "<home>/.ssh/authorized_keys2", "AuthorizedKeysFile"},
+		Check:    checkAuthorizedKeys,
+	})
+	Register(Rule{
+		ID: "ssh.private-keys", Title: "No home holds a private key",
+		Profiles: []Profile{Marketplace},
+		Needs:    []string{"fact:homes", "<home>/.ssh/**", "<home>/*"},
+		Check:    checkPrivateKeys,
+	})
+	Register(Rule{
+		ID: "ssh.known-hosts", Title: "No home ships known_hosts entries",
+		Profiles: []Profile{Marketplace},
+		Needs:    []string{"fact:homes", "<home>/.ssh/known_hosts", "<home>/.ssh/known_hosts2"},
+		Check:    checkKnownHosts,
+	})
+	Register(Rule{
+		ID: "ssh.dir-other", Title: "Other entries of each .ssh directory are listed",
+		Profiles: []Profile{Marketplace},
+		Needs:    []string{"fact:homes", "<home>/.ssh/*"},
+		Check:    checkSSHDirOther,
+	})
+}
+
+// sshWalkDepth is how deep private-key discovery descends into .ssh (§2.2.4).
+const sshWalkDepth = 3
+
+// homesOrFault returns the home set, or the findings that report its fault
+// and each home's own fault. Homes with a fault are left out of the list.
+func homesOrFault(in *Input) ([]Home, []Finding) {
+	homes, err := in.Facts.Homes()
+	if err != nil {
+		return nil, []Finding{in.Fault(faultSubject(err, "/etc/passwd"), err)}
+	}
+	var ok []Home
+	var faults []Finding
+	for _, h := range homes {
+		if h.Err != nil {
+			faults = append(faults, in.Fault(h.Display(), h.Err))
+			continue
+		}
+		ok = append(ok, h)
+	}
+	return ok, faults
+}
+
+// keyFileCandidate is an authorized_keys file to check and whose it is.
+type keyFileCandidate struct {
+	name string // guest name
+	user string
+}
+
+// authorizedKeyFiles lists the files sshd would read: each account's
+// effective AuthorizedKeysFile, and .ssh/authorized_keys{,2} of every home.
+func authorizedKeyFiles(a *Accounts, homes []Home, cfg *SSHDConfig) []keyFileCandidate {
+	var out []keyFileCandidate
+	homeOf := map[string]string{} // user → home guest name
+	for _, h := range homes {
+		for _, u := range h.Users {
+			homeOf[u] = h.Path
+		}
+	}
+	if cfg != nil {
+		for _, u := range a.Users {
+			for _, pattern := range cfg.ForUser("AuthorizedKeysFile", u.Name).Args {
+				if strings.EqualFold(pattern, "none") {
+					continue
+				}
+				p := expandSSHDTokens(pattern, u)
+				if !strings.HasPrefix(p, "/") {
+					h, ok := homeOf[u.Name]
+					if !ok {
+						continue
+					}
+					p = "/" + h + "/" + p
+				}
+				if n, ok := guestName(p); ok {
+					out = append(out, keyFileCandidate{n, u.Name})
+				}
+			}
+		}
+	}
+	for _, h := range homes {
+		for _, f := range []string{".ssh/authorized_keys", ".ssh/authorized_keys2"} {
+			out = append(out, keyFileCandidate{path.Join(h.Path, f), h.User})
+		}
+	}
+	return out
+}
+
+// expandSSHDTokens expands %%, %h, %u and %U in an AuthorizedKeysFile.
+func expandSSHDTokens(p string, u Account) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' || i+1 == len(p) {
+			b.WriteByte(p[i])
+			continue
+		}
+		i++
+		switch p[i] {
+		case '%':
+			b.WriteByte('%')
+		case 'h':
+			b.WriteString(strings.TrimSuffix(u.Home, "/"))
+		case 'u':
+			b.WriteString(u.Name)
+		case 'U':
+			b.WriteString(strconv.Itoa(u.UID))
+		default:
+			b.WriteByte('%')
+			b.WriteByte(p[i])
+		}
+	}
+	return b.String()
+}
+
+func checkAuthorizedKeys(in *Input) []Finding {
+	homes, out := homesOrFault(in)
+	a, err := in.Facts.Accounts()
+	if err != nil {
+		return append(out, accountsFault(in, err)...)
+	}
+	cfg, err := in.Facts.SSHD()
+	if err != nil {
+		out = append(out, in.Fault(faultSubject(err, sshdConfigPath), err))
+	}
+	seen := map[string]bool{}
+	bad := len(out) > 0
+	for _, c := range authorizedKeyFiles(a, homes, cfg) {
+		p, err := in.Guest.Resolve(c.name)
+		if err != nil {
+			if !fsinspect.IsFact(err) {
+				out, bad = append(out, in.Fault("/"+c.name, err)), true
+			}
+			continue
+		}
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		data, err := readIfPresent(in.Guest, p, capConfig)
+		if err != nil {
+			out, bad = append(out, in.Fault("/"+p, err)), true
+			continue
+		}
+		if f, ok := authorizedKeysFinding(in, "/"+p, c.user, data); ok {
+			out, bad = append(out, f), true
+		}
+	}
+	if !bad {
+		out = append(out, in.New(Pass, "authorized_keys", "No authorized_keys file holds a key"))
+	}
+	return out
+}
+
+// authorizedKeysFinding judges one authorized_keys file: FAIL with every
+// key's fingerprint, WARN for content without a parsable key.
+func authorizedKeysFinding(in *Input, p, user string, data []byte) (Finding, bool) {
+	keys, bad := ParseAuthorizedKeys(data)
+	fix := "X1: delete " + p + " (Packer: ssh_clear_authorized_keys)"
+	if p == "/root/.ssh/authorized_keys" || user == "root" {
+		fix = "C8: delete " + p + " (Packer: ssh_clear_authorized_keys)"
+	}
+	if len(keys) == 0 {
+		if len(bad) == 0 {
+			return Finding{}, false
+		}
+		f := in.New(Warn, p, fmt.Sprintf("%s has %d non-comment line(s) but no parsable key", p, len(bad)),
+			KV{KeyPath, p}, KV{KeyUser, user}, KV{KeyCount, "0"}, KV{KeyLine, strconv.Itoa(bad[0])})
+		f.Fix = fix
+		return f, true
+	}
+	ev := []KV{{KeyPath, p}, {KeyUser, user}, {KeyCount, strconv.Itoa(len(keys))}}
+	for _, k := range keys {
+		ev = append(ev, KV{KeyLine, strconv.Itoa(k.Line)}, KV{KeyKeyType, k.Type}, KV{KeyFingerprint, k.Fingerprint},
+			KV{"comment", k.Comment}, KV{"options", yesNo(k.Options)})
+	}
+	f := in.New(Fail, p, fmt.Sprintf("User %s has %d authorized key(s) in %s", user, len(keys), p), ev...)
+	f.Fix = fix
+	return f, true
+}
+
+// sshFile is a regular file found in a home.
+type sshFile struct {
+	name  string // guest name as found (links not resolved)
+	info  fs.FileInfo
+	inSSH bool // below the home's .ssh directory
+}
+
+// walkSSHDir lists the regular files under dir to the given depth, dot
+// entries included, following links to files but not into directories.
+func walkSSHDir(g *fsinspect.Guest, dir string, depth int) ([]sshFile, error) {
+	entries, err := readDirFact(g, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []sshFile
+	for _, e := range entries {
+		name := path.Join(dir, e.Name())
+		fi, err := statFact(g, name)
+		if err != nil {
+			return out, err
+		}
+		switch {
+		case fi == nil:
+		case fi.Mode().IsRegular():
+			out = append(out, sshFile{name, fi, true})
+		case fi.IsDir() && e.Type()&fs.ModeSymlink == 0 && depth > 1:
+			sub, err := walkSSHDir(g, name, depth-1)
+			out = append(out, sub...)
+			if err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// sniffSize is read first from files that may be binaries.
+const sniffSize = 4096
+
+// readKeyHead reads at most keyScanLimit bytes of name, stopping after the
+// first 4 KiB when they contain a NUL byte (a binary is never a key file).
+func readKeyHead(g *fsinspect.Guest, name string) ([]byte, error) {
+	f, err := g.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, sniffSize)
+	n, err := io.ReadFull(f, buf)
+	buf = buf[:n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return buf, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if strings.IndexByte(string(buf), 0) >= 0 {
+		return nil, nil
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, keyScanLimit-sniffSize))
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, rest...), nil
+}
+
+// privateKeyCandidates lists the files of one home checked for keys: every
+// regular file under .ssh to depth 3, and regular files of at most 1 MiB
+// directly in the home.
+func privateKeyCandidates(g *fsinspect.Guest, h Home) ([]sshFile, error) {
+	files, err := walkSSHDir(g, path.Join(h.Path, ".ssh"), sshWalkDepth)
+	if err != nil {
+		return files, err
+	}
+	entries, err := readDirFact(g, h.Path)
+	if err != nil {
+		return files, err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		name := path.Join(h.Path, e.Name())
+		fi, err := statFact(g, name)
+		if err != nil {
+			return files, err
+		}
+		if fi != nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Size() <= capConfig {
+			files = append(files, sshFile{name, fi, false})
+		}
+	}
+	return files, nil
+}
+
+func checkPrivateKeys(in *Input) []Finding {
+	homes, out := homesOrFault(in)
+	bad := len(out) > 0
+	seen := map[string]bool{}
+	for _, h := range homes {
+		if h.Path == "etc/ssh" {
+			continue
+		}
+		files, err := privateKeyCandidates(in.Guest, h)
+		if err != nil {
+			out, bad = append(out, in.Fault(faultSubject(err, h.Display()), err)), true
+		}
+		for _, file := range files {
+			p, err := in.Guest.Resolve(file.name)
+			if err != nil {
+				if !fsinspect.IsFact(err) {
+					out, bad = append(out, in.Fault("/"+file.name, err)), true
+				}
+				continue
+			}
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			f, ok := privateKeyFinding(in, h, file, "/"+file.name)
+			if ok {
+				out, bad = append(out, f), true
+			}
+		}
+	}
+	if !bad {
+		out = append(out, in.New(Pass, "private keys", "No private key found in any home"))
+	}
+	return out
+}
+
+// privateKeyFinding judges one file: FAIL for a private key, WARN for an
+// empty id_* file; the key body is never part of the finding.
+func privateKeyFinding(in *Input, h Home, file sshFile, display string) (Finding, bool) {
+	base := path.Base(file.name)
+	if file.info.Size() == 0 {
+		if file.inSSH && strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") {
+			f := in.New(Warn, display, "Empty private key file "+display, KV{KeyPath, display}, KV{KeyUser, h.User}, KV{KeySize, "0"})
+			f.Fix = "X1: delete " + display
+			return f, true
+		}
+		return Finding{}, false
+	}
+	head, err := readKeyHead(in.Guest, file.name)
+	if err != nil {
+		return in.Fault(display, err), true
+	}
+	k, ok := DetectPrivateKey(head)
+	if !ok {
+		return Finding{}, false
+	}
+	ev := []KV{{KeyPath, display}, {KeyUser, h.User}, {"format", k.Format}, {"encrypted", k.Encrypted}}
+	if k.Fingerprint != "" {
+		ev = append(ev, KV{KeyKeyType, k.Type}, KV{KeyFingerprint, k.Fingerprint})
+	} else {
+		data, err := in.Guest.ReadFileLimit(file.name, capConfig)
+		if err != nil {
+			return in.Fault(display, err), true
+		}
+		sum := sha256.Sum256(data)
+		ev = append(ev, KV{KeyDigest, "sha256:" + hex.EncodeToString(sum[:])})
+	}
+	f := in.New(Fail, display, fmt.Sprintf("Private key (%s) in %s", k.Format, display), ev...)
+	f.Fix = "X1: delete " + display
+	return f, true
+}
+
+func checkKnownHosts(in *Input) []Finding {
+	homes, out := homesOrFault(in)
+	bad := len(out) > 0
+	for _, h := range homes {
+		for _, n := range []string{"known_hosts", "known_hosts2"} {
+			name := path.Join(h.Path, ".ssh", n)
+			data, err := readIfPresent(in.Guest, name, capConfig)
+			if err != nil {
+				out, bad = append(out, in.Fault("/"+name, err)), true
+				continue
+			}
+			entries, hashed := 0, 0
+			for _, l := range strings.Split(string(data), "\n") {
+				l = strings.TrimSpace(l)
+				if l == "" || strings.HasPrefix(l, "#") {
+					continue
+				}
+				entries++
+				if strings.HasPrefix(l, "|1|") {
+					hashed++
+				}
+			}
+			if entries == 0 {
+				continue
+			}
+			f := in.New(Warn, "/"+name, fmt.Sprintf("%s has %d entries: it reveals the hosts the build contacted", "/"+name, entries),
+				KV{KeyPath, "/" + name}, KV{KeyUser, h.User}, KV{KeyCount, strconv.Itoa(entries)}, KV{"hashed", hashedWord(hashed, entries)})
+			f.Fix = "X1: delete /" + name
+			out, bad = append(out, f), true
+		}
+	}
+	if !bad {
+		out = append(out, in.New(Pass, "known_hosts", "No known_hosts file has entries"))
+	}
+	return out
+}
+
+func hashedWord(hashed, total int) string {
+	switch hashed {
+	case 0:
+		return "no"
+	case total:
+		return "yes"
+	}
+	return "mixed"
+}
+
+// sshKnownNames are the .ssh entries other rules report.
+var sshKnownNames = map[string]bool{
+	"authorized_keys": true, "authorized_keys2": true, "known_hosts": true, "known_hosts2": true,
+}
+
+func checkSSHDirOther(in *Input) []Finding {
+	homes, out := homesOrFault(in)
+	bad := len(out) > 0
+	for _, h := range homes {
+		dir := path.Join(h.Path, ".ssh")
+		entries, err := readDirFact(in.Guest, dir)
+		if err != nil {
+			out, bad = append(out, in.Fault("/"+dir, err)), true
+			continue
+		}
+		for _, e := range entries {
+			if sshKnownNames[e.Name()] {
+				continue
+			}
+			p := "/" + path.Join(dir, e.Name())
+			kind := "file"
+			switch {
+			case e.IsDir():
+				kind = "directory"
+			case e.Type()&fs.ModeSymlink != 0:
+				kind = "symlink"
+			}
+			ev := []KV{{KeyPath, p}, {KeyUser, h.User}, {"type", kind}}
+			if fi, err := e.Info(); err == nil && kind == "file" {
+				ev = append(ev, KV{KeySize, strconv.FormatInt(fi.Size(), 10)})
+			}
+			out, bad = append(out, in.New(Info, p, fmt.Sprintf("%s in %s's .ssh directory: %s", kind, h.User, p), ev...)), true
+		}
+	}
+	if !bad {
+		out = append(out, in.New(Pass, ".ssh", "No other entries in any .ssh directory"))
+	}
+	return out
+}
