@@ -51,7 +51,7 @@ func ParityCounts(results []Result) (pass, warn, fail, status int) {
 func ParityStops(results []Result) bool {
 	for _, r := range results {
 		for _, f := range r.Findings {
-			if f.Rule == "os.supported" && f.Level == Fail {
+			if f.Rule == "os.supported" && f.Level == Fail && f.Get(KeyExiting) == "yes" {
 				return true
 			}
 		}
