@@ -1,13 +1,14 @@
 package fsinspect
 
 import (
-	"errors"
 	"io"
 	"io/fs"
+	"syscall"
 )
 
-// errIsDir is returned when a directory is read as a file.
-var errIsDir = errors.New("is a directory")
+// errIsDir is returned when a directory is read as a file. It is a fault
+// for IsFact, like any error it does not list.
+var errIsDir error = syscall.EISDIR
 
 // file is an open guest file: its Stat has the caller's name and a *Stat.
 type file struct {

@@ -238,12 +238,12 @@ func (g *Guest) ReadFile(name string) ([]byte, error) {
 
 // ReadFileLimit reads the named file if its size is at most max bytes.
 // A larger file gives an *fs.PathError wrapping ErrTooLarge; the file is
-// never truncated.
+// never truncated. A negative max reads without a cap, as ReadFile does.
 func (g *Guest) ReadFileLimit(name string, max int64) ([]byte, error) {
 	return g.readFile("readfile", name, max)
 }
 
-func (g *Guest) readFile(op, name string, max int64) ([]byte, error) {
+func (g *Guest) readFile(op, name string, limit int64) ([]byte, error) {
 	f, err := g.Open(name)
 	if err != nil {
 		return nil, err
@@ -257,16 +257,19 @@ func (g *Guest) readFile(op, name string, max int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: errIsDir}
 	}
 	size := fi.Size()
-	if max >= 0 && size > max {
+	if limit >= 0 && size > limit {
 		return nil, &fs.PathError{Op: op, Path: name, Err: ErrTooLarge}
 	}
-	// The size is only a hint for the buffer: stop one byte past the cap
-	// so a file that grows, or a backend that lies, cannot exceed it.
-	limit := max
+	// The size is only a hint for the buffer, bounded by the cap (or by
+	// 1 MiB without one: a corrupt inode can claim any size). Reading
+	// stops one byte past the cap, so a file that grows, or a backend
+	// that lies, cannot exceed it.
+	hint := max(size, 0)
 	if limit < 0 {
 		limit = 1<<63 - 2
+		hint = min(hint, 1<<20)
 	}
-	buf := make([]byte, 0, min(size, limit)+1)
+	buf := make([]byte, 0, min(hint, limit)+1)
 	r := io.LimitReader(f, limit+1)
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])
