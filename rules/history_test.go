@@ -1,0 +1,59 @@
+package rules_test
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+)
+
+func TestHistoryShell(t *testing.T) {
+	const mysqlSecret = "S3cr3t-pw"
+	tests := []struct {
+		name  string
+		extra fstest.MapFS
+		want  string
+	}{
+		{"200-byte bash history", fstest.MapFS{"root/.bash_history": fixtures.File(strings.Repeat("ls -la\n", 28)+"ls\n\n", 0o600)},
+			"FAIL /root/.bash_history\nPASS /home/alice\nPASS /srv/app\n"},
+		{"199-byte bash history", fstest.MapFS{"root/.bash_history": fixtures.File(strings.Repeat("x", 198)+"\n", 0o600)},
+			"WARN /root/.bash_history\nPASS /home/alice\nPASS /srv/app\n"},
+		{"mysql credential", fstest.MapFS{"home/alice/.mysql_history": fixtures.File(
+			"show databases;\nCREATE USER 'u'@'%' IDENTIFIED BY '"+mysqlSecret+"';\n", 0o600)},
+			"PASS /root\nFAIL /home/alice/.mysql_history\nPASS /srv/app\n"},
+		{"10-byte psql history", fstest.MapFS{"home/alice/.psql_history": fixtures.File("\\dt\nselect\n", 0o600)},
+			"PASS /root\nWARN /home/alice/.psql_history\nPASS /srv/app\n"},
+		{"fish history, home outside /home", fstest.MapFS{"srv/app/.local/share/fish/fish_history": fixtures.File("- cmd: ls\n", 0o600)},
+			"PASS /root\nPASS /home/alice\nWARN /srv/app/.local/share/fish/fish_history\n"},
+		{"empty and /dev/null", fstest.MapFS{
+			"root/.bash_history":       fixtures.Symlink("/dev/null"),
+			"home/alice/.bash_history": fixtures.File("", 0o600),
+			"home/alice/.viminfo":      fixtures.File("", 0o600),
+		}, "PASS /root\nPASS /home/alice\nPASS /srv/app\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := run(t, sshTree(tt.extra), "history.shell")
+			wantSummary(t, fs, tt.want)
+			noSecret(t, fs, mysqlSecret, "IDENTIFIED")
+		})
+	}
+}
+
+func TestHistoryEvidence(t *testing.T) {
+	fs := run(t, sshTree(fstest.MapFS{
+		"root/.bash_history": fixtures.File("ls\nexport PGPASSWORD=abc\nmysql --password=xyz\n", 0o600),
+	}), "history.shell")
+	f := fs[0]
+	var lines []string
+	for _, kv := range f.Evidence {
+		if kv.Key == "line" {
+			lines = append(lines, kv.Value)
+		}
+	}
+	if f.Subject != "/root/.bash_history" || strings.Join(lines, ",") != "2,3" || !strings.HasPrefix(f.Fix, "C4:") {
+		t.Errorf("finding %+v", f)
+	}
+	noSecret(t, fs, "PGPASSWORD=abc", "xyz")
+}
