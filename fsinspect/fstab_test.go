@@ -3,6 +3,8 @@ package fsinspect
 import (
 	"reflect"
 	"testing"
+
+	"github.com/imgcheck/imgcheck/image"
 )
 
 func TestParseFstab(t *testing.T) {
@@ -62,5 +64,45 @@ func TestParseSpec(t *testing.T) {
 		if got := parseSpec(spec); got != want {
 			t.Errorf("parseSpec(%q) = %+v, want %+v", spec, got, want)
 		}
+	}
+}
+
+func TestLayoutMatch(t *testing.T) {
+	l := &Layout{
+		Table: &image.Table{Scheme: image.GPT, Partitions: []image.Partition{
+			{Index: 1, Type: "BIOS boot"},
+			{Index: 2, UUID: "0FC63DAF-8483-4772-8E79-3D69D8477DE4", Name: "root"},
+			{Index: 3, UUID: "A1B2C3D4-0000-4000-8000-000000000003", Name: "var"},
+		}},
+		Filesystems: []FSInfo{
+			{Partition: 1},
+			{Partition: 2, Type: "ext4", UUID: "2f3e4d5c-6b7a-4980-91a2-b3c4d5e6f708", Label: "cloudimg-rootfs"},
+			{Partition: 3, Type: "ext4", UUID: "66666666-7777-4888-9999-aaaaaaaaaaaa", Label: "var"},
+		},
+	}
+	for spec, want := range map[string]int{
+		"UUID=2F3E4D5C-6B7A-4980-91A2-B3C4D5E6F708": 1,
+		"LABEL=var": 2,
+		"LABEL=VAR": -1,
+		"PARTUUID=a1b2c3d4-0000-4000-8000-000000000003": 2,
+		"PARTLABEL=root": 1,
+		"/dev/vda3":      2,
+		"/dev/sda2":      1,
+		"/dev/vda4":      -1,
+		"/dev/disk/by-uuid/66666666-7777-4888-9999-aaaaaaaaaaaa": 2,
+		"/dev/vda": -1,
+		"UUID=":    -1,
+		"LABEL=":   -1,
+	} {
+		if got := l.match(spec); got != want {
+			t.Errorf("match(%q) = %d, want %d", spec, got, want)
+		}
+	}
+	bare := &Layout{
+		Table:       &image.Table{Scheme: image.None, Partitions: []image.Partition{{Index: 1}}},
+		Filesystems: []FSInfo{{Partition: 1, Type: "ext4", UUID: "x"}},
+	}
+	if bare.match("/dev/vda") != 0 || bare.match("/dev/vda1") != -1 {
+		t.Error("a bare filesystem is /dev/vda, not /dev/vda1")
 	}
 }
