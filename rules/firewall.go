@@ -208,7 +208,7 @@ func nftActive(in *Input, p string, depth int) (bool, error) {
 			return false, err
 		}
 		for _, m := range matches {
-			if ok, err := nftActive(in, m, depth+1); err != nil || ok {
+			if ok, err := nftActive(in, strings.TrimPrefix(m, "/"), depth+1); err != nil || ok {
 				return ok, err
 			}
 		}
