@@ -1,0 +1,219 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
+)
+
+// snapshot is what diff compares of one image.
+type snapshot struct {
+	accounts map[string]string // name -> "uid N"
+	keys     map[string]string // fingerprint -> "rule path"
+	packages map[string]string // name[:arch] -> version
+	findings map[string]string // rule|subject|level -> message
+}
+
+// diffDoc is the result of `imgcheck diff`, also its JSON form.
+type diffDoc struct {
+	Old, New         string      `json:"-"`
+	AccountsAdded    []string    `json:"accounts_added"`
+	AccountsRemoved  []string    `json:"accounts_removed"`
+	KeysAdded        []string    `json:"keys_added"`
+	KeysRemoved      []string    `json:"keys_removed"`
+	PackagesAdded    []string    `json:"packages_added"`
+	PackagesRemoved  []string    `json:"packages_removed"`
+	PackagesChanged  []pkgChange `json:"packages_changed"`
+	FindingsAppeared []string    `json:"findings_appeared"`
+	FindingsFixed    []string    `json:"findings_fixed"`
+	Errors           []string    `json:"errors,omitempty"`
+	oldSnap, newSnap *snapshot
+}
+
+type pkgChange struct {
+	Name string `json:"name"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+func newDiffCmd(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	var oo openOptions
+	cmd := &cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "Show what changed between two versions of an image: accounts, keys, packages, findings",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("diff needs two images, OLD and NEW; got %d", len(args))
+			}
+			if g.root != "" {
+				return usagef("diff compares two images; --root is not supported here")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd.Context(), g, args[0], args[1], oo, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	return cmd
+}
+
+func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo openOptions, asJSON bool) error {
+	sel, err := rules.Select(rules.Marketplace, nil, nil)
+	if err != nil {
+		return err
+	}
+	d := &diffDoc{Old: oldPath, New: newPath}
+	if d.oldSnap, err = takeSnapshot(ctx, oldPath, oo, sel, d); err != nil {
+		return err
+	}
+	if d.newSnap, err = takeSnapshot(ctx, newPath, oo, sel, d); err != nil {
+		return err
+	}
+	d.compare()
+	if asJSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d); err != nil {
+			return err
+		}
+	} else if err := d.text(g.stdout); err != nil {
+		return err
+	}
+	if len(d.Errors) > 0 {
+		return &exitError{3}
+	}
+	return nil
+}
+
+// takeSnapshot scans one image and collects what diff compares. Facts
+// that cannot be read are recorded in d.Errors, never silently empty.
+func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.Rule, d *diffDoc) (*snapshot, error) {
+	t, err := openTarget(path, false, oo)
+	if err != nil {
+		return nil, targetError(path, err)
+	}
+	defer t.Close()
+	s := &snapshot{accounts: map[string]string{}, keys: map[string]string{}, packages: map[string]string{}, findings: map[string]string{}}
+	fail := func(what string, err error) { d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", path, what, err)) }
+	o := rules.Options{Profile: rules.Marketplace}
+	if t.guest == nil {
+		fail("guest", t.noGuest)
+	} else {
+		facts := rules.NewFacts(t.guest, &o)
+		if a, err := facts.Accounts(); err != nil {
+			fail("accounts", err)
+		} else {
+			for _, u := range a.Users {
+				s.accounts[u.Name] = fmt.Sprintf("uid %d", u.UID)
+			}
+		}
+		if db, err := facts.Packages(); err != nil {
+			fail("packages", err)
+		} else {
+			for _, p := range db.Packages {
+				if p.Installed() {
+					name := p.Name
+					if p.Arch != "" && p.Arch != db.NativeArch && p.Arch != "all" && p.Arch != "noarch" {
+						name += ":" + p.Arch
+					}
+					s.packages[name] = p.Version
+				}
+			}
+		}
+	}
+	for _, r := range rules.Run(ctx, t.guest, sel, o, t.disk()) {
+		for _, f := range r.Findings {
+			if fp := f.Get(rules.KeyFingerprint); fp != "" {
+				s.keys[fp] = strings.TrimSpace(f.Rule + " " + cmp.Or(f.Get(rules.KeyPath), f.Subject))
+			}
+			if f.Level == rules.Warn || f.Level == rules.Fail || f.Level == rules.Error {
+				s.findings[f.Rule+"|"+f.Subject+"|"+f.Level.String()] = f.Message
+			}
+		}
+	}
+	return s, nil
+}
+
+func (d *diffDoc) compare() {
+	o, n := d.oldSnap, d.newSnap
+	d.AccountsAdded, d.AccountsRemoved = setDiff(o.accounts, n.accounts, func(k, v string) string { return k + " (" + v + ")" })
+	d.KeysAdded, d.KeysRemoved = setDiff(o.keys, n.keys, func(k, v string) string { return k + " " + v })
+	d.PackagesAdded, d.PackagesRemoved = setDiff(o.packages, n.packages, func(k, v string) string { return k + " " + v })
+	finding := func(k, v string) string {
+		parts := strings.SplitN(k, "|", 3)
+		return fmt.Sprintf("[%s] %s: %s", strings.ToUpper(parts[2]), parts[0], v)
+	}
+	d.FindingsAppeared, d.FindingsFixed = setDiff(o.findings, n.findings, finding)
+	for name, ov := range o.packages {
+		if nv, ok := n.packages[name]; ok && nv != ov {
+			d.PackagesChanged = append(d.PackagesChanged, pkgChange{name, ov, nv})
+		}
+	}
+	slices.SortFunc(d.PackagesChanged, func(a, b pkgChange) int { return cmp.Compare(a.Name, b.Name) })
+}
+
+// setDiff returns the keys only in b (added) and only in a (removed),
+// formatted and sorted.
+func setDiff(a, b map[string]string, format func(k, v string) string) (added, removed []string) {
+	added, removed = []string{}, []string{}
+	for k, v := range b {
+		if _, ok := a[k]; !ok {
+			added = append(added, format(k, v))
+		}
+	}
+	for k, v := range a {
+		if _, ok := b[k]; !ok {
+			removed = append(removed, format(k, v))
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
+}
+
+func (d *diffDoc) text(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- %s\n+++ %s\n", d.Old, d.New)
+	section := func(title string, plus, minus []string) {
+		if len(plus)+len(minus) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n%s:\n", title)
+		for _, s := range plus {
+			fmt.Fprintf(&b, "  + %s\n", s)
+		}
+		for _, s := range minus {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+	}
+	section("Accounts", d.AccountsAdded, d.AccountsRemoved)
+	section("Keys", d.KeysAdded, d.KeysRemoved)
+	section("Packages", d.PackagesAdded, d.PackagesRemoved)
+	if len(d.PackagesChanged) > 0 {
+		b.WriteString("\nPackages changed:\n")
+		for _, c := range d.PackagesChanged {
+			fmt.Fprintf(&b, "  ~ %s %s -> %s\n", c.Name, c.Old, c.New)
+		}
+	}
+	section("Findings (+ appeared, - fixed)", d.FindingsAppeared, d.FindingsFixed)
+	for _, e := range d.Errors {
+		fmt.Fprintf(&b, "\nERROR: %s\n", e)
+	}
+	if b.Len() == len(fmt.Sprintf("--- %s\n+++ %s\n", d.Old, d.New)) {
+		b.WriteString("\nno differences\n")
+	}
+	_, err := io.WriteString(w, report.Redact(b.String()))
+	return err
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// runCmd runs the root command in process and returns its output and
+// exit code.
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// volatile matches the parts of an output that depend on the host: the
+// blocks a raw file occupies, times and durations.
+var volatile = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`allocated \d+ bytes \([^)]*\)`), "allocated <n> bytes"},
+	{regexp.MustCompile(`"allocated_size": \d+`), `"allocated_size": 0`},
+	{regexp.MustCompile(`(allocated[^=\n]*=)\d+`), "${1}<n>"},
+	{regexp.MustCompile(`Executed on: .*`), "Executed on: <date>"},
+}
+
+// normalize replaces the image paths (which live in the fixtures cache)
+// with stable names and masks host-dependent values.
+func normalize(s string, paths map[string]string) string {
+	for p, name := range paths {
+		s = strings.ReplaceAll(s, p, name)
+	}
+	for _, v := range volatile {
+		s = v.re.ReplaceAllString(s, v.repl)
+	}
+	return s
+}
+
+// golden compares got with testdata/name.golden, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	file := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}

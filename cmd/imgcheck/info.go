@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
+)
+
+// infoDoc is `imgcheck info --json`: what the disk holds, no rules.
+type infoDoc struct {
+	Path           string              `json:"path"`
+	Container      []report.Layer      `json:"container"`
+	VirtualSize    int64               `json:"virtual_size,omitempty"`
+	AllocatedSize  int64               `json:"allocated_size,omitempty"`
+	PartitionTable *report.Table       `json:"partition_table,omitempty"`
+	Filesystems    []report.Filesystem `json:"filesystems"`
+	RootFilesystem string              `json:"root_filesystem,omitempty"`
+	RootError      string              `json:"root_error,omitempty"`
+	OS             report.OS           `json:"os"`
+	Fstab          []infoFstab         `json:"fstab,omitempty"`
+	Stats          *infoStats          `json:"stats,omitempty"`
+}
+
+type infoStats struct {
+	BytesRead int64   `json:"bytes_read"`
+	ReadCalls int64   `json:"read_calls"`
+	Seconds   float64 `json:"seconds"`
+}
+
+type infoFstab struct {
+	Spec    string `json:"spec"`
+	File    string `json:"file"`
+	Type    string `json:"type"`
+	Options string `json:"options,omitempty"`
+}
+
+func newInfoCmd(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	var oo openOptions
+	cmd := &cobra.Command{
+		Use:   "info [--json] IMAGE",
+		Short: "Describe an image: containers, sizes, partitions, filesystems, OS and fstab",
+		Args:  targetArgs(g, 1, "IMAGE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInfo(cmd.Context(), g, targetPath(g, args), oo, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	cmd.Flags().StringVar(&oo.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
+	return cmd
+}
+
+// targetPath is the image argument, or the --root directory.
+func targetPath(g *globalOptions, args []string) string {
+	if g.root != "" {
+		return g.root
+	}
+	return args[0]
+}
+
+func runInfo(_ context.Context, g *globalOptions, path string, oo openOptions, asJSON bool) error {
+	start := time.Now()
+	t, err := openTarget(path, g.root != "", oo)
+	if err != nil {
+		return targetError(path, err)
+	}
+	defer t.Close()
+	var im report.Image
+	t.describe(&im)
+	doc := infoDoc{Path: path, Container: im.Container, VirtualSize: im.VirtualSize, PartitionTable: im.Table, Filesystems: im.Filesystems}
+	if im.AllocatedSize > 0 {
+		doc.AllocatedSize = im.AllocatedSize
+	}
+	if t.noGuest != nil {
+		doc.RootError = t.noGuest.Error()
+	}
+	if t.guest != nil {
+		doc.OS = guestOS(t.guest, &rules.Options{Profile: rules.Marketplace})
+		doc.RootFilesystem = "/"
+	}
+	if t.layout != nil {
+		if t.layout.Root >= 0 {
+			fi := t.layout.Filesystems[t.layout.Root]
+			doc.RootFilesystem = fmt.Sprintf("partition %d (%s)", fi.Partition, fi.Type)
+		}
+		for _, e := range t.layout.Fstab {
+			doc.Fstab = append(doc.Fstab, infoFstab{Spec: e.Spec, File: e.File, Type: e.Type, Options: e.Options})
+		}
+	}
+	st := guestStats(t.guest, time.Since(start))
+	if g.stats {
+		printStats(g.stderr, path, st)
+		if asJSON {
+			doc.Stats = &infoStats{BytesRead: st.BytesRead, ReadCalls: st.ReadCalls, Seconds: st.Duration.Seconds()}
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	return infoText(g.stdout, &doc)
+}
+
+func infoText(out io.Writer, d *infoDoc) error {
+	w := bufio.NewWriter(out)
+	fmt.Fprintf(w, "Image:       %s\n", d.Path)
+	for i, l := range d.Container {
+		label := "Container:"
+		if i > 0 {
+			label = "  inside:"
+		}
+		detail := ""
+		if l.Detail != "" {
+			detail = " (" + l.Detail + ")"
+		}
+		fmt.Fprintf(w, "%-12s %s%s, file %d bytes\n", label, l.Format, detail, l.FileSize)
+	}
+	if d.VirtualSize > 0 {
+		fmt.Fprintf(w, "Virtual:     %s\n", sizeText(d.VirtualSize))
+	}
+	if d.AllocatedSize > 0 {
+		fmt.Fprintf(w, "Allocated:   %s\n", sizeText(d.AllocatedSize))
+	}
+	if t := d.PartitionTable; t != nil {
+		fmt.Fprintf(w, "Table:       %s", t.Scheme)
+		if t.SectorSize > 0 {
+			fmt.Fprintf(w, ", %d-byte sectors", t.SectorSize)
+		}
+		if t.DiskGUID != "" {
+			fmt.Fprintf(w, ", disk %s", t.DiskGUID)
+		}
+		fmt.Fprintln(w)
+		for _, p := range t.Partitions {
+			fmt.Fprintf(w, "  %d  start %d  size %s  %s", p.Index, p.Start, sizeText(p.Size), p.Type)
+			if p.Name != "" {
+				fmt.Fprintf(w, "  %q", p.Name)
+			}
+			fmt.Fprintln(w)
+		}
+		for _, n := range t.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
+	}
+	for _, f := range d.Filesystems {
+		fmt.Fprintf(w, "Filesystem:  partition %d: %s", f.Partition, dashIfEmpty(f.Type))
+		if f.UUID != "" {
+			fmt.Fprintf(w, " uuid=%s", f.UUID)
+		}
+		if f.Label != "" {
+			fmt.Fprintf(w, " label=%q", f.Label)
+		}
+		if f.Mountpoint != "" {
+			fmt.Fprintf(w, " on %s", f.Mountpoint)
+		}
+		if f.Free > 0 {
+			fmt.Fprintf(w, ", %s free", sizeText(f.Free))
+		}
+		if f.Error != "" {
+			fmt.Fprintf(w, " (%s)", f.Error)
+		}
+		fmt.Fprintln(w)
+	}
+	if d.RootFilesystem != "" {
+		fmt.Fprintf(w, "Root:        %s\n", d.RootFilesystem)
+	}
+	if d.RootError != "" {
+		fmt.Fprintf(w, "Root:        none: %s\n", d.RootError)
+	}
+	if d.OS.Name != "" || d.OS.PrettyName != "" {
+		fmt.Fprintf(w, "OS:          %s (ID=%s VERSION_ID=%s, family %s)\n", dashIfEmpty(d.OS.PrettyName), d.OS.ID, d.OS.VersionID, dashIfEmpty(d.OS.Family))
+	}
+	for _, e := range d.Fstab {
+		fmt.Fprintf(w, "fstab:       %s on %s type %s (%s)\n", e.Spec, e.File, e.Type, e.Options)
+	}
+	return w.Flush()
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// sizeText prints bytes, GB and GiB (RULES.md §6.2 "Units").
+func sizeText(n int64) string {
+	return fmt.Sprintf("%d bytes (%.2f GB, %.2f GiB)", n, float64(n)/1e9, float64(n)/(1<<30))
+}
+
+// targetError turns a failure to open a target for info, ls, cat and diff
+// into the error run maps to an exit code: 2 when the file would not open,
+// 3 with the one-line reason otherwise.
+func targetError(path string, err error) error {
+	if _, ok := err.(*openError); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}

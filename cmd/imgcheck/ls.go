@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+func newLsCmd(g *globalOptions) *cobra.Command {
+	var recursive bool
+	var oo openOptions
+	cmd := &cobra.Command{
+		Use:   "ls [-R] IMAGE PATH",
+		Short: "List a guest directory like ls -la (mode, uid, gid, size, mtime, name -> target)",
+		Args:  targetArgs(g, 2, "IMAGE PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withGuest(g, args, oo, func(gu *fsinspect.Guest, name string) error {
+				w := bufio.NewWriter(g.stdout)
+				err := listDir(w, gu, name, recursive)
+				if ferr := w.Flush(); err == nil {
+					err = ferr
+				}
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false, "list subdirectories recursively (links are not followed)")
+	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	return cmd
+}
+
+func newCatCmd(g *globalOptions) *cobra.Command {
+	var oo openOptions
+	cmd := &cobra.Command{
+		Use:   "cat IMAGE PATH",
+		Short: "Print a guest file (symlinks resolved inside the guest)",
+		Args:  targetArgs(g, 2, "IMAGE PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withGuest(g, args, oo, func(gu *fsinspect.Guest, name string) error {
+				f, err := gu.Open(name)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if st, err := f.Stat(); err == nil && st.IsDir() {
+					return fmt.Errorf("/%s: is a directory", name)
+				}
+				_, err = io.Copy(g.stdout, f)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	return cmd
+}
+
+// withGuest opens the target named by args (or --root), turns the guest
+// path argument into an fs.ValidPath name and calls fn; --stats prints the
+// read counters afterwards.
+func withGuest(g *globalOptions, args []string, oo openOptions, fn func(*fsinspect.Guest, string) error) error {
+	start := time.Now()
+	target := targetPath(g, args)
+	t, err := openTarget(target, g.root != "", oo)
+	if err != nil {
+		return targetError(target, err)
+	}
+	defer t.Close()
+	if t.guest == nil {
+		return fmt.Errorf("%s: %w", target, t.noGuest)
+	}
+	name := guestName(args[len(args)-1])
+	err = fn(t.guest, name)
+	if g.stats {
+		printStats(g.stderr, target, guestStats(t.guest, time.Since(start)))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", target, err)
+	}
+	return nil
+}
+
+// guestName turns "/etc/passwd", "etc/passwd" or "/" into an fs.ValidPath
+// name; ".." cannot climb above the guest root.
+func guestName(p string) string {
+	c := path.Clean("/" + p)
+	if c == "/" {
+		return "."
+	}
+	return strings.TrimPrefix(c, "/")
+}
+
+// listDir prints name like ls -la: the directory's entries, or the file
+// itself when name is not a directory.
+func listDir(w io.Writer, g *fsinspect.Guest, name string, recursive bool) error {
+	fi, err := g.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return lsLine(w, g, name, fi, "/"+strings.TrimPrefix(name, "."))
+	}
+	if recursive {
+		fmt.Fprintf(w, "%s:\n", "/"+strings.TrimPrefix(name, "."))
+	}
+	entries, err := g.ReadDir(name)
+	if err != nil {
+		return err
+	}
+	var dirs []string
+	for _, e := range entries {
+		child := path.Join(name, e.Name())
+		info, err := g.Lstat(child)
+		if err != nil {
+			fmt.Fprintf(w, "?????????? %s (%v)\n", e.Name(), err)
+			continue
+		}
+		if err := lsLine(w, g, child, info, e.Name()); err != nil {
+			return err
+		}
+		if recursive && info.IsDir() {
+			dirs = append(dirs, child)
+		}
+	}
+	for _, d := range dirs {
+		fmt.Fprintln(w)
+		if err := listDir(w, g, d, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lsLine prints one entry: mode, uid, gid, size, mtime (UTC), name and,
+// for a symlink, its target.
+func lsLine(w io.Writer, g *fsinspect.Guest, name string, fi fs.FileInfo, shown string) error {
+	uid, gid := "-", "-"
+	if st, ok := fi.Sys().(*fsinspect.Stat); ok {
+		uid, gid = fmt.Sprint(st.Uid), fmt.Sprint(st.Gid)
+	}
+	line := fmt.Sprintf("%s %5s %5s %10d %s %s", modeString(fi.Mode()), uid, gid, fi.Size(), fi.ModTime().UTC().Format("2006-01-02 15:04"), shown)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := g.ReadLink(name); err == nil {
+			line += " -> " + target
+		}
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
+
+// modeString renders a mode the way ls does: "drwxrwxrwt", "-rwsr-xr-x".
+func modeString(m fs.FileMode) string {
+	b := []byte("----------")
+	switch {
+	case m.IsDir():
+		b[0] = 'd'
+	case m&fs.ModeSymlink != 0:
+		b[0] = 'l'
+	case m&fs.ModeNamedPipe != 0:
+		b[0] = 'p'
+	case m&fs.ModeSocket != 0:
+		b[0] = 's'
+	case m&fs.ModeCharDevice != 0:
+		b[0] = 'c'
+	case m&fs.ModeDevice != 0:
+		b[0] = 'b'
+	}
+	const rwx = "rwxrwxrwx"
+	for i := range 9 {
+		if m&(1<<(8-i)) != 0 {
+			b[i+1] = rwx[i]
+		}
+	}
+	special := func(pos int, set bool, on, off byte) {
+		if set {
+			if b[pos] == '-' {
+				b[pos] = off
+			} else {
+				b[pos] = on
+			}
+		}
+	}
+	special(3, m&fs.ModeSetuid != 0, 's', 'S')
+	special(6, m&fs.ModeSetgid != 0, 's', 'S')
+	special(9, m&fs.ModeSticky != 0, 't', 'T')
+	return string(b)
+}

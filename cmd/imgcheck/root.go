@@ -1,0 +1,63 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// globalOptions are the flags every verb accepts.
+type globalOptions struct {
+	root   string // --root DIR: scan a directory tree instead of an image
+	stats  bool   // --stats: time and read counters on stderr
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// newRootCmd builds the command tree. Output goes to stdout and stderr
+// only; nothing below run calls os.Exit.
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "imgcheck",
+		Short: "Audit DigitalOcean Marketplace disk images offline",
+		Long: "imgcheck reads raw and qcow2 disk images (MBR, GPT or a bare filesystem) and the ext4\n" +
+			"filesystem inside, without mounting or booting them, and reports what DigitalOcean's\n" +
+			"img_check.sh and cleanup.sh care about.",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.PersistentFlags().StringVar(&g.root, "root", "", "scan the directory `DIR` as the guest root instead of an image")
+	root.PersistentFlags().BoolVar(&g.stats, "stats", false, "print time, bytes read, read calls and cache hit rate on stderr")
+	root.AddCommand(
+		newScanCmd(g, nil),
+		newInfoCmd(g),
+		newLsCmd(g),
+		newCatCmd(g),
+		newRulesCmd(g),
+		newDiffCmd(g),
+		newVersionCmd(g),
+	)
+	return root
+}
+
+// targetArgs validates the positional arguments of a verb that takes n
+// targets, where --root replaces the first (image) argument.
+func targetArgs(g *globalOptions, n int, names string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		want := n
+		if g.root != "" {
+			want--
+		}
+		if len(args) != want {
+			if g.root != "" {
+				return usagef("with --root, expected %d argument(s) (%s without the image), got %d", want, names, len(args))
+			}
+			return usagef("expected %d argument(s) (%s), got %d", want, names, len(args))
+		}
+		return nil
+	}
+}

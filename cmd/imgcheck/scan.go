@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
+)
+
+// scanOptions are the flags of `imgcheck scan`.
+type scanOptions struct {
+	*globalOptions
+	images        []string
+	profile       string
+	formats       []string
+	failOn        string
+	jobs          int
+	from          string
+	outputDir     string
+	timeout       time.Duration
+	waivers       string
+	enable        []string
+	disable       []string
+	strict        bool
+	aptLists      string
+	rpmUpdateInfo string
+	minDisk       string
+	plans         string
+	planUnit      string
+	hash          bool
+	color         string
+	showContents  bool
+	allowBacking  bool
+	tmpDir        string
+	maxExpand     string
+}
+
+// newScanCmd builds `imgcheck scan`. runF, when not nil, replaces the scan
+// itself, so flag tests can capture the parsed options.
+func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error) *cobra.Command {
+	o := &scanOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "scan [flags] IMAGE... | --root DIR",
+		Short: "Check images for Marketplace compliance",
+		Long: "Check images for Marketplace compliance and report the findings.\n\n" +
+			"Exit status: 0 nothing at or above the fail level, 1 a FAIL (or a WARN with --fail-on warn),\n" +
+			"2 usage error or an image that cannot be opened, 3 an image could not be read or a rule errored.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.images = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runScan(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", string(rules.Marketplace), "rule profile: marketplace or img_check")
+	f.StringArrayVar(&o.formats, "format", nil, "output `FORMAT[=FILE]`: text, json, sarif or junit; repeatable (default text on stdout)")
+	f.StringVar(&o.failOn, "fail-on", "fail", "lowest level that fails the scan: fail or warn")
+	f.IntVarP(&o.jobs, "jobs", "j", 1, "scan `N` images in parallel")
+	f.StringVar(&o.from, "from", "", "read image paths from `FILE`, one per line")
+	f.StringVar(&o.outputDir, "output-dir", "", "write one report per image and format into `DIR`")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up on an image after this long (e.g. 2m); 0 for no limit")
+	f.StringVar(&o.waivers, "waivers", "", "accept known findings listed in the YAML `FILE`")
+	f.StringArrayVar(&o.enable, "enable-rule", nil, "run the off-by-default rule `ID`; repeatable")
+	f.StringArrayVar(&o.disable, "disable-rule", nil, "do not run rule `ID`; repeatable")
+	f.BoolVar(&o.strict, "strict", false, "treat not-evaluable SKIPs as ERROR")
+	f.StringVar(&o.aptLists, "apt-lists", "", "use the apt lists in `DIR` instead of the image's")
+	f.StringVar(&o.rpmUpdateInfo, "rpm-updateinfo", "", "updateinfo.xml `FILE` (may be compressed) for rpm security updates")
+	f.StringVar(&o.minDisk, "min-disk", "", "minimum Droplet disk `SIZE` (default 25GiB)")
+	f.StringVar(&o.plans, "plans", "", "Droplet plans `FILE` (JSON from the sizes API, or lines of 'slug disk-GB')")
+	f.StringVar(&o.planUnit, "plan-unit", "gib", "unit of plan disk sizes: gib or gb")
+	f.BoolVar(&o.hash, "hash", false, "record the SHA-256 of each image file")
+	f.StringVar(&o.color, "color", "auto", "colour text output: auto, always or never")
+	f.BoolVar(&o.showContents, "show-contents", false, "print log and authorized_keys bodies in text output (never private keys)")
+	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	f.StringVar(&o.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
+	f.StringVar(&o.maxExpand, "max-expand", "", "refuse compressed images that expand beyond `SIZE`")
+	return cmd
+}
+
+// scanPlan is a validated scan: everything read from flags and input
+// files before the first image is touched.
+type scanPlan struct {
+	targets   []string
+	root      bool
+	profile   rules.Profile
+	failOn    rules.Level
+	rules     []rules.Rule
+	ruleOpts  rules.Options
+	outputs   []output
+	waivers   []report.Waiver
+	maxExpand int64
+	color     bool
+	held      *heldGuests // non-nil with --show-contents in the img_check profile
+}
+
+// prepare validates the flags and reads the input files. Every problem is
+// a usage error: nothing has been scanned yet.
+func (o *scanOptions) prepare() (*scanPlan, error) {
+	p := &scanPlan{profile: rules.Profile(o.profile)}
+	if p.profile != rules.Marketplace && p.profile != rules.ImgCheck {
+		return nil, usagef("--profile %q: want marketplace or img_check", o.profile)
+	}
+	switch strings.ToLower(o.failOn) {
+	case "fail":
+		p.failOn = rules.Fail
+	case "warn":
+		p.failOn = rules.Warn
+	default:
+		return nil, usagef("--fail-on %q: want fail or warn", o.failOn)
+	}
+	if o.jobs < 1 {
+		return nil, usagef("-j %d: want at least 1", o.jobs)
+	}
+	if o.jobs > 4*runtime.NumCPU() {
+		o.jobs = 4 * runtime.NumCPU()
+	}
+	if o.timeout < 0 {
+		return nil, usagef("--timeout %s: want a positive duration", o.timeout)
+	}
+	targets, err := o.targets()
+	if err != nil {
+		return nil, err
+	}
+	p.targets, p.root = targets, o.root != ""
+	if p.rules, err = rules.Select(p.profile, o.enable, o.disable); err != nil {
+		return nil, &usageError{err}
+	}
+	if p.outputs, err = parseOutputs(o.formats, o.outputDir); err != nil {
+		return nil, err
+	}
+	if p.color, err = colorFor(o.color, o.stdout); err != nil {
+		return nil, err
+	}
+	if p.ruleOpts, err = o.ruleOptions(p.profile); err != nil {
+		return nil, err
+	}
+	if o.maxExpand != "" {
+		if p.maxExpand, err = parseSize(o.maxExpand); err != nil {
+			return nil, usagef("--max-expand: %v", err)
+		}
+	}
+	if o.showContents && p.profile == rules.ImgCheck {
+		p.held = &heldGuests{}
+	}
+	if o.waivers != "" {
+		f, err := os.Open(o.waivers)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		defer f.Close()
+		if p.waivers, err = report.ParseWaivers(f); err != nil {
+			return nil, usagef("%s: %v", o.waivers, err)
+		}
+	}
+	return p, nil
+}
+
+// targets returns the images to scan: the arguments and the --from list,
+// or the --root directory.
+func (o *scanOptions) targets() ([]string, error) {
+	if o.root != "" {
+		if len(o.images) > 0 || o.from != "" {
+			return nil, usagef("--root scans one directory; do not name images too")
+		}
+		return []string{o.root}, nil
+	}
+	targets := slices.Clone(o.images)
+	if o.from != "" {
+		data, err := os.ReadFile(o.from)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line != "" && !strings.HasPrefix(line, "#") {
+				targets = append(targets, line)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return nil, usagef("no image to scan: name images, use --from FILE or --root DIR")
+	}
+	return targets, nil
+}
+
+// runScan scans every target, writes the reports and returns the exit
+// code as an *exitError.
+func runScan(ctx context.Context, o *scanOptions) error {
+	p, err := o.prepare()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	reports := scanAll(ctx, o, p)
+	defer p.held.close()
+	now := time.Now()
+	for i := range reports {
+		report.ApplyWaivers(&reports[i], p.waivers, now)
+	}
+	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion()}
+	if err := writeOutputs(o, p, reports, ropts); err != nil {
+		return err
+	}
+	var unopened bool
+	for _, im := range reports {
+		if im.Profile == rules.ImgCheck && im.Err == nil {
+			report.ImgCheckNotes(o.stderr, im.Results)
+		}
+		if im.Err != nil {
+			fmt.Fprintf(o.stderr, "imgcheck: %s: %s\n", im.Path, oneLine(im.Err.Error()))
+			var oe *openError
+			unopened = unopened || errors.As(im.Err, &oe)
+		}
+		for _, w := range im.ExpiredWaivers {
+			fmt.Fprintf(o.stderr, "imgcheck: %s: waiver for %s expired on %s\n", im.Path, w.Rule, w.Expires.Format("2006-01-02"))
+		}
+	}
+	if o.stats {
+		printScanStats(o.stderr, reports, time.Since(start))
+	}
+	code := report.ExitCode(reports, p.failOn)
+	if unopened && code != report.ExitFail {
+		code = report.ExitUsage
+	}
+	if code == report.ExitOK {
+		return nil
+	}
+	return &exitError{code}
+}

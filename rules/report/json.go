@@ -1,0 +1,156 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/imgcheck/imgcheck/rules"
+)
+
+// SchemaVersion is the version of the JSON report format described by
+// schema/report.schema.json. It changes when a field changes meaning or
+// disappears; new optional fields do not change it.
+const SchemaVersion = "1"
+
+type jsonDoc struct {
+	SchemaVersion string      `json:"schema_version"`
+	Tool          jsonTool    `json:"tool"`
+	Images        []jsonImage `json:"images"`
+}
+
+type jsonTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type jsonImage struct {
+	Path           string        `json:"path"`
+	Root           bool          `json:"root,omitempty"`
+	SHA256         string        `json:"sha256,omitempty"`
+	Profile        string        `json:"profile"`
+	ToolVersion    string        `json:"tool_version"`
+	Container      []Layer       `json:"container"`
+	VirtualSize    int64         `json:"virtual_size,omitempty"`
+	AllocatedSize  *int64        `json:"allocated_size,omitempty"`
+	PartitionTable *Table        `json:"partition_table,omitempty"`
+	Filesystems    []Filesystem  `json:"filesystems"`
+	OS             OS            `json:"os"`
+	Error          string        `json:"error,omitempty"`
+	Findings       []jsonFinding `json:"findings"`
+	Counts         Counts        `json:"counts"`
+	Verdict        Verdict       `json:"verdict"`
+	ExpiredWaivers []jsonWaiver  `json:"expired_waivers,omitempty"`
+	Stats          *jsonStats    `json:"stats,omitempty"`
+}
+
+type jsonFinding struct {
+	Rule         string     `json:"rule"`
+	Level        string     `json:"level"`
+	Message      string     `json:"message"`
+	Subject      string     `json:"subject,omitempty"`
+	Evidence     []rules.KV `json:"evidence"`
+	Fix          string     `json:"fix,omitempty"`
+	SkipReason   string     `json:"skip_reason,omitempty"`
+	Approximate  bool       `json:"approximate"`
+	Counted      *bool      `json:"counted,omitempty"`
+	Waived       bool       `json:"waived"`
+	WaiverReason string     `json:"waiver_reason,omitempty"`
+}
+
+type jsonWaiver struct {
+	Rule    string `json:"rule"`
+	Image   string `json:"image,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Reason  string `json:"reason"`
+	Expires string `json:"expires"`
+}
+
+type jsonStats struct {
+	Seconds      float64  `json:"seconds"`
+	BytesRead    int64    `json:"bytes_read"`
+	ReadCalls    int64    `json:"read_calls"`
+	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"`
+}
+
+// JSON writes one document holding a report object per image, in the
+// format of schema/report.schema.json (SchemaVersion). Every string is
+// redacted.
+func JSON(w io.Writer, reports []Image, o Options) error {
+	doc := jsonDoc{SchemaVersion: SchemaVersion, Tool: jsonTool{Name: "imgcheck", Version: o.versionText()}, Images: []jsonImage{}}
+	for i := range reports {
+		doc.Images = append(doc.Images, toJSON(&reports[i], o))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func toJSON(im *Image, o Options) jsonImage {
+	j := jsonImage{
+		Path:           redact(im.Path),
+		Root:           im.Root,
+		SHA256:         im.SHA256,
+		Profile:        profileName(im.Profile),
+		ToolVersion:    o.versionText(),
+		Container:      im.Container,
+		VirtualSize:    im.VirtualSize,
+		PartitionTable: im.Table,
+		Filesystems:    im.Filesystems,
+		OS:             im.OS,
+		Findings:       []jsonFinding{},
+		Counts:         im.Count(),
+		Verdict:        im.Verdict(),
+	}
+	if j.Container == nil {
+		j.Container = []Layer{}
+	}
+	if j.Filesystems == nil {
+		j.Filesystems = []Filesystem{}
+	}
+	if im.AllocatedSize >= 0 && !im.Root {
+		a := im.AllocatedSize
+		j.AllocatedSize = &a
+	}
+	if im.Err != nil {
+		j.Error = redact(oneLine(im.Err.Error()))
+	}
+	for _, f := range im.Findings() {
+		j.Findings = append(j.Findings, findingJSON(f, im.Profile))
+	}
+	for _, w := range im.ExpiredWaivers {
+		j.ExpiredWaivers = append(j.ExpiredWaivers, jsonWaiver{w.Rule, w.Image, w.Subject, redact(w.Reason), w.Expires.Format(dateLayout)})
+	}
+	if s := im.Stats; s != nil {
+		js := &jsonStats{Seconds: s.Duration.Round(time.Millisecond).Seconds(), BytesRead: s.BytesRead, ReadCalls: s.ReadCalls}
+		if r := s.HitRate(); r >= 0 {
+			js.CacheHitRate = &r
+		}
+		j.Stats = js
+	}
+	return j
+}
+
+func findingJSON(f rules.Finding, p rules.Profile) jsonFinding {
+	ev := make([]rules.KV, len(f.Evidence))
+	for i, kv := range f.Evidence {
+		ev[i] = rules.KV{Key: kv.Key, Value: redact(kv.Value)}
+	}
+	j := jsonFinding{
+		Rule:         f.Rule,
+		Level:        f.Level.String(),
+		Message:      redact(f.Message),
+		Subject:      redact(f.Subject),
+		Evidence:     ev,
+		Fix:          redact(f.Fix),
+		SkipReason:   f.SkipReason,
+		Approximate:  f.Approximate,
+		Waived:       f.Waived,
+		WaiverReason: redact(f.WaiverReason),
+	}
+	if p == rules.ImgCheck {
+		c := f.Counted
+		j.Counted = &c
+	}
+	return j
+}

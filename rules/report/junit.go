@@ -1,0 +1,173 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/imgcheck/imgcheck/rules"
+)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name       string          `xml:"name,attr"`
+	Classname  string          `xml:"classname,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitMessage   `xml:"failure,omitempty"`
+	Error      *junitMessage   `xml:"error,omitempty"`
+	Skipped    *junitMessage   `xml:"skipped,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",chardata"`
+}
+
+// JUnit writes one testsuite per image and one testcase per rule evaluated,
+// passed rules included, so a clean scan is N passing tests. A rule with a
+// non-waived FAIL is a failure; with an ERROR, an error; with only SKIP
+// findings, skipped. WARN findings are testcase properties, or failures
+// when Options.FailOn is rules.Warn. Every finding of the rule is listed in
+// the testcase body. An image that could not be scanned is a suite with a
+// single errored testcase.
+func JUnit(w io.Writer, reports []Image, o Options) error {
+	doc := junitSuites{Name: "imgcheck"}
+	for i := range reports {
+		s := junitSuiteFor(&reports[i], o)
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Skipped += s.Skipped
+		doc.Suites = append(doc.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func junitSuiteFor(im *Image, o Options) junitSuite {
+	s := junitSuite{Name: redact(im.Path)}
+	s.Properties = append(s.Properties, junitProperty{"profile", profileName(im.Profile)}, junitProperty{"verdict", string(im.Verdict())})
+	if t := osText(im.OS); t != "" {
+		s.Properties = append(s.Properties, junitProperty{"os", t})
+	}
+	if im.SHA256 != "" {
+		s.Properties = append(s.Properties, junitProperty{"sha256", im.SHA256})
+	}
+	if im.Stats != nil {
+		s.Time = fmt.Sprintf("%.3f", im.Stats.Duration.Seconds())
+	}
+	class := "imgcheck." + junitClass(im.Path)
+	if im.Err != nil {
+		s.Cases = append(s.Cases, junitCase{Name: imageErrorRule, Classname: class,
+			Error: &junitMessage{Message: redact(oneLine(im.Err.Error())), Type: "ERROR"}})
+	}
+	for _, r := range im.Results {
+		s.Cases = append(s.Cases, junitCaseFor(r, class, im.Profile, o))
+	}
+	for _, c := range s.Cases {
+		s.Tests++
+		switch {
+		case c.Error != nil:
+			s.Errors++
+		case c.Failure != nil:
+			s.Failures++
+		case c.Skipped != nil:
+			s.Skipped++
+		}
+	}
+	return s
+}
+
+func junitCaseFor(r rules.Result, class string, p rules.Profile, o Options) junitCase {
+	c := junitCase{Name: r.Rule.ID, Classname: class}
+	var body strings.Builder
+	var failing, errs, warns []rules.Finding
+	allSkip := len(r.Findings) > 0
+	for _, f := range r.Findings {
+		line := fmt.Sprintf("%s %s", f.Level.Tag(), oneLine(f.Message))
+		if ev := evidenceText(f); ev != "" {
+			line += " (" + ev + ")"
+		}
+		if f.Waived {
+			line += " [waived: " + oneLine(f.WaiverReason) + "]"
+		}
+		if f.Fix != "" {
+			line += " fix: " + oneLine(f.Fix)
+		}
+		body.WriteString(redact(line) + "\n")
+		switch {
+		case f.Level == rules.Error:
+			errs = append(errs, f)
+		case o.failing(f, p):
+			failing = append(failing, f)
+		case f.Level == rules.Warn:
+			warns = append(warns, f)
+		}
+		if f.Level != rules.Skip {
+			allSkip = false
+		}
+	}
+	for _, f := range warns {
+		c.Properties = append(c.Properties, junitProperty{"warn", redact(oneLine(f.Message))})
+	}
+	text := body.String()
+	switch {
+	case len(errs) > 0:
+		c.Error = &junitMessage{Message: redact(oneLine(errs[0].Message)), Type: "ERROR", Body: text}
+	case len(failing) > 0:
+		c.Failure = &junitMessage{Message: redact(oneLine(failing[0].Message)), Type: strings.ToUpper(failing[0].Level.String()), Body: text}
+	case allSkip:
+		c.Skipped = &junitMessage{Message: redact(oneLine(r.Findings[0].Message))}
+	default:
+		c.SystemOut = text
+	}
+	return c
+}
+
+// junitClass makes a dotted class name from an image path, so that CI
+// dashboards group the testcases of one image.
+func junitClass(p string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, p)
+}

@@ -1,0 +1,27 @@
+package report
+
+import "github.com/imgcheck/imgcheck/rules"
+
+// Options control how reports are written. The zero value writes plain text,
+// fails on FAIL only and names no tool version.
+type Options struct {
+	Color   bool        // ANSI colour in text output
+	FailOn  rules.Level // rules.Fail (default) or rules.Warn; decides JUnit failures
+	Version string      // tool version, written into JSON, SARIF and text headers
+}
+
+func (o Options) failOn() rules.Level {
+	if o.FailOn == rules.Warn {
+		return rules.Warn
+	}
+	return rules.Fail
+}
+
+// failing reports whether f makes its image fail under o. In the img_check
+// profile only counted findings can fail (RULES.md §2.1.3 Q1).
+func (o Options) failing(f rules.Finding, p rules.Profile) bool {
+	if f.Waived || (p == rules.ImgCheck && !f.Counted) {
+		return false
+	}
+	return f.Level == rules.Fail || (f.Level == rules.Warn && o.failOn() == rules.Warn)
+}
