@@ -17,6 +17,9 @@ type Layout struct {
 	// Root is the index in Filesystems of the root filesystem, -1 if none.
 	Root  int
 	Fstab []FstabEntry
+	// Mounts lists what OpenImage attached besides the root, in order,
+	// faulting mounts included.
+	Mounts []MountInfo
 	// TmpIsTmpfs is set when /tmp is a tmpfs at runtime (fstab, or
 	// tmp.mount enabled), which hides the on-disk /tmp.
 	TmpIsTmpfs bool
@@ -36,6 +39,16 @@ type FSInfo struct {
 	MountPoint  string // guest mount point ("/", "/var"), "" if unmounted
 	Super       *ext4.Superblock
 	Err         string // why an ext filesystem could not be opened
+}
+
+// MountInfo is one filesystem attached below the root.
+type MountInfo struct {
+	Point string // guest mount point, "/var"
+	Spec  string // fstab source, or "/etc/fstab" when fstab itself failed
+	// FS is the index in Layout.Filesystems of what is mounted, -1 for a
+	// faulting mount.
+	FS  int
+	Err string // why reads below Point fail, for a faulting mount
 }
 
 // isExt reports whether Sniff's type is one the ext4 reader opens.

@@ -148,7 +148,7 @@ func (l *Layout) mountFstab(g *Guest, backends []Backend) {
 		// Whether /var and the rest are separate is unknown: fail closed.
 		l.Notes = append(l.Notes, fmt.Sprintf("/etc/fstab unreadable (%v): /%s fault", err, strings.Join(faultPoints, ", /")))
 		for _, p := range faultPoints {
-			g.Mount(p, FaultBackend(&MountError{Point: "/" + p, Spec: "/etc/fstab", Err: err}))
+			l.attach(g, p, "/etc/fstab", -1, err, nil)
 		}
 		return
 	}
@@ -200,13 +200,25 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 		at = p
 	}
 	if why != nil {
-		g.Mount(at, FaultBackend(&MountError{Point: point, Spec: e.Spec, Err: why}))
+		l.attach(g, at, e.Spec, -1, why, nil)
 		return
 	}
-	g.Mount(at, backends[i])
+	l.attach(g, at, e.Spec, i, nil, backends[i])
 	if l.Filesystems[i].MountPoint == "" {
 		l.Filesystems[i].MountPoint = point
 	}
+}
+
+// attach mounts b at the link-free guest path at, or, when why is set, a
+// backend that fails with a MountError, and records it in Mounts.
+func (l *Layout) attach(g *Guest, at, spec string, fsIndex int, why error, b Backend) {
+	mi := MountInfo{Point: "/" + at, Spec: spec, FS: fsIndex}
+	if why != nil {
+		b = FaultBackend(&MountError{Point: mi.Point, Spec: spec, Err: why})
+		mi.Err = why.Error()
+	}
+	g.Mount(at, b)
+	l.Mounts = append(l.Mounts, mi)
 }
 
 // match returns the index in Filesystems of the fstab source spec, or -1.

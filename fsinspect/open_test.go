@@ -76,6 +76,9 @@ func TestOpenImageGPTSeparateVar(t *testing.T) {
 	if fi := l.Filesystems[3]; fi.MountPoint != "/var" || fi.Label != "var" || fi.Type != "ext4" || fi.Super == nil {
 		t.Errorf("var filesystem = %+v", fi)
 	}
+	if len(l.Mounts) != 1 || l.Mounts[0] != (MountInfo{Point: "/var", Spec: "UUID=" + varUUID, FS: 3}) {
+		t.Errorf("Mounts = %+v", l.Mounts)
+	}
 	if !l.TmpIsTmpfs || len(l.Fstab) != 3 {
 		t.Errorf("TmpIsTmpfs = %v, fstab %v", l.TmpIsTmpfs, l.Fstab)
 	}
@@ -172,6 +175,10 @@ func TestOpenImageMissingMount(t *testing.T) {
 	if !strings.Contains(strings.Join(l.Notes, "\n"), "/var") {
 		t.Errorf("notes do not mention /var: %q", l.Notes)
 	}
+	if len(l.Mounts) != 2 || l.Mounts[0].Point != "/var" || l.Mounts[0].FS != -1 || l.Mounts[0].Err == "" ||
+		l.Mounts[1].Point != "/home" || l.Mounts[1].FS != -1 {
+		t.Errorf("Mounts = %+v; want faulting /var and /home, and no noauto /srv", l.Mounts)
+	}
 }
 
 // TestOpenImageNoRoot: an LVM volume and an ext4 without os-release give a
@@ -257,5 +264,29 @@ func TestOpenImageConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestFstabUnreadable: when fstab itself is a fault, /var, /home, /root
+// and /tmp fault too, since whether they are separate is unknown.
+func TestFstabUnreadable(t *testing.T) {
+	for name, fstab := range map[string]*fstest.MapFile{
+		"too large":   fixtures.File(strings.Repeat("#", fstabCap+1), 0o644),
+		"a directory": fixtures.Dir(0o755),
+	} {
+		g := NewGuest(fstest.MapFS{"etc/fstab": fstab, "etc/passwd": fixtures.File("root:x:0:0::/root:/bin/sh\n", 0o644), "var/log/syslog": fixtures.File("x", 0o644)})
+		l := &Layout{Root: 0}
+		l.mountFstab(g, nil)
+		for _, p := range []string{"var/log/syslog", "home", "root/.ssh", "tmp"} {
+			if _, err := g.Stat(p); err == nil || IsFact(err) {
+				t.Errorf("%s: Stat(%q) = %v; want a fault", name, p, err)
+			}
+		}
+		if _, err := g.Stat("etc/passwd"); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if len(l.Mounts) != 4 {
+			t.Errorf("%s: Mounts = %+v", name, l.Mounts)
+		}
 	}
 }
