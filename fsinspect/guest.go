@@ -19,8 +19,9 @@ import (
 // mount points. A Guest is safe for concurrent use.
 type Guest struct {
 	mu     sync.RWMutex
-	mounts []Mount // sorted by Point; "." is the root backend
-	err    error   // sticky error from a bad option
+	root   Backend
+	mounts []Mount // below the root, sorted by Point
+	err    error   // sticky error from a nil root or a bad option
 	stats  func() Stats
 }
 
@@ -54,9 +55,13 @@ var (
 	_ fs.ReadLinkFS = (*Guest)(nil)
 )
 
-// NewGuest returns the guest view of root, with the options applied.
+// NewGuest returns the guest view of root, with the options applied. A
+// nil root makes every method fail.
 func NewGuest(root Backend, opts ...Option) *Guest {
-	g := &Guest{mounts: []Mount{{Point: ".", FS: root}}}
+	g := &Guest{root: root}
+	if root == nil {
+		g.err = errors.New("fsinspect: nil root backend")
+	}
 	for _, o := range opts {
 		o(g)
 	}
@@ -77,7 +82,11 @@ func (g *Guest) Mount(point string, b Backend) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	i, found := slices.BinarySearchFunc(g.mounts, p, func(m Mount, p string) int { return strings.Compare(m.Point, p) })
+	if p == "." {
+		g.root = b
+		return nil
+	}
+	i, found := slices.BinarySearchFunc(g.mounts, p, comparePoint)
 	if found {
 		g.mounts[i].FS = b
 	} else {
@@ -86,12 +95,16 @@ func (g *Guest) Mount(point string, b Backend) error {
 	return nil
 }
 
-// Mounts returns the attached mount points in order, the root "." first.
+// Mounts returns the mount points below the root, sorted.
 func (g *Guest) Mounts() []Mount {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	return slices.Clone(g.mounts)
 }
+
+// comparePoint orders mounts by point. A mount point sorts before every
+// path below it, so the deepest mount holding a path is the last match.
+func comparePoint(m Mount, p string) int { return strings.Compare(m.Point, p) }
 
 // cleanPoint turns "/var/", "var" or "/" into a ValidPath name.
 func cleanPoint(point string) (string, error) {
@@ -110,7 +123,7 @@ func cleanPoint(point string) (string, error) {
 func (g *Guest) backend(p string) (Backend, string) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	for i := len(g.mounts) - 1; i > 0; i-- {
+	for i := len(g.mounts) - 1; i >= 0; i-- {
 		m := g.mounts[i]
 		if p == m.Point {
 			return m.FS, "."
@@ -119,7 +132,7 @@ func (g *Guest) backend(p string) (Backend, string) {
 			return m.FS, rest
 		}
 	}
-	return g.mounts[0].FS, p
+	return g.root, p
 }
 
 // isMountPoint reports whether the link-free path p is a mount point other
@@ -127,8 +140,8 @@ func (g *Guest) backend(p string) (Backend, string) {
 func (g *Guest) isMountPoint(p string) bool {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	_, found := slices.BinarySearchFunc(g.mounts, p, func(m Mount, p string) int { return strings.Compare(m.Point, p) })
-	return found && p != "."
+	_, found := slices.BinarySearchFunc(g.mounts, p, comparePoint)
+	return found
 }
 
 // check validates name for op and returns the sticky option error if any.

@@ -118,4 +118,31 @@ func TestMountInvalid(t *testing.T) {
 	if err := NewGuest(fstest.MapFS{}).Mount("var", nil); err == nil {
 		t.Error("Mount of a nil backend succeeded")
 	}
+	if _, err := NewGuest(nil).Stat("."); err == nil {
+		t.Error("a Guest with a nil root answered")
+	}
+}
+
+// TestMountOrder: points that sort before "." and nested points pick the
+// deepest mount; a mount at "/" replaces the root.
+func TestMountOrder(t *testing.T) {
+	root := fstest.MapFS{"-x": fixtures.Dir(0o755), "a/b": fixtures.Dir(0o755), "f": fixtures.File("root", 0o644)}
+	g := NewGuest(root,
+		WithMounts(Mount{"a/b", fstest.MapFS{"f": fixtures.File("ab", 0o644)}}),
+		WithMounts(Mount{"-x", fstest.MapFS{"f": fixtures.File("-x", 0o644)}}),
+		WithMounts(Mount{"a", fstest.MapFS{"b": fixtures.Dir(0o755), "f": fixtures.File("a", 0o644)}}))
+	for name, want := range map[string]string{"f": "root", "-x/f": "-x", "a/f": "a", "a/b/f": "ab"} {
+		if got, err := g.ReadFile(name); err != nil || string(got) != want {
+			t.Errorf("ReadFile(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if err := g.Mount("/", fstest.MapFS{"f": fixtures.File("new root", 0o644)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := g.ReadFile("f"); err != nil || string(got) != "new root" {
+		t.Errorf("after mounting on /: %q, %v", got, err)
+	}
+	if n := len(g.Mounts()); n != 3 {
+		t.Errorf("Mounts() has %d entries, want 3", n)
+	}
 }
