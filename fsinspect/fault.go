@@ -14,10 +14,13 @@ type MountError struct {
 	Err   error
 }
 
+// Error says which mount point is unavailable and why.
 func (e *MountError) Error() string {
 	return fmt.Sprintf("filesystem for %s (%s) unavailable: %v", e.Point, e.Spec, e.Err)
 }
 
+// Unwrap returns the cause. IsFact still treats a MountError as a fault
+// whatever its cause.
 func (e *MountError) Unwrap() error { return e.Err }
 
 // faultFS is a Backend that fails every call with err.
