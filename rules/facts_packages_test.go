@@ -1,0 +1,188 @@
+package rules_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/rules"
+)
+
+// rpmPkg declares a tiny package for rpmSQLite.
+type rpmPkg struct{ name, epoch, version, release string }
+
+// rpmSQLite builds the packages with rpmbuild and records them with
+// `rpm -i --justdb` in a new SQLite rpm database, whose bytes it returns.
+// It skips when rpm is not installed, except under CI=true.
+func rpmSQLite(t *testing.T, pkgs ...rpmPkg) []byte {
+	t.Helper()
+	for _, tool := range []string{"rpm", "rpmbuild"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is required under CI (apt-get install rpm): %v", tool, err)
+			}
+			t.Skipf("%s not installed: %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	db := filepath.Join(dir, "db")
+	backend := "--define=_db_backend sqlite"
+	run("rpm", "--dbpath", db, backend, "--initdb")
+	for _, p := range pkgs {
+		spec := filepath.Join(dir, p.name+".spec")
+		epoch := ""
+		if p.epoch != "" {
+			epoch = "Epoch: " + p.epoch + "\n"
+		}
+		body := fmt.Sprintf("Name: %s\n%sVersion: %s\nRelease: %s\nSummary: test\nLicense: MIT\nBuildArch: noarch\n%%description\ntest\n%%files\n", p.name, epoch, p.version, p.release)
+		if err := os.WriteFile(spec, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run("rpmbuild", "-bb", "--quiet", "--define=_topdir "+filepath.Join(dir, "build"), spec)
+	}
+	rpms, _ := filepath.Glob(filepath.Join(dir, "build/RPMS/noarch/*.rpm"))
+	if len(rpms) != len(pkgs) {
+		t.Fatalf("built %d packages, want %d", len(rpms), len(pkgs))
+	}
+	run(append([]string{"rpm", "--dbpath", db, backend, "-i", "--justdb", "--nodeps", "--ignoreos", "--ignorearch"}, rpms...)...)
+	b, err := os.ReadFile(filepath.Join(db, "rpmdb.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+const updateInfo = `<?xml version="1.0" encoding="UTF-8"?>
+<updates>
+  <update from="security@rockylinux.org" status="final" type="security" version="2">
+    <id>RLSA-2024:0001</id>
+    <issued date="2024-02-01 00:00:00"/>
+    <updated date="2024-02-03 00:00:00"/>
+    <pkglist><collection short="baseos">
+      <package name="openssh-server" epoch="0" version="8.7p1" release="38.el9" arch="noarch"><filename>x.rpm</filename></package>
+      <package name="cloud-init" epoch="0" version="23.4" release="1.el9" arch="noarch"><filename>y.rpm</filename></package>
+    </collection></pkglist>
+  </update>
+  <update from="x" status="final" type="bugfix" version="2">
+    <id>RLBA-2024:0002</id>
+    <issued date="2024-03-01 00:00:00"/>
+    <pkglist><collection short="baseos">
+      <package name="bash" epoch="0" version="9" release="1" arch="noarch"/>
+    </collection></pkglist>
+  </update>
+</updates>
+`
+
+func TestRPMSQLite(t *testing.T) {
+	db := rpmSQLite(t,
+		rpmPkg{"cloud-init", "", "23.4", "1.el9"},
+		rpmPkg{"openssh-server", "", "8.7p1", "34.el9"},
+		rpmPkg{"bash", "", "5.1.8", "6.el9"},
+	)
+	tree := rockyTree("usr/lib/sysimage/rpm/rpmdb.sqlite", &fstest.MapFile{Data: db, Mode: 0o644},
+		"var/lib/rpm", fixtures.Symlink("../../usr/lib/sysimage/rpm"))
+	g := testGuest(t, tree)
+	f := expectOne(t, runRule(t, g, "cloudinit.installed", rules.Options{}), rules.Pass, "cloud-init is installed")
+	if f.Get("version") != "23.4-1.el9" {
+		t.Errorf("cloud-init version from the rpm database = %q", f.Get("version"))
+	}
+	expectOne(t, runRule(t, g, "cloudinit.version", rules.Options{}), rules.Pass, "cloud-init 23.4 is recent enough")
+
+	// Security updates: none without updateinfo (marketplace SKIP, parity PASS).
+	if fs := runRule(t, g, "pkg.security-updates", rules.Options{}); fs[0].Level != rules.Skip || fs[0].SkipReason != rules.NotEvaluable {
+		t.Errorf("rpm without updateinfo: %+v, want SKIP not-evaluable", fs)
+	}
+	if fs := runRule(t, g, "pkg.security-updates", rules.Options{Strict: true}); fs[0].Level != rules.Error {
+		t.Errorf("--strict turns not-evaluable into ERROR, got %+v", fs)
+	}
+	p := expectOne(t, runRule(t, g, "pkg.security-updates", parity), rules.Pass, "There are no pending security updates for this image.")
+	if !p.Counted || !p.Approximate {
+		t.Errorf("parity offline PASS must be counted and approximate: %+v", p)
+	}
+
+	// With --rpm-updateinfo: openssh-server 34 < 38 is pending; cloud-init is current.
+	o := rules.Options{RPMUpdateInfo: []rules.NamedData{{Name: "updateinfo.xml.gz", Data: gz(t, updateInfo)}}}
+	fs := runRule(t, g, "pkg.security-updates", o)
+	if len(fs) != 1 || fs[0].Level != rules.Fail || fs[0].Get("package") != "openssh-server" || fs[0].Get("candidate") != "8.7p1-38.el9" {
+		t.Fatalf("rpm with updateinfo: %+v", fs)
+	}
+	o.Profile = rules.ImgCheck
+	expectOne(t, runRule(t, g, "pkg.security-updates", o), rules.Fail, "There are 1 security updates available for this image that have not been installed.")
+
+	// The same advisories left in the dnf cache are found without the flag.
+	cached := with(tree, "var/cache/dnf/baseos-1234/repodata/abc-updateinfo.xml.gz", &fstest.MapFile{Data: gz(t, updateInfo), Mode: 0o644})
+	fs = runRule(t, testGuest(t, cached), "pkg.security-updates", rules.Options{})
+	if len(fs) != 1 || fs[0].Level != rules.Fail || !strings.Contains(fs[0].Get("source"), "/var/cache/dnf/") {
+		t.Fatalf("rpm with cached updateinfo: %+v", fs)
+	}
+}
+
+func TestRPMDatabaseFaults(t *testing.T) {
+	cases := []struct {
+		name string
+		tree fstest.MapFS
+	}{
+		{"corrupt Packages", rockyTree("var/lib/rpm/Packages", fixtures.File(strings.Repeat("not a berkeley db ", 300), 0o644))},
+		{"no database", rockyTree()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := runRule(t, testGuest(t, c.tree), "ssh.server", rules.Options{})
+			if len(fs) != 1 || fs[0].Level != rules.Error {
+				t.Fatalf("got %+v, want ERROR", fs)
+			}
+		})
+	}
+}
+
+func TestDpkgJournalAndReinstall(t *testing.T) {
+	tree := ubuntuTree(stanza("cloud-init", "0.7.5-0ubuntu1", installed), stanza("broken", "1.0", "install reinstreq half-installed"))
+	tree["var/lib/dpkg/updates/0002"] = fixtures.File(stanza("cloud-init", "24.1-0ubuntu1", installed), 0o644)
+	tree["var/lib/dpkg/updates/0001"] = fixtures.File(stanza("cloud-init", "0.7.7-1", installed), 0o644)
+	tree["var/lib/dpkg/updates/tmp.i"] = fixtures.File("garbage that is not read", 0o644)
+	g := testGuest(t, tree)
+	// The journal is applied in numeric order: 0002 wins.
+	expectOne(t, runRule(t, g, "cloudinit.version", rules.Options{}), rules.Pass, "cloud-init 24.1 is recent enough")
+	fs := runRule(t, g, "pkg.security-updates", rules.Options{})
+	var journal, reinstall bool
+	for _, f := range fs {
+		journal = journal || f.Message == "dpkg journal not applied (interrupted dpkg run)"
+		reinstall = reinstall || (f.Message == "package needs reinstall" && f.Subject == "broken")
+	}
+	if !journal || !reinstall {
+		t.Errorf("want journal and reinstall INFO findings, got %+v", fs)
+	}
+}
+
+func TestDpkgStatusMissingIsError(t *testing.T) {
+	tree := ubuntuTree()
+	delete(tree, "var/lib/dpkg/status")
+	fs := runRule(t, testGuest(t, tree), "ssh.server", rules.Options{})
+	if len(fs) != 1 || fs[0].Level != rules.Error {
+		t.Fatalf("deb image without dpkg status: %+v, want ERROR", fs)
+	}
+}
