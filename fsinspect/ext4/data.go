@@ -2,7 +2,43 @@ package ext4
 
 import (
 	"io"
+	"sync"
 )
+
+// runCache remembers the last run mapped for one open file, so that
+// sequential reads with small buffers map each run once.
+type runCache struct {
+	mu    sync.Mutex
+	start uint64 // logical block where r begins
+	r     run
+	ok    bool
+}
+
+// mapCached is mapBlock through c, which may be nil.
+func (fsys *FS) mapCached(in *inode, c *runCache, lblk uint64) (run, error) {
+	if c == nil {
+		return fsys.mapBlock(in, lblk)
+	}
+	c.mu.Lock()
+	r, start, ok := c.r, c.start, c.ok
+	c.mu.Unlock()
+	if ok && lblk >= start && lblk-start < r.n {
+		d := lblk - start
+		if r.phys != 0 {
+			r.phys += d
+		}
+		r.n -= d
+		return r, nil
+	}
+	r, err := fsys.mapBlock(in, lblk)
+	if err != nil {
+		return r, err
+	}
+	c.mu.Lock()
+	c.start, c.r, c.ok = lblk, r, true
+	c.mu.Unlock()
+	return r, nil
+}
 
 // mapBlock maps logical block lblk of a regular file, directory or slow
 // symlink to a run of physical blocks or zeros.
@@ -17,8 +53,9 @@ func (fsys *FS) mapBlock(in *inode, lblk uint64) (run, error) {
 }
 
 // readData reads the contents of in at off into p, as io.ReaderAt does:
-// it returns io.EOF when it stops at the end of the file.
-func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
+// it returns io.EOF when it stops at the end of the file. c, if not nil,
+// caches the last run mapped.
+func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errNegativeOffset
 	}
@@ -38,7 +75,7 @@ func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {
 		pos := off + int64(n)
-		r, err := fsys.mapBlock(in, uint64(pos/bs))
+		r, err := fsys.mapCached(in, c, uint64(pos/bs))
 		if err != nil {
 			return n, err
 		}

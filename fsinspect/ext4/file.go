@@ -66,6 +66,7 @@ type regFile struct {
 	mu     sync.Mutex
 	off    int64
 	closed bool
+	runs   runCache
 }
 
 func (f *regFile) Stat() (fs.FileInfo, error) { return f.info, nil }
@@ -114,7 +115,7 @@ func (f *regFile) readAt(p []byte, off int64) (int, error) {
 	if f.info.in.flags&flagEncrypt != 0 {
 		return 0, &fs.PathError{Op: "read", Path: f.name, Err: unsupportedf("inode %d: encrypted file", f.info.in.ino)}
 	}
-	n, err := f.fsys.readData(f.info.in, p, off)
+	n, err := f.fsys.readData(f.info.in, &f.runs, p, off)
 	if err != nil && err != io.EOF {
 		err = &fs.PathError{Op: "read", Path: f.name, Err: err}
 	}

@@ -93,7 +93,7 @@ func (fsys *FS) linkTarget(in *inode) ([]byte, error) {
 		return append([]byte(nil), in.block[:in.size]...), nil
 	}
 	t := make([]byte, in.size)
-	if _, err := fsys.readData(in, t, 0); err != nil {
+	if _, err := fsys.readData(in, nil, t, 0); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -164,7 +164,7 @@ func (fsys *FS) readFile(in *inode) ([]byte, error) {
 		return nil, unsupportedf("inode %d: file of %d bytes is too large for ReadFile", in.ino, in.size)
 	}
 	b := make([]byte, in.size)
-	if n, err := fsys.readData(in, b, 0); n < len(b) {
+	if n, err := fsys.readData(in, nil, b, 0); n < len(b) {
 		return nil, err
 	}
 	return b, nil
