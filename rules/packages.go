@@ -179,7 +179,7 @@ func checkMongoSSPL(in *Input) []Finding {
 		if p := db.Installed(name); len(p) > 0 {
 			ver = p[0].Upstream()
 			if _, y, ok := strings.Cut(ver, "+really"); ok {
-				ver = y
+				ver, _, _ = strings.Cut(y, "+") // Y's own packaging suffix is not part of the version
 			}
 			ev = []KV{{KeyPackage, name}, {KeyVersion, p[0].Version}}
 			break
