@@ -34,7 +34,7 @@ func expandSparse(dst *os.File, src io.Reader, limit int64) (int64, error) {
 	buf := make([]byte, expandChunk)
 	var size int64
 	for {
-		n, rerr := io.ReadFull(src, buf)
+		n, rerr := fill(src, buf)
 		if int64(n) > limit-size {
 			return size, errTooLarge
 		}
@@ -42,7 +42,7 @@ func expandSparse(dst *os.File, src io.Reader, limit int64) (int64, error) {
 			return size, &writeError{err}
 		}
 		size += int64(n)
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
@@ -53,6 +53,21 @@ func expandSparse(dst *os.File, src io.Reader, limit int64) (int64, error) {
 		return size, &writeError{err}
 	}
 	return size, nil
+}
+
+// fill reads from r until b is full or r fails, and returns r's error
+// as it is: io.EOF at the end of the stream, io.ErrUnexpectedEOF only
+// when the decompressor says the stream was cut short.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // writeNonZero writes the runs of b made of blocks holding a non-zero
