@@ -38,7 +38,7 @@ func gptDisk(v, end, used int64) *rules.Disk {
 	}
 }
 
-func levels(fs []rules.Finding) string {
+func diskLevels(fs []rules.Finding) string {
 	var s []string
 	for _, f := range fs {
 		s = append(s, strings.ToUpper(f.Level.String()))
@@ -64,40 +64,40 @@ func TestDiskRulesOnRootScan(t *testing.T) {
 func TestDiskLayout(t *testing.T) {
 	ok := gptDisk(10*rules.GiB, 8*rules.GiB, 1*rules.GiB)
 	fs := runDisk(t, "disk.layout", ok, rules.Options{})
-	if levels(fs) != "INFO" || !strings.Contains(fs[0].Get("last_used_byte"), "8589951488 bytes") {
+	if diskLevels(fs) != "INFO" || !strings.Contains(fs[0].Get("last_used_byte"), "8589951488 bytes") {
 		t.Errorf("clean GPT: %+v", fs)
 	}
 	truncated := gptDisk(4*rules.GiB, 8*rules.GiB, rules.GiB)
-	if fs := runDisk(t, "disk.layout", truncated, rules.Options{}); levels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "truncated") {
+	if fs := runDisk(t, "disk.layout", truncated, rules.Options{}); diskLevels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "truncated") {
 		t.Errorf("partition beyond V: %+v", fs)
 	}
 	big := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
 	big.Root.Blocks *= 2
-	if fs := runDisk(t, "disk.layout", big, rules.Options{}); levels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "larger than its partition") {
+	if fs := runDisk(t, "disk.layout", big, rules.Options{}); diskLevels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "larger than its partition") {
 		t.Errorf("fs > partition: %+v", fs)
 	}
 	bare := &rules.Disk{Container: "qcow2", VirtualSize: 10 * rules.GiB, AllocatedSize: 200 << 20, Scheme: "none",
 		Root: &rules.FSFacts{Type: "ext4", BlockSize: 4096, Blocks: uint64(10 * rules.GiB / 4096), State: 1}}
-	if fs := runDisk(t, "disk.layout", bare, rules.Options{}); levels(fs) != "INFO" || fs[0].Get("allocated") == "" {
+	if fs := runDisk(t, "disk.layout", bare, rules.Options{}); diskLevels(fs) != "INFO" || fs[0].Get("allocated") == "" {
 		t.Errorf("bare qcow2: %+v", fs)
 	}
 }
 
 func TestFSState(t *testing.T) {
 	d := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
-	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); levels(fs) != "PASS" {
+	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "PASS" {
 		t.Errorf("clean: %+v", fs)
 	}
 	d.Root.Incompat |= 0x4
-	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); levels(fs) != "WARN" || !strings.Contains(fs[0].Message, "recovery") {
+	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "WARN" || !strings.Contains(fs[0].Message, "recovery") {
 		t.Errorf("RECOVER: %+v", fs)
 	}
 	d.Root.Incompat, d.Root.State = 0, 0
-	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); levels(fs) != "WARN" {
+	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "WARN" {
 		t.Errorf("not clean: %+v", fs)
 	}
 	d.Root, d.RootErr = nil, "LVM is not supported"
-	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); levels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "LVM") {
+	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "LVM") {
 		t.Errorf("no root: %+v", fs)
 	}
 }
@@ -105,32 +105,32 @@ func TestFSState(t *testing.T) {
 func TestMinSizePlansShrinkUpload(t *testing.T) {
 	gib50 := gptDisk(50*rules.GiB, 8*rules.GiB, rules.GiB)
 	fs := runDisk(t, "disk.min-size", gib50, rules.Options{})
-	if levels(fs) != "WARN" || !strings.Contains(fs[0].Message, "53687091200 bytes (53.69 GB, 50.00 GiB)") {
+	if diskLevels(fs) != "WARN" || !strings.Contains(fs[0].Message, "53687091200 bytes (53.69 GB, 50.00 GiB)") {
 		t.Errorf("50 GiB: %+v", fs)
 	}
 	plans := rules.Options{Plans: []rules.Plan{{Slug: "s-2vcpu-4gb", DiskGB: 80}, {Slug: "s-1vcpu-2gb", DiskGB: 50}, {Slug: "s-1vcpu-1gb", DiskGB: 25}}, PlanSource: "--plans plans.json"}
 	fs = runDisk(t, "disk.plans", gib50, plans)
-	if levels(fs) != "INFO" || !strings.Contains(fs[0].Message, "can launch the image: s-2vcpu-4gb, s-1vcpu-2gb; too small: s-1vcpu-1gb") {
+	if diskLevels(fs) != "INFO" || !strings.Contains(fs[0].Message, "can launch the image: s-2vcpu-4gb, s-1vcpu-2gb; too small: s-1vcpu-1gb") {
 		t.Errorf("plans: %+v", fs)
 	}
-	if fs := runDisk(t, "disk.shrink-hint", gib50, rules.Options{}); levels(fs) != "INFO" {
+	if fs := runDisk(t, "disk.shrink-hint", gib50, rules.Options{}); diskLevels(fs) != "INFO" {
 		t.Errorf("shrink hint, last partition at 8 GiB: %+v", fs)
 	}
-	if fs := runDisk(t, "disk.shrink-hint", gptDisk(50*rules.GiB, 50*rules.GiB-(1<<20), 30*rules.GiB), rules.Options{}); levels(fs) != "PASS" {
+	if fs := runDisk(t, "disk.shrink-hint", gptDisk(50*rules.GiB, 50*rules.GiB-(1<<20), 30*rules.GiB), rules.Options{}); diskLevels(fs) != "PASS" {
 		t.Errorf("no shrink possible: %+v", fs)
 	}
-	if fs := runDisk(t, "disk.shrink-hint", gptDisk(50*rules.GiB, 50*rules.GiB-(1<<20), 2*rules.GiB), rules.Options{}); levels(fs) != "INFO" ||
+	if fs := runDisk(t, "disk.shrink-hint", gptDisk(50*rules.GiB, 50*rules.GiB-(1<<20), 2*rules.GiB), rules.Options{}); diskLevels(fs) != "INFO" ||
 		!strings.Contains(fs[0].Message, "shrink the filesystem") {
 		t.Errorf("fs data fits: %+v", fs)
 	}
 
 	gb26 := gptDisk(26*rules.GB, 8*rules.GiB, rules.GiB)
 	fs = runDisk(t, "disk.min-size", gb26, rules.Options{})
-	if levels(fs) != "PASS" || !strings.Contains(fs[0].Message, "GiB-sized") {
+	if diskLevels(fs) != "PASS" || !strings.Contains(fs[0].Message, "GiB-sized") {
 		t.Errorf("26 GB: %+v", fs)
 	}
 	gib10 := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
-	if fs := runDisk(t, "disk.min-size", gib10, rules.Options{}); levels(fs) != "PASS" || strings.Contains(fs[0].Message, "GiB-sized") {
+	if fs := runDisk(t, "disk.min-size", gib10, rules.Options{}); diskLevels(fs) != "PASS" || strings.Contains(fs[0].Message, "GiB-sized") {
 		t.Errorf("10 GiB: %+v", fs)
 	}
 	fs = runDisk(t, "disk.plans", gib10, rules.Options{})
@@ -141,15 +141,15 @@ func TestMinSizePlansShrinkUpload(t *testing.T) {
 	if !strings.Contains(fs[0].Message, "too small: s-1vcpu-512mb-10gb") {
 		t.Errorf("--plan-unit gb: %+v", fs)
 	}
-	if fs := runDisk(t, "disk.min-size", gib50, rules.Options{MinDisk: 60 * rules.GiB}); levels(fs) != "PASS" {
+	if fs := runDisk(t, "disk.min-size", gib50, rules.Options{MinDisk: 60 * rules.GiB}); diskLevels(fs) != "PASS" {
 		t.Errorf("--min-disk 60GiB: %+v", fs)
 	}
-	if fs := runDisk(t, "disk.min-size", gib10, rules.Options{MinDisk: 10 * rules.GB}); levels(fs) != "WARN" || fs[0].Get("note") == "" {
+	if fs := runDisk(t, "disk.min-size", gib10, rules.Options{MinDisk: 10 * rules.GB}); diskLevels(fs) != "WARN" || fs[0].Get("note") == "" {
 		t.Errorf("--min-disk 10GB with a 10 GiB disk: %+v", fs)
 	}
 
 	for v, want := range map[int64]string{101 * rules.GiB: "WARN", 100*rules.GB + 1: "INFO", 100 * rules.GiB: "INFO", 10 * rules.GiB: "PASS"} {
-		if fs := runDisk(t, "disk.upload-limit", gptDisk(v, 8*rules.GiB, rules.GiB), rules.Options{}); levels(fs) != want {
+		if fs := runDisk(t, "disk.upload-limit", gptDisk(v, 8*rules.GiB, rules.GiB), rules.Options{}); diskLevels(fs) != want {
 			t.Errorf("upload limit for %d: %+v, want %s", v, fs, want)
 		}
 	}
