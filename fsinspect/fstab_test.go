@@ -106,3 +106,22 @@ func TestLayoutMatch(t *testing.T) {
 		t.Error("a bare filesystem is /dev/vda, not /dev/vda1")
 	}
 }
+
+// FuzzParseFstab: any text parses without a panic, and every entry has a
+// source, a mount point, a type and options.
+func FuzzParseFstab(f *testing.F) {
+	f.Add([]byte("UUID=x / ext4 defaults 0 1\n/dev/vda1\t/boot ext4\n# c\n\\040 \\0 \\777 x\n"))
+	f.Add([]byte("LABEL=\"a\\x2fb\" /var\n/dev/disk/by-label/a\\x2 /x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := ParseFstab(data)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.Spec == "" || e.File == "" || e.Type == "" || e.Options == "" {
+				t.Errorf("incomplete entry %+v", e)
+			}
+			parseSpec(e.Spec)
+		}
+	})
+}
