@@ -1,0 +1,227 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the img_check golden files in testdata")
+
+// goldenNow is the fixed clock of the golden runs.
+var goldenNow = time.Date(2025, 11, 26, 9, 43, 0, 0, time.UTC)
+
+// imageGuest builds tree into an ext4 image and opens it as a guest.
+func imageGuest(t *testing.T, tree fstest.MapFS) *fsinspect.Guest {
+	t.Helper()
+	img := fixtures.MustExt4(t, tree, fixtures.Ext4Options{})
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := ext4.New(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsinspect.NewGuest(fsys)
+}
+
+// parityRun runs the whole img_check profile on tree and renders it.
+func parityRun(t *testing.T, tree fstest.MapFS, o report.ImgCheckOptions) (stdout, stderr string, rc int) {
+	t.Helper()
+	g := imageGuest(t, tree)
+	sel, err := rules.Select(rules.ImgCheck, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rules.Run(t.Context(), g, sel, rules.Options{Profile: rules.ImgCheck, Now: goldenNow}, nil)
+	o.Now = goldenNow
+	if o.ShowContents {
+		o.Files = g
+	}
+	var out, errs bytes.Buffer
+	if err := report.ImgCheck(&out, rs, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.ImgCheckNotes(&errs, rs); err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errs.String(), rules.ParityExitCode(rs)
+}
+
+// withoutDate drops the "Executed on:" line, which golden tests ignore.
+func withoutDate(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "Executed on: ") {
+			lines[i] = "Executed on: <date>"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func file(data string, perm uint32) *fstest.MapFile {
+	return &fstest.MapFile{Data: []byte(data), Mode: os.FileMode(perm)}
+}
+
+func merge(trees ...fstest.MapFS) fstest.MapFS {
+	out := fstest.MapFS{}
+	for _, t := range trees {
+		for k, v := range t {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// A sha512crypt hash planted to prove it is never printed.
+const goldenHash = "$6$Zq3xH1bN$Kk0lZ7uLq3sP0mYkq8dWmH2vXo1Qz5aN7bT9eR4cU6yI2oP8sD3fG5hJ7kL9zX1cV3bN5mQ7wE9rT1yU3iO5p."
+
+const goldenKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHXgOWcVrUGQ5qKzeoQ0iEQfxCNqcA3zeVoXjXV7JDKF admin@build\n"
+
+// g1 is RULES.md G1: Ubuntu 22.04 with cloud-init, ufw enabled, a
+// security index with nothing pending, empty logs, no user accounts, root
+// without password, keys or history, no agent. The ufw and cloud-init
+// stubs are never run by imgcheck; they let the real script run in a
+// chroot of the same tree.
+func g1(ufwEnabled bool) fstest.MapFS {
+	enabled, status := "yes", "active"
+	if !ufwEnabled {
+		enabled, status = "no", "inactive"
+	}
+	return fstest.MapFS{
+		"etc/os-release":                     file("PRETTY_NAME=\"Ubuntu 22.04.5 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.5 LTS (Jammy Jellyfish)\"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\n", 0o644),
+		"usr/bin/cloud-init":                 file("#!/bin/sh\nexit 0\n", 0o755),
+		"usr/sbin/ufw":                       file("#!/bin/sh\necho 'Status: "+status+"'\n", 0o755),
+		"etc/ufw/ufw.conf":                   file("ENABLED="+enabled+"\nLOGLEVEL=low\n", 0o644),
+		"usr/lib/systemd/system/ufw.service": file("[Unit]\nDescription=Uncomplicated firewall\n", 0o644),
+		"etc/systemd/system/multi-user.target.wants/ufw.service": fixtures.Symlink("/usr/lib/systemd/system/ufw.service"),
+		"etc/apt/sources.list": file("deb http://security.ubuntu.com/ubuntu jammy-security main\n", 0o644),
+		"var/lib/apt/lists/security.ubuntu.com_ubuntu_dists_jammy-security_InRelease": file(
+			"Origin: Ubuntu\nLabel: Ubuntu\nSuite: jammy-security\nVersion: 22.04\nCodename: jammy\nDate: Mon, 24 Nov 2025 12:00:00 UTC\nArchitectures: amd64\nComponents: main\n", 0o644),
+		"var/lib/apt/lists/security.ubuntu.com_ubuntu_dists_jammy-security_main_binary-amd64_Packages": file(
+			"Package: base-files\nArchitecture: amd64\nVersion: 12ubuntu4.7\nPriority: required\n\n", 0o644),
+		"var/lib/dpkg/status": file("Package: base-files\nStatus: install ok installed\nPriority: required\nArchitecture: amd64\nVersion: 12ubuntu4.7\n\n", 0o644),
+		"var/lib/dpkg/arch":   file("amd64\n", 0o644),
+		"var/log/syslog":      file("", 0o640),
+		"var/log/auth.log":    file("", 0o640),
+		"etc/passwd":          file("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", 0o644),
+		"etc/shadow":          file("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n", 0o640),
+		"root":                fixtures.Dir(0o700),
+		"tmp":                 fixtures.Dir(0o1777),
+	}
+}
+
+// alice is G2's user-created account.
+var alice = fstest.MapFS{
+	"etc/passwd":                      file("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n", 0o644),
+	"etc/shadow":                      file("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\nalice:"+goldenHash+":19000:0:99999:7:::\n", 0o640),
+	"home/alice":                      fixtures.Dir(0o750),
+	"home/alice/.bash_history":        fixtures.Owned(strings.Repeat("ls -la\n", 42)+"whoami\n", 0o600, 1000, 1000),
+	"home/alice/.ssh":                 fixtures.Dir(0o700),
+	"home/alice/.ssh/authorized_keys": fixtures.Owned(goldenKey, 0o600, 1000, 1000),
+}
+
+// g7Logs are RULES.md G7's additions to /var/log.
+var g7Logs = fstest.MapFS{
+	"var/log/cloud-init.log":                              file("boot done\n", 0o640),
+	"var/log/unattended-upgrades":                         fixtures.Dir(0o755),
+	"var/log/unattended-upgrades/unattended-upgrades.log": file("", 0o640),
+	"var/log/syslog.1":                                    file("Nov 25 rsyslogd: started\n", 0o640),
+	"var/log/auth.log":                                    file("Nov 25 12:00:00 build sshd[1]: Accepted publickey for root\n", 0o640),
+}
+
+// goldenCases are the parity goldens of RULES.md §8.1 handled here.
+var goldenCases = []struct {
+	name string
+	tree fstest.MapFS
+	rc   int
+}{
+	{"G1", g1(true), 0},
+	{"G2", merge(g1(true), alice), 0},
+	{"G3", g1(false), 0},
+	{"G7", merge(g1(true), g7Logs), 0},
+	{"G8", merge(g1(true), g7Logs, fstest.MapFS{"var/log/a-12345678": fixtures.Symlink("/nowhere")}), 0},
+	{"G11", merge(g1(true), fstest.MapFS{"root/.ssh": fixtures.Dir(0o700), "root/.ssh/authorized_keys": file(goldenKey, 0o600)}), 1},
+	{"G12", merge(g1(true), fstest.MapFS{
+		"root/.ssh":            fixtures.Dir(0o700),
+		"root/.ssh/id_rsa":     file("", 0o600),
+		"root/.ssh/id_ed25519": file("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\n-----END OPENSSH PRIVATE KEY-----\n", 0o600),
+		"root/.ssh/.hidden":    file("x", 0o600),
+	}), 0},
+	{"G17", merge(g1(true), alice, fstest.MapFS{"home/alice/.ssh/*": fixtures.Owned("", 0o600, 1000, 1000)}), 0},
+	{"G18", merge(g1(true), fstest.MapFS{
+		"root/.ssh":                 fixtures.Dir(0o700),
+		"root/.ssh/authorized_keys": file(goldenKey, 0o600),
+		"root/.ssh/self":            fixtures.Symlink("self"),
+	}), 0},
+	{"G20", merge(g1(true), fstest.MapFS{
+		"root/.ssh":          fixtures.Symlink("/etc"),
+		"etc/shadow":         fixtures.Symlink("shadow.real"),
+		"etc/shadow.real":    file("root:"+goldenHash+":19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n", 0o640),
+		"root/.bash_history": fixtures.Symlink("/dev/null"),
+		"opt/digitalocean":   fixtures.Symlink("/opt/digitalocean"),
+	}), 1},
+}
+
+func TestImgCheckGoldens(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, rc := parityRun(t, tc.tree, report.ImgCheckOptions{})
+			if rc != tc.rc {
+				t.Errorf("exit code %d, want %d", rc, tc.rc)
+			}
+			if strings.Contains(stdout+stderr, goldenHash[3:20]) || strings.Contains(stdout+stderr, "AAAAC3NzaC1lZDI1NTE5AAAAIHXg") {
+				t.Error("a hash or a key body reached the output")
+			}
+			golden := filepath.Join("testdata", "imgcheck-"+tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(withoutDate(stdout)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := withoutDate(stdout); got != string(want) {
+				t.Errorf("stdout differs from %s:\n%s", golden, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// lineDiff shows the first differing line of two texts.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\nwant " + strconv.Quote(wl) + "\ngot  " + strconv.Quote(gl) + "\n\nfull output:\n" + got
+		}
+	}
+	return "(no line differs)"
+}
