@@ -64,7 +64,8 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 		ok, err := holdsOSRelease(b)
 		switch {
 		case err != nil:
-			l.Notes = append(l.Notes, fmt.Sprintf("partition %d: looking for os-release: %v", l.Filesystems[i].Partition, err))
+			l.Filesystems[i].Err = "looking for os-release: " + err.Error()
+			l.Notes = append(l.Notes, fmt.Sprintf("partition %d: %s", l.Filesystems[i].Partition, l.Filesystems[i].Err))
 		case ok && root == nil:
 			root, l.Root = b, i
 			l.Filesystems[i].Root = true
