@@ -18,7 +18,7 @@ import (
 // snapshot is what diff compares of one image.
 type snapshot struct {
 	accounts map[string]string // name -> "uid N"
-	keys     map[string]string // fingerprint -> "rule path"
+	keys     map[string]string // "fingerprint path" -> rule
 	packages map[string]string // name[:arch] -> version
 	findings map[string]string // rule|subject|level -> message
 }
@@ -125,7 +125,7 @@ func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.
 			for _, p := range db.Packages {
 				if p.Installed() {
 					name := p.Name
-					if p.Arch != "" && p.Arch != db.NativeArch && p.Arch != "all" && p.Arch != "noarch" {
+					if slices.Contains(db.ForeignArch, p.Arch) {
 						name += ":" + p.Arch
 					}
 					s.packages[name] = p.Version
@@ -136,7 +136,7 @@ func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.
 	for _, r := range rules.Run(ctx, t.guest, sel, o, t.disk()) {
 		for _, f := range r.Findings {
 			if fp := f.Get(rules.KeyFingerprint); fp != "" {
-				s.keys[fp] = strings.TrimSpace(f.Rule + " " + cmp.Or(f.Get(rules.KeyPath), f.Subject))
+				s.keys[fp+" "+cmp.Or(f.Get(rules.KeyPath), f.Subject)] = f.Rule
 			}
 			if f.Level == rules.Warn || f.Level == rules.Fail || f.Level == rules.Error {
 				s.findings[f.Rule+"|"+f.Subject+"|"+f.Level.String()] = f.Message
@@ -149,7 +149,7 @@ func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.
 func (d *diffDoc) compare() {
 	o, n := d.oldSnap, d.newSnap
 	d.AccountsAdded, d.AccountsRemoved = setDiff(o.accounts, n.accounts, func(k, v string) string { return k + " (" + v + ")" })
-	d.KeysAdded, d.KeysRemoved = setDiff(o.keys, n.keys, func(k, v string) string { return k + " " + v })
+	d.KeysAdded, d.KeysRemoved = setDiff(o.keys, n.keys, func(k, v string) string { return k + " (" + v + ")" })
 	d.PackagesAdded, d.PackagesRemoved = setDiff(o.packages, n.packages, func(k, v string) string { return k + " " + v })
 	finding := func(k, v string) string {
 		parts := strings.SplitN(k, "|", 3)
