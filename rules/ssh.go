@@ -348,20 +348,30 @@ func privateKeyFinding(in *Input, h Home, file sshFile, display string) (Finding
 	if !ok {
 		return Finding{}, false
 	}
-	ev := []KV{{KeyPath, display}, {KeyUser, h.User}, {"format", k.Format}, {"encrypted", k.Encrypted}}
-	if k.Fingerprint != "" {
-		ev = append(ev, KV{KeyKeyType, k.Type}, KV{KeyFingerprint, k.Fingerprint})
-	} else {
-		data, err := in.Guest.ReadFileLimit(file.name, capConfig)
-		if err != nil {
-			return in.Fault(display, err), true
-		}
-		sum := sha256.Sum256(data)
-		ev = append(ev, KV{KeyDigest, "sha256:" + hex.EncodeToString(sum[:])})
+	kev, err := keyEvidence(in, file.name, k)
+	if err != nil {
+		return in.Fault(display, err), true
 	}
+	ev := append([]KV{{KeyPath, display}, {KeyUser, h.User}}, kev...)
 	f := in.New(Fail, display, fmt.Sprintf("Private key (%s) in %s", k.Format, display), ev...)
 	f.Fix = "X1: delete " + display
 	return f, true
+}
+
+// keyEvidence describes a private key found in name: format, encryption,
+// and the public half's type and fingerprint, or when none can be derived
+// the SHA-256 digest of the file. Never the key itself.
+func keyEvidence(in *Input, name string, k PrivateKey) ([]KV, error) {
+	ev := []KV{{"format", k.Format}, {"encrypted", k.Encrypted}}
+	if k.Fingerprint != "" {
+		return append(ev, KV{KeyKeyType, k.Type}, KV{KeyFingerprint, k.Fingerprint}), nil
+	}
+	data, err := in.Guest.ReadFileLimit(name, capConfig)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	return append(ev, KV{KeyDigest, "sha256:" + hex.EncodeToString(sum[:])}), nil
 }
 
 func checkKnownHosts(in *Input) []Finding {
