@@ -61,7 +61,7 @@ func (fi FSInfo) describe() string {
 	what := fi.Type + ", not supported"
 	switch {
 	case fi.Err != "":
-		what = fi.Type + ": " + fi.Err
+		what = fi.Err
 	case isExt(fi.Type):
 		what = fi.Type + ", no os-release"
 	case fi.Type == "":

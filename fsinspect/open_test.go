@@ -290,3 +290,50 @@ func TestFstabUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenImageQCOW2: the same guest through a compressed qcow2.
+func TestOpenImageQCOW2(t *testing.T) {
+	fstab := "UUID=" + rootUUID + " / ext4 defaults 0 1\nUUID=" + varUUID + " /var ext4 defaults 0 2\n"
+	root := fixtures.MustExt4(t, rootTree(fstab), fixtures.Ext4Options{UUID: rootUUID})
+	vr := fixtures.MustExt4(t, varTree(), fixtures.Ext4Options{UUID: varUUID})
+	disk := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: root}, {Type: "linux", Image: vr}}})
+	g, l, err := openDisk(t, fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{Compress: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Root != 0 || l.Filesystems[1].MountPoint != "/var" {
+		t.Errorf("layout = %+v", l)
+	}
+	if got, err := g.ReadFile("root/.ssh/authorized_keys"); err != nil || string(got) != "ssh-ed25519 AAAA root\n" {
+		t.Errorf("ReadFile through qcow2 = %q, %v", got, err)
+	}
+}
+
+// TestOpenImageCorruptMount: fstab's /var is a filesystem the reader
+// refuses (group descriptors zeroed) or no longer recognises (magic
+// zeroed); reads below /var are faults, and FSInfo says why.
+func TestOpenImageCorruptMount(t *testing.T) {
+	fstab := "UUID=" + rootUUID + " / ext4 defaults 0 1\n/dev/vda2 /var ext4 defaults 0 2\n"
+	root := fixtures.MustExt4(t, rootTree(fstab), fixtures.Ext4Options{UUID: rootUUID})
+	vr := fixtures.MustExt4(t, varTree(), fixtures.Ext4Options{UUID: varUUID, BlockSize: 4096})
+	for name, patch := range map[string]func([]byte){
+		"descriptors": func(b []byte) { clear(b[4096:8192]) },
+		"magic":       func(b []byte) { b[1024+0x38], b[1024+0x39] = 0, 0 },
+	} {
+		bad := fixtures.MustCorrupt(t, vr, patch)
+		disk := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: root}, {Type: "linux", Image: bad}}})
+		g, l, err := openDisk(t, disk)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if fi := l.Filesystems[1]; fi.MountPoint != "" || (fi.Err == "" && fi.Type != "") {
+			t.Errorf("%s: var filesystem = %+v; want unmounted with a reason", name, fi)
+		}
+		if _, err := g.ReadFile("var/lib/dpkg/status"); err == nil || IsFact(err) {
+			t.Errorf("%s: ReadFile below a corrupt /var = %v; want a fault", name, err)
+		}
+		if len(l.Mounts) != 1 || l.Mounts[0].FS != -1 || l.Mounts[0].Err == "" {
+			t.Errorf("%s: Mounts = %+v", name, l.Mounts)
+		}
+	}
+}
