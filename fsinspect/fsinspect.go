@@ -2,6 +2,12 @@
 // tree rooted at the guest's "/", with every symlink resolved inside the
 // guest, other filesystems attached where /etc/fstab puts them, a bounded
 // block cache and read counters. It knows nothing about Marketplace rules.
+//
+// OpenImage assembles a Guest from a disk image (the root is the ext
+// filesystem holding os-release; /etc/fstab attaches the rest); OpenDir
+// and NewGuest give the same view of a host directory such as "/" on a
+// live Droplet. IsFact tells guest facts (missing files, loops) from image
+// faults, which rules must report as errors.
 package fsinspect
 
 import (
