@@ -108,3 +108,54 @@ func TestTLSPrivateKeys(t *testing.T) {
 	}
 	wantSummary(t, run(t, fstest.MapFS{"etc/ssl/private": fixtures.Dir(0o710)}, "secrets.tls-private-keys"), "PASS /etc/ssl/private\n")
 }
+
+// TestNoSecretInAnyFinding plants a password hash, an OpenSSH and a PEM RSA
+// private key and a DATABASE_URL password, runs every marketplace rule and
+// checks that none of them reaches any finding.
+func TestNoSecretInAnyFinding(t *testing.T) {
+	testKeys(t)
+	const dbSecret = "pa55-w0rd-db"
+	openssh := string(opensshPEM(t, edPriv, ""))
+	rsaKey := string(rsaPEM(t))
+	tree := sshTree(fstest.MapFS{
+		"etc/os-release":              fixtures.File("ID=ubuntu\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\n", 0o644),
+		"etc/shadow":                  shadow("root:"+sha512Hash+":1::::::", "alice:!"+sha512Hash+":1::::::"),
+		"etc/shadow-":                 shadow("root:" + sha512Hash + ":1::::::"),
+		"root/.ssh/id_ed25519":        fixtures.File(openssh, 0o600),
+		"home/alice/.ssh/id_rsa":      fixtures.File(rsaKey, 0o600),
+		"etc/ssh/ssh_host_rsa_key":    fixtures.File(rsaKey, 0o600),
+		"etc/ssl/private/site.key":    fixtures.File(rsaKey, 0o600),
+		"etc/environment":             fixtures.File("DATABASE_URL=postgresql://u:"+dbSecret+"@h:25060/db\n", 0o644),
+		"root/.bash_history":          fixtures.File("mysql -u root --password="+dbSecret+"\n", 0o600),
+		"root/.digitalocean_password": fixtures.File("root_mysql_pass=\""+dbSecret+"\"\n", 0o600),
+	})
+	sel, err := rules.Select(rules.Marketplace, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []rules.Finding
+	for _, r := range rules.Run(t.Context(), testGuest(t, tree), sel, rules.Options{Profile: rules.Marketplace}, nil) {
+		all = append(all, r.Findings...)
+	}
+	secrets := []string{sha512Hash, sha512Hash[3:20], dbSecret}
+	for _, body := range []string{openssh, rsaKey} {
+		for _, l := range strings.Split(body, "\n") {
+			if len(l) > 16 && !strings.HasPrefix(l, "-----") {
+				secrets = append(secrets, l)
+			}
+		}
+	}
+	noSecret(t, all, secrets...)
+	// The planted items were found, so the test can fail.
+	found := map[string]bool{}
+	for _, f := range all {
+		if f.Level == rules.Fail {
+			found[f.Rule] = true
+		}
+	}
+	for _, id := range []string{"accounts.password", "ssh.private-keys", "secrets.database-url", "history.shell", "secrets.do-password"} {
+		if !found[id] {
+			t.Errorf("%s did not FAIL on the planted secret", id)
+		}
+	}
+}
