@@ -42,12 +42,38 @@ type block struct {
 	data []byte // CacheBlockSize bytes, fewer for the last block
 }
 
-// fill is a read in progress of the blocks [first, first+n).
+// fill is a read in progress of the blocks from first on.
 type fill struct {
 	done  chan struct{}
-	data  []byte
-	err   error
 	first int64
+	data  []byte
+	n     int // bytes the source returned
+	err   error
+}
+
+// errReadAborted is what waiters get when a read never completed.
+var errReadAborted = errors.New("fsinspect: cache read aborted")
+
+// finish caches the blocks [f.first, end) of a completed fill, evicts
+// the least recently used blocks beyond capacity, and wakes the waiters.
+func (c *Cache) finish(f *fill, end int64) {
+	c.mu.Lock()
+	c.stats.BytesRead += int64(f.n)
+	for i := f.first; i < end; i++ {
+		delete(c.pending, i)
+		if f.err != nil {
+			continue
+		}
+		start := (i - f.first) * CacheBlockSize
+		b := &block{idx: i, data: f.data[start:min(start+CacheBlockSize, int64(len(f.data)))]}
+		c.blocks[i] = c.lru.PushFront(b)
+	}
+	for c.lru.Len() > c.max {
+		old := c.lru.Remove(c.lru.Back()).(*block)
+		delete(c.blocks, old.idx)
+	}
+	c.mu.Unlock()
+	close(f.done)
 }
 
 // NewCache returns a cache over the first size bytes of r holding at most
@@ -149,6 +175,10 @@ func (c *Cache) block(idx, last int64) ([]byte, error) {
 	c.stats.ReadCalls++
 	c.mu.Unlock()
 
+	// finish publishes the fill even if ReadAt panics, so that readers
+	// waiting for these blocks get an error instead of waiting forever.
+	f.err = errReadAborted
+	defer c.finish(f, end)
 	off := idx * CacheBlockSize
 	buf := make([]byte, min(end*CacheBlockSize, c.size)-off)
 	n, err := c.r.ReadAt(buf, off)
@@ -157,25 +187,7 @@ func (c *Cache) block(idx, last int64) ([]byte, error) {
 	} else if err == nil || err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	f.data, f.err = buf, err
-
-	c.mu.Lock()
-	c.stats.BytesRead += int64(n)
-	for i := idx; i < end; i++ {
-		delete(c.pending, i)
-		if err != nil {
-			continue
-		}
-		start := (i - idx) * CacheBlockSize
-		b := &block{idx: i, data: buf[start:min(start+CacheBlockSize, int64(len(buf)))]}
-		c.blocks[i] = c.lru.PushFront(b)
-	}
-	for c.lru.Len() > c.max {
-		old := c.lru.Remove(c.lru.Back()).(*block)
-		delete(c.blocks, old.idx)
-	}
-	c.mu.Unlock()
-	close(f.done)
+	f.data, f.n, f.err = buf, n, err
 	if err != nil {
 		return nil, err
 	}

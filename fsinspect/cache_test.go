@@ -153,3 +153,28 @@ func TestCacheError(t *testing.T) {
 type readerFunc func(p []byte, off int64) (int, error)
 
 func (f readerFunc) ReadAt(p []byte, off int64) (int, error) { return f(p, off) }
+
+// TestCachePanickingSource: a source that panics does not leave its
+// blocks claimed, so later reads retry instead of waiting forever.
+func TestCachePanickingSource(t *testing.T) {
+	data := randomData(CacheBlockSize)
+	panicked := false
+	c := NewCache(readerFunc(func(p []byte, off int64) (int, error) {
+		if !panicked {
+			panicked = true
+			panic("source failed")
+		}
+		return bytes.NewReader(data).ReadAt(p, off)
+	}), int64(len(data)), 0)
+	buf := make([]byte, 10)
+	func() {
+		defer func() { recover() }()
+		c.ReadAt(buf, 0)
+	}()
+	if !panicked {
+		t.Fatal("the source was not called")
+	}
+	if _, err := c.ReadAt(buf, 0); err != nil || !bytes.Equal(buf, data[:10]) {
+		t.Errorf("read after a panicking read = %v", err)
+	}
+}
