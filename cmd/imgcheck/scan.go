@@ -102,12 +102,15 @@ type scanPlan struct {
 	maxExpand int64
 	color     bool
 	held      *heldGuests // non-nil with --show-contents in the img_check profile
+	// scan scans one target into its report; scanTarget unless a test
+	// replaces it.
+	scan func(context.Context, *report.Image, *scanOptions, *scanPlan)
 }
 
 // prepare validates the flags and reads the input files. Every problem is
 // a usage error: nothing has been scanned yet.
 func (o *scanOptions) prepare() (*scanPlan, error) {
-	p := &scanPlan{profile: rules.Profile(o.profile)}
+	p := &scanPlan{profile: rules.Profile(o.profile), scan: scanTarget}
 	if p.profile != rules.Marketplace && p.profile != rules.ImgCheck {
 		return nil, usagef("--profile %q: want marketplace or img_check", o.profile)
 	}

@@ -30,7 +30,7 @@ func scanOne(ctx context.Context, path string, o *scanOptions, p *scanPlan) repo
 				done <- im
 			}
 		}()
-		scanTarget(ctx, &im, o, p)
+		p.scan(ctx, &im, o, p)
 		done <- im
 	}()
 	select {

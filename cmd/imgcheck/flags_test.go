@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
+)
+
+// parseScan runs `scan` with args and captures the parsed options.
+func parseScan(t *testing.T, args ...string) *scanOptions {
+	t.Helper()
+	var got *scanOptions
+	g := &globalOptions{stdout: io.Discard, stderr: io.Discard}
+	cmd := newScanCmd(g, func(_ context.Context, o *scanOptions) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return got
+}
+
+func TestScanFlags(t *testing.T) {
+	o := parseScan(t, "-j", "3", "--profile", "marketplace", "--format", "json=out.json", "--format", "junit",
+		"--fail-on", "warn", "--timeout", "2m", "--enable-rule", "pkg.mongodb-sspl", "--min-disk", "10GiB",
+		"--plan-unit", "gb", "--strict", "a.qcow2", "b.raw")
+	if o.jobs != 3 || o.profile != "marketplace" || o.failOn != "warn" || o.timeout != 2*time.Minute || !o.strict ||
+		len(o.images) != 2 || len(o.formats) != 2 || o.enable[0] != "pkg.mongodb-sspl" {
+		t.Errorf("parsed %+v", o)
+	}
+	p, err := o.prepare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.failOn != rules.Warn || p.profile != rules.Marketplace || p.ruleOpts.MinDisk != 10<<30 || p.ruleOpts.PlanUnit != "gb" ||
+		len(p.outputs) != 2 || p.outputs[0] != (output{"json", "out.json"}) || p.outputs[1] != (output{format: "junit"}) {
+		t.Errorf("plan %+v", p)
+	}
+	var mongo bool
+	for _, r := range p.rules {
+		mongo = mongo || r.ID == "pkg.mongodb-sspl"
+	}
+	if !mongo {
+		t.Errorf("--enable-rule did not select the opt-in rule")
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"25GiB": 25 << 30, "26GB": 26e9, "1.5G": 3 << 29, "4096": 4096, "10 gib": 10 << 30} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "-1G", "lots", "1XB", "0", "1e30TB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParsePlans(t *testing.T) {
+	for name, in := range map[string]string{
+		"api":   `{"sizes":[{"slug":"s-1vcpu-1gb","disk":25,"price_monthly":6},{"slug":"s-2vcpu-4gb","disk":80}]}`,
+		"array": `[{"slug":"s-1vcpu-1gb","disk":25},{"slug":"s-2vcpu-4gb","disk":80}]`,
+		"text":  "# plans\ns-1vcpu-1gb 25\ns-2vcpu-4gb 80GB\n",
+	} {
+		ps, err := parsePlans([]byte(in))
+		if err != nil || len(ps) != 2 || ps[1].Slug != "s-2vcpu-4gb" || ps[1].DiskGB != 80 {
+			t.Errorf("%s: %+v %v", name, ps, err)
+		}
+	}
+	for _, bad := range []string{"{}", "s-1 x", `[{"slug":"","disk":1}]`} {
+		if _, err := parsePlans([]byte(bad)); err == nil {
+			t.Errorf("parsePlans(%q) accepted", bad)
+		}
+	}
+}
+
+// TestPanicIsAnErrorRow: a scan that panics becomes that image's ERROR
+// row with the panic value as its reason, and the batch goes on.
+func TestPanicIsAnErrorRow(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	o := &scanOptions{globalOptions: &globalOptions{stdout: &stdout, stderr: &stderr}, jobs: 2}
+	p := &scanPlan{targets: []string{"ok.raw", "boom.raw"}, profile: rules.Marketplace,
+		scan: func(_ context.Context, im *report.Image, _ *scanOptions, _ *scanPlan) {
+			if im.Path == "boom.raw" {
+				var m map[string]int
+				m["x"]++ // a nil-map write, as a buggy reader might do
+			}
+		}}
+	reps := scanAll(context.Background(), o, p)
+	if reps[0].Err != nil || reps[1].Err == nil || !strings.Contains(reps[1].Err.Error(), "internal error: assignment to entry in nil map") {
+		t.Errorf("reports: %+v / %v", reps[0], reps[1].Err)
+	}
+	if code := report.ExitCode(reps, rules.Fail); code != report.ExitError {
+		t.Errorf("exit %d, want 3", code)
+	}
+}
+
+func TestOutputNames(t *testing.T) {
+	got := reportNames([]report.Image{{Path: "a/disk.qcow2"}, {Path: "b/disk.qcow2"}, {Path: "../x y.raw"}, {Path: "/"}})
+	want := []string{"disk.qcow2", "disk.qcow2-2", "x_y.raw", "_"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("reportNames = %q, want %q", got, want)
+			break
+		}
+	}
+}
