@@ -2,10 +2,13 @@ package rules
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	debversion "github.com/knqyf263/go-deb-version"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 // OSRelease is what the image says about its distribution (RULES.md §3.2),
@@ -303,6 +306,22 @@ func (f *Facts) parityChain(r *OSRelease) error {
 	return nil
 }
 
+// readHead reads at most the first max bytes of a guest file: enough to
+// recognise a script without a read cap on binaries.
+func readHead(g *fsinspect.Guest, name string, max int) ([]byte, error) {
+	f, err := g.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, max)
+	n, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:n], err
+}
+
 // readRegular reads name if it is a regular file in the guest, else returns nil.
 func readRegular(f *Facts, name string) ([]byte, error) {
 	ok, err := isRegular(f.guest, name)
@@ -326,7 +345,7 @@ func debLess(a, b string) bool {
 // lsbRelease emulates `lsb_release -si` / `-sr` for the implementation the
 // image ships, recognised by content (RULES.md §3.2 step 2).
 func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
-	body, err := f.guest.ReadFileLimit(strings.TrimPrefix(cmd, "/"), capConfig)
+	body, err := readHead(f.guest, strings.TrimPrefix(cmd, "/"), 64<<10)
 	if err != nil {
 		return err
 	}
@@ -336,7 +355,9 @@ func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
 		r.ParitySource, r.ParityApproximate = "lsb_release (python)", true
 		return f.lsbPython(r)
 	case strings.HasPrefix(first, "#!") && strings.HasSuffix(strings.TrimSpace(first), "/sh") &&
-		strings.Contains(string(body), "os-release"):
+		strings.Contains(string(body), "/usr/lib/os-release") && !strings.Contains(string(body), "/etc/lsb-release"):
+		// lsb-release-minimal sources os-release only; the older shell
+		// implementations (FSG, redhat-lsb) read /etc/lsb-release.
 		r.ParitySource = "lsb_release (minimal)"
 		b, err := readIfPresent(f.guest, "usr/lib/os-release", capConfig)
 		if err != nil {

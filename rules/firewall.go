@@ -220,43 +220,43 @@ func nftActive(in *Input, p string, depth int) (bool, error) {
 // statement plus a rule statement or "policy drop".
 func nftHookedChainFilters(s string) bool {
 	var stmts []string
+	split := strings.NewReplacer("{", "{;", "}", ";};")
 	for line := range strings.Lines(s) {
 		line, _, _ = strings.Cut(line, "#")
-		for _, st := range strings.Split(line, ";") {
-			stmts = append(stmts, strings.TrimSpace(st))
+		for _, st := range strings.Split(split.Replace(line), ";") {
+			if st = strings.TrimSpace(st); st != "" {
+				stmts = append(stmts, st)
+			}
 		}
 	}
-	inChain, depth, hook, filters := false, 0, false, false
+	depth, chain := 0, -1 // chain is the depth of the open chain block, -1 outside
+	hook, filters := false, false
 	for _, st := range stmts {
-		if st == "" {
-			continue
-		}
-		opens, closes := strings.Count(st, "{"), strings.Count(st, "}")
-		w := strings.Fields(strings.Trim(st, "{} "))
+		f := strings.Fields(st)
 		switch {
-		case !inChain && len(w) > 0 && w[0] == "chain" && opens > 0:
-			inChain, depth, hook, filters = true, opens-closes, false, false
-			continue
-		case inChain:
-			depth += opens - closes
-			body := strings.TrimSpace(strings.Trim(st, "{}"))
-			f := strings.Fields(body)
-			switch {
-			case len(f) == 0:
-			case f[0] == "type" && slices.Contains(f, "hook"):
-				hook = true
-			case f[0] == "policy":
-				filters = filters || (len(f) > 1 && f[1] == "drop")
-			case f[0] == "comment" || f[0] == "counter" && len(f) == 1:
-			default:
-				filters = true
-			}
-			if depth <= 0 {
+		case st == "}":
+			if depth == chain {
 				if hook && filters {
 					return true
 				}
-				inChain = false
+				chain = -1
 			}
+			depth--
+		case strings.HasSuffix(st, "{"):
+			depth++
+			if chain < 0 && f[0] == "chain" {
+				chain, hook, filters = depth, false, false
+			} else if chain >= 0 {
+				filters = true // a rule with an anonymous set or map
+			}
+		case chain < 0 || depth != chain:
+		case f[0] == "type":
+			hook = hook || slices.Contains(f, "hook")
+		case f[0] == "policy":
+			filters = filters || (len(f) > 1 && f[1] == "drop")
+		case f[0] == "comment":
+		default:
+			filters = true
 		}
 	}
 	return false

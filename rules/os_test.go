@@ -143,6 +143,29 @@ func TestOSParityChainG19(t *testing.T) {
 			"usr/bin/lsb_release": fixtures.File(minimalLSB, 0o755),
 			"etc/debian_version":  fixtures.File("12.5\n", 0o644),
 		}, "n/a", "n/a", rules.Fail, rules.Skip, true},
+		{"python lsb_release", fstest.MapFS{
+			"usr/bin/lsb_release": fixtures.File("#!/usr/bin/python3 -Es\nimport lsb_release\n", 0o755),
+			"etc/lsb-release":     fixtures.File("DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=20.04\n", 0o644),
+		}, "Ubuntu", "20.04", rules.Pass, rules.Pass, false},
+		{"python lsb_release guessing from debian_version", fstest.MapFS{
+			"usr/bin/lsb_release": fixtures.File("#!/usr/bin/python3 -Es\nimport lsb_release\n", 0o755),
+			"etc/debian_version":  fixtures.File("11.9\n", 0o644),
+		}, "Debian", "11.9", rules.Pass, rules.Fail, false},
+		{"FSG shell lsb_release reads lsb-release", fstest.MapFS{
+			"bin/lsb_release": fixtures.File("#!/bin/sh\n# lsb_release - collect LSB conformance status\nINFO_LSB_FILE=/etc/lsb-release\n", 0o755),
+			"etc/lsb-release": fixtures.File("DISTRIB_ID=\"Ubuntu\"\nDISTRIB_RELEASE=\"18.04\"\n", 0o644),
+		}, "Ubuntu", "18.04", rules.Pass, rules.Pass, false},
+		{"lsb-release file", fstest.MapFS{
+			"etc/lsb-release": fixtures.File("DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=22.04\n", 0o644),
+		}, "Ubuntu", "22.04", rules.Pass, rules.Pass, false},
+		{"SuSe-release", fstest.MapFS{
+			"etc/SuSe-release":   fixtures.File("openSUSE 13.1\n", 0o644),
+			"etc/redhat-release": fixtures.File("CentOS release 6.10 (Final)\n", 0o644),
+		}, "", "", rules.Fail, rules.Skip, true},
+		{"kernel fallback", fstest.MapFS{
+			"lib/modules/5.15.0-91-generic/modules.dep":  fixtures.File("", 0o644),
+			"lib/modules/5.15.0-101-generic/modules.dep": fixtures.File("", 0o644),
+		}, "Linux", "5.15.0-101-generic", rules.Fail, rules.Skip, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
