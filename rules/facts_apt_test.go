@@ -161,7 +161,7 @@ func TestSecurityUpdatesDebian10AndAptListsFlag(t *testing.T) {
 		"var/lib/dpkg/arch":   fixtures.File("amd64\n", 0o644),
 	}
 	lists := fstest.MapFS{
-		"security.debian.org_debian-security_dists_buster_updates_InRelease":                  fixtures.File(inRelease(release("Debian", "Debian-Security", "oldoldstable", "buster", "10")), 0o644),
+		"security.debian.org_debian-security_dists_buster_updates_InRelease":                     fixtures.File(inRelease(release("Debian", "Debian-Security", "oldoldstable", "buster", "10")), 0o644),
 		"security.debian.org_debian-security_dists_buster_updates_main_binary-amd64_Packages.gz": data(gz(t, entry("openssl", "1.1.1n-0+deb10u6"))),
 	}
 	g := testGuest(t, tree)
