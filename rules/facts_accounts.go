@@ -293,8 +293,13 @@ type Home struct {
 	Err error
 }
 
-// Display returns the home's path as shown in findings ("/home/alice").
-func (h Home) Display() string { return "/" + h.Path }
+// Display returns the home's path as shown in findings ("/home/alice", "/").
+func (h Home) Display() string {
+	if h.Path == "." {
+		return "/"
+	}
+	return "/" + h.Path
+}
 
 // Unowned is the user of an orphan /home directory whose UID no account has.
 const Unowned = "(unowned)"

@@ -57,3 +57,13 @@ func TestHistoryEvidence(t *testing.T) {
 	}
 	noSecret(t, fs, "PGPASSWORD=abc", "xyz")
 }
+
+func TestHistoryRootDirectoryHome(t *testing.T) {
+	// A passwd home of "/" is a home like any other; it displays as "/".
+	fs := run(t, fstest.MapFS{
+		"etc/passwd":    passwd("root:x:0:0::/root:/bin/bash", "systemd-network:x:100:102::/:/usr/sbin/nologin"),
+		"root":          fixtures.Dir(0o700),
+		".bash_history": fixtures.File("ls\n", 0o600),
+	}, "history.shell")
+	wantSummary(t, fs, "PASS /root\nWARN /.bash_history\n")
+}

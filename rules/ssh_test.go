@@ -73,6 +73,20 @@ func TestAuthorizedKeys(t *testing.T) {
 	}
 }
 
+func TestOrphanHomeOwner(t *testing.T) {
+	testKeys(t)
+	fs := run(t, sshTree(fstest.MapFS{
+		"home/bob":                      &fstest.MapFile{Mode: fs.ModeDir | 0o755, Sys: fixtures.Meta{Uid: 1234}},
+		"home/bob/.ssh/authorized_keys": fixtures.File(keyEd.line+"\n", 0o600),
+		"home/old":                      &fstest.MapFile{Mode: fs.ModeDir | 0o755, Sys: fixtures.Meta{Uid: 999}},
+		"home/old/.ssh/authorized_keys": fixtures.File(keyEd.line+"\n", 0o600),
+	}), "ssh.authorized-keys")
+	wantSummary(t, fs, "FAIL /home/bob/.ssh/authorized_keys\nFAIL /home/old/.ssh/authorized_keys\n")
+	if ev(fs[0], "user") != "(unowned)" || ev(fs[1], "user") != "app" {
+		t.Errorf("owners %q, %q; want (unowned), app", ev(fs[0], "user"), ev(fs[1], "user"))
+	}
+}
+
 func TestAuthorizedKeysEvidence(t *testing.T) {
 	testKeys(t)
 	cert := &ssh.Certificate{Key: keyEd.pub, CertType: ssh.UserCert, ValidPrincipals: []string{"root"}, ValidBefore: ssh.CertTimeInfinity}
