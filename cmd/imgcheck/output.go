@@ -54,7 +54,7 @@ func parseOutputs(specs []string, outputDir string) ([]output, error) {
 
 // render writes reports in one format. Text of one img_check image is the
 // script's frame; text of several images is each report then the table.
-func render(w io.Writer, format string, reports []report.Image, o report.Options, toStdout bool, held *heldGuests) error {
+func render(w io.Writer, format string, reports []report.Image, o report.Options, toStdout bool) error {
 	switch format {
 	case "json":
 		return report.JSON(w, reports, o)
@@ -70,7 +70,7 @@ func render(w io.Writer, format string, reports []report.Image, o report.Options
 		if i > 0 {
 			io.WriteString(w, "\n")
 		}
-		if err := renderText(w, &reports[i], o, held); err != nil {
+		if err := renderText(w, &reports[i], o); err != nil {
 			return err
 		}
 	}
@@ -82,9 +82,9 @@ func render(w io.Writer, format string, reports []report.Image, o report.Options
 }
 
 // renderText writes the text report of one image in its profile's shape.
-func renderText(w io.Writer, im *report.Image, o report.Options, held *heldGuests) error {
+func renderText(w io.Writer, im *report.Image, o report.Options) error {
 	if im.Profile == rules.ImgCheck && im.Err == nil {
-		return renderImgCheck(w, im, o, held)
+		return renderImgCheck(w, im, o)
 	}
 	return report.Text(w, []report.Image{*im}, o)
 }
@@ -94,14 +94,14 @@ func renderText(w io.Writer, im *report.Image, o report.Options, held *heldGuest
 func writeOutputs(o *scanOptions, p *scanPlan, reports []report.Image, ro report.Options) error {
 	for _, out := range p.outputs {
 		if out.file == "" {
-			if err := render(o.stdout, out.format, reports, ro, true, p.held); err != nil {
+			if err := render(o.stdout, out.format, reports, ro, true); err != nil {
 				return err
 			}
 			continue
 		}
 		fo := ro
 		fo.Color = false
-		if err := writeFile(out.file, func(w io.Writer) error { return render(w, out.format, reports, fo, false, p.held) }); err != nil {
+		if err := writeFile(out.file, func(w io.Writer) error { return render(w, out.format, reports, fo, false) }); err != nil {
 			return err
 		}
 	}
@@ -118,7 +118,7 @@ func writeOutputs(o *scanOptions, p *scanPlan, reports []report.Image, ro report
 		for _, out := range p.outputs {
 			file := filepath.Join(o.outputDir, names[i]+formatExt[out.format])
 			one := reports[i : i+1]
-			if err := writeFile(file, func(w io.Writer) error { return render(w, out.format, one, fo, false, p.held) }); err != nil {
+			if err := writeFile(file, func(w io.Writer) error { return render(w, out.format, one, fo, false) }); err != nil {
 				return err
 			}
 		}

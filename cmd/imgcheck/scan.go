@@ -101,7 +101,7 @@ type scanPlan struct {
 	waivers   []report.Waiver
 	maxExpand int64
 	color     bool
-	held      *heldGuests // non-nil with --show-contents in the img_check profile
+	held      *heldGuests // non-nil with --show-contents
 	// scan scans one target into its report; scanTarget unless a test
 	// replaces it.
 	scan func(context.Context, *report.Image, *scanOptions, *scanPlan)
@@ -153,7 +153,7 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 			return nil, usagef("--max-expand: %v", err)
 		}
 	}
-	if o.showContents && p.profile == rules.ImgCheck {
+	if o.showContents {
 		p.held = &heldGuests{}
 	}
 	if o.waivers != "" {
@@ -211,7 +211,7 @@ func runScan(ctx context.Context, o *scanOptions) error {
 	for i := range reports {
 		report.ApplyWaivers(&reports[i], p.waivers, now)
 	}
-	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion()}
+	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion(), ShowContents: o.showContents}
 	if err := writeOutputs(o, p, reports, ropts); err != nil {
 		return err
 	}

@@ -234,3 +234,27 @@ func TestRootDir(t *testing.T) {
 		t.Errorf("ls --root: exit %d\n%s", code, ls)
 	}
 }
+
+// TestShowContents: --show-contents prints log and authorized_keys bodies
+// in text only, never a private key, and nothing in JSON.
+func TestShowContents(t *testing.T) {
+	leaky := gptImage(t, leakyTree())
+	out, _, _ := runCmd(t, "scan", "--show-contents", leaky)
+	for _, want := range []string{"| sshd[1]: Accepted publickey for root", "| " + strings.TrimSpace(leakyPub)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	plain, _, _ := runCmd(t, "scan", leaky)
+	if strings.Contains(plain, "Accepted publickey") {
+		t.Errorf("bodies printed without --show-contents")
+	}
+	js, _, _ := runCmd(t, "scan", "--show-contents", "--format", "json", leaky)
+	if strings.Contains(js, "Accepted publickey") || strings.Contains(js, "AAAAC3NzaC1lZDI1NTE5") {
+		t.Errorf("--show-contents leaked bodies into JSON")
+	}
+	parity, _, _ := runCmd(t, "scan", "--profile", "img_check", "--show-contents", leaky)
+	if !strings.Contains(parity, "sshd[1]: Accepted publickey for root") {
+		t.Errorf("img_check frame lacks the log body with --show-contents:\n%s", parity)
+	}
+}

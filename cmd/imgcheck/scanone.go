@@ -66,7 +66,9 @@ func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPl
 		im.Err = err
 		return
 	}
-	if !p.held.hold(t) {
+	if p.held.hold(t) {
+		im.Files = t.guest
+	} else {
 		defer t.Close()
 	}
 	t.describe(im)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io/fs"
 	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -29,6 +30,11 @@ type Image struct {
 	// ExpiredWaivers are waivers that would match this image but have expired.
 	ExpiredWaivers []Waiver
 	Stats          *Stats // nil unless --stats
+
+	// Files is the guest filesystem, kept open only for --show-contents:
+	// Text then prints the bodies of logs and authorized_keys files from
+	// it. No other format reads it.
+	Files fs.FS
 }
 
 // Layer is one container in the chain: "qcow2" over "raw", or "gzip" over "raw".

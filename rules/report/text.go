@@ -64,6 +64,9 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 				first = false
 			}
 			writeFinding(w, f, o)
+			if o.ShowContents && im.Files != nil {
+				writeContents(w, im.Files, f)
+			}
 		}
 	}
 	for _, wv := range im.ExpiredWaivers {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"io/fs"
 	"sync"
 	"time"
 
@@ -10,11 +9,11 @@ import (
 )
 
 // heldGuests keeps the guests of a scan open until the reports are
-// written, for --show-contents in the img_check profile: its text frame
-// reads the bodies the script would print from the guest.
+// written, for --show-contents: the text reports read the bodies of logs
+// and authorized_keys files from the guest (report.Image.Files).
 type heldGuests struct {
 	mu      sync.Mutex
-	targets map[string]*target
+	targets []*target
 }
 
 // hold keeps t open; it reports false when holding is off (nil receiver).
@@ -24,27 +23,8 @@ func (h *heldGuests) hold(t *target) bool {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.targets == nil {
-		h.targets = map[string]*target{}
-	}
-	if old := h.targets[t.path]; old != nil {
-		old.Close()
-	}
-	h.targets[t.path] = t
+	h.targets = append(h.targets, t)
 	return true
-}
-
-// files returns the guest of the image at path, or nil.
-func (h *heldGuests) files(path string) fs.FS {
-	if h == nil {
-		return nil
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if t := h.targets[path]; t != nil {
-		return t.guest
-	}
-	return nil
 }
 
 // close releases every held target.
@@ -61,12 +41,11 @@ func (h *heldGuests) close() {
 }
 
 // renderImgCheck writes the img_check.sh frame of one image.
-func renderImgCheck(w io.Writer, im *report.Image, o report.Options, held *heldGuests) error {
-	files := held.files(im.Path)
+func renderImgCheck(w io.Writer, im *report.Image, o report.Options) error {
 	return report.ImgCheck(w, im.Results, report.ImgCheckOptions{
 		Color:        o.Color,
-		ShowContents: files != nil,
-		Files:        files,
+		ShowContents: o.ShowContents && im.Files != nil,
+		Files:        im.Files,
 		Now:          time.Now(),
 	})
 }
