@@ -1,0 +1,146 @@
+package report_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
+)
+
+// TestImgCheckAgainstRealScript confirms the parity goldens against
+// DigitalOcean's img_check.sh itself. It is an optional oracle: set
+// IMGCHECK_REAL_SCRIPT to a copy of scripts/99-img-check.sh (v1.8.1, never
+// part of this repository) and IMGCHECK_REAL_ROOT to a Debian root made by
+// debootstrap. Each golden tree is laid over that root with an overlay
+// mount (the root is never written), imgcheck reads the merged directory,
+// the script runs in a chroot of it without network, and both outputs must
+// match with ANSI codes stripped and the date line ignored. imgcheck runs
+// with ShowContents so that its content blocks are the bodies the script
+// cats. It needs root, mount, chroot and unshare.
+func TestImgCheckAgainstRealScript(t *testing.T) {
+	script, base := os.Getenv("IMGCHECK_REAL_SCRIPT"), os.Getenv("IMGCHECK_REAL_ROOT")
+	if script == "" || base == "" {
+		t.Skip("IMGCHECK_REAL_SCRIPT and IMGCHECK_REAL_ROOT are not set")
+	}
+	body, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			merged := overlay(t, base)
+			layTree(t, merged, tc.tree)
+			want, wantRC := imgcheckOnDir(t, merged)
+			got, gotRC := runRealScript(t, merged, body)
+			if withoutDate(got) != withoutDate(want) {
+				t.Errorf("img_check.sh and imgcheck differ:\n%s", lineDiff(withoutDate(got), withoutDate(want)))
+			}
+			if gotRC != wantRC {
+				t.Errorf("img_check.sh exited %d, imgcheck predicts %d", gotRC, wantRC)
+			}
+		})
+	}
+}
+
+// overlay mounts a writable overlay over the read-only lower directory.
+func overlay(t *testing.T, lower string) string {
+	t.Helper()
+	dir := t.TempDir()
+	upper, work, merged := filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
+	for _, d := range []string{upper, work, merged} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work
+	if err := syscall.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Skipf("overlay mount: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(merged, syscall.MNT_DETACH); err != nil {
+			t.Error(err)
+		}
+	})
+	return merged
+}
+
+// layTree empties /var/log and /home, removes whatever the tree replaces,
+// and writes the tree.
+func layTree(t *testing.T, root string, tree fstest.MapFS) {
+	t.Helper()
+	for _, dir := range []string{"var/log", "home"} {
+		ents, _ := os.ReadDir(filepath.Join(root, dir))
+		for _, e := range ents {
+			if err := os.RemoveAll(filepath.Join(root, dir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name := range tree {
+		if err := os.RemoveAll(filepath.Join(root, filepath.FromSlash(name))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fixtures.Materialize(root, tree); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// imgcheckOnDir renders the img_check profile for the directory root.
+func imgcheckOnDir(t *testing.T, root string) (string, int) {
+	t.Helper()
+	d, err := fsinspect.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	g := fsinspect.NewGuest(d)
+	sel, err := rules.Select(rules.ImgCheck, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rules.Run(t.Context(), g, sel, rules.Options{Profile: rules.ImgCheck, Now: goldenNow}, nil)
+	var out bytes.Buffer
+	if err := report.ImgCheck(&out, rs, report.ImgCheckOptions{Now: goldenNow, ShowContents: true, Files: g}); err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), rules.ParityExitCode(rs)
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
+// runRealScript runs the script as root in a chroot of root, without
+// network, and returns its stdout with ANSI codes stripped.
+func runRealScript(t *testing.T, root string, script []byte) (string, int) {
+	t.Helper()
+	const inGuest = "usr/local/share/img-check.sh"
+	if err := os.MkdirAll(filepath.Join(root, "usr/local/share"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, inGuest), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "-n", "chroot", root, "/usr/bin/env", "-i",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "TERM=dumb", "HOME=/root",
+		"/bin/bash", "/"+inGuest)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	rc := 0
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		rc = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running img_check.sh: %v\n%s", err, stderr.String())
+	}
+	return ansi.ReplaceAllString(stdout.String(), ""), rc
+}
