@@ -2,7 +2,6 @@ package rules
 
 import (
 	"bytes"
-	"fmt"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -306,7 +305,8 @@ const Unowned = "(unowned)"
 
 // Homes returns the home set: every passwd home that resolves to a
 // directory, /root, and every directory directly under /home, deduplicated
-// by resolved path, in that order.
+// by resolved path, in that order. A home that cannot be read (an image
+// fault on it, or on /home itself) is in the set with Err set.
 func (f *Facts) Homes() ([]Home, error) {
 	return memo(f, "homes", func() ([]Home, error) {
 		a, err := f.Accounts()
@@ -349,7 +349,7 @@ func (f *Facts) Homes() ([]Home, error) {
 		add("root", root, false)
 		entries, err := readDirFact(f.guest, "home")
 		if err != nil {
-			return nil, fmt.Errorf("/home: %w", err)
+			homes = append(homes, Home{Path: "home", User: Unowned, Err: err})
 		}
 		for _, e := range entries {
 			add("home/"+e.Name(), "", true)

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
 	"io/fs"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules"
 )
 
 // sshTree is a base guest: root, alice in /home, app with its home in /srv.
@@ -203,4 +206,28 @@ func TestKnownHostsAndDirOther(t *testing.T) {
 	clean := sshTree(fstest.MapFS{"home/alice/.ssh/known_hosts": fixtures.File("", 0o644)})
 	wantSummary(t, run(t, clean, "ssh.known-hosts"), "PASS known_hosts\n")
 	wantSummary(t, run(t, clean, "ssh.dir-other"), "PASS .ssh\n")
+}
+
+// TestHomeFault: an unreadable /home (a corrupt filesystem mounted there)
+// gives ERROR for /home in every home rule, never PASS, while /root is
+// still checked and rules that do not read homes are unaffected.
+func TestHomeFault(t *testing.T) {
+	testKeys(t)
+	g := testGuest(t, sshTree(fstest.MapFS{
+		"root/.ssh/authorized_keys": fixtures.File(keyEd.line+"\n", 0o600),
+		"etc/shadow":                shadow("root:*:1::::::"),
+	}))
+	if err := g.Mount("home", fsinspect.FaultBackend(errors.New("ext4: corrupt inode 12"))); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		"ssh.authorized-keys": "ERROR /home/alice\nERROR /home\nFAIL /root/.ssh/authorized_keys\n",
+		"ssh.private-keys":    "ERROR /home/alice\nERROR /home\n",
+		"ssh.known-hosts":     "ERROR /home/alice\nERROR /home\n",
+		"ssh.dir-other":       "ERROR /home/alice\nERROR /home\n",
+		"history.shell":       "ERROR /home/alice\nERROR /home\nPASS /root\nPASS /srv/app\n",
+		"accounts.password":   "PASS /etc/shadow\n",
+	} {
+		wantSummary(t, runRule(t, g, id, rules.Options{}), want)
+	}
 }
