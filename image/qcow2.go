@@ -59,7 +59,7 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 		layers = append(layers, Layer{Format: Raw, FileSize: -1})
 	}
 	vsize := int64(hdr.size)
-	return newImage(newClusterCache(virt, vsize, hdr.clusterSize()), vsize, layers, closers...), nil
+	return newImage(newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2()), vsize, layers, closers...), nil
 }
 
 // openQCOW2Layers opens the top file and its backing chain with

@@ -5,23 +5,35 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	qimage "github.com/lima-vm/go-qcow2reader/image"
 )
 
-// clusterCacheBytes bounds the memory of one image's cluster cache.
+// Bounds of one image's cluster cache, and the step by which a cached
+// compressed cluster grows.
 const (
 	clusterCacheBytes   = 32 << 20
 	clusterCacheMinSize = 8 // clusters, whatever their size
+	inflateStep         = 16 << 10
 )
 
-// A clusterCache reads a virtual disk in whole, aligned clusters and keeps
-// the most recently used ones, so that a compressed cluster is inflated
-// once however many small reads fall in it. It is safe for concurrent use;
-// two readers missing the same cluster at once may both read it.
+// A clusterCache sits in front of go-qcow2reader. A compressed cluster
+// must be inflated from its start to reach any byte of it, so it keeps
+// the inflated prefixes of the most recently used compressed clusters,
+// and grows a prefix (at least doubling it) when a read needs more: a
+// cluster is inflated about once, and only as far as reads go. Reads of
+// stored and zero clusters go straight to the library, which reads just
+// the bytes asked for. With extended L2 entries the library's cluster
+// status is too costly to ask per read, so every cluster is cached.
+//
+// It is safe for concurrent use; two readers missing the same cluster at
+// once may both inflate it.
 type clusterCache struct {
-	r       io.ReaderAt // the virtual disk
-	size    int64
-	cluster int64
-	max     int
+	img      qimage.Image // the virtual disk
+	size     int64
+	cluster  int64
+	cacheAll bool // cache every cluster, not only compressed ones
+	max      int
 
 	mu    sync.Mutex
 	lru   *list.List // of *cachedCluster, most recent first
@@ -29,25 +41,26 @@ type clusterCache struct {
 }
 
 type cachedCluster struct {
-	n    int64 // cluster number
-	data []byte
+	n    int64  // cluster number
+	data []byte // the inflated prefix of the cluster
 }
 
-// newClusterCache caches r, a virtual disk of size bytes, in clusters of
-// cluster bytes, holding at most clusterCacheBytes (and at least
+// newClusterCache caches img, a virtual disk of size bytes in clusters
+// of cluster bytes, holding at most clusterCacheBytes (and at least
 // clusterCacheMinSize clusters).
-func newClusterCache(r io.ReaderAt, size, cluster int64) *clusterCache {
+func newClusterCache(img qimage.Image, size, cluster int64, cacheAll bool) *clusterCache {
 	return &clusterCache{
-		r:       r,
-		size:    size,
-		cluster: cluster,
-		max:     max(clusterCacheMinSize, int(clusterCacheBytes/cluster)),
-		lru:     list.New(),
-		index:   make(map[int64]*list.Element),
+		img:      img,
+		size:     size,
+		cluster:  cluster,
+		cacheAll: cacheAll,
+		max:      max(clusterCacheMinSize, int(clusterCacheBytes/cluster)),
+		lru:      list.New(),
+		index:    make(map[int64]*list.Element),
 	}
 }
 
-// ReadAt reads from the cached clusters, reading missing ones whole.
+// ReadAt reads p at off, cluster by cluster.
 func (c *clusterCache) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, qcow2Error(off, ErrFormat, "read at negative offset %d", off)
@@ -58,60 +71,107 @@ func (c *clusterCache) ReadAt(p []byte, off int64) (int, error) {
 		if at >= c.size {
 			return n, io.EOF
 		}
-		data, err := c.get(at / c.cluster)
+		k, rel := at/c.cluster, at%c.cluster
+		length := c.clusterLen(k)
+		m, err := c.readCluster(k, p[n:n+int(min(int64(len(p)-n), length-rel))], rel)
+		n += m
 		if err != nil {
 			return n, err
 		}
-		n += copy(p[n:], data[at%c.cluster:])
 	}
 	return n, nil
 }
 
-// get returns cluster number k, reading it on a miss.
-func (c *clusterCache) get(k int64) ([]byte, error) {
-	c.mu.Lock()
-	if e, ok := c.index[k]; ok {
-		c.lru.MoveToFront(e)
-		c.mu.Unlock()
-		return e.Value.(*cachedCluster).data, nil
-	}
-	c.mu.Unlock()
+// clusterLen is the length of cluster k, shorter at the end of the disk.
+func (c *clusterCache) clusterLen(k int64) int64 { return min(c.cluster, c.size-k*c.cluster) }
 
-	data, err := c.read(k)
-	if err != nil {
-		return nil, err
+// readCluster fills p from cluster k at rel bytes into it.
+func (c *clusterCache) readCluster(k int64, p []byte, rel int64) (int, error) {
+	need := rel + int64(len(p))
+	old := c.lookup(k)
+	if int64(len(old)) >= need {
+		return copy(p, old[rel:]), nil
 	}
+	start := k * c.cluster
+	if old == nil && !c.cacheAll {
+		ext, err := c.status(start)
+		if err != nil {
+			return 0, err
+		}
+		if !ext.Compressed {
+			return c.read(p, start+rel)
+		}
+	}
+	// Grow the prefix: to what this read needs, rounded up, and at least
+	// double what is cached, so a cluster is inflated O(1) times.
+	grow := min(c.clusterLen(k), max((need+inflateStep-1)/inflateStep*inflateStep, 2*int64(len(old))))
+	data := make([]byte, grow)
+	if _, err := c.read(data, start); err != nil {
+		return 0, err
+	}
+	c.store(k, data)
+	return copy(p, data[rel:]), nil
+}
+
+// lookup returns the cached prefix of cluster k, or nil.
+func (c *clusterCache) lookup(k int64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.index[k]; ok { // another reader got there first
+	if e, ok := c.index[k]; ok {
 		c.lru.MoveToFront(e)
-		return e.Value.(*cachedCluster).data, nil
+		return e.Value.(*cachedCluster).data
+	}
+	return nil
+}
+
+// store caches data as the prefix of cluster k, unless a longer one is
+// already cached, and evicts the least recently used cluster when full.
+func (c *clusterCache) store(k int64, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.index[k]; ok {
+		cc := e.Value.(*cachedCluster)
+		if len(data) > len(cc.data) {
+			cc.data = data
+		}
+		c.lru.MoveToFront(e)
+		return
 	}
 	c.index[k] = c.lru.PushFront(&cachedCluster{n: k, data: data})
 	if c.lru.Len() > c.max {
 		old := c.lru.Remove(c.lru.Back()).(*cachedCluster)
 		delete(c.index, old.n)
 	}
-	return data, nil
 }
 
-// read reads cluster k (shorter at the end of the disk) from the
-// library, turning its errors, and any panic on a hostile file, into
-// FormatErrors.
-func (c *clusterCache) read(k int64) (data []byte, err error) {
-	start := k * c.cluster
-	data = make([]byte, min(c.cluster, c.size-start))
-	defer func() {
-		if v := recover(); v != nil {
-			data, err = nil, qcow2Error(start, ErrFormat, "reading cluster at virtual offset 0x%x: qcow2 reader failed: %v", start, v)
-		}
-	}()
-	n, err := c.r.ReadAt(data, start)
-	if n == len(data) {
-		return data, nil
+// status asks the library whether the cluster at start is compressed,
+// here or in the backing file it comes from.
+func (c *clusterCache) status(start int64) (ext qimage.Extent, err error) {
+	defer c.recoverRead(start, &err)
+	ext, err = c.img.Extent(start, c.clusterLen(start/c.cluster))
+	if err != nil {
+		return ext, qcow2Error(start, ErrFormat, "cluster at virtual offset 0x%x: %v", start, err)
+	}
+	return ext, nil
+}
+
+// read fills p from the library at off, turning a short read, an error
+// and any panic on a hostile file into a FormatError.
+func (c *clusterCache) read(p []byte, off int64) (n int, err error) {
+	defer c.recoverRead(off, &err)
+	n, err = c.img.ReadAt(p, off)
+	if n == len(p) {
+		return n, nil
 	}
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, qcow2Error(start+int64(n), ErrTruncated, "cluster at virtual offset 0x%x: only %d of %d bytes readable (file truncated?)", start, n, len(data))
+		return n, qcow2Error(off+int64(n), ErrTruncated, "reading %d bytes at virtual offset 0x%x: only %d readable (file truncated?)", len(p), off, n)
 	}
-	return nil, qcow2Error(start, ErrFormat, "reading cluster at virtual offset 0x%x: %v", start, err)
+	return n, qcow2Error(off, ErrFormat, "reading virtual offset 0x%x: %v", off, err)
+}
+
+// recoverRead turns a panic in the library into a FormatError in *err.
+func (c *clusterCache) recoverRead(off int64, err *error) {
+	if v := recover(); v != nil {
+		*err = qcow2Error(off, ErrFormat, "qcow2 reader failed at virtual offset 0x%x: %v", off, v)
+	}
 }

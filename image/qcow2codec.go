@@ -1,7 +1,7 @@
 package image
 
 import (
-	"compress/flate"
+	"github.com/klauspost/compress/flate"
 	"io"
 	"sync"
 
@@ -47,7 +47,7 @@ func openZstd(r io.Reader) (io.ReadCloser, error) {
 	d, ok := zstdPool.Get().(*zstd.Decoder)
 	if !ok {
 		var err error
-		d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(zstdMaxWindow), zstd.WithDecoderLowmem(true))
+		d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(zstdMaxWindow))
 		if err != nil {
 			return nil, err
 		}
