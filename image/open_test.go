@@ -217,24 +217,7 @@ func TestEBRLoop(t *testing.T) {
 // TestEBRChainCap builds, in memory, an extended partition whose chain of
 // 300 EBRs exceeds the hop cap.
 func TestEBRChainCap(t *testing.T) {
-	const ebrs = 300
-	disk := make([]byte, (2+2*ebrs)*512)
-	entry := func(sector []byte, slot int, typ byte, lba, n uint32) {
-		e := sector[446+16*slot:]
-		e[4] = typ
-		for i := range 4 {
-			e[8+i], e[12+i] = byte(lba>>(8*i)), byte(n>>(8*i))
-		}
-		sector[510], sector[511] = 0x55, 0xaa
-	}
-	entry(disk, 0, 0x05, 2, 2*ebrs)
-	for i := range ebrs {
-		s := disk[(2+2*i)*512:]
-		entry(s, 0, 0x83, 1, 1)
-		if i < ebrs-1 {
-			entry(s, 1, 0x05, uint32(2*(i+1)), 2)
-		}
-	}
+	disk := ebrChainDisk(300)
 	tab, err := image.ReadTable(bytes.NewReader(disk), int64(len(disk)))
 	if err != nil {
 		t.Fatal(err)

@@ -11,3 +11,53 @@ func fixHeaderCRC(h []byte) {
 	putLE32(h[16:], 0)
 	putLE32(h[16:], crc32.ChecksumIEEE(h[:92]))
 }
+
+// ebrChainDisk returns an MBR disk whose extended partition holds a chain
+// of n EBRs, each followed by a one-sector logical partition.
+func ebrChainDisk(n int) []byte {
+	disk := make([]byte, (2+2*n)*512)
+	entry := func(sector []byte, slot int, typ byte, lba, count uint32) {
+		e := sector[446+16*slot:]
+		e[4] = typ
+		putLE32(e[8:], lba)
+		putLE32(e[12:], count)
+		sector[510], sector[511] = 0x55, 0xaa
+	}
+	entry(disk, 0, 0x05, 2, uint32(2*n))
+	for i := range n {
+		s := disk[(2+2*i)*512:]
+		entry(s, 0, 0x83, 1, 1)
+		if i < n-1 {
+			entry(s, 1, 0x05, uint32(2*(i+1)), 2)
+		}
+	}
+	return disk
+}
+
+// shrinkGPT rewrites the 512-byte-sector GPT disk b as an 8-sector disk:
+// its MBR, a primary header at LBA 1 with the first 4 entries at LBA 2,
+// and the backup entries and header at LBA 6 and 7.
+func shrinkGPT(b []byte) []byte {
+	d := make([]byte, 8*512)
+	copy(d, b[:512])
+	copy(d[2*512:], b[1024:1024+512])
+	copy(d[6*512:], b[1024:1024+512])
+	entriesCRC := crc32.ChecksumIEEE(d[2*512 : 3*512])
+	header := func(my, alt, entries uint64) {
+		h := d[my*512 : my*512+92]
+		copy(h, b[512:512+92])
+		putLE64(h[24:], my)
+		putLE64(h[32:], alt)
+		putLE64(h[40:], 3)
+		putLE64(h[48:], 5)
+		putLE64(h[72:], entries)
+		putLE32(h[80:], 4)
+		putLE32(h[88:], entriesCRC)
+		fixHeaderCRC(h)
+	}
+	header(1, 7, 2)
+	header(7, 1, 6)
+	return d
+}
+
+func putLE64(b []byte, v uint64) { putLE32(b, uint32(v)); putLE32(b[4:], uint32(v>>32)) }
