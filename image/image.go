@@ -142,7 +142,8 @@ func (img *Image) Chain() []Layer { return append([]Layer(nil), img.chain...) }
 // for qcow2 and compressed uploads, st_blocks*512 for raw, -1 if unknown.
 func (img *Image) Allocated() int64 { return img.allocated }
 
-// Stats returns what has been read from the host file so far.
+// Stats returns what has been read from the host file so far, not
+// counting the 1 KiB that Open reads to detect the container.
 func (img *Image) Stats() ReadStats {
 	return ReadStats{BytesRead: img.reads.bytes.Load(), ReadCalls: img.reads.calls.Load()}
 }
