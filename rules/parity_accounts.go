@@ -43,13 +43,24 @@ const (
 // sign, decimal digits with an optional fraction and exponent.
 var awkNumber = regexp.MustCompile(`^[ \t\n]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n]*$`)
 
-// ParityUsers returns the user names img_check.sh checks, in file order:
+// ParityUser is one account img_check.sh checks.
+type ParityUser struct {
+	Name string
+	Line int // 1-based line in /etc/passwd
+}
+
+// KeyPasswdLine is the evidence key giving the /etc/passwd line of the
+// account a users.* finding belongs to: the script checks an account once
+// per passwd line, so a duplicated name is checked twice.
+const KeyPasswdLine = "passwd_line"
+
+// ParityUsers returns the accounts img_check.sh checks, in file order:
 // awk -F: '$3 >= 1000 && $1 != "nobody"' over /etc/passwd, then without
 // centos and nfsnobody. Field 3 is compared numerically when it looks like
 // a number and otherwise as a string against "1000", as awk does.
-func ParityUsers(passwd []byte) []string {
-	var out []string
-	for _, line := range strings.Split(strings.TrimSuffix(string(passwd), "\n"), "\n") {
+func ParityUsers(passwd []byte) []ParityUser {
+	var out []ParityUser
+	for i, line := range strings.Split(strings.TrimSuffix(string(passwd), "\n"), "\n") {
 		if line == "" {
 			continue
 		}
@@ -61,9 +72,21 @@ func ParityUsers(passwd []byte) []string {
 		if !awkAtLeast1000(uid) || name == "nobody" || name == "centos" || name == "nfsnobody" {
 			continue
 		}
-		out = append(out, name)
+		out = append(out, ParityUser{Name: name, Line: i + 1})
 	}
 	return out
+}
+
+// forUser tags the findings made for one checked account with its name
+// and passwd line, so the text frame can regroup them per account.
+func forUser(u ParityUser, fs []Finding) []Finding {
+	for i := range fs {
+		if fs[i].Get(KeyUser) == "" {
+			fs[i].Evidence = append(fs[i].Evidence, KV{KeyUser, u.Name})
+		}
+		fs[i].Evidence = append(fs[i].Evidence, KV{KeyPasswdLine, strconv.Itoa(u.Line)})
+	}
+	return fs
 }
 
 func awkAtLeast1000(field string) bool {
@@ -128,7 +151,7 @@ func checkUsersPassword(in *Input) []Finding {
 	words := ParityShadow(shadow)
 	var out []Finding
 	for _, u := range ParityUsers(passwd) {
-		out = append(out, parityPassword(in, u, words, false)...)
+		out = append(out, forUser(u, parityPassword(in, u.Name, words, false))...)
 	}
 	if len(out) == 0 {
 		out = append(out, silent(in, "/etc/shadow", "no shadow entry for a user-created account"))
@@ -181,7 +204,7 @@ func checkUsersSSH(in *Input) []Finding {
 	}
 	var out []Finding
 	for _, u := range ParityUsers(passwd) {
-		out = append(out, paritySSH(in, u)...)
+		out = append(out, forUser(u, paritySSH(in, u.Name))...)
 	}
 	if len(out) == 0 {
 		out = append(out, silent(in, "/etc/passwd", "no user-created accounts"))
@@ -396,12 +419,12 @@ func checkUsersHistory(in *Input) []Finding {
 	}
 	var out []Finding
 	for _, u := range ParityUsers(passwd) {
-		home, valid := parityHome(u)
+		home, valid := parityHome(u.Name)
 		if !valid {
 			continue
 		}
-		if f, ok := parityHistory(in, u, home+"/.bash_history"); ok {
-			out = append(out, f)
+		if f, ok := parityHistory(in, u.Name, home+"/.bash_history"); ok {
+			out = append(out, forUser(u, []Finding{f})...)
 		}
 	}
 	if len(out) == 0 {

@@ -57,9 +57,9 @@ func TestParityUsers(t *testing.T) {
 		"short:x\n" +
 		"\n"
 	got := rules.ParityUsers([]byte(passwd))
-	want := []string{"alice", "spaced", "expo", "word"}
+	want := []rules.ParityUser{{Name: "alice", Line: 4}, {Name: "spaced", Line: 8}, {Name: "expo", Line: 9}, {Name: "word", Line: 10}}
 	if !slices.Equal(got, want) {
-		t.Errorf("ParityUsers = %q, want %q", got, want)
+		t.Errorf("ParityUsers = %+v, want %+v", got, want)
 	}
 }
 

@@ -279,33 +279,41 @@ func (fr *frame) updates(osName string) {
 	}
 }
 
-// users prints the per-account blocks of checkUsers: the users.* findings
-// regrouped by account, in the order the script meets the accounts.
+// users prints the per-account blocks of checkUsers: the users.*
+// findings regrouped by account (name and passwd line), in the order the
+// script meets the accounts.
 func (fr *frame) users() {
 	ids := []string{"users.password", "users.ssh", "users.history"}
+	account := func(f rules.Finding) string {
+		if f.Get(rules.KeyPasswdLine) == "" {
+			return ""
+		}
+		return f.Get(rules.KeyUser) + "\x00" + f.Get(rules.KeyPasswdLine)
+	}
 	var order []string
 	seen := map[string]bool{}
 	for _, id := range []string{"users.ssh", "users.password", "users.history"} {
 		for _, f := range fr.by[id] {
-			if u := f.Get(rules.KeyUser); u != "" && !f.ParitySilent() && !seen[u] {
-				seen[u] = true
-				order = append(order, u)
+			if a := account(f); a != "" && !seen[a] {
+				seen[a] = true
+				order = append(order, a)
 			}
 		}
 	}
 	for _, id := range ids {
 		for _, f := range fr.by[id] {
-			if f.Get(rules.KeyUser) == "" {
+			if account(f) == "" {
 				fr.finding(f)
 			}
 		}
 	}
-	for _, u := range order {
-		fr.printf("\nChecking user: %s...\n", u)
+	for _, a := range order {
+		name, _, _ := strings.Cut(a, "\x00")
+		fr.printf("\nChecking user: %s...\n", name)
 		history := false
 		for _, id := range ids {
 			for _, f := range fr.by[id] {
-				if f.Get(rules.KeyUser) == u && fr.finding(f) && id == "users.history" {
+				if account(f) == a && fr.finding(f) && id == "users.history" {
 					history = true
 				}
 			}
