@@ -196,28 +196,63 @@ func decompressIndex(name string, b []byte) ([]byte, error) {
 	return out, nil
 }
 
-// parsePackagesIndex keeps the stanzas of the named packages only.
+// parsePackagesIndex keeps the stanzas of the named packages only. Other
+// stanzas are skipped by their Package line without being parsed, since a
+// distribution's index holds tens of thousands of them.
 func parsePackagesIndex(b []byte, want map[string]bool) (map[string][]*Package, error) {
 	out := map[string][]*Package{}
-	err := parseStanzas(b, func(line int, fl map[string]string) error {
-		name := fl["package"]
-		if name == "" {
-			return fmt.Errorf("stanza at line %d has no Package field", line)
+	line := 1
+	for len(b) > 0 {
+		var st []byte
+		if end := bytes.Index(b, []byte("\n\n")); end >= 0 {
+			st, b = b[:end+1], b[end+2:]
+		} else {
+			st, b = b, nil
 		}
-		if !want[name] {
+		start := line
+		line += bytes.Count(st, []byte("\n")) + 1
+		if len(bytes.TrimSpace(st)) == 0 {
+			continue
+		}
+		if name, ok := stanzaPackage(st); ok && !want[name] {
+			continue
+		}
+		err := parseStanzas(st, func(_ int, fl map[string]string) error {
+			name := fl["package"]
+			if name == "" {
+				return fmt.Errorf("stanza at line %d has no Package field", start)
+			}
+			if !want[name] {
+				return nil
+			}
+			if fl["version"] == "" {
+				return fmt.Errorf("package %s (line %d) has no Version", name, start)
+			}
+			out[name] = append(out[name], &Package{
+				Name: name, Arch: fl["architecture"], Version: fl["version"],
+				Provides: fl["provides"], Depends: fl["depends"], PreDepends: fl["pre-depends"],
+				Breaks: fl["breaks"], Conflicts: fl["conflicts"],
+			})
 			return nil
-		}
-		if fl["version"] == "" {
-			return fmt.Errorf("package %s (line %d) has no Version", name, line)
-		}
-		out[name] = append(out[name], &Package{
-			Name: name, Arch: fl["architecture"], Version: fl["version"],
-			Provides: fl["provides"], Depends: fl["depends"], PreDepends: fl["pre-depends"],
-			Breaks: fl["breaks"], Conflicts: fl["conflicts"],
 		})
-		return nil
-	})
-	return out, err
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", start, err)
+		}
+	}
+	return out, nil
+}
+
+// stanzaPackage returns the value of a stanza's leading "Package:" line,
+// the form every Packages index uses; ok is false for any other shape,
+// which is then parsed in full.
+func stanzaPackage(st []byte) (string, bool) {
+	first, _, _ := bytes.Cut(st, []byte("\n"))
+	name, ok := bytes.CutPrefix(first, []byte("Package:"))
+	if !ok {
+		return "", false
+	}
+	name = bytes.TrimSpace(name)
+	return string(name), len(name) > 0
 }
 
 // indexArch returns the architecture of a Packages list file from its

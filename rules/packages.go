@@ -144,19 +144,28 @@ func marketRPMUpdates(in *Input) []Finding {
 	if err != nil {
 		return []Finding{in.Fault("updateinfo", err)}
 	}
-	if !res.Evaluable {
-		return []Finding{in.Skip(NotEvaluable, "no updateinfo metadata in the image; supply it with --rpm-updateinfo FILE")}
-	}
-	src := KV{KeySource, strings.Join(res.Sources, " ")}
-	if len(res.Pending) == 0 {
-		f := in.New(Pass, "security updates", "No pending security updates as of "+firstNonEmpty(res.Date, "an undated advisory list"), src, KV{KeyDate, res.Date})
-		f.Approximate = true
-		return []Finding{f}
+	db, err := in.Facts.Packages()
+	if err != nil {
+		return []Finding{in.Fault("rpm database", err)}
 	}
 	var out []Finding
+	if len(db.EnvFiles) > 0 {
+		out = append(out, in.New(Info, db.Path, "host-specific BerkeleyDB environment files (__db.*) next to the rpm database",
+			KV{KeyPath, strings.Join(db.EnvFiles, " ")}, KV{"backend", db.Format}))
+	}
+	if !res.Evaluable {
+		return append(out, in.Skip(NotEvaluable, "no updateinfo metadata in the image; supply it with --rpm-updateinfo FILE"))
+	}
+	src := KV{KeySource, strings.Join(res.Sources, " ")}
+	backend := KV{"backend", db.Format}
+	if len(res.Pending) == 0 {
+		f := in.New(Pass, "security updates", "No pending security updates as of "+firstNonEmpty(res.Date, "an undated advisory list"), src, KV{KeyDate, res.Date}, backend)
+		f.Approximate = true
+		return append(out, f)
+	}
 	for _, u := range res.Pending {
 		f := in.New(Fail, u.Name, fmt.Sprintf("Security update pending: %s.%s %s → %s (%s)", u.Name, u.Arch, u.Installed, u.Candidate, u.Suite),
-			KV{KeyPackage, u.Name}, KV{"arch", u.Arch}, KV{KeyVersion, u.Installed}, KV{KeyCandidate, u.Candidate}, KV{"advisory", u.Suite}, src, KV{KeyDate, res.Date})
+			KV{KeyPackage, u.Name}, KV{"arch", u.Arch}, KV{KeyVersion, u.Installed}, KV{KeyCandidate, u.Candidate}, KV{"advisory", u.Suite}, src, KV{KeyDate, res.Date}, backend)
 		f.Fix, f.Approximate = securityFix, true
 		out = append(out, f)
 	}
