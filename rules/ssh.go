@@ -266,7 +266,9 @@ func readKeyHead(g *fsinspect.Guest, name string) ([]byte, error) {
 
 // privateKeyCandidates lists the files of one home checked for keys: every
 // regular file under .ssh to depth 3, and regular files of at most 1 MiB
-// directly in the home.
+// directly in the home. At the top level, files with an execute bit are
+// skipped: system accounts have homes such as /usr/bin, where reading the
+// head of every binary would cost tens of MiB of image reads.
 func privateKeyCandidates(g *fsinspect.Guest, h Home) ([]sshFile, error) {
 	files, err := walkSSHDir(g, path.Join(h.Path, ".ssh"), sshWalkDepth)
 	if err != nil {
@@ -285,7 +287,7 @@ func privateKeyCandidates(g *fsinspect.Guest, h Home) ([]sshFile, error) {
 		if err != nil {
 			return files, err
 		}
-		if fi != nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Size() <= capConfig {
+		if fi != nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 && fi.Size() > 0 && fi.Size() <= capConfig {
 			files = append(files, sshFile{name, fi, false})
 		}
 	}
