@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
@@ -142,7 +143,10 @@ func (t *target) disk() *rules.Disk {
 			d.Compressed = true
 		}
 		if l.Format == image.QCOW2 && l.Detail != "" {
-			d.Container = "qcow2 " + l.Detail
+			d.Container = l.Detail
+			if !strings.HasPrefix(l.Detail, "qcow2") {
+				d.Container = "qcow2 " + l.Detail
+			}
 		}
 	}
 	d.Backed = len(chain) > 2 && chain[0].Format == image.QCOW2 && chain[1].Format == image.QCOW2

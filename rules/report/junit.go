@@ -36,19 +36,27 @@ type junitProperty struct {
 }
 
 type junitCase struct {
-	Name       string          `xml:"name,attr"`
-	Classname  string          `xml:"classname,attr"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Failure    *junitMessage   `xml:"failure,omitempty"`
-	Error      *junitMessage   `xml:"error,omitempty"`
-	Skipped    *junitMessage   `xml:"skipped,omitempty"`
-	SystemOut  string          `xml:"system-out,omitempty"`
+	Name       string           `xml:"name,attr"`
+	Classname  string           `xml:"classname,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Failure    *junitMessage    `xml:"failure,omitempty"`
+	Error      *junitMessage    `xml:"error,omitempty"`
+	Skipped    *junitMessage    `xml:"skipped,omitempty"`
+	SystemOut  *junitOutput     `xml:"system-out,omitempty"`
+}
+
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitOutput struct {
+	Text string `xml:",cdata"`
 }
 
 type junitMessage struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr,omitempty"`
-	Body    string `xml:",chardata"`
+	Body    string `xml:",cdata"`
 }
 
 // JUnit writes one testsuite per image and one testcase per rule evaluated,
@@ -143,10 +151,13 @@ func junitCaseFor(r rules.Result, class string, p rules.Profile, o Options) juni
 			allSkip = false
 		}
 	}
-	for _, f := range warns {
-		c.Properties = append(c.Properties, junitProperty{"warn", redact(oneLine(f.Message))})
+	if len(warns) > 0 {
+		c.Properties = &junitProperties{}
+		for _, f := range warns {
+			c.Properties.Property = append(c.Properties.Property, junitProperty{"warn", redact(oneLine(f.Message))})
+		}
 	}
-	text := body.String()
+	text := xmlSafe(body.String())
 	switch {
 	case len(errs) > 0:
 		c.Error = &junitMessage{Message: redact(oneLine(errs[0].Message)), Type: "ERROR", Body: text}
@@ -155,7 +166,7 @@ func junitCaseFor(r rules.Result, class string, p rules.Profile, o Options) juni
 	case allSkip:
 		c.Skipped = &junitMessage{Message: redact(oneLine(r.Findings[0].Message))}
 	default:
-		c.SystemOut = text
+		c.SystemOut = &junitOutput{text}
 	}
 	return c
 }
@@ -170,4 +181,16 @@ func junitClass(p string) string {
 		}
 		return '_'
 	}, p)
+}
+
+// xmlSafe replaces the characters XML 1.0 cannot hold (most C0 controls,
+// which a hostile file name may carry) with U+FFFD, since CDATA sections
+// are not escaped.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }

@@ -63,7 +63,8 @@ func sampleImages() []Image {
 				Evidence: []rules.KV{{Key: rules.KeyPath, Value: "/etc/environment"}, {Key: rules.KeyLine, Value: "3"}, {Key: rules.KeyValue, Value: plantedURL + " token=" + plantedToken}}}),
 			result("ssh.known-hosts", rules.Finding{Level: rules.Warn, Subject: "/root/.ssh/known_hosts", Message: "known_hosts has 1 entry",
 				Evidence: []rules.KV{{Key: rules.KeyPath, Value: "/root/.ssh/known_hosts"}, {Key: rules.KeyCount, Value: "1"}}}),
-			result("logs.uncleared", rules.Finding{Level: rules.Warn, Subject: "/var/log/syslog", Message: "log not cleared", Waived: true, WaiverReason: "regenerated at boot"}),
+			result("logs.uncleared", rules.Finding{Level: rules.Warn, Subject: "/var/log/syslog", Message: "log not cleared", Waived: true, WaiverReason: "regenerated at boot"},
+				rules.Finding{Level: rules.Warn, Subject: "/var/log/x\x01]]>y", Message: "odd name /var/log/x\x01]]>y", Waived: true, WaiverReason: "hostile name"}),
 		},
 	}
 	broken := Image{Path: "images/garbage.img", Profile: rules.Marketplace, AllocatedSize: -1,
@@ -169,7 +170,7 @@ func TestJSONValidatesAgainstSchema(t *testing.T) {
 	if st := doc.Images[0].Stats; st == nil || st.Seconds != 1.5 || st.BytesRead != 4096 {
 		t.Errorf("stats = %+v", st)
 	}
-	if c := doc.Images[1].Counts; c.Fail != 3 || c.Warn != 2 || c.Waived != 1 {
+	if c := doc.Images[1].Counts; c.Fail != 3 || c.Warn != 3 || c.Waived != 2 {
 		t.Errorf("counts = %+v", c)
 	}
 	if doc.Images[2].Error == "" || len(doc.Images[2].Findings) != 0 {
@@ -274,8 +275,8 @@ func TestSARIFValidatesAgainstSARIFSchema(t *testing.T) {
 			t.Errorf("no result located in %s (have %v)", u, uris)
 		}
 	}
-	if suppressed != 1 {
-		t.Errorf("%d suppressed results, want the 1 waived finding", suppressed)
+	if suppressed != 2 {
+		t.Errorf("%d suppressed results, want the 2 waived findings", suppressed)
 	}
 }
 
@@ -305,7 +306,7 @@ func TestJUnitStructure(t *testing.T) {
 		var warnProp bool
 		for _, c := range doc.Suites[1].Cases {
 			if c.Name == "ssh.known-hosts" {
-				warnProp = len(c.Properties) == 1 && c.Properties[0].Name == "warn"
+				warnProp = c.Properties != nil && len(c.Properties.Property) == 1 && c.Properties.Property[0].Name == "warn"
 			}
 		}
 		if tc.failOn == rules.Fail && !warnProp {
@@ -346,7 +347,7 @@ func TestTextGroupsByLevel(t *testing.T) {
 		"user=root scheme=sha512crypt",
 		"fix: X7 lock the account",
 		"[waived: regenerated at boot]",
-		"images/leaky.raw: FAIL: 3 FAIL, 0 ERROR, 2 WARN, 0 INFO, 0 SKIP, 0 PASS (1 waived)\n",
+		"images/leaky.raw: FAIL: 3 FAIL, 0 ERROR, 3 WARN, 0 INFO, 0 SKIP, 0 PASS (2 waived)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
@@ -407,5 +408,18 @@ func TestExitCode(t *testing.T) {
 		if got := ExitCode(tc.ims, tc.failOn); got != tc.want {
 			t.Errorf("%s: ExitCode = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestTextControlCharacters(t *testing.T) {
+	im := Image{Path: "x.raw", Results: []rules.Result{result("logs.uncleared",
+		rules.Finding{Level: rules.Warn, Subject: "/var/log/\x1b[2Jevil", Message: "log /var/log/\x1b[2Jevil\x07 not cleared",
+			Evidence: []rules.KV{{Key: rules.KeyPath, Value: "/var/log/\x1b[2Jevil"}}})}}
+	out := string(render(t, "text", []Image{im}, Options{}))
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("control characters reached the terminal: %q", out)
+	}
+	if !strings.Contains(out, `log /var/log/?[2Jevil? not cleared`) || !strings.Contains(out, `path="/var/log/\x1b[2Jevil"`) {
+		t.Errorf("text = %q", out)
 	}
 }

@@ -118,13 +118,20 @@ func quoteIfNeeded(s string) string {
 	return s
 }
 
-// oneLine folds a multi-line message into one line.
+// oneLine folds a multi-line message into one line and replaces control
+// characters, so that a hostile file name cannot move the cursor or
+// recolour a terminal.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.Join(strings.Fields(s), " ")
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func (o Options) tag(l rules.Level) string {
@@ -166,9 +173,13 @@ func containerText(im *Image) string {
 	if len(im.Container) > 0 {
 		chain := make([]string, len(im.Container))
 		for i, l := range im.Container {
-			chain[i] = l.Format
-			if l.Detail != "" {
-				chain[i] += " (" + l.Detail + ")"
+			switch {
+			case strings.HasPrefix(l.Detail, l.Format):
+				chain[i] = l.Detail
+			case l.Detail != "":
+				chain[i] = l.Format + " (" + l.Detail + ")"
+			default:
+				chain[i] = l.Format
 			}
 		}
 		parts = append(parts, strings.Join(chain, " > "))
