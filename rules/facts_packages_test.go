@@ -3,6 +3,7 @@ package rules_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -184,5 +186,25 @@ func TestDpkgStatusMissingIsError(t *testing.T) {
 	fs := runRule(t, testGuest(t, tree), "ssh.server", rules.Options{})
 	if len(fs) != 1 || fs[0].Level != rules.Error {
 		t.Fatalf("deb image without dpkg status: %+v, want ERROR", fs)
+	}
+}
+
+// TestMissingVarMount: fstab puts /var on a filesystem that is not in the
+// image. Rules that read below /var report ERROR; the others still decide.
+func TestMissingVarMount(t *testing.T) {
+	tree := with(ubuntuTree(stanza("openssh-server", "1:8.9p1-3", installed)), "usr/bin/cloud-init", exe)
+	g := testGuest(t, tree)
+	if err := g.Mount("/var", fsinspect.FaultBackend(&fsinspect.MountError{Point: "/var", Err: errors.New("no filesystem with UUID 1234")})); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]rules.Level{
+		"pkg.security-updates": rules.Error,
+		"ssh.server":           rules.Error,
+		"cloudinit.installed":  rules.Pass, // the command decides; the database fault is evidence
+		"os.supported":         rules.Pass,
+	} {
+		if fs := runRule(t, g, id, rules.Options{}); fs[0].Level != want {
+			t.Errorf("%s: %+v, want %s", id, fs, want)
+		}
 	}
 }
