@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,27 +293,38 @@ func TestPartitionReadsFilesystem(t *testing.T) {
 }
 
 func TestDamagedGPT(t *testing.T) {
-	good := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "efi", Size: mib}, {Type: "linux", Image: rootFS(t), Name: "root"}}})
+	for _, ss := range []int{512, 4096} {
+		t.Run(fmt.Sprint(ss), func(t *testing.T) { testDamagedGPT(t, ss) })
+	}
+}
+
+func testDamagedGPT(t *testing.T, ss int) {
+	good := fixtures.MustDisk(t, fixtures.Layout{SectorSize: ss, Parts: []fixtures.Part{{Type: "efi", Size: mib}, {Type: "linux", Image: rootFS(t), Name: "root"}}})
 	_, ref := openDisk(t, good)
-	last := func(b []byte) int { return len(b) - 512 }
+	last := func(b []byte) int { return len(b) - ss }
 	tests := []struct {
 		name    string
 		patch   func(b []byte)
+		scheme  image.Scheme
 		notes   []string
 		err     error  // errors.Is target when the table is unreadable
 		errText string // substring of that error
 	}{
-		{name: "primary header CRC", patch: func(b []byte) { b[512+24] ^= 0xff },
+		{name: "primary header CRC", patch: func(b []byte) { b[ss+24] ^= 0xff },
 			notes: []string{"primary GPT unusable (header CRC mismatch at LBA 1); using the backup"}},
-		{name: "primary entry array", patch: func(b []byte) { b[1024+56] ^= 0x01 },
+		{name: "primary entry array", patch: func(b []byte) { b[2*ss+56] ^= 0x01 },
 			notes: []string{"entry array CRC mismatch at LBA 1"}},
-		{name: "primary signature", patch: func(b []byte) { copy(b[512:], "XXXXXXXX") },
+		{name: "primary signature", patch: func(b []byte) { copy(b[ss:], "XXXXXXXX") },
 			notes: []string{"header signature missing at LBA 1"}},
 		{name: "backup header", patch: func(b []byte) { b[last(b)+24] ^= 0xff },
 			notes: []string{"backup GPT at LBA", "header CRC mismatch"}},
-		{name: "both headers", patch: func(b []byte) { b[512+24] ^= 0xff; b[last(b)+24] ^= 0xff },
+		{name: "no protective MBR", patch: func(b []byte) { clear(b[:512]) },
+			notes: []string{"no protective MBR"}},
+		{name: "MBR not protective", patch: func(b []byte) { b[446+4] = 0x83 }, scheme: image.MBR,
+			notes: []string{"GPT header at LBA 1 ignored"}},
+		{name: "both headers", patch: func(b []byte) { b[ss+24] ^= 0xff; b[last(b)+24] ^= 0xff },
 			err: image.ErrChecksum, errText: "GPT header CRC mismatch at LBA 1 and backup unreadable"},
-		{name: "both signatures", patch: func(b []byte) { copy(b[512:], "XXXXXXXX"); copy(b[last(b):], "XXXXXXXX") },
+		{name: "both signatures", patch: func(b []byte) { copy(b[ss:], "XXXXXXXX"); copy(b[last(b):], "XXXXXXXX") },
 			err: image.ErrFormat, errText: "GPT header signature missing at LBA 1 and backup unreadable"},
 	}
 	for _, tt := range tests {
@@ -334,6 +346,18 @@ func TestDamagedGPT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			joined := strings.Join(tab.Notes, "\n")
+			for _, n := range tt.notes {
+				if !strings.Contains(joined, n) {
+					t.Errorf("notes %q lack %q", tab.Notes, n)
+				}
+			}
+			if tt.scheme != "" {
+				if tab.Scheme != tt.scheme {
+					t.Errorf("scheme %s, want %s", tab.Scheme, tt.scheme)
+				}
+				return
+			}
 			if len(tab.Partitions) != len(ref.Partitions) || tab.DiskGUID != ref.DiskGUID {
 				t.Fatalf("got %+v, want the partitions of the undamaged disk", tab)
 			}
@@ -341,12 +365,6 @@ func TestDamagedGPT(t *testing.T) {
 				g, w := tab.Partitions[i], ref.Partitions[i]
 				if g.Start != w.Start || g.Size != w.Size || g.UUID != w.UUID || g.Name != w.Name {
 					t.Errorf("partition %d = %+v, want %+v", i, g, w)
-				}
-			}
-			joined := strings.Join(tab.Notes, "\n")
-			for _, n := range tt.notes {
-				if !strings.Contains(joined, n) {
-					t.Errorf("notes %q lack %q", tab.Notes, n)
 				}
 			}
 		})
