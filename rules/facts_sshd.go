@@ -64,7 +64,6 @@ type sshdLine struct {
 // sshdMatch is the criteria of one Match line.
 type sshdMatch struct {
 	text      string   // the criteria as written
-	source    string   // file:line of the Match line
 	users     []string // User pattern lists; all must match
 	evaluable bool     // only All and User criteria
 }
@@ -170,7 +169,7 @@ func (p *sshdParser) parse(c *SSHDConfig, name string, data []byte, depth int, m
 		args := sshdArgs(rest)
 		switch kw {
 		case "match":
-			match = newSSHDMatch(args, src)
+			match = newSSHDMatch(args)
 		case "include":
 			for _, a := range args {
 				if !strings.HasPrefix(a, "/") {
@@ -252,8 +251,8 @@ func sshdArgs(s string) []string {
 }
 
 // newSSHDMatch parses Match criteria. Only All and User are evaluable.
-func newSSHDMatch(args []string, src string) *sshdMatch {
-	m := &sshdMatch{text: strings.Join(args, " "), source: src, evaluable: true}
+func newSSHDMatch(args []string) *sshdMatch {
+	m := &sshdMatch{text: strings.Join(args, " "), evaluable: true}
 	for i := 0; i < len(args); i++ {
 		crit, val, hasEq := strings.Cut(args[i], "=")
 		switch strings.ToLower(crit) {
