@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -126,4 +127,80 @@ func checkOSEOL(in *Input) []Finding {
 			append(osEvidence(r, false), KV{KeyDate, when})...)}
 	}
 	return []Finding{in.New(Pass, key, key+" is not in the end-of-life table", osEvidence(r, false)...)}
+}
+
+// Supported-release tables (RULES.md §3.1).
+var (
+	ubuntuReleases   = []string{"16.04", "18.04", "20.04", "22.04", "22.10", "24.04"}
+	debianReleases   = []string{"9", "10", "11", "12", "13"}
+	centosReleases   = []string{"6", "7", "8"}
+	streamReleases   = []string{"8", "9"}
+	rhelLikeNames    = []string{"CentOS Linux", "CentOS Stream", "Rocky Linux", "AlmaLinux", "CloudLinux"}
+	readmeUnlisted   = map[string]bool{"Ubuntu 22.10": true, "CentOS Linux 6": true}
+	endOfLifeRelease = map[string]string{
+		"Ubuntu 16.04": "April 2021", "Ubuntu 18.04": "May 2023", "Ubuntu 20.04": "May 2025",
+		"Ubuntu 22.10": "July 2023", "Debian 9": "July 2020", "Debian 10": "September 2022",
+		"CentOS Linux 6": "November 2020", "CentOS Linux 7": "June 2024", "CentOS Linux 8": "December 2021",
+		"CentOS Stream 8": "May 2024",
+	}
+)
+
+// paritySupportedOS is the script's OS test (§3.1 "img_check" column).
+func paritySupportedOS(os string) bool {
+	return os == "Ubuntu" || strings.Contains(os, "Debian") || slices.Contains(rhelLikeNames, os)
+}
+
+// paritySupportedRelease is the script's release test for a supported OS.
+func paritySupportedRelease(os, ver string) bool {
+	switch {
+	case os == "Ubuntu":
+		return slices.Contains(ubuntuReleases, ver)
+	case strings.Contains(os, "Debian"):
+		return slices.Contains(debianReleases, ver)
+	case os == "CentOS Linux":
+		return slices.Contains(centosReleases, ver)
+	case os == "CentOS Stream":
+		return slices.Contains(streamReleases, ver)
+	case os == "Rocky Linux":
+		return strings.Contains(ver, "8.") || strings.Contains(ver, "9.")
+	case os == "AlmaLinux", os == "CloudLinux":
+		return strings.ContainsAny(ver, "89")
+	}
+	return false
+}
+
+// marketSupportedOS is the marketplace OS test: the script's names, with
+// Debian anchored at the start.
+func marketSupportedOS(name string) bool {
+	return name == "Ubuntu" || strings.HasPrefix(name, "Debian") || slices.Contains(rhelLikeNames, name)
+}
+
+// marketSupportedRelease is the "marketplace" column of §3.1.
+func marketSupportedRelease(name, ver string) bool {
+	switch {
+	case name == "Ubuntu":
+		return slices.Contains(ubuntuReleases, ver)
+	case strings.HasPrefix(name, "Debian"):
+		return slices.Contains(debianReleases, ver)
+	case name == "CentOS Linux":
+		return slices.Contains(centosReleases, ver)
+	case name == "CentOS Stream":
+		return slices.Contains(streamReleases, ver)
+	case name == "Rocky Linux", name == "AlmaLinux", name == "CloudLinux":
+		m := major(ver)
+		return m == "8" || m == "9"
+	}
+	return false
+}
+
+// releaseKey names a release for the README and end-of-life tables:
+// "Ubuntu 22.10", "Debian 12", "CentOS Linux 6".
+func releaseKey(name, ver string) string {
+	if strings.HasPrefix(name, "Debian") {
+		name = "Debian"
+	}
+	if name == "CentOS Linux" || name == "CentOS Stream" {
+		ver = major(ver)
+	}
+	return name + " " + ver
 }

@@ -1,0 +1,207 @@
+package rules
+
+import (
+	"io"
+	"strings"
+
+	debversion "github.com/knqyf263/go-deb-version"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
+)
+
+// parityChain emulates the script's OS/VER detection (RULES.md §3.2).
+func (f *Facts) parityChain(r *OSRelease) error {
+	g := f.guest
+	// 1. /etc/os-release
+	if ok, err := isRegular(g, "etc/os-release"); err != nil {
+		return err
+	} else if ok {
+		b, err := g.ReadFileLimit("etc/os-release", capConfig)
+		if err != nil {
+			return err
+		}
+		v, exp := parseOSRelease(b)
+		r.ParityOS, r.ParityVersion, r.ParitySource, r.ParityApproximate = v["NAME"], v["VERSION_ID"], "/etc/os-release", exp
+		return nil
+	}
+	// 2. lsb_release
+	if p, err := f.LookPath("lsb_release"); err != nil {
+		return err
+	} else if p != "" {
+		return f.lsbRelease(r, p)
+	}
+	// 3. /etc/lsb-release
+	if b, err := readRegular(f, "etc/lsb-release"); err != nil {
+		return err
+	} else if b != nil {
+		v, exp := parseOSRelease(b)
+		r.ParityOS, r.ParityVersion, r.ParitySource, r.ParityApproximate = v["DISTRIB_ID"], v["DISTRIB_RELEASE"], "/etc/lsb-release", exp
+		return nil
+	}
+	// 4. /etc/debian_version
+	if b, err := readRegular(f, "etc/debian_version"); err != nil {
+		return err
+	} else if b != nil {
+		r.ParityOS, r.ParityVersion, r.ParitySource = "Debian", strings.TrimRight(string(b), "\n"), "/etc/debian_version"
+		return nil
+	}
+	// 5. /etc/SuSe-release
+	if ok, err := isRegular(g, "etc/SuSe-release"); err != nil {
+		return err
+	} else if ok {
+		r.ParitySource = "/etc/SuSe-release"
+		return nil
+	}
+	// 6. /etc/redhat-release
+	if b, err := readRegular(f, "etc/redhat-release"); err != nil {
+		return err
+	} else if b != nil {
+		fields := strings.Split(strings.TrimRight(string(b), "\n"), " ")
+		if len(fields) > 2 {
+			r.ParityVersion, _, _ = strings.Cut(fields[2], ".")
+		}
+		if first, _, _ := strings.Cut(fields[0], "."); first == "CentOS" {
+			r.ParityOS = "CentOS Linux"
+		}
+		r.ParitySource = "/etc/redhat-release"
+		return nil
+	}
+	// 7. uname fallback: the newest kernel's module directory.
+	r.ParityOS, r.ParitySource, r.ParityApproximate = "Linux", "/lib/modules", true
+	ents, err := readDirFact(g, "lib/modules")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() && (r.ParityVersion == "" || debLess(r.ParityVersion, e.Name())) {
+			r.ParityVersion = e.Name()
+		}
+	}
+	return nil
+}
+
+// readHead reads at most the first max bytes of a guest file: enough to
+// recognise a script without a read cap on binaries.
+func readHead(g *fsinspect.Guest, name string, max int) ([]byte, error) {
+	f, err := g.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, max)
+	n, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:n], err
+}
+
+// readRegular reads name if it is a regular file in the guest, else returns nil.
+func readRegular(f *Facts, name string) ([]byte, error) {
+	ok, err := isRegular(f.guest, name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return f.guest.ReadFileLimit(name, capConfig)
+}
+
+// debLess compares two version strings with Debian ordering; unparsable
+// versions compare as strings.
+func debLess(a, b string) bool {
+	va, err1 := debversion.NewVersion(a)
+	vb, err2 := debversion.NewVersion(b)
+	if err1 != nil || err2 != nil {
+		return a < b
+	}
+	return va.LessThan(vb)
+}
+
+// lsbRelease emulates `lsb_release -si` / `-sr` for the implementation the
+// image ships, recognised by content (RULES.md §3.2 step 2).
+func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
+	body, err := readHead(f.guest, strings.TrimPrefix(cmd, "/"), 64<<10)
+	if err != nil {
+		return err
+	}
+	first, _, _ := strings.Cut(string(body), "\n")
+	switch {
+	case strings.HasPrefix(first, "#!") && strings.Contains(first, "python"):
+		r.ParitySource, r.ParityApproximate = "lsb_release (python)", true
+		return f.lsbPython(r)
+	case strings.HasPrefix(first, "#!") && strings.HasSuffix(strings.TrimSpace(first), "/sh") &&
+		strings.Contains(string(body), "/usr/lib/os-release") && !strings.Contains(string(body), "/etc/lsb-release"):
+		// lsb-release-minimal sources os-release only; the older shell
+		// implementations (FSG, redhat-lsb) read /etc/lsb-release.
+		r.ParitySource = "lsb_release (minimal)"
+		b, err := readIfPresent(f.guest, "usr/lib/os-release", capConfig)
+		if err != nil {
+			return err
+		}
+		v, exp := parseOSRelease(b)
+		id, name := v["ID"], v["NAME"]
+		osName := id
+		if id != "" {
+			osName = strings.ToUpper(id[:1]) + id[1:]
+		}
+		if name != "" && strings.EqualFold(name, id) {
+			osName = name
+		}
+		r.ParityOS, r.ParityVersion, r.ParityApproximate = orNA(osName), orNA(v["VERSION_ID"]), exp
+		return nil
+	default:
+		r.ParitySource, r.ParityApproximate = "lsb_release (unrecognised)", true
+		b, err := readIfPresent(f.guest, "etc/lsb-release", capConfig)
+		if err != nil {
+			return err
+		}
+		v, _ := parseOSRelease(b)
+		r.ParityOS, r.ParityVersion = v["DISTRIB_ID"], v["DISTRIB_RELEASE"]
+		return nil
+	}
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "n/a"
+	}
+	return s
+}
+
+// lsbPython emulates the Python lsb_release of Debian ≤ 11 and Ubuntu ≤ 22.04.
+func (f *Facts) lsbPython(r *OSRelease) error {
+	b, err := readIfPresent(f.guest, "etc/lsb-release", capConfig)
+	if err != nil {
+		return err
+	}
+	lsb, _ := parseOSRelease(b)
+	id, rel := lsb["DISTRIB_ID"], lsb["DISTRIB_RELEASE"]
+	if id == "" || rel == "" {
+		b, err := readIfPresent(f.guest, "usr/lib/os-release", capConfig)
+		if err != nil {
+			return err
+		}
+		osr, _ := parseOSRelease(b)
+		if id == "" && osr["ID"] != "" {
+			id = strings.ToUpper(osr["ID"][:1]) + osr["ID"][1:]
+		}
+		if rel == "" {
+			rel = osr["VERSION_ID"]
+		}
+	}
+	if id == "" || rel == "" {
+		b, err := readIfPresent(f.guest, "etc/debian_version", capConfig)
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			if id == "" {
+				id = "Debian"
+			}
+			if rel == "" {
+				rel = strings.TrimSpace(string(b))
+			}
+		}
+	}
+	r.ParityOS, r.ParityVersion = orNA(id), orNA(rel)
+	return nil
+}
