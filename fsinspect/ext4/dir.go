@@ -9,7 +9,7 @@ import (
 )
 
 // Directory bounds: a directory with more entries fails, and so does one
-// whose data is larger (holes included).
+// whose data is larger (holes included) or larger than the filesystem.
 const (
 	maxDirEntries = 1000000
 	maxDirSize    = 1 << 30
@@ -93,7 +93,8 @@ func (fsys *FS) dir(in *inode) (*dir, error) {
 // entries spanning the block.
 func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 	bs := fsys.g.blockSize
-	if in.size%bs != 0 || in.size > maxDirSize {
+	// A directory cannot be larger than the filesystem holding it.
+	if in.size%bs != 0 || in.size > maxDirSize || uint64(in.size/bs) > fsys.g.blocks {
 		return nil, corruptf("inode %d: directory size %d", in.ino, in.size)
 	}
 	var ents []dirent
