@@ -3,6 +3,7 @@ package image_test
 import (
 	"bytes"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -253,6 +254,38 @@ func TestGPTBounds(t *testing.T) {
 			_, tab := openDisk(t, path)
 			if len(tab.Partitions) != 1 || !strings.Contains(strings.Join(tab.Notes, "\n"), tt.note) {
 				t.Errorf("got %d partitions and notes %q, want 1 partition and a note %q", len(tab.Partitions), tab.Notes, tt.note)
+			}
+		})
+	}
+}
+
+// TestGPTEntryNotes rewrites partition entries of a valid GPT (fixing its
+// CRCs) and expects each oddity noted while the table stays readable.
+func TestGPTEntryNotes(t *testing.T) {
+	good := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Size: 2 * mib}, {Type: "linux", Size: 2 * mib}}})
+	entry := func(b []byte, n int) []byte { return b[1024+128*(n-1):] }
+	for _, tt := range []struct {
+		name  string
+		edit  func(b []byte)
+		parts int
+		note  string
+	}{
+		{"overlap", func(b []byte) { putLE64(entry(b, 2)[32:], 3000) }, 2, "partitions 1 and 2 overlap"},
+		{"outside usable", func(b []byte) { putLE64(entry(b, 1)[32:], 10) }, 2, "partition 1 (LBA 10-6143) lies outside the usable LBAs"},
+		{"end before start", func(b []byte) { putLE64(entry(b, 2)[40:], 100) }, 1, "partition 2 ends (LBA 100) before it starts"},
+		{"past the end", func(b []byte) { putLE64(entry(b, 2)[40:], 1<<40) }, 2, "partition 2 (LBA 6144-1099511627776) lies outside the usable LBAs"},
+		{"beyond any disk", func(b []byte) { putLE64(entry(b, 2)[40:], 1<<62) }, 1, "is beyond any disk"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := fixtures.MustCorrupt(t, good, func(b []byte) {
+				tt.edit(b)
+				h := b[512 : 512+92]
+				putLE32(h[88:], crc32.ChecksumIEEE(b[1024:1024+128*128]))
+				fixHeaderCRC(h)
+			})
+			_, tab := openDisk(t, path)
+			if len(tab.Partitions) != tt.parts || !strings.Contains(strings.Join(tab.Notes, "\n"), tt.note) {
+				t.Errorf("%d partitions, notes %q; want %d and a note %q", len(tab.Partitions), tab.Notes, tt.parts, tt.note)
 			}
 		})
 	}
