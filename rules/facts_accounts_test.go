@@ -1,0 +1,110 @@
+package rules_test
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/rules"
+)
+
+func TestHomes(t *testing.T) {
+	tree := fstest.MapFS{
+		"etc/passwd": passwd(
+			"root:x:0:0:root:/root:/bin/bash",
+			"daemon:x:1:1::/usr/sbin:/usr/sbin/nologin",
+			"alice:x:1000:1000::/home/alice:/bin/bash",
+			"alias:x:1001:1001::/home/link-to-alice/:/bin/bash",
+			"app:x:999:999::/srv/./app/../app:/bin/sh",
+			"file:x:998:998::/etc/hostname:/bin/sh",
+			"gone:x:997:997::/nonexistent:/bin/sh",
+			"rel:x:996:996::relative/home:/bin/sh",
+		),
+		"etc/hostname":       fixtures.File("h\n", 0o644),
+		"usr/sbin":           fixtures.Dir(0o755),
+		"root":               fixtures.Dir(0o700),
+		"home/alice":         fixtures.Dir(0o755),
+		"home/link-to-alice": fixtures.Symlink("alice"),
+		"home/orphan":        &fstest.MapFile{Mode: fs.ModeDir | 0o755, Sys: fixtures.Meta{Uid: 1000}},
+		"home/stray.txt":     fixtures.File("x", 0o644),
+		"srv/app":            fixtures.Dir(0o755),
+	}
+	facts := rules.NewFacts(testGuest(t, tree), &rules.Options{})
+	homes, err := facts.Homes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range homes {
+		got = append(got, h.Display()+"="+h.User+"["+strings.Join(h.Users, ",")+"]")
+		if h.Orphan {
+			got[len(got)-1] += "orphan"
+		}
+	}
+	want := "/root=root[root] /usr/sbin=daemon[daemon] /home/alice=alice[alice,alias] /srv/app=app[app] /home/orphan=alice[]orphan"
+	if strings.Join(got, " ") != want {
+		t.Errorf("homes\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestAccountsFact(t *testing.T) {
+	tree := fstest.MapFS{
+		"etc/passwd":     passwd("# comment", "root:x:0:0:root:/root:/bin/bash", "short:x:1", "bob:x:1000:1000:Bob,,,:/home/bob:/bin/bash"),
+		"etc/shadow":     shadow("root:*:1::::::", "orphan:"+sha512Hash+":1::::::"),
+		"etc/group":      fixtures.File("root:x:0:\nsudo:x:27:bob,alice\n", 0o644),
+		"etc/login.defs": fixtures.File("#UID_MIN 5\nUID_MIN 2000\n", 0o644),
+	}
+	a, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).Accounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Users) != 2 || a.Users[1].Name != "bob" || a.Users[1].UID != 1000 || a.Users[1].Line != 4 || a.UIDMin != 2000 {
+		t.Errorf("accounts %+v", a)
+	}
+	if len(a.Groups) != 2 || strings.Join(a.Groups[1].Members, ",") != "bob,alice" || !a.ShadowPresent {
+		t.Errorf("groups %+v", a.Groups)
+	}
+	var creds []string
+	for _, c := range a.Credentials() {
+		creds = append(creds, c.User+"@"+c.Source)
+	}
+	// bob has "x" and no shadow line: no credential; orphan is a shadow-only line.
+	if strings.Join(creds, " ") != "root@/etc/shadow orphan@/etc/shadow" {
+		t.Errorf("credentials %v", creds)
+	}
+}
+
+func TestSSHDFact(t *testing.T) {
+	tree := sshdTree(map[string]string{
+		"etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\n" +
+			"AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/keys/%u\n" +
+			"Match User deploy\n  AuthorizedKeysFile none\n  PasswordAuthentication no\n" +
+			"Match Address 10.0.0.0/8\n  PasswordAuthentication yes\n" +
+			"Match all\n  Banner /etc/issue.net\n",
+		"etc/ssh/sshd_config.d/a.conf": "PasswordAuthentication = no\n",
+	})
+	cfg, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).SSHD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Global("AuthorizedKeysFile"); s.Value() != ".ssh/authorized_keys /etc/ssh/keys/%u" || s.Source != "/etc/ssh/sshd_config:2" {
+		t.Errorf("global AuthorizedKeysFile %+v", s)
+	}
+	if s := cfg.ForUser("AuthorizedKeysFile", "deploy"); s.Value() != "none" || s.Match != "User deploy" {
+		t.Errorf("deploy AuthorizedKeysFile %+v", s)
+	}
+	if s := cfg.ForUser("Banner", "anyone"); s.Value() != "/etc/issue.net" {
+		t.Errorf("Match all Banner %+v", s)
+	}
+	if s := cfg.Global("PasswordAuthentication"); s.Value() != "no" || s.Source != "/etc/ssh/sshd_config.d/a.conf:1" {
+		t.Errorf("PasswordAuthentication %+v", s)
+	}
+	if c := cfg.Conditional("PasswordAuthentication"); len(c) != 1 || c[0].Match != "Address 10.0.0.0/8" || c[0].Source != "/etc/ssh/sshd_config:7" {
+		t.Errorf("conditional %+v", c)
+	}
+	if s := cfg.Global("RevokedKeys"); s.Set() || s.Value() != "none" {
+		t.Errorf("default RevokedKeys %+v", s)
+	}
+}
