@@ -34,11 +34,13 @@ func openCompressed(f *os.File, path string, kind Format, o *options) (*Image, e
 	}
 	tmp, err := os.CreateTemp(o.tmpDir, "imgcheck-expand-*.raw")
 	if err != nil {
-		return nil, fmt.Errorf("expanding %s upload: %w", kind, err)
+		// %v, not %w: the upload itself opened fine, and a caller should
+		// not take this *fs.PathError for a fault of it.
+		return nil, fmt.Errorf("expanding %s upload: %v", kind, err)
 	}
 	if err := os.Remove(tmp.Name()); err != nil {
 		tmp.Close()
-		return nil, err
+		return nil, fmt.Errorf("expanding %s upload: %v", kind, err)
 	}
 	img, err := openExpanded(f, st.Size(), tmp, path, kind, o)
 	if err != nil {

@@ -38,11 +38,11 @@ func openBackingChain(path string, top *qcow2Header) (chain []*backingFile, err 
 	dir := filepath.Dir(path)
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, err
+		return nil, qcow2Error(-1, ErrUnsupported, "resolving the image's directory for backing files: %v", err)
 	}
 	root, err := os.OpenRoot(realDir)
 	if err != nil {
-		return nil, err
+		return nil, qcow2Error(-1, ErrUnsupported, "opening the image's directory for backing files: %v", err)
 	}
 	defer root.Close()
 
@@ -63,7 +63,7 @@ func openBackingChain(path string, top *qcow2Header) (chain []*backingFile, err 
 		chain = append(chain, b)
 		st, err := f.Stat()
 		if err != nil {
-			return chain, err
+			return chain, qcow2Error(-1, ErrUnsupported, "backing file %q: %v", name, err)
 		}
 		if !st.Mode().IsRegular() {
 			return chain, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "backing file %q is not a regular file", name)
