@@ -108,6 +108,7 @@ func TestCloudInitEnabled(t *testing.T) {
 		{"cloud-init-local masked by empty file, plus marker", with(ubuntuTree(),
 			"etc/systemd/system/cloud-init-local.service", fixtures.File("", 0o644),
 			"etc/cloud/cloud-init.disabled", fixtures.File("", 0o644)), rules.Fail, 2},
+		{"directory inside grub.d", with(ubuntuTree(), "etc/default/grub.d/old", fixtures.Dir(0o755)), rules.Pass, 1},
 		{"unrelated unit masked", with(ubuntuTree(), "etc/systemd/system/apt-daily.service", fixtures.Symlink("/dev/null")), rules.Pass, 1},
 	}
 	for _, c := range cases {

@@ -94,8 +94,8 @@ func isDir(g *fsinspect.Guest, name string) (bool, error) {
 }
 
 // readIfPresent reads a guest file of at most max bytes. A missing file (or
-// any other guest fact) gives nil data and no error; a fault, including a
-// file over the cap, is an error.
+// any other guest fact), or a directory where a file was expected, gives
+// nil data and no error; a fault, including a file over the cap, is an error.
 func readIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
 	if g == nil {
 		return nil, errNoGuest
@@ -103,6 +103,9 @@ func readIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
 	b, err := g.ReadFileLimit(name, max)
 	if err != nil {
 		if !errors.Is(err, fsinspect.ErrTooLarge) && fsinspect.IsFact(err) {
+			return nil, nil
+		}
+		if fi, serr := g.Stat(name); serr == nil && fi.IsDir() {
 			return nil, nil
 		}
 		return nil, err
