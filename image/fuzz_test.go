@@ -31,7 +31,8 @@ func FuzzReadTable(f *testing.F) {
 			f.Add(b[:4096])
 		}
 	}
-	f.Add(ebrChainDisk(3))
+	f.Add(ebrChainDisk(3, 512))
+	f.Add(ebrChainDisk(3, 4096))
 	f.Add([]byte{})
 	f.Add(make([]byte, 513))
 	f.Fuzz(func(t *testing.T, disk []byte) {

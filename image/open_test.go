@@ -218,7 +218,7 @@ func TestEBRLoop(t *testing.T) {
 // TestEBRChainCap builds, in memory, an extended partition whose chain of
 // 300 EBRs exceeds the hop cap.
 func TestEBRChainCap(t *testing.T) {
-	disk := ebrChainDisk(300)
+	disk := ebrChainDisk(300, 512)
 	tab, err := image.ReadTable(bytes.NewReader(disk), int64(len(disk)))
 	if err != nil {
 		t.Fatal(err)
@@ -288,5 +288,23 @@ func TestGPTEntryNotes(t *testing.T) {
 				t.Errorf("%d partitions, notes %q; want %d and a note %q", len(tab.Partitions), tab.Notes, tt.parts, tt.note)
 			}
 		})
+	}
+}
+
+// TestEBRChain4096 reads logical partitions on a disk with 4 KiB sectors,
+// where every LBA of the MBR and the EBRs counts 4096 bytes.
+func TestEBRChain4096(t *testing.T) {
+	disk := ebrChainDisk(3, 4096)
+	tab, err := image.ReadTable(bytes.NewReader(disk), int64(len(disk)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.SectorSize != 4096 || len(tab.Partitions) != 4 {
+		t.Fatalf("sector size %d, %d partitions; want 4096 and 4", tab.SectorSize, len(tab.Partitions))
+	}
+	for i, p := range tab.Partitions[1:] {
+		if want := int64(2+2*i+1) * 4096; p.Index != 5+i || !p.Logical || p.Start != want || p.Size != 4096 {
+			t.Errorf("logical partition %d = %+v, want index %d at %d, 4096 bytes", i, p, 5+i, want)
+		}
 	}
 }

@@ -12,10 +12,11 @@ func fixHeaderCRC(h []byte) {
 	putLE32(h[16:], crc32.ChecksumIEEE(h[:92]))
 }
 
-// ebrChainDisk returns an MBR disk whose extended partition holds a chain
-// of n EBRs, each followed by a one-sector logical partition.
-func ebrChainDisk(n int) []byte {
-	disk := make([]byte, (2+2*n)*512)
+// ebrChainDisk returns an MBR disk with ss-byte sectors whose extended
+// partition holds a chain of n EBRs, each followed by a one-sector logical
+// partition.
+func ebrChainDisk(n, ss int) []byte {
+	disk := make([]byte, (2+2*n)*ss)
 	entry := func(sector []byte, slot int, typ byte, lba, count uint32) {
 		e := sector[446+16*slot:]
 		e[4] = typ
@@ -25,7 +26,7 @@ func ebrChainDisk(n int) []byte {
 	}
 	entry(disk, 0, 0x05, 2, uint32(2*n))
 	for i := range n {
-		s := disk[(2+2*i)*512:]
+		s := disk[(2+2*i)*ss:]
 		entry(s, 0, 0x83, 1, 1)
 		if i < n-1 {
 			entry(s, 1, 0x05, uint32(2*(i+1)), 2)
