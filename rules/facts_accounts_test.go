@@ -75,36 +75,3 @@ func TestAccountsFact(t *testing.T) {
 		t.Errorf("credentials %v", creds)
 	}
 }
-
-func TestSSHDFact(t *testing.T) {
-	tree := sshdTree(map[string]string{
-		"etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\n" +
-			"AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/keys/%u\n" +
-			"Match User deploy\n  AuthorizedKeysFile none\n  PasswordAuthentication no\n" +
-			"Match Address 10.0.0.0/8\n  PasswordAuthentication yes\n" +
-			"Match all\n  Banner /etc/issue.net\n",
-		"etc/ssh/sshd_config.d/a.conf": "PasswordAuthentication = no\n",
-	})
-	cfg, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).SSHD()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := cfg.Global("AuthorizedKeysFile"); s.Value() != ".ssh/authorized_keys /etc/ssh/keys/%u" || s.Source != "/etc/ssh/sshd_config:2" {
-		t.Errorf("global AuthorizedKeysFile %+v", s)
-	}
-	if s := cfg.ForUser("AuthorizedKeysFile", "deploy"); s.Value() != "none" || s.Match != "User deploy" {
-		t.Errorf("deploy AuthorizedKeysFile %+v", s)
-	}
-	if s := cfg.ForUser("Banner", "anyone"); s.Value() != "/etc/issue.net" {
-		t.Errorf("Match all Banner %+v", s)
-	}
-	if s := cfg.Global("PasswordAuthentication"); s.Value() != "no" || s.Source != "/etc/ssh/sshd_config.d/a.conf:1" {
-		t.Errorf("PasswordAuthentication %+v", s)
-	}
-	if c := cfg.Conditional("PasswordAuthentication"); len(c) != 1 || c[0].Match != "Address 10.0.0.0/8" || c[0].Source != "/etc/ssh/sshd_config:7" {
-		t.Errorf("conditional %+v", c)
-	}
-	if s := cfg.Global("RevokedKeys"); s.Set() || s.Value() != "none" {
-		t.Errorf("default RevokedKeys %+v", s)
-	}
-}
