@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -175,5 +176,72 @@ func TestQCOW2ReadPastEnd(t *testing.T) {
 	}
 	if _, err := io.ReadFull(io.NewSectionReader(img, img.Size()-10, 10), buf[:10]); err != nil {
 		t.Errorf("reading the last 10 bytes: %v", err)
+	}
+}
+
+func TestQCOW2LargeSparseSampled(t *testing.T) {
+	const size = 3<<30 + 3584 // several L2 tables, a partial last cluster
+	islands := []int64{0, 1<<20 - 7, 512<<20 - 100, 1<<31 + 4096, 3 << 30, size - 3000}
+	src := filepath.Join(t.TempDir(), "sparse.raw")
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, off := range islands {
+		island := bytes.Repeat([]byte(fmt.Sprintf("island %d at %#x. ", i, off)), 200)
+		if _, err := f.WriteAt(island[:min(int64(len(island)), size-off)], off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, o := range []fixtures.QCOW2Options{{}, {Compress: true, CompressionType: "zstd"}, {ClusterSize: 2 << 20, Compress: true}} {
+		t.Run(fmt.Sprintf("cluster%d-%s-compressed=%v", o.ClusterSize, o.CompressionType, o.Compress), func(t *testing.T) {
+			scratch := t.TempDir()
+			q, err := fixtures.QCOW2(scratch, src, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := fixtures.QemuRaw(scratch, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.Open(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer want.Close()
+			img, err := image.Open(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			if img.Size() != size {
+				t.Fatalf("Size() = %d, want %d", img.Size(), size)
+			}
+			var samples []int64
+			for _, off := range islands {
+				samples = append(samples, max(off-50000, 0), off, min(off+70000, size-1))
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			for range 40 {
+				samples = append(samples, rng.Int64N(size))
+			}
+			got, exp := make([]byte, 150000), make([]byte, 150000)
+			for _, off := range samples {
+				n := min(int64(len(got)), size-off)
+				if _, err := img.ReadAt(got[:n], off); err != nil {
+					t.Fatalf("ReadAt(%d at %#x): %v", n, off, err)
+				}
+				if _, err := want.ReadAt(exp[:n], off); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got[:n], exp[:n]) {
+					t.Fatalf("%d bytes at %#x differ from qemu-img: %s", n, off, firstDiff(got[:n], exp[:n]))
+				}
+			}
+		})
 	}
 }
