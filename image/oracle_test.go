@@ -234,3 +234,20 @@ func TestTableOracles(t *testing.T) {
 		})
 	}
 }
+
+// TestDamagedGPTOracles breaks the primary GPT header and checks that
+// go-diskfs and sfdisk, which also fall back to the backup, read the same
+// partitions from it as ReadTable does.
+func TestDamagedGPTOracles(t *testing.T) {
+	good := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "efi", Size: mib, Name: "esp"}, {Type: "linux", Image: rootFS(t), Name: "root"}}})
+	path := fixtures.MustCorrupt(t, good, func(b []byte) { b[512+24] ^= 0xff })
+	_, tab := openDisk(t, path)
+	if len(tab.Notes) == 0 || !strings.Contains(tab.Notes[0], "using the backup") {
+		t.Fatalf("notes %q: the primary was not refused", tab.Notes)
+	}
+	mine := ours(tab)
+	_, dfs := diskfsParts(t, path, image.GPT, 512)
+	comparePartLists(t, "go-diskfs", mine, dfs, func(*oraclePart) {})
+	_, _, sf := sfdiskParts(t, path)
+	comparePartLists(t, "sfdisk", mine, sf, func(p *oraclePart) { p.Bootable = false })
+}
