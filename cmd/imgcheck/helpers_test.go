@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -22,7 +23,8 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 // volatile matches the parts of an output that depend on the host: the
-// blocks a raw file occupies, free space as mkfs left it, the date.
+// blocks a raw file occupies, free space as mkfs left it, GPT GUIDs, the
+// date.
 var volatile = []struct {
 	re   *regexp.Regexp
 	repl string
@@ -35,6 +37,9 @@ var volatile = []struct {
 	{regexp.MustCompile(`(fs_used|fs_free)="\d+ bytes \([^)]*\)"`), `${1}="<n> bytes"`},
 	{regexp.MustCompile(`("key": "(?:fs_used|fs_free)",\s*"value": ")\d+ bytes \([^)]*\)"`), `${1}<n> bytes"`},
 	{regexp.MustCompile(`"free": \d+`), `"free": 0`},
+	{regexp.MustCompile(`Allocated:( +)\d+ bytes \([^)]*\)`), "Allocated:${1}<n> bytes"},
+	// GPT GUIDs are derived from the fixture builder's cache key.
+	{regexp.MustCompile(`[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}`), "<GUID>"},
 	{regexp.MustCompile(`Executed on: .*`), "Executed on: <date>"},
 }
 
@@ -68,6 +73,24 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+		t.Errorf("%s differs from the golden file (go test -update rewrites it): %s", name, firstDiff(got, string(want)))
 	}
+}
+
+// firstDiff names the first line where got and want differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n  got:  %q\n  want: %q", i+1, gl, wl)
+		}
+	}
+	return "same lines, different bytes"
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -119,11 +120,7 @@ func infoText(out io.Writer, d *infoDoc) error {
 		if i > 0 {
 			label = "  inside:"
 		}
-		detail := ""
-		if l.Detail != "" {
-			detail = " (" + l.Detail + ")"
-		}
-		fmt.Fprintf(w, "%-12s %s%s, file %d bytes\n", label, l.Format, detail, l.FileSize)
+		fmt.Fprintf(w, "%-12s %s\n", label, layerText(l))
 	}
 	if d.VirtualSize > 0 {
 		fmt.Fprintf(w, "Virtual:     %s\n", sizeText(d.VirtualSize))
@@ -183,6 +180,22 @@ func infoText(out io.Writer, d *infoDoc) error {
 		fmt.Fprintf(w, "fstab:       %s on %s type %s (%s)\n", e.Spec, e.File, e.Type, e.Options)
 	}
 	return w.Flush()
+}
+
+// layerText describes one container: "qcow2 v3, zlib, cluster 64 KiB, file
+// 1245184 bytes".
+func layerText(l report.Layer) string {
+	s := l.Format
+	switch {
+	case strings.HasPrefix(l.Detail, l.Format):
+		s = l.Detail
+	case l.Detail != "":
+		s += " (" + l.Detail + ")"
+	}
+	if l.FileSize > 0 {
+		s += fmt.Sprintf(", file %d bytes", l.FileSize)
+	}
+	return s
 }
 
 func dashIfEmpty(s string) string {
