@@ -65,23 +65,11 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 		if !errors.As(perr, &fault) {
 			return nil, perr // an I/O error, not a damaged header
 		}
-		sizes := []int64{ss}
-		if ss == 0 {
-			sizes = []int64{512, 4096}
-		}
 		var berr error
-		for _, s := range sizes {
-			backupAt = uint64(size/s) - 1
-			if h, berr = readGPTHeader(r, size, s, backupAt); berr == nil {
-				ss = s
-				break
-			}
-		}
-		if berr != nil {
-			ss = max(ss, 512)
+		if h, ss, backupAt, berr = readBackupGPT(r, size, ss); berr != nil {
 			return nil, &FormatError{
 				Format: "gpt",
-				Offset: ss,
+				Offset: max(ss, 512),
 				Reason: fmt.Sprintf("GPT %s at LBA 1 and backup unreadable (LBA %d: %v)", fault.what, backupAt, berr),
 				Err:    fault.err,
 			}
@@ -89,6 +77,8 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 		notes = append(notes, fmt.Sprintf("primary GPT unusable (%s at LBA 1); using the backup at LBA %d", fault.what, backupAt))
 	} else if _, berr := readGPTHeader(r, size, ss, h.alternate); berr != nil {
 		notes = append(notes, fmt.Sprintf("backup GPT at LBA %d unusable: %v", h.alternate, berr))
+	} else if last := uint64(size/ss) - 1; h.alternate != last {
+		notes = append(notes, fmt.Sprintf("backup GPT at LBA %d, not at the last LBA %d (disk resized?)", h.alternate, last))
 	}
 	t := &Table{Scheme: GPT, SectorSize: int(ss), DiskGUID: h.diskGUID, Notes: notes}
 	switch {
@@ -103,6 +93,37 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 	gptPartitions(t, r, size, ss, h)
 	checkLayout(t, size)
 	return t, nil
+}
+
+// readBackupGPT looks for a valid backup GPT when the primary is damaged:
+// at the last LBA, then at the LBA the damaged primary names (a disk grown
+// after partitioning keeps its backup there). With ss 0 it tries 512- and
+// 4096-byte sectors. It returns the header, its sector size and LBA.
+func readBackupGPT(r io.ReaderAt, size, ss int64) (*gptHeader, int64, uint64, error) {
+	sizes := []int64{ss}
+	if ss == 0 {
+		sizes = []int64{512, 4096}
+	}
+	var (
+		err  error
+		last uint64
+	)
+	for _, s := range sizes {
+		last = uint64(size/s) - 1
+		lbas := []uint64{last}
+		if b, rerr := readBlock(r, size, s, 40, "gpt", "GPT header"); rerr == nil && string(b[:8]) == "EFI PART" {
+			if alt := binary.LittleEndian.Uint64(b[32:]); alt > 1 && alt < last {
+				lbas = append(lbas, alt)
+			}
+		}
+		for _, lba := range lbas {
+			var h *gptHeader
+			if h, err = readGPTHeader(r, size, s, lba); err == nil {
+				return h, s, lba, nil
+			}
+		}
+	}
+	return nil, ss, last, err
 }
 
 func hybridEntries(m mbrSector) int {

@@ -308,3 +308,35 @@ func TestEBRChain4096(t *testing.T) {
 		}
 	}
 }
+
+// TestGrownDisk grows a GPT disk by 8 MiB after partitioning, as
+// `qemu-img resize` does, so the backup GPT is no longer at the end.
+func TestGrownDisk(t *testing.T) {
+	good := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Size: 2 * mib}}})
+	for _, tt := range []struct {
+		name string
+		src  string
+		note string
+	}{
+		{"intact", good, "not at the last LBA"},
+		{"primary damaged", fixtures.MustCorrupt(t, good, func(b []byte) { b[1024+56] ^= 1 }), "using the backup at LBA 8191"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := os.ReadFile(tt.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "grown.raw")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, int64(len(b))+8*mib); err != nil {
+				t.Fatal(err)
+			}
+			_, tab := openDisk(t, path)
+			if len(tab.Partitions) != 1 || !strings.Contains(strings.Join(tab.Notes, "\n"), tt.note) {
+				t.Errorf("%d partitions, notes %q; want 1 and a note %q", len(tab.Partitions), tab.Notes, tt.note)
+			}
+		})
+	}
+}
