@@ -35,6 +35,7 @@ func TestHtree(t *testing.T) {
 				t.Fatalf("big is not an htree directory after e2fsck -D (flags %#x)", fi.Sys().(*ext4.Stat).Flags)
 			}
 			checkTree(t, fsys, tree)
+			kernelAgrees(t, fsys, img)
 		})
 	}
 }
@@ -145,4 +146,5 @@ func TestTimes(t *testing.T) {
 	if !st.Crtime.Equal(old) || !st.Mtime.Equal(old) || !st.Atime.Equal(old.Add(999999999)) {
 		t.Errorf("old: crtime %v mtime %v atime %v; want %v, %v, %v", st.Crtime, st.Mtime, st.Atime, old, old, old.Add(999999999))
 	}
+	kernelAgrees(t, fsys, img)
 }
