@@ -63,11 +63,7 @@ func parseMBR(b []byte) mbrSector {
 func isExtended(typ byte) bool { return typ == 0x05 || typ == 0x0f || typ == 0x85 }
 
 // readMBR decodes an MBR table with its logical partitions.
-func readMBR(r io.ReaderAt, size int64, m mbrSector) (*Table, error) {
-	if Sniff(r, size) == "vfat" {
-		// A FAT boot sector also ends in 0x55AA: a bare filesystem.
-		return noTable(r, size), nil
-	}
+func readMBR(r io.ReaderAt, size int64, m mbrSector) *Table {
 	ss := int64(512)
 	if mbrScore(r, size, m, 4096) > mbrScore(r, size, m, 512) {
 		ss = 4096
@@ -90,7 +86,7 @@ func readMBR(r io.ReaderAt, size int64, m mbrSector) (*Table, error) {
 	}
 	sort.SliceStable(t.Partitions, func(i, j int) bool { return t.Partitions[i].Index < t.Partitions[j].Index })
 	checkLayout(t, size)
-	return t, nil
+	return t
 }
 
 // mbrPartition builds a Partition from an entry whose LBA is relative to

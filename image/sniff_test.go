@@ -89,23 +89,40 @@ func TestSniffSignatures(t *testing.T) {
 	}
 }
 
-// TestBareVfatIsNotMBR checks that a FAT boot sector, which also ends in
-// 0x55AA, is read as a bare filesystem rather than a partition table.
-func TestBareVfatIsNotMBR(t *testing.T) {
-	b := make([]byte, mib)
-	copy(b, "\xeb\x3c\x90mkfs.fat")
-	copy(b[54:], "FAT16   ")
-	b[510], b[511] = 0x55, 0xaa
-	// boot code where the partition entries would be, with valid-looking
-	// status bytes
-	for i := range 4 {
-		b[446+16*i+4] = byte(0x20 + i)
+// TestBareFilesystemIsNotMBR checks that a filesystem at sector 0 whose
+// boot sector ends in 0x55AA (FAT always, others by chance) is read as a
+// bare filesystem, while the same signature over zeros is an empty MBR.
+func TestBareFilesystemIsNotMBR(t *testing.T) {
+	disk := func(head string, off int, magic string) []byte {
+		b := make([]byte, mib)
+		copy(b, head)
+		copy(b[off:], magic)
+		b[510], b[511] = 0x55, 0xaa
+		// boot code where the partition entries would be, with
+		// valid-looking status bytes
+		for i := range 4 {
+			b[446+16*i+4] = byte(0x20 + i)
+		}
+		return b
 	}
-	tab, err := image.ReadTable(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tab.Scheme != image.None || len(tab.Partitions) != 1 {
-		t.Errorf("got %s with %d partitions, want a bare filesystem", tab.Scheme, len(tab.Partitions))
+	empty := make([]byte, mib)
+	empty[510], empty[511] = 0x55, 0xaa
+	for _, tt := range []struct {
+		name   string
+		data   []byte
+		scheme image.Scheme
+		parts  int
+	}{
+		{"vfat", disk("\xeb\x3c\x90mkfs.fat", 54, "FAT16   "), image.None, 1},
+		{"xfs", disk("XFSB", 0, "XFSB"), image.None, 1},
+		{"empty MBR", empty, image.MBR, 0},
+	} {
+		tab, err := image.ReadTable(bytes.NewReader(tt.data), int64(len(tt.data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Scheme != tt.scheme || len(tab.Partitions) != tt.parts {
+			t.Errorf("%s: got %s with %d partitions, want %s with %d", tt.name, tab.Scheme, len(tab.Partitions), tt.scheme, tt.parts)
+		}
 	}
 }

@@ -102,20 +102,28 @@ func ReadTable(r io.ReaderAt, size int64) (*Table, error) {
 	m := parseMBR(sector0)
 	ss := probeGPT(r, size)
 	switch {
-	case m.valid && m.protective:
+	case m.valid && m.protective, ss != 0 && (!m.valid || m.empty()):
 		return readGPT(r, size, ss, m)
-	case ss != 0 && (!m.valid || m.empty()):
-		return readGPT(r, size, ss, m)
+	case bareFilesystem(r, size):
+		// A FAT boot sector also ends in 0x55AA.
+		return noTable(r, size), nil
 	case m.valid && !m.empty():
-		t, err := readMBR(r, size, m)
-		if err == nil && ss != 0 {
+		t := readMBR(r, size, m)
+		if ss != 0 {
 			t.Notes = append(t.Notes, "GPT header at LBA 1 ignored: the MBR has no protective (0xEE) entry")
 		}
-		return t, err
+		return t, nil
 	case m.valid:
 		return &Table{Scheme: MBR, SectorSize: 512, DiskGUID: m.diskSig}, nil
 	}
 	return noTable(r, size), nil
+}
+
+// bareFilesystem reports whether a filesystem starts at sector 0. An ISO
+// 9660 image does not count: isohybrid images carry a real MBR.
+func bareFilesystem(r io.ReaderAt, size int64) bool {
+	fs := Sniff(r, size)
+	return fs != "" && fs != "iso9660"
 }
 
 // noTable describes a disk without a partition table.
