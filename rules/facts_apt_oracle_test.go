@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,11 +103,12 @@ const oracleSources = "deb http://deb.example.org/debian-security bookworm-secur
 	"deb http://deb.example.org/debian bookworm-backports main\n" +
 	"deb http://deb.example.org/debian experimental main\n"
 
-// TestUpgradeSetMatchesApt runs the host's apt-get --just-print upgrade
-// on the scenario (no network, no update: apt reads the lists as given)
-// and compares its Inst lines with the emulation's. It skips where apt is
+// aptJustPrint runs the host's apt-get --just-print upgrade over the given
+// status, sources.list and list files (no network, no update: apt reads the
+// lists as given) and returns its Inst lines, sorted. It skips where apt is
 // not installed, except under CI=true.
-func TestUpgradeSetMatchesApt(t *testing.T) {
+func aptJustPrint(t *testing.T, status, sources string, lists map[string]string) []string {
+	t.Helper()
 	aptGet, err := exec.LookPath("apt-get")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -115,7 +117,6 @@ func TestUpgradeSetMatchesApt(t *testing.T) {
 		t.Skip(err)
 	}
 	dir := t.TempDir()
-	lists := filepath.Join(dir, "lists")
 	for _, d := range []string{"lists/partial", "cache/archives/partial"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -126,21 +127,22 @@ func TestUpgradeSetMatchesApt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(dir, "status"), oracleStatus)
-	write(filepath.Join(dir, "sources.list"), oracleSources)
-	for name, body := range oracleIndexes {
+	write(filepath.Join(dir, "status"), status)
+	write(filepath.Join(dir, "sources.list"), sources)
+	for name, body := range lists {
 		if strings.HasSuffix(name, "_Packages") {
 			body = withFilenames(body) // apt refuses to print versions it could not download
 		}
-		write(filepath.Join(lists, name), body)
+		write(filepath.Join(dir, "lists", name), body)
 	}
 	var args []string
+	none := filepath.Join(dir, "none")
 	for k, v := range map[string]string{
-		"Dir::State::status": filepath.Join(dir, "status"), "Dir::State::Lists": lists,
-		"Dir::Etc::SourceList": filepath.Join(dir, "sources.list"), "Dir::Etc::SourceParts": filepath.Join(dir, "none"),
-		"Dir::Etc::Preferences": filepath.Join(dir, "none"), "Dir::Etc::PreferencesParts": filepath.Join(dir, "none"),
+		"Dir::State::status": filepath.Join(dir, "status"), "Dir::State::Lists": filepath.Join(dir, "lists"),
+		"Dir::Etc::SourceList": filepath.Join(dir, "sources.list"), "Dir::Etc::SourceParts": none,
+		"Dir::Etc::Preferences": none, "Dir::Etc::PreferencesParts": none, "Dir::Etc::main": none, "Dir::Etc::Parts": none,
 		"Dir::Cache": filepath.Join(dir, "cache"), "APT::Architecture": "amd64", "APT::Architectures": "amd64,i386",
-		"Debug::NoLocking": "1", "Dir::Etc::main": filepath.Join(dir, "none"), "Dir::Etc::Parts": filepath.Join(dir, "none"),
+		"Debug::NoLocking": "1",
 	} {
 		args = append(args, "-o", k+"="+v)
 	}
@@ -148,13 +150,19 @@ func TestUpgradeSetMatchesApt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apt-get: %v\n%s", err, out)
 	}
-	var want []string
+	var inst []string
 	for line := range strings.Lines(string(out)) {
 		if strings.HasPrefix(line, "Inst ") {
-			want = append(want, strings.TrimSpace(line))
+			inst = append(inst, strings.TrimSpace(line))
 		}
 	}
+	slices.Sort(inst)
+	return inst
+}
 
+// TestUpgradeSetMatchesApt compares the emulation's Inst lines with apt's.
+func TestUpgradeSetMatchesApt(t *testing.T) {
+	want := aptJustPrint(t, oracleStatus, oracleSources, oracleIndexes)
 	pkgs, err := parseDpkgStatus([]byte(oracleStatus))
 	if err != nil {
 		t.Fatal(err)
@@ -181,10 +189,9 @@ func TestUpgradeSetMatchesApt(t *testing.T) {
 	for _, u := range upgradeSet(db, idx) {
 		got = append(got, fmt.Sprintf("Inst %s [%s] (%s %s [%s])", u.Display(), u.Installed, u.Candidate, u.Origins, u.Arch))
 	}
-	slices.Sort(want)
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
-		t.Errorf("emulation:\n%s\napt-get:\n%s\n(full apt output:\n%s)", strings.Join(got, "\n"), strings.Join(want, "\n"), out)
+		t.Errorf("emulation:\n%s\napt-get:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -196,4 +203,22 @@ func withFilenames(body string) string {
 		out = append(out, st+"\nFilename: pool/"+name+".deb\nSize: 100\nSHA256: "+strings.Repeat("0", 64))
 	}
 	return strings.Join(out, "\n\n") + "\n"
+}
+
+// TestListFileNamesMatchApt proves uriToFileName by letting apt find list
+// files named with it: a file: source and a URI with credentials, a port,
+// "_" and "~".
+func TestListFileNamesMatchApt(t *testing.T) {
+	status := "Package: pkg-a\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n"
+	rel := "Origin: X\nLabel: X\nSuite: s\nCodename: s\nArchitectures: amd64\nComponents: main\n"
+	for _, uri := range []string{"file:/srv/local_repo/deb", "https://user:secret@ppa.example:8443/a_b/~c"} {
+		lists := map[string]string{
+			uriToFileName(uri + "/dists/s/Release"):                    rel,
+			uriToFileName(uri + "/dists/s/main/binary-amd64/Packages"): "Package: pkg-a\nVersion: 2.0\nArchitecture: amd64\n",
+		}
+		got := aptJustPrint(t, status, "deb "+uri+" s main\n", lists)
+		if len(got) != 1 || !strings.HasPrefix(got[0], "Inst pkg-a [1.0] (2.0 X:s") {
+			t.Errorf("%s: apt did not read %v: %q", uri, slices.Collect(maps.Keys(lists)), got)
+		}
+	}
 }
