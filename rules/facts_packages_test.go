@@ -114,6 +114,15 @@ func TestRPMSQLite(t *testing.T) {
 	}
 	expectOne(t, runRule(t, g, "cloudinit.version", rules.Options{}), rules.Pass, "cloud-init 23.4 is recent enough")
 
+	// ssh.server uses sshd.service on the rpm family.
+	if fs := runRule(t, g, "ssh.server", rules.Options{}); findingKeys(fs) != "warn:openssh-server" {
+		t.Errorf("rpm ssh.server without an enabled unit: %+v", fs)
+	}
+	enabled := with(tree, "usr/sbin/sshd", exe, "etc/systemd/system/multi-user.target.wants/sshd.service", fixtures.Symlink("/usr/lib/systemd/system/sshd.service"))
+	if fs := runRule(t, testGuest(t, enabled), "ssh.server", rules.Options{}); findingKeys(fs) != "pass:openssh-server" {
+		t.Errorf("rpm ssh.server with sshd.service enabled: %+v", fs)
+	}
+
 	// Security updates: none without updateinfo (marketplace SKIP, parity PASS).
 	if fs := runRule(t, g, "pkg.security-updates", rules.Options{}); fs[0].Level != rules.Skip || fs[0].SkipReason != rules.NotEvaluable {
 		t.Errorf("rpm without updateinfo: %+v, want SKIP not-evaluable", fs)
