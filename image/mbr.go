@@ -35,6 +35,17 @@ func (m *mbrSector) empty() bool {
 	return true
 }
 
+// plausible reports whether the MBR has entries and each lies inside a
+// disk of size bytes, starting after sector 0.
+func (m *mbrSector) plausible(size int64) bool {
+	for _, e := range m.entries {
+		if e.typ != 0 && (e.lba == 0 || e.sectors == 0 || (int64(e.lba)+int64(e.sectors))*512 > size) {
+			return false
+		}
+	}
+	return !m.empty()
+}
+
 func parseEntries(b []byte) [4]mbrEntry {
 	var es [4]mbrEntry
 	for i := range es {

@@ -43,7 +43,7 @@ func Sniff(r io.ReaderAt, size int64) string {
 			return "LVM2_member"
 		}
 	}
-	if sb := at(1024, 1024); sb != nil && binary.LittleEndian.Uint16(sb[56:]) == 0xef53 {
+	if sb := at(1024, 1024); sb != nil && extSane(sb) {
 		return extKind(sb)
 	}
 	for _, page := range []int64{4096, 8192, 16384, 65536} {
@@ -59,6 +59,15 @@ func Sniff(r io.ReaderAt, size int64) string {
 		return "vfat"
 	}
 	return ""
+}
+
+// extSane checks the ext superblock magic and the fields that must be
+// sane in any ext2/3/4 superblock: inode and block counts, a block size
+// of 1 to 64 KiB, and non-zero group sizes.
+func extSane(sb []byte) bool {
+	le32 := func(off int) uint32 { return binary.LittleEndian.Uint32(sb[off:]) }
+	return binary.LittleEndian.Uint16(sb[56:]) == 0xef53 &&
+		le32(0) > 0 && le32(4) > 0 && le32(24) <= 6 && le32(32) > 0 && le32(40) > 0
 }
 
 // extKind tells ext2, ext3 and ext4 apart from the superblock's feature

@@ -80,6 +80,7 @@ func TestSniffSignatures(t *testing.T) {
 		{"iso9660", at(64*1024, 0x8001, "CD001"), "iso9660"},
 		{"swap with 64 KiB pages", at(64*1024, 65536-10, "SWAPSPACE2"), "swap"},
 		{"zeros", make([]byte, 1<<20), ""},
+		{"ext magic in zeros", at(4096, 1024+56, "\x53\xef"), ""},
 		{"tiny", []byte("x"), ""},
 	}
 	for _, tt := range tests {
@@ -107,6 +108,16 @@ func TestBareFilesystemIsNotMBR(t *testing.T) {
 	}
 	empty := make([]byte, mib)
 	empty[510], empty[511] = 0x55, 0xaa
+	// A real MBR whose boot gap happens to hold an ext superblock.
+	gap := make([]byte, 2*mib)
+	copy(gap[446+4:], "\x83\x00\x00\x00\x00\x08\x00\x00\x00\x08")
+	gap[510], gap[511] = 0x55, 0xaa
+	copy(gap[1024:], "\x01\x00\x00\x00\x01\x00\x00\x00")
+	copy(gap[1024+32:], "\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00")
+	copy(gap[1024+56:], "\x53\xef")
+	if image.Sniff(bytes.NewReader(gap), int64(len(gap))) != "ext2" {
+		t.Fatal("the crafted superblock does not sniff as ext2")
+	}
 	for _, tt := range []struct {
 		name   string
 		data   []byte
@@ -116,6 +127,7 @@ func TestBareFilesystemIsNotMBR(t *testing.T) {
 		{"vfat", disk("\xeb\x3c\x90mkfs.fat", 54, "FAT16   "), image.None, 1},
 		{"xfs", disk("XFSB", 0, "XFSB"), image.None, 1},
 		{"empty MBR", empty, image.MBR, 0},
+		{"MBR over an ext-looking gap", gap, image.MBR, 1},
 	} {
 		tab, err := image.ReadTable(bytes.NewReader(tt.data), int64(len(tt.data)))
 		if err != nil {

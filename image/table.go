@@ -104,8 +104,9 @@ func ReadTable(r io.ReaderAt, size int64) (*Table, error) {
 	switch {
 	case m.valid && m.protective, ss != 0 && (!m.valid || m.empty()):
 		return readGPT(r, size, ss, m)
-	case bareFilesystem(r, size):
-		// A FAT boot sector also ends in 0x55AA.
+	case (!m.valid || !m.plausible(size)) && bareFilesystem(r, size):
+		// A FAT boot sector also ends in 0x55AA, with boot code where
+		// the partition entries would be.
 		return noTable(r, size), nil
 	case m.valid && !m.empty():
 		t := readMBR(r, size, m)
