@@ -100,6 +100,9 @@ func (t *target) stats(d time.Duration) *report.Stats {
 func (t *target) describe(im *report.Image) {
 	im.Root = t.isRoot
 	im.AllocatedSize = -1
+	if t.noGuest != nil {
+		im.RootError = t.noGuest.Error()
+	}
 	if t.img == nil {
 		return
 	}

@@ -21,6 +21,9 @@ type Image struct {
 	Table         *Table  // nil when the partition table was not read
 	Filesystems   []Filesystem
 	OS            OS
+	// RootError says why no root filesystem could be read; the guest
+	// rules then report ERROR and only the disk rules decide.
+	RootError string
 
 	Results []rules.Result
 	// Err is set when the image could not be scanned at all: it could not be

@@ -36,6 +36,7 @@ type jsonImage struct {
 	PartitionTable *Table        `json:"partition_table,omitempty"`
 	Filesystems    []Filesystem  `json:"filesystems"`
 	OS             OS            `json:"os"`
+	RootError      string        `json:"root_error,omitempty"`
 	Error          string        `json:"error,omitempty"`
 	Findings       []jsonFinding `json:"findings"`
 	Counts         Counts        `json:"counts"`
@@ -98,6 +99,7 @@ func toJSON(im *Image, o Options) jsonImage {
 		PartitionTable: im.Table,
 		Filesystems:    im.Filesystems,
 		OS:             im.OS,
+		RootError:      redact(oneLine(im.RootError)),
 		Findings:       []jsonFinding{},
 		Counts:         im.Count(),
 		Verdict:        im.Verdict(),

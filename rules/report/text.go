@@ -49,6 +49,9 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 	if s := osText(im.OS); s != "" {
 		p("OS:      %s\n", s)
 	}
+	if im.RootError != "" {
+		p("Root:    none: %s\n", oneLine(im.RootError))
+	}
 	if im.Err != nil {
 		p("\n%s %s\n", o.tag(rules.Error), oneLine(im.Err.Error()))
 	}

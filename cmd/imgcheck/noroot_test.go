@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+)
+
+// TestNoRootFilesystem: a disk whose only filesystem holds no os-release
+// still gets the disk rules; every guest rule is an ERROR naming the
+// reason, and the exit code is 3 (RULES.md §1.3).
+func TestNoRootFilesystem(t *testing.T) {
+	data := fixtures.MustExt4(t, fstest.MapFS{"srv/data.txt": fixtures.File("payload\n", 0o644)}, fixtures.Ext4Options{Size: 16 << 20})
+	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: data}}})
+	out, stderr, code := runCmd(t, "scan", disk)
+	if code != 3 {
+		t.Errorf("exit %d, want 3; stderr %q", code, stderr)
+	}
+	if !strings.Contains(out, "[ERROR] accounts.password") || !strings.Contains(out, "Root:    none: no Linux root filesystem found (partition 1: ext4, no os-release)") {
+		t.Errorf("guest rules should be ERRORs naming the missing root:\n%s", out)
+	}
+	if !strings.Contains(out, "[INFO] disk.layout") && !strings.Contains(out, "[ERROR] disk.layout") {
+		t.Errorf("disk rules did not run:\n%s", out)
+	}
+	if strings.Contains(out, "internal error") {
+		t.Errorf("a rule panicked on the missing guest:\n%s", out)
+	}
+	js, _, _ := runCmd(t, "scan", "--format", "json", disk)
+	validateJSON(t, schema(t, "../../rules/report/schema/report.schema.json"), []byte(js))
+	if !strings.Contains(js, `"root_error": "no Linux root filesystem found`) || !strings.Contains(js, `"verdict": "error"`) {
+		t.Errorf("JSON lacks root_error or the error verdict")
+	}
+}
