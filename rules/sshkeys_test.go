@@ -340,3 +340,30 @@ func TestPrivateKeyFingerprintMatchesSSHKeygen(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseAuthorizedKeys(f *testing.F) {
+	f.Add([]byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7x test\n"))
+	f.Add([]byte(`command="a \"b\" c" ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ== x`))
+	f.Add([]byte("# only a comment\n\n\t\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys, _ := rules.ParseAuthorizedKeys(data)
+		for _, k := range keys {
+			if !strings.HasPrefix(k.Fingerprint, "SHA256:") || len([]rune(k.Comment)) > 64 {
+				t.Fatalf("bad key %+v", k)
+			}
+		}
+	})
+}
+
+func FuzzDetectPrivateKey(f *testing.F) {
+	f.Add([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n"))
+	f.Add([]byte("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 1\nAAAA\n"))
+	f.Add([]byte("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nP2/56wAAAA==\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n"))
+	f.Add([]byte("-----BEGIN DSA PRIVATE KEY-----\nMAA=\n-----END DSA PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, ok := rules.DetectPrivateKey(data)
+		if ok && k.Fingerprint != "" && !strings.HasPrefix(k.Fingerprint, "SHA256:") {
+			t.Fatalf("bad fingerprint %+v", k)
+		}
+	})
+}
