@@ -176,6 +176,10 @@ func TestNoSecrets(t *testing.T) {
 		{"scan", "--profile", "img_check", "--show-contents", leaky},
 		{"scan", "--output-dir", dir, "--format", "text=" + filepath.Join(dir, "all.txt"), leaky, clean},
 		{"info", "--json", leaky},
+		{"cat", leaky, "/etc/shadow"},
+		{"cat", leaky, "/root/.ssh/id_ed25519"},
+		{"cat", leaky, "/etc/environment"},
+		{"cat", leaky, "/root/.digitalocean_password"},
 		{"diff", clean, leaky},
 		{"diff", "--json", clean, leaky},
 	} {
