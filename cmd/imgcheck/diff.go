@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	debversion "github.com/knqyf263/go-deb-version"
+	rpmversion "github.com/knqyf263/go-rpm-version"
 	"github.com/spf13/cobra"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -21,6 +23,7 @@ type snapshot struct {
 	keys     map[string]string // "fingerprint path" -> rule
 	packages map[string]string // name[:arch] -> version
 	findings map[string]string // rule|subject|level -> message
+	family   string            // "deb", "rpm" or "" when unknown
 }
 
 // diffDoc is the result of `imgcheck diff`, also its JSON form.
@@ -43,6 +46,32 @@ type pkgChange struct {
 	Name string `json:"name"`
 	Old  string `json:"old"`
 	New  string `json:"new"`
+	// Change is "upgraded", "downgraded" or "changed" (the versions do not
+	// compare, or the family is unknown).
+	Change string `json:"change"`
+}
+
+// versionChange compares two package versions of a family's scheme.
+func versionChange(family, old, new string) string {
+	var c int
+	switch family {
+	case string(rules.Deb):
+		a, err1 := debversion.NewVersion(old)
+		b, err2 := debversion.NewVersion(new)
+		if err1 != nil || err2 != nil {
+			return "changed"
+		}
+		c = b.Compare(a)
+	case string(rules.RPM):
+		c = rpmversion.NewVersion(new).Compare(rpmversion.NewVersion(old))
+	}
+	switch {
+	case c > 0:
+		return "upgraded"
+	case c < 0:
+		return "downgraded"
+	}
+	return "changed"
 }
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
@@ -112,6 +141,9 @@ func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.
 		fail("guest", t.noGuest)
 	} else {
 		facts := rules.NewFacts(t.guest, &o)
+		if fam, err := facts.Family(); err == nil {
+			s.family = string(fam)
+		}
 		if a, err := facts.Accounts(); err != nil {
 			fail("accounts", err)
 		} else {
@@ -158,7 +190,11 @@ func (d *diffDoc) compare() {
 	d.FindingsAppeared, d.FindingsFixed = setDiff(o.findings, n.findings, finding)
 	for name, ov := range o.packages {
 		if nv, ok := n.packages[name]; ok && nv != ov {
-			d.PackagesChanged = append(d.PackagesChanged, pkgChange{name, ov, nv})
+			change := "changed"
+			if o.family == n.family {
+				change = versionChange(n.family, ov, nv)
+			}
+			d.PackagesChanged = append(d.PackagesChanged, pkgChange{name, ov, nv, change})
 		}
 	}
 	slices.SortFunc(d.PackagesChanged, func(a, b pkgChange) int { return cmp.Compare(a.Name, b.Name) })
@@ -204,7 +240,7 @@ func (d *diffDoc) text(w io.Writer) error {
 	if len(d.PackagesChanged) > 0 {
 		b.WriteString("\nPackages changed:\n")
 		for _, c := range d.PackagesChanged {
-			fmt.Fprintf(&b, "  ~ %s %s -> %s\n", c.Name, c.Old, c.New)
+			fmt.Fprintf(&b, "  ~ %s %s -> %s (%s)\n", c.Name, c.Old, c.New, c.Change)
 		}
 	}
 	section("Findings (+ appeared, - fixed)", d.FindingsAppeared, d.FindingsFixed)

@@ -111,7 +111,7 @@ func TestDiff(t *testing.T) {
 		"+ SHA256:1e1vi4IyfD3pakCTyk7HJn6rym9n/llq1PcdEH4wrQc",
 		"+ nginx 1.18.0-6ubuntu14.4",
 		"- ufw 0.36.1-4ubuntu0.1",
-		"~ cloud-init 24.1.3-0ubuntu1~22.04.1 -> 24.4-0ubuntu1~22.04.1",
+		"~ cloud-init 24.1.3-0ubuntu1~22.04.1 -> 24.4-0ubuntu1~22.04.1 (upgraded)",
 		"+ [FAIL] ssh.private-keys:",
 	} {
 		if !strings.Contains(out, want) {
@@ -119,7 +119,7 @@ func TestDiff(t *testing.T) {
 		}
 	}
 	rev, _, _ := runCmd(t, "diff", b, a)
-	if !strings.Contains(rev, "- [FAIL] ssh.private-keys:") {
+	if !strings.Contains(rev, "- [FAIL] ssh.private-keys:") || !strings.Contains(rev, "(downgraded)") {
 		t.Errorf("reverse diff does not show the fixed finding:\n%s", rev)
 	}
 	same, _, _ := runCmd(t, "diff", a, a)
