@@ -1,6 +1,7 @@
 package ext4
 
 import (
+	"fmt"
 	"io"
 	"sync"
 )
@@ -88,7 +89,7 @@ func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, erro
 		if r.phys == 0 {
 			clear(dst)
 		} else if err := readFull(fsys.r, dst, int64(r.phys)*bs+within); err != nil {
-			return n, err
+			return n, fmt.Errorf("inode %d: data block %d: %w", in.ino, r.phys, err)
 		}
 		n += int(want)
 	}

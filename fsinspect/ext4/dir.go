@@ -3,6 +3,7 @@ package ext4
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -110,7 +111,7 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 		}
 		for i := uint64(0); i < r.n && lblk < uint64(in.size/bs); i++ {
 			if err := fsys.readBlock(buf, r.phys+i); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("inode %d: directory block %d: %w", in.ino, lblk, err)
 			}
 			if ents, err = fsys.parseDirBlock(in.ino, buf, ents); err != nil {
 				return nil, err

@@ -14,9 +14,9 @@
 // directories and symlinks, fast and slow symlinks, huge files and
 // bigalloc. Encrypted directories, files and symlinks fail with
 // ErrUnsupported; a name missing from a casefolded directory fails with
-// ErrUnsupported rather than claiming it does not exist. Superblock.Super
-// lists such features. Checksums are not verified; every structure is
-// bounds-checked instead, and faults wrap ErrCorrupt.
+// ErrUnsupported rather than claiming it does not exist; FS.Super reports
+// such features in Superblock.Unsupported. Checksums are not verified;
+// every structure is bounds-checked instead, and faults wrap ErrCorrupt.
 //
 // The project owns this reader because github.com/masahiro331/go-ext4-filesystem
 // has no uid/gid, mishandles inline_data, panics on ext3 slow symlinks of 60

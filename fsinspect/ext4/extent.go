@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"encoding/binary"
+	"fmt"
 )
 
 // Extent tree layout.
@@ -108,7 +109,7 @@ func (fsys *FS) extentRun(in *inode, lblk uint64) (run, error) {
 		child := uint64(le.Uint16(e[8:]))<<32 | uint64(le.Uint32(e[4:]))
 		node = make([]byte, fsys.g.blockSize)
 		if err := fsys.readBlock(node, child); err != nil {
-			return run{}, corruptf("inode %d: extent index block: %v", in.ino, err)
+			return run{}, fmt.Errorf("inode %d: extent index block %d: %w", in.ino, child, err)
 		}
 		want = h.depth - 1
 	}

@@ -53,10 +53,8 @@ var incompatNames = map[uint32]string{
 // Inode flags (i_flags).
 const (
 	flagEncrypt    = 0x800
-	flagIndex      = 0x1000
 	flagHugeFile   = 0x40000
 	flagExtents    = 0x80000
-	flagEAInode    = 0x200000
 	flagInlineData = 0x10000000
 	flagCasefold   = 0x40000000
 )

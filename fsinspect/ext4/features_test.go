@@ -34,6 +34,11 @@ var featureSets = []struct {
 	{name: "inode-128", opts: fixtures.Ext4Options{BlockSize: 4096, InodeSize: 128}, blockSize: 4096, wantType: "ext4"},
 	{name: "32bit-no-csum", opts: fixtures.Ext4Options{BlockSize: 4096, Features: "^64bit,^metadata_csum"}, blockSize: 4096, wantType: "ext4"},
 	{name: "meta-bg", opts: fixtures.Ext4Options{BlockSize: 1024, Features: "meta_bg,^resize_inode"}, blockSize: 1024, wantType: "ext4"},
+	// Few inodes per group spread the tree over many groups, so inode
+	// lookups use many group descriptors (two descriptor blocks under
+	// meta_bg).
+	{name: "many-groups", opts: fixtures.Ext4Options{BlockSize: 4096, Size: 1 << 30, Extra: []string{"-N", "400"}}, blockSize: 4096, wantType: "ext4"},
+	{name: "meta-bg-many-groups", opts: fixtures.Ext4Options{BlockSize: 1024, Size: 300 << 20, Features: "meta_bg,^resize_inode", Extra: []string{"-N", "500"}}, blockSize: 1024, wantType: "ext4"},
 	{name: "bigalloc", opts: fixtures.Ext4Options{BlockSize: 4096, Features: "bigalloc", Extra: []string{"-C", "16384"}}, blockSize: 4096, wantType: "ext4"},
 	{name: "inline-data", opts: fixtures.Ext4Options{BlockSize: 4096, Features: "inline_data"}, blockSize: 4096, wantType: "ext4",
 		layout: map[string]uint32{"data/size-59": flagInline, "data/size-100": flagInline, "deep/a": flagInline, "links/len-61": flagInline, "links/len-200": flagExtents, "data/size-4097": flagExtents, "many": flagExtents}},

@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"encoding/binary"
+	"fmt"
 )
 
 // Block map layout of ext2/3 inodes: 12 direct pointers, then single,
@@ -51,7 +52,7 @@ func (fsys *FS) walkIndirect(in *inode, ptr uint32, level int, lblk, span uint64
 		}
 		path[d] = ptr
 		if err := fsys.readBlock(buf, uint64(ptr)); err != nil {
-			return run{}, corruptf("inode %d: indirect block: %v", in.ino, err)
+			return run{}, fmt.Errorf("inode %d: indirect block %d: %w", in.ino, ptr, err)
 		}
 		for i := range table {
 			table[i] = le.Uint32(buf[4*i:])
