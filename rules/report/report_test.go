@@ -423,3 +423,19 @@ func TestTextControlCharacters(t *testing.T) {
 		t.Errorf("text = %q", out)
 	}
 }
+
+// TestArtifactURI: image paths become valid URI references (trivy #1182
+// produced invalid ones for names with a colon).
+func TestArtifactURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"images/a b.qcow2":  "images/a%20b.qcow2",
+		"vendor:app-v2.raw": "./vendor:app-v2.raw",
+		"/srv/images/x.raw": "file:///srv/images/x.raw",
+		"images/100%.qcow2": "images/100%25.qcow2",
+		"images/#1?.qcow2":  "images/%231%3F.qcow2",
+	} {
+		if got := artifactURI(in); got != want {
+			t.Errorf("artifactURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
