@@ -40,8 +40,23 @@ const (
 )
 
 // awkNumber is what awk treats as a numeric string: optional blanks, a
-// sign, decimal digits with an optional fraction and exponent.
-var awkNumber = regexp.MustCompile(`^[ \t\n]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n]*$`)
+// sign, decimal digits with an optional fraction and exponent. mawk, the
+// default awk of Debian and Ubuntu, reads fields with strtod and so also
+// accepts hexadecimal ("0x3E8", "0x1p10"); awkHex matches those.
+var (
+	awkNumber = regexp.MustCompile(`^[ \t\n]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n]*$`)
+	awkHex    = regexp.MustCompile(`^[ \t\n]*([+-]?0[xX])([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?[0-9]+)?[ \t\n]*$`)
+)
+
+// AwkFlavor selects how ParityUsers reads numbers: Mawk (Debian, Ubuntu)
+// also takes hexadecimal fields as numbers; Gawk (the RHEL family) does not.
+type AwkFlavor int
+
+// Awk flavours.
+const (
+	Gawk AwkFlavor = iota
+	Mawk
+)
 
 // ParityUser is one account img_check.sh checks.
 type ParityUser struct {
@@ -58,7 +73,7 @@ const KeyPasswdLine = "passwd_line"
 // awk -F: '$3 >= 1000 && $1 != "nobody"' over /etc/passwd, then without
 // centos and nfsnobody. Field 3 is compared numerically when it looks like
 // a number and otherwise as a string against "1000", as awk does.
-func ParityUsers(passwd []byte) []ParityUser {
+func ParityUsers(passwd []byte, awk AwkFlavor) []ParityUser {
 	var out []ParityUser
 	for i, line := range strings.Split(strings.TrimSuffix(string(passwd), "\n"), "\n") {
 		if line == "" {
@@ -69,12 +84,22 @@ func ParityUsers(passwd []byte) []ParityUser {
 		if len(f) >= 3 {
 			uid = f[2]
 		}
-		if !awkAtLeast1000(uid) || name == "nobody" || name == "centos" || name == "nfsnobody" {
+		if !awkAtLeast1000(uid, awk) || name == "nobody" || name == "centos" || name == "nfsnobody" {
 			continue
 		}
 		out = append(out, ParityUser{Name: name, Line: i + 1})
 	}
 	return out
+}
+
+// parityAwk tells which awk runs the script's user selection: mawk when
+// /usr/bin/awk resolves to it, as on Debian and Ubuntu.
+func parityAwk(in *Input) AwkFlavor {
+	p, err := in.Guest.Resolve("usr/bin/awk")
+	if err == nil && strings.Contains(p[strings.LastIndexByte(p, '/')+1:], "mawk") {
+		return Mawk
+	}
+	return Gawk
 }
 
 // forUser tags the findings made for one checked account with its name
@@ -89,7 +114,15 @@ func forUser(u ParityUser, fs []Finding) []Finding {
 	return fs
 }
 
-func awkAtLeast1000(field string) bool {
+func awkAtLeast1000(field string, awk AwkFlavor) bool {
+	if m := awkHex.FindStringSubmatch(field); awk == Mawk && m != nil {
+		hex := strings.Trim(field, " \t\n")
+		if m[3] == "" {
+			hex += "p0"
+		}
+		v, err := strconv.ParseFloat(hex, 64)
+		return err == nil && v >= 1000
+	}
 	if awkNumber.MatchString(field) {
 		v, err := strconv.ParseFloat(strings.Trim(field, " \t\n"), 64)
 		return err == nil && v >= 1000
@@ -150,7 +183,7 @@ func checkUsersPassword(in *Input) []Finding {
 	}
 	words := ParityShadow(shadow)
 	var out []Finding
-	for _, u := range ParityUsers(passwd) {
+	for _, u := range ParityUsers(passwd, parityAwk(in)) {
 		out = append(out, forUser(u, parityPassword(in, u.Name, words, false))...)
 	}
 	if len(out) == 0 {
@@ -203,7 +236,7 @@ func checkUsersSSH(in *Input) []Finding {
 		return []Finding{fault}
 	}
 	var out []Finding
-	for _, u := range ParityUsers(passwd) {
+	for _, u := range ParityUsers(passwd, parityAwk(in)) {
 		out = append(out, forUser(u, paritySSH(in, u.Name))...)
 	}
 	if len(out) == 0 {
@@ -418,7 +451,7 @@ func checkUsersHistory(in *Input) []Finding {
 		return []Finding{fault}
 	}
 	var out []Finding
-	for _, u := range ParityUsers(passwd) {
+	for _, u := range ParityUsers(passwd, parityAwk(in)) {
 		home, valid := parityHome(u.Name)
 		if !valid {
 			continue

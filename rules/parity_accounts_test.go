@@ -56,10 +56,18 @@ func TestParityUsers(t *testing.T) {
 		"digits:x:2:1::/:/bin/sh\n" +
 		"short:x\n" +
 		"\n"
-	got := rules.ParityUsers([]byte(passwd))
+	got := rules.ParityUsers([]byte(passwd), rules.Gawk)
 	want := []rules.ParityUser{{Name: "alice", Line: 4}, {Name: "spaced", Line: 8}, {Name: "expo", Line: 9}, {Name: "word", Line: 10}}
 	if !slices.Equal(got, want) {
 		t.Errorf("ParityUsers = %+v, want %+v", got, want)
+	}
+	// Checked against mawk 1.3.4 20200120 (Debian 12): strtod takes hex.
+	hex := "a:x:0x3E8\nb:x: 0x3e8 \nc:x:0x1p10\nd:x:0x\ne:x:0x3e7\nf:x:+nan\ng:x:nan\nh:x:-inf\n"
+	if got, want := rules.ParityUsers([]byte(hex), rules.Mawk), []rules.ParityUser{{"a", 1}, {"b", 2}, {"c", 3}, {"g", 7}}; !slices.Equal(got, want) {
+		t.Errorf("mawk: ParityUsers = %+v, want %+v", got, want)
+	}
+	if got, want := rules.ParityUsers([]byte(hex), rules.Gawk), []rules.ParityUser{{"g", 7}}; !slices.Equal(got, want) {
+		t.Errorf("gawk: ParityUsers = %+v, want %+v", got, want)
 	}
 }
 

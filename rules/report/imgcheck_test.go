@@ -148,12 +148,16 @@ var g7Logs = fstest.MapFS{
 	"var/log/auth.log":                                    file("Nov 25 12:00:00 build sshd[1]: Accepted publickey for root\n", 0o640),
 }
 
-// goldenCases are the parity goldens of RULES.md §8.1 handled here.
-var goldenCases = []struct {
+// goldenCase is one whole-image parity scenario and the exit code
+// img_check.sh returns for it.
+type goldenCase struct {
 	name string
 	tree fstest.MapFS
 	rc   int
-}{
+}
+
+// goldenCases are the parity goldens of RULES.md §8.1 handled here.
+var goldenCases = []goldenCase{
 	{"G1", g1(true), 0},
 	{"G2", merge(g1(true), alice), 0},
 	{"G3", g1(false), 0},
@@ -181,8 +185,56 @@ var goldenCases = []struct {
 	}), 1},
 }
 
+// edgeCases are further whole-image scenarios for the script's quirks:
+// awk's numeric and string comparisons, shadow matching, duplicated
+// accounts, the log globs' edges, root's .ssh entries and the unknown-OS
+// exit. They are goldens like the RULES.md ones and are confirmed against
+// the real script the same way.
+var edgeCases = []goldenCase{
+	{"edge-accounts", merge(g1(true), fstest.MapFS{
+		"etc/passwd": file("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"+
+			"alice:x:1000:1000::/home/alice:/bin/bash\nspaced:x: 1500 :1::/home/spaced:/bin/sh\nword:x:abc:1::/:/bin/sh\n"+
+			"expo:x:1e3:1::/:/bin/sh\nhexuid:x:0x3E8:1::/:/bin/sh\nsmall:x:999:1::/:/bin/sh\ncentos:x:1001:1::/home/centos:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n", 0o644),
+		"etc/shadow":                  file("root:*:1:::\nalice:!:1:::\nalice:"+goldenHash+":1:::\nword::1:::\nspaced:*:1:::\n", 0o640),
+		"home/alice/.ssh/known_hosts": file(strings.Repeat("k", 80), 0o600),
+		"home/word/.bash_history":     file("ls\n", 0o600),
+		"home/expo":                   file("not a directory", 0o644),
+		"home/spaced/.ssh":            fixtures.Dir(0o700),
+		"usr/bin/mawk":                file("#!/bin/sh\n", 0o755), // a stand-in: imgcheck only resolves the link
+		"usr/bin/awk":                 fixtures.Symlink("/etc/alternatives/awk"),
+		"etc/alternatives/awk":        fixtures.Symlink("/usr/bin/mawk"),
+	}), 0},
+	{"edge-logs", merge(g1(true), fstest.MapFS{
+		"var/log/lfd.log":            file(strings.Repeat("Nov 26 lfd[9]: /var/log/messages has been reset\n", 3)+strings.Repeat("x", 59)+"\n", 0o600),
+		"var/log/cpanel-install.log": file(strings.Repeat("c", 100)+"\n", 0o600),
+		"var/log/kern.log-20240101":  file("kern\n", 0o640),
+		"var/log/app.0":              file("", 0o640),
+		"var/log/dir.1":              fixtures.Dir(0o755),
+		"var/log/big.log":            file(strings.Repeat("b", 51), 0o640),
+		"var/log/small.log":          file(strings.Repeat("s", 50), 0o640),
+		"var/log/.hidden.log":        file(strings.Repeat("h", 80), 0o640),
+		"var/log/dir.log":            fixtures.Dir(0o755),
+		"var/log/link.log":           fixtures.Symlink("nested/real.txt"),
+		"var/log/nested/real.txt":    file(strings.Repeat("r", 79)+"\n", 0o640),
+		"var/log/n.log":              fixtures.Symlink("/nowhere"),
+		"var/log/zed.log":            file(strings.Repeat("z", 99)+"\n", 0o640),
+	}), 0},
+	{"edge-root-ssh", merge(g1(true), fstest.MapFS{
+		"root/.ssh":                 fixtures.Dir(0o700),
+		"root/.ssh/authorized_keys": fixtures.Dir(0o700),
+		"root/.ssh/known_hosts":     file(strings.Repeat("k", 51), 0o600),
+		"root/.ssh/id_rsa":          fixtures.Symlink("/nowhere/id_rsa"),
+		"root/.ssh/config":          file("Host *\n", 0o600),
+		"root/.ssh/*":               file("", 0o600),
+		"root/.bash_history":        file(strings.Repeat("h", 150), 0o600),
+	}), 0},
+	{"unknown-os", merge(g1(true), fstest.MapFS{
+		"etc/os-release": file("NAME=\"Fedora Linux\"\nVERSION_ID=40\nID=fedora\n", 0o644),
+	}), 1},
+}
+
 func TestImgCheckGoldens(t *testing.T) {
-	for _, tc := range goldenCases {
+	for _, tc := range append(goldenCases, edgeCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, rc := parityRun(t, tc.tree, report.ImgCheckOptions{})
 			if rc != tc.rc {
