@@ -17,8 +17,13 @@ const sshdConfigPath = "/etc/ssh/sshd_config"
 // sshdMaxDepth is OpenSSH's limit on nested Include directives.
 const sshdMaxDepth = 16
 
-// ErrIncludeDepth is returned when sshd Include directives nest deeper than 16.
-var ErrIncludeDepth = errors.New("sshd_config: too many recursive Include directives (depth 16)")
+// Errors for Include directives that sshd could not load either.
+var (
+	// ErrIncludeDepth: Include directives nest deeper than 16.
+	ErrIncludeDepth = errors.New("sshd_config: too many recursive Include directives (depth 16)")
+	// ErrIncludeCount: Include directives bring in more than 4096 files.
+	ErrIncludeCount = errors.New("sshd_config: Include directives bring in more than 4096 files")
+)
 
 // sshdDefaults are the values sshd uses when a keyword is unset (§5.3).
 var sshdDefaults = map[string]string{
@@ -149,9 +154,14 @@ func (f *Facts) SSHD() (*SSHDConfig, error) {
 
 // sshdParser reads sshd configuration files through the guest.
 type sshdParser struct {
-	read func(name string) ([]byte, error)      // absolute guest path; nil data when absent
-	glob func(pattern string) ([]string, error) // absolute pattern → sorted absolute paths
+	read  func(name string) ([]byte, error)      // absolute guest path; nil data when absent
+	glob  func(pattern string) ([]string, error) // absolute pattern → sorted absolute paths
+	files int                                    // files parsed so far
 }
+
+// sshdMaxFiles bounds the files one configuration may include in total, so
+// that Include lines naming a file several times cannot nest exponentially.
+const sshdMaxFiles = 4096
 
 // parse appends the lines of one file to c. match is the context of the
 // Include line that brought the file in; the file's own Match blocks end
@@ -159,6 +169,9 @@ type sshdParser struct {
 func (p *sshdParser) parse(c *SSHDConfig, name string, data []byte, depth int, match *sshdMatch) error {
 	if depth > sshdMaxDepth {
 		return fmt.Errorf("%s: %w", name, ErrIncludeDepth)
+	}
+	if p.files++; p.files > sshdMaxFiles {
+		return fmt.Errorf("%s: %w", name, ErrIncludeCount)
 	}
 	for i, raw := range bytes.Split(data, []byte("\n")) {
 		src := fmt.Sprintf("%s:%d", name, i+1)
