@@ -299,9 +299,6 @@ func checkPrivateKeys(in *Input) []Finding {
 	bad := len(out) > 0
 	seen := map[string]bool{}
 	for _, h := range homes {
-		if h.Path == "etc/ssh" {
-			continue
-		}
 		files, err := privateKeyCandidates(in.Guest, h)
 		if err != nil {
 			out, bad = append(out, in.Fault(faultSubject(err, h.Display()), err)), true
@@ -314,7 +311,7 @@ func checkPrivateKeys(in *Input) []Finding {
 				}
 				continue
 			}
-			if seen[p] {
+			if seen[p] || strings.HasPrefix(p, "etc/ssh/") { // host keys: clean.ssh-host-keys
 				continue
 			}
 			seen[p] = true

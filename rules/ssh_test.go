@@ -231,3 +231,15 @@ func TestHomeFault(t *testing.T) {
 		wantSummary(t, runRule(t, g, id, rules.Options{}), want)
 	}
 }
+
+// TestPrivateKeysSkipHostKeys: with root's .ssh a link to the guest's /etc
+// (G20), host keys under /etc/ssh stay with clean.ssh-host-keys.
+func TestPrivateKeysSkipHostKeys(t *testing.T) {
+	testKeys(t)
+	fs := run(t, sshTree(fstest.MapFS{
+		"root/.ssh":                fixtures.Symlink("/etc"),
+		"etc/ssh/ssh_host_rsa_key": fixtures.File(string(rsaPEM(t)), 0o600),
+		"etc/app/key.pem":          fixtures.File(string(ecPEM(t)), 0o600),
+	}), "ssh.private-keys")
+	wantSummary(t, fs, "FAIL /root/.ssh/app/key.pem\n")
+}
