@@ -40,6 +40,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`Allocated:( +)\d+ bytes \([^)]*\)`), "Allocated:${1}<n> bytes"},
 	// GPT GUIDs are derived from the fixture builder's cache key.
 	{regexp.MustCompile(`[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}`), "<GUID>"},
+	{regexp.MustCompile(`"sha256": "[0-9a-f]{64}"`), `"sha256": "<sha256>"`},
 	{regexp.MustCompile(`Executed on: .*`), "Executed on: <date>"},
 }
 

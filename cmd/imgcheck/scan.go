@@ -37,6 +37,7 @@ type scanOptions struct {
 	plans         string
 	planUnit      string
 	hash          bool
+	hashSet       bool // --hash was given explicitly
 	color         string
 	showContents  bool
 	allowBacking  bool
@@ -56,6 +57,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 			"2 usage error or an image that cannot be opened, 3 an image could not be read or a rule errored.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.images = args
+			o.hashSet = cmd.Flags().Changed("hash")
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -79,7 +81,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.StringVar(&o.minDisk, "min-disk", "", "minimum Droplet disk `SIZE` (default 25GiB)")
 	f.StringVar(&o.plans, "plans", "", "Droplet plans `FILE` (JSON from the sizes API, or lines of 'slug disk-GB')")
 	f.StringVar(&o.planUnit, "plan-unit", "gib", "unit of plan disk sizes: gib or gb")
-	f.BoolVar(&o.hash, "hash", false, "record the SHA-256 of each image file")
+	f.BoolVar(&o.hash, "hash", false, "record the SHA-256 of each image file (default on when a JSON report is written)")
 	f.StringVar(&o.color, "color", "auto", "colour text output: auto, always or never")
 	f.BoolVar(&o.showContents, "show-contents", false, "print log and authorized_keys bodies in text output (never private keys)")
 	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow qcow2 backing files")
@@ -101,6 +103,7 @@ type scanPlan struct {
 	waivers   []report.Waiver
 	maxExpand int64
 	color     bool
+	hash      bool        // hash each image file
 	held      *heldGuests // non-nil with --show-contents
 	// scan scans one target into its report; scanTarget unless a test
 	// replaces it.
@@ -141,6 +144,14 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 	}
 	if p.outputs, err = parseOutputs(o.formats, o.outputDir); err != nil {
 		return nil, err
+	}
+	// JSON reports carry the image's SHA-256 for provenance unless
+	// --hash=false says otherwise; other formats hash only on request.
+	p.hash = o.hash
+	if !o.hashSet {
+		for _, out := range p.outputs {
+			p.hash = p.hash || out.format == "json"
+		}
 	}
 	if p.color, err = colorFor(o.color, o.stdout); err != nil {
 		return nil, err

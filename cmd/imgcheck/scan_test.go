@@ -262,3 +262,25 @@ func TestShowContents(t *testing.T) {
 		t.Errorf("img_check frame lacks the log body with --show-contents:\n%s", parity)
 	}
 }
+
+// TestHashDefault: JSON reports carry the image's SHA-256 unless
+// --hash=false; other formats only with --hash.
+func TestHashDefault(t *testing.T) {
+	clean := gptImage(t, cleanTree())
+	sum, err := fileSHA256(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := runCmd(t, "scan", "--format", "json", clean); !strings.Contains(out, `"sha256": "`+sum+`"`) {
+		t.Errorf("JSON without --hash lacks the image hash")
+	}
+	if out, _, _ := runCmd(t, "scan", "--format", "json", "--hash=false", clean); strings.Contains(out, `"sha256"`) {
+		t.Errorf("--hash=false still hashed")
+	}
+	if out, _, _ := runCmd(t, "scan", clean); strings.Contains(out, "SHA-256") {
+		t.Errorf("text hashed without --hash")
+	}
+	if out, _, _ := runCmd(t, "scan", "--hash", clean); !strings.Contains(out, "SHA-256: "+sum) {
+		t.Errorf("text with --hash lacks the hash")
+	}
+}

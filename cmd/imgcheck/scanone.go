@@ -53,7 +53,7 @@ func scanOne(ctx context.Context, path string, o *scanOptions, p *scanPlan) repo
 // scanTarget opens the target, runs the rules and describes the image.
 func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPlan) {
 	start := time.Now()
-	if o.hash && !p.root {
+	if p.hash && !p.root {
 		sum, err := fileSHA256(im.Path)
 		if err != nil {
 			im.Err = &openError{im.Path, err}
