@@ -53,21 +53,28 @@ func fuzzImages(tb testing.TB) [][]byte {
 }
 
 // FuzzExt4 mutates bytes of the metadata of small images and reads the
-// whole tree: no input may panic or hang the reader. Each 4 bytes of
-// muts set the byte at a 24-bit offset (modulo fuzzRegion) to a value.
+// whole tree: no input may panic or hang the reader. which picks the
+// image; each 4 bytes of muts set the byte at a 24-bit offset, modulo
+// fuzzRegion (or the whole image when which has its top bit set), to a
+// value.
 func FuzzExt4(f *testing.F) {
 	imgs := fuzzImages(f)
 	for i := range imgs {
 		f.Add(uint8(i), []byte{})
 	}
-	f.Add(uint8(0), []byte{0, 4, 0x38, 0x54})                               // superblock magic
-	f.Add(uint8(1), []byte{0, 4, 0x18, 5, 0, 4, 0x28, 0})                   // block size, inodes per group
-	f.Add(uint8(2), []byte{0, 8, 0x08, 0xff, 0, 8, 0x09, 0xff})             // inode table location
-	f.Add(uint8(1), []byte{0x00, 0x90, 0x00, 0x00, 0x01, 0x00, 0x2e, 0x06}) // inode table bytes
+	f.Add(uint8(0), []byte{0, 4, 0x38, 0x54})                                  // superblock magic
+	f.Add(uint8(1), []byte{0, 4, 0x18, 5, 0, 4, 0x28, 0})                      // block size, inodes per group
+	f.Add(uint8(2), []byte{0, 8, 0x08, 0xff, 0, 8, 0x09, 0xff})                // inode table location
+	f.Add(uint8(1), []byte{0x00, 0x90, 0x00, 0x00, 0x01, 0x00, 0x2e, 0x06})    // inode table bytes
+	f.Add(uint8(0x82), []byte{0x05, 0x00, 0x00, 0x00, 0x0c, 0x10, 0x04, 0x00}) // anywhere
 	f.Fuzz(func(t *testing.T, which uint8, muts []byte) {
-		img := bytes.Clone(imgs[int(which)%len(imgs)])
+		img := bytes.Clone(imgs[int(which&0x7f)%len(imgs)])
+		region := fuzzRegion
+		if which&0x80 != 0 {
+			region = len(img)
+		}
 		for i := 0; i+4 <= len(muts); i += 4 {
-			off := (int(muts[i])<<16 | int(muts[i+1])<<8 | int(muts[i+2])) % fuzzRegion
+			off := (int(muts[i])<<16 | int(muts[i+1])<<8 | int(muts[i+2])) % region
 			img[off] = muts[i+3]
 		}
 		fsys, err := ext4.New(bytes.NewReader(img), int64(len(img)))
