@@ -56,7 +56,11 @@ type Object struct {
 	cache  *blockCache
 
 	requests, retries, bytes atomic.Int64
+	closed                   atomic.Bool
 }
+
+// errClosed is what reads of a closed Object return.
+var errClosed = errors.New("remote: read of a closed object")
 
 // Open opens the object at rawURL, an http://, https:// or s3://bucket/key
 // URL, with one range request that learns its size and pins its version.
@@ -126,9 +130,9 @@ func (obj *Object) Stats() Stats {
 	return Stats{Requests: obj.requests.Load(), Retries: obj.retries.Load(), Bytes: obj.bytes.Load(), Size: obj.size}
 }
 
-// Close cancels the Object's requests and drops its cache. Reads after
-// Close fail.
+// Close cancels the Object's requests; reads after Close fail.
 func (obj *Object) Close() error {
+	obj.closed.Store(true)
 	obj.cancel()
 	return nil
 }
@@ -137,6 +141,9 @@ func (obj *Object) Close() error {
 func (obj *Object) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("remote: %s: read at negative offset %d", obj.name, off)
+	}
+	if obj.closed.Load() {
+		return 0, errClosed
 	}
 	if off >= obj.size {
 		if len(p) == 0 {
