@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
@@ -46,4 +47,26 @@ func scanAll(ctx context.Context, o *scanOptions, p *scanPlan) []report.Image {
 		bar.Finish()
 	}
 	return reports
+}
+
+// expandProgress returns a progress callback that draws a byte bar on w
+// while a compressed upload is expanded. It is used for a single image on
+// a terminal; a batch has its own bar.
+func expandProgress(w io.Writer) func(done, total int64) {
+	var bar *progressbar.ProgressBar
+	return func(done, total int64) {
+		if bar == nil {
+			bar = progressbar.NewOptions64(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("expanding"),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionThrottle(0),
+			)
+		}
+		bar.Set64(done)
+		if done >= total {
+			bar.Finish()
+		}
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/creack/pty"
+
+	"github.com/imgcheck/imgcheck/fixtures"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -184,6 +186,14 @@ func TestProgressBar(t *testing.T) {
 	}
 	if term, _, _ := onPTY(t, true, "scan", leaky); strings.Contains(term, "scanning") {
 		t.Errorf("progress bar for a single image: %q", term)
+	}
+	// A compressed upload shows its expansion instead.
+	gz := fixtures.MustGzip(t, leaky, "gzip")
+	if term, _, _ := onPTY(t, true, "scan", gz); !strings.Contains(term, "expanding") {
+		t.Errorf("no expansion bar for a gzip upload: %q", term)
+	}
+	if _, stderr, _ := runCmd(t, "scan", gz); strings.Contains(stderr, "expanding") {
+		t.Errorf("expansion bar in a pipe: %q", stderr)
 	}
 }
 

@@ -61,7 +61,11 @@ func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPl
 		}
 		im.SHA256 = sum
 	}
-	t, err := openTarget(im.Path, p.root, openOptions{allowBacking: o.allowBacking, tmpDir: o.tmpDir, maxExpand: p.maxExpand})
+	oo := openOptions{allowBacking: o.allowBacking, tmpDir: o.tmpDir, maxExpand: p.maxExpand}
+	if len(p.targets) == 1 && isTerminal(o.stderr) {
+		oo.progress = expandProgress(o.stderr)
+	}
+	t, err := openTarget(im.Path, p.root, oo)
 	if err != nil {
 		im.Err = err
 		return

@@ -35,6 +35,9 @@ type openOptions struct {
 	allowBacking bool
 	tmpDir       string
 	maxExpand    int64
+	// progress, when set, hears how far the expansion of a compressed
+	// upload has got (compressed bytes done of total).
+	progress func(done, total int64)
 }
 
 // openTarget opens path as an image, or as a guest root directory. An
@@ -55,6 +58,9 @@ func openTarget(path string, isRoot bool, o openOptions) (*target, error) {
 	}
 	if o.maxExpand > 0 {
 		opts = append(opts, image.WithMaxExpand(o.maxExpand))
+	}
+	if o.progress != nil {
+		opts = append(opts, image.WithProgress(o.progress))
 	}
 	img, err := image.Open(path, opts...)
 	if err != nil {
