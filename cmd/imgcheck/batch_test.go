@@ -101,7 +101,8 @@ func TestBatch(t *testing.T) {
 	outDir := filepath.Join(dir, "reports")
 
 	out, stderr, code := runCmd(t, "scan", "-j", "2", "--timeout", "5s", "--from", list, "--output-dir", outDir,
-		"--format", "text", "--format", "junit="+filepath.Join(dir, "all.xml"), clean, stalled)
+		"--format", "text", "--format", "junit="+filepath.Join(dir, "all.xml"), "--format", "json="+filepath.Join(dir, "all.json"),
+		"--format", "sarif="+filepath.Join(dir, "all.sarif"), clean, stalled)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (a FAIL beats the ERROR rows)", code)
 	}
@@ -129,13 +130,20 @@ func TestBatch(t *testing.T) {
 	if strings.Contains(stderr, "scanning") {
 		t.Errorf("progress bar written to a pipe: %q", stderr)
 	}
+	js, _ := os.ReadFile(filepath.Join(dir, "all.json"))
+	validateJSON(t, schema(t, "../../rules/report/schema/report.schema.json"), js)
+	sarif, _ := os.ReadFile(filepath.Join(dir, "all.sarif"))
+	validateJSON(t, schema(t, "../../rules/report/testdata/sarif-schema-2.1.0.json"), sarif)
+	if !strings.Contains(string(sarif), `"ruleId": "image.unreadable"`) {
+		t.Errorf("SARIF has no result for the unreadable images")
+	}
 	files, _ := os.ReadDir(outDir)
 	var names []string
 	for _, f := range files {
 		names = append(names, f.Name())
 	}
-	if len(names) != 8 { // 4 images x (text, junit)
-		t.Errorf("--output-dir holds %v, want a text and a junit report per image", names)
+	if len(names) != 16 { // 4 images x (text, junit, json, sarif)
+		t.Errorf("--output-dir holds %v, want a report per image and format", names)
 	}
 	one, _ := os.ReadFile(filepath.Join(outDir, filepath.Base(leaky)+".txt"))
 	if !strings.Contains(string(one), "[FAIL] ssh.private-keys") || strings.Contains(string(one), filepath.Base(clean)) {

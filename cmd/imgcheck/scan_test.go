@@ -73,6 +73,11 @@ func TestScanImgCheckGolden(t *testing.T) {
 	if !strings.Contains(stderr, "imgcheck notes") {
 		t.Errorf("no imgcheck notes on stderr: %q", stderr)
 	}
+	js, _, code := runCmd(t, "scan", "--profile", "img_check", "--format", "json", leaky)
+	validateJSON(t, schema(t, "../../rules/report/schema/report.schema.json"), []byte(js))
+	if code != 1 || !strings.Contains(js, `"counted": true`) {
+		t.Errorf("img_check JSON: exit %d, counted flags missing", code)
+	}
 }
 
 // TestScanAllFormats writes every format at once and validates each: JSON
