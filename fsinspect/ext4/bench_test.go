@@ -50,6 +50,10 @@ func guestTree() fstest.MapFS {
 		"var/lib/dpkg/status":              fixtures.File(pattern(600000, 9), 0o644),
 		"var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease": fixtures.File(pattern(150000, 10), 0o644),
 	}
+	for i, n := range []string{"etc/hosts", "etc/resolv.conf", "etc/apt/sources.list", "etc/login.defs", "etc/pam.d/sshd",
+		"etc/crontab", "etc/security/limits.conf", "etc/sysctl.conf", "etc/default/grub", "var/log/auth.log"} {
+		tree[n] = fixtures.File(pattern(500+i*300, byte(20+i)), 0o644)
+	}
 	wants := "etc/systemd/system/multi-user.target.wants/"
 	for _, u := range []string{"ssh.service", "ufw.service", "cron.service", "rsyslog.service", "droplet-agent.service", "networking.service"} {
 		tree[wants+u] = fixtures.Symlink("/lib/systemd/system/" + u)
@@ -84,6 +88,8 @@ func complianceReads(fsys *ext4.FS) error {
 		"root/.bash_history", "home/debian/.ssh/authorized_keys", "var/lib/dpkg/status",
 		"var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
 		"usr/share/doc/package-1234/copyright", "var/lib/dpkg/info/package-0042.list",
+		"etc/hosts", "etc/resolv.conf", "etc/apt/sources.list", "etc/login.defs", "etc/pam.d/sshd",
+		"etc/crontab", "etc/security/limits.conf", "etc/sysctl.conf", "etc/default/grub", "var/log/auth.log",
 	}
 	for _, f := range files {
 		if _, err := fsys.ReadFile(f); err != nil {
@@ -122,7 +128,7 @@ func openCounted(tb testing.TB) (*countingReader, int64) {
 }
 
 // BenchmarkLookup opens a ~20k-entry guest and does the compliance reads
-// (20 files, 4 directory listings with their entries' inodes or links)
+// (30 files, 4 directory listings with their entries' inodes or links)
 // with cold caches each iteration, and again on one warm FS.
 func BenchmarkLookup(b *testing.B) {
 	cr, size := openCounted(b)

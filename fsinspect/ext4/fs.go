@@ -17,7 +17,9 @@ const (
 
 // FS is a read-only ext2/3/4 filesystem. It implements fs.FS,
 // fs.ReadDirFS, fs.StatFS, fs.ReadFileFS and fs.ReadLinkFS, and is safe
-// for concurrent use.
+// for concurrent use. Names are fs.ValidPath names ("etc/passwd", "."
+// for the root); no method follows a symlink in any component. Errors
+// are *fs.PathError values; faults in the image wrap ErrCorrupt.
 type FS struct {
 	r      io.ReaderAt
 	super  Superblock

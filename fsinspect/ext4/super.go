@@ -21,7 +21,8 @@ type Superblock struct {
 	Blocks, FreeBlocks, ReservedBlocks uint64
 	BlockSize                          int64
 	InodesCount, FreeInodes            uint32
-	// State is s_state: 1 cleanly unmounted, 2 errors detected.
+	// State is s_state, a bit mask: 1 cleanly unmounted, 2 errors
+	// detected, 4 orphans being recovered.
 	State                                           uint16
 	FeatureCompat, FeatureIncompat, FeatureRoCompat uint32
 	UUID                                            string
