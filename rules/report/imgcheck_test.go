@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,4 +277,85 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return "(no line differs)"
+}
+
+// goldenTree returns the tree of the golden case name.
+func goldenTree(t *testing.T, name string) fstest.MapFS {
+	t.Helper()
+	for _, c := range goldenCases {
+		if c.name == name {
+			return c.tree
+		}
+	}
+	t.Fatalf("no golden case %s", name)
+	return nil
+}
+
+func TestImgCheckColor(t *testing.T) {
+	tree := goldenTree(t, "G11")
+	plain, _, _ := parityRun(t, tree, report.ImgCheckOptions{})
+	color, _, _ := parityRun(t, tree, report.ImgCheckOptions{Color: true})
+	for _, want := range []string{
+		"\x1b[1mDistribution:\x1b[0m Ubuntu\n",
+		"\x1b[32m[PASS]\x1b[0m Supported Operating System Detected: Ubuntu\n",
+		"\x1b[41m[FAIL]\x1b[0m User \x1b[1mroot\x1b[0m has a populated authorized_keys file in \x1b[93m/root/.ssh/authorized_keys\x1b[0m\n",
+		"Scan Complete. \n\x1b[41mOne or more tests failed.  Please review these items and re-test.\x1b[0m\n",
+		"\x1b[1m1 Tests FAILED\x1b[0m\n",
+	} {
+		if !strings.Contains(color, want) {
+			t.Errorf("colour output lacks %q", want)
+		}
+	}
+	if stripped := regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(color, ""); stripped != plain {
+		t.Errorf("colour output stripped of ANSI differs from the plain output:\n%s", lineDiff(plain, stripped))
+	}
+	if strings.Contains(plain, "\x1b") {
+		t.Error("plain output has escape codes")
+	}
+}
+
+func TestImgCheckShowContents(t *testing.T) {
+	g7 := goldenTree(t, "G7")
+	out, _, _ := parityRun(t, g7, report.ImgCheckOptions{ShowContents: true})
+	if !strings.Contains(out, "[WARN] Log archive /var/log/cloud-init.log found; Contents:\nboot done\n[WARN] Log archive /var/log/unattended-upgrades found; Contents:\n[WARN]") ||
+		strings.Contains(out, "contents withheld") {
+		t.Errorf("log bodies not shown as cat prints them:\n%s", out)
+	}
+	g11 := goldenTree(t, "G11")
+	out, _, _ = parityRun(t, g11, report.ImgCheckOptions{ShowContents: true})
+	if !strings.Contains(out, "File Contents:\n"+goldenKey+"--------------\n") {
+		t.Errorf("authorized_keys body not shown:\n%s", out)
+	}
+	out, _, _ = parityRun(t, g11, report.ImgCheckOptions{})
+	if strings.Contains(out, "AAAAC3Nza") || !strings.Contains(out, "File Contents:\nssh-ed25519 SHA256:") {
+		t.Errorf("without --show-contents the key body must be replaced by its fingerprint:\n%s", out)
+	}
+}
+
+func TestImgCheckPrivateKeyWithheld(t *testing.T) {
+	const body = "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----\n"
+	tree := merge(g1(true), fstest.MapFS{"root/.ssh/id_rsa": file(body, 0o600)})
+	for _, show := range []bool{false, true} {
+		out, _, rc := parityRun(t, tree, report.ImgCheckOptions{ShowContents: show})
+		want := "[FAIL] User root has a private key file in /root/.ssh/id_rsa\nFile Contents:\n[imgcheck: contents withheld, " +
+			strconv.Itoa(len(body)) + " bytes]\n--------------\n"
+		if !strings.Contains(out, want) || strings.Contains(out, "MIIBOgIBAAJBAKj34") || rc != 1 {
+			t.Errorf("show=%v: rc %d, output:\n%s", show, rc, out)
+		}
+	}
+}
+
+func TestImgCheckNotes(t *testing.T) {
+	_, notes, _ := parityRun(t, goldenTree(t, "G2"), report.ImgCheckOptions{})
+	if !strings.HasPrefix(notes, "imgcheck notes") || !strings.Contains(notes, "(Q1)") ||
+		!strings.Contains(notes, "users.password: User alice has a password set") {
+		t.Errorf("G2 notes:\n%s", notes)
+	}
+	_, notes, _ = parityRun(t, goldenTree(t, "G3"), report.ImgCheckOptions{})
+	if !strings.Contains(notes, "(Q3)") {
+		t.Errorf("G3 notes:\n%s", notes)
+	}
+	if strings.Contains(notes, goldenHash[3:20]) {
+		t.Error("a hash reached the notes")
+	}
 }
