@@ -1,8 +1,14 @@
 package rules_test
 
 import (
+	"errors"
+	"os"
 	"testing"
+	"testing/fstest"
 
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -42,5 +48,69 @@ func TestParityCountsAndExitCode(t *testing.T) {
 	stop := res(rules.Finding{Rule: "os.supported", Level: rules.Fail, Evidence: []rules.KV{{Key: rules.KeyExiting, Value: "yes"}}})
 	if !rules.ParityStops(stop) || rules.ParityStops(res(counted("os.supported", rules.Fail))) {
 		t.Error("ParityStops must follow the os.supported exiting evidence")
+	}
+}
+
+// faultGuest is tree built into an image, with an unreadable filesystem
+// mounted at each of points, as fsinspect does for an fstab entry whose
+// filesystem is missing.
+func faultGuest(t *testing.T, tree fstest.MapFS, points ...string) *fsinspect.Guest {
+	t.Helper()
+	img := fixtures.MustExt4(t, tree, fixtures.Ext4Options{})
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := ext4.New(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mounts []fsinspect.Mount
+	for _, p := range points {
+		mounts = append(mounts, fsinspect.Mount{Point: p, FS: fsinspect.FaultBackend(
+			&fsinspect.MountError{Point: "/" + p, Spec: "UUID=0000", Err: errors.New("no such filesystem in the image")})})
+	}
+	return fsinspect.NewGuest(fsys, fsinspect.WithMounts(mounts...))
+}
+
+// TestFaultsAreErrors proves that an unreadable input is an ERROR naming
+// it, never a PASS or a silent finding, in both profiles.
+func TestFaultsAreErrors(t *testing.T) {
+	tree := fstest.MapFS{
+		"etc/passwd": fixtures.File("root:x:0:0::/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n", 0o644),
+		"etc/shadow": fixtures.File("root:*:1:::\n", 0o640),
+		"var/log":    fixtures.Dir(0o755), "root": fixtures.Dir(0o700), "home": fixtures.Dir(0o755),
+		"tmp": fixtures.Dir(0o1777), "var/tmp": fixtures.Dir(0o1777), "var/mail": fixtures.Dir(0o755),
+	}
+	g := faultGuest(t, tree, "var", "root", "home", "tmp")
+	for _, c := range []struct {
+		id      string
+		profile rules.Profile
+	}{
+		{"logs.archive-dated", rules.ImgCheck}, {"logs.archive-numbered", rules.ImgCheck}, {"logs.uncleared", rules.ImgCheck},
+		{"logs.uncleared", rules.Marketplace}, {"logs.rotated", rules.Marketplace}, {"logs.journal", rules.Marketplace},
+		{"logs.login-records", rules.Marketplace},
+		{"root.ssh", rules.ImgCheck}, {"root.history", rules.ImgCheck}, {"users.ssh", rules.ImgCheck}, {"users.history", rules.ImgCheck},
+		{"clean.tmp-perms", rules.Marketplace}, {"clean.tmp-contents", rules.Marketplace}, {"clean.mail-spool", rules.Marketplace},
+		{"clean.cloud-instance", rules.Marketplace}, {"clean.pkg-cache", rules.Marketplace}, {"clean.crash-dumps", rules.Marketplace},
+	} {
+		fs := runRule(t, g, c.id, rules.Options{Profile: c.profile})
+		hasError := false
+		for _, f := range fs {
+			if f.Level == rules.Error {
+				hasError = true
+			}
+			if f.Level == rules.Pass || f.ParitySilent() {
+				t.Errorf("%s (%s): %s %q despite the unreadable filesystem", c.id, c.profile, f.Level, f.Message)
+			}
+		}
+		if !hasError {
+			t.Errorf("%s (%s): no ERROR: %+v", c.id, c.profile, fs)
+		}
 	}
 }
