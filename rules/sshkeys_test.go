@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/cryptotest"
 
 	"golang.org/x/crypto/ssh"
 
@@ -43,9 +44,12 @@ var (
 	edPriv   ed25519.PrivateKey
 )
 
-// testKeys generates one ed25519, RSA and ECDSA key per test binary.
+// testKeys generates one ed25519, RSA and ECDSA key per test binary. It
+// makes the test's cryptographic randomness deterministic, so that trees
+// holding keys are the same on every run and fixture images stay cached.
 func testKeys(t *testing.T) {
 	t.Helper()
+	cryptotest.SetGlobalRandom(t, 1)
 	keysOnce.Do(func() {
 		var err error
 		_, edPriv, err = ed25519.GenerateKey(rand.Reader)
