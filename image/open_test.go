@@ -340,3 +340,26 @@ func TestGrownDisk(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenNotAnImage(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := image.Open(dir); !errors.Is(err, image.ErrFormat) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("directory: %v", err)
+	}
+	if _, err := image.Open(filepath.Join(dir, "missing.raw")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.raw")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img, err := image.Open(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	tab, err := image.ReadTable(img, img.Size())
+	if err != nil || tab.Scheme != image.None || len(tab.Partitions) != 1 || tab.Partitions[0].Size != 0 {
+		t.Errorf("empty image: %+v, %v; want no table and one empty pseudo-partition", tab, err)
+	}
+}
