@@ -309,7 +309,16 @@ func paritySSH(in *Input, user string) []Finding {
 		return []Finding{*fault}
 	}
 	if !lsOK {
-		return []Finding{note(Info, "has no SSH keys present")}
+		f := note(Info, "has no SSH keys present")
+		switch {
+		case len(probe) > 0:
+			f.Evidence = append(f.Evidence, KV{KeyCount, strconv.Itoa(len(names))},
+				KV{KeyReason, fmt.Sprintf("the script's ls probe fails (a symlink loop or a path through a non-directory), so the %d entries of /%s are not inspected", len(names), sshDir)})
+		case len(names) > 0:
+			f.Evidence = append(f.Evidence, KV{KeyCount, strconv.Itoa(len(names))},
+				KV{KeyReason, fmt.Sprintf("Q2: without an entry named '*' the script never looks inside /%s, so its %d entries are not inspected", sshDir, len(names))})
+		}
+		return []Finding{f}
 	}
 	var out []Finding
 	for _, n := range names {

@@ -384,14 +384,25 @@ func ImgCheckNotes(w io.Writer, rs []rules.Result) error {
 			line := fmt.Sprintf("%s %s: %s", f.Level.Tag(), f.Rule, redact(frameLine(f.Message)))
 			switch {
 			case strings.HasPrefix(f.Rule, "disk."):
-				notes = append(notes, line)
+				if f.SkipReason != rules.NotApplicable {
+					notes = append(notes, line)
+				}
 			case f.Approximate:
-				if why := f.Get(rules.KeyReason); why != "" {
-					line += " (" + redact(frameLine(why)) + ")"
+				var why []string
+				if r := f.Get(rules.KeyReason); r != "" {
+					why = append(why, redact(frameLine(r)))
+				}
+				if d := f.Get(rules.KeyDate); d != "" {
+					why = append(why, "dated "+redact(frameLine(d)))
+				}
+				if len(why) > 0 {
+					line += " (" + strings.Join(why, "; ") + ")"
 				}
 				notes = append(notes, "approximate: "+line)
 			case strings.HasPrefix(f.Rule, "users.") && (f.Level == rules.Warn || f.Level == rules.Fail) && !f.Counted:
 				notes = append(notes, "not counted by img_check.sh (Q1); the marketplace profile counts it: "+line)
+			case (f.Rule == "users.ssh" || f.Rule == "root.ssh") && f.Level == rules.Info && f.Get(rules.KeyReason) != "":
+				notes = append(notes, "not inspected by img_check.sh; the marketplace profile inspects it: "+line+" ("+redact(frameLine(f.Get(rules.KeyReason)))+")")
 			case f.Rule == "fw.active" && f.Level == rules.Warn:
 				notes = append(notes, "counted as a warning but does not change the script's status (Q3): "+line)
 			}

@@ -348,7 +348,8 @@ func TestImgCheckPrivateKeyWithheld(t *testing.T) {
 func TestImgCheckNotes(t *testing.T) {
 	_, notes, _ := parityRun(t, goldenTree(t, "G2"), report.ImgCheckOptions{})
 	if !strings.HasPrefix(notes, "imgcheck notes") || !strings.Contains(notes, "(Q1)") ||
-		!strings.Contains(notes, "users.password: User alice has a password set") {
+		!strings.Contains(notes, "users.password: User alice has a password set") ||
+		!strings.Contains(notes, "Q2: without an entry named '*' the script never looks inside /home/alice/.ssh, so its 1 entries are not inspected") {
 		t.Errorf("G2 notes:\n%s", notes)
 	}
 	_, notes, _ = parityRun(t, goldenTree(t, "G3"), report.ImgCheckOptions{})
@@ -357,5 +358,9 @@ func TestImgCheckNotes(t *testing.T) {
 	}
 	if strings.Contains(notes, goldenHash[3:20]) {
 		t.Error("a hash reached the notes")
+	}
+	_, notes, _ = parityRun(t, goldenTree(t, "G18"), report.ImgCheckOptions{})
+	if !strings.Contains(notes, "ls probe fails") {
+		t.Errorf("G18 notes:\n%s", notes)
 	}
 }
