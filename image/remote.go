@@ -51,7 +51,7 @@ func OpenReader(r io.ReaderAt, size int64, name string) (*Image, error) {
 		img.allocated = size
 		return img, nil
 	case Gzip, Bzip2, XZ, Zstd:
-		return nil, &FormatError{Format: string(kind), Offset: 0, Reason: fmt.Sprintf("%s is a %s upload (%s), which cannot be read at random where it is stored; download it whole (--download) to scan it", name, kind, byteSize(size)), Err: ErrStreamOnly}
+		return nil, &FormatError{Format: string(kind), Offset: 0, Reason: fmt.Sprintf("a %s upload (%s) cannot be read at random where it is stored; download it whole (--download) to scan it", kind, byteSize(size)), Err: ErrStreamOnly}
 	}
 	return nil, &FormatError{Format: string(kind), Offset: 0, Reason: "unsupported container format: " + string(kind), Err: ErrUnsupported}
 }

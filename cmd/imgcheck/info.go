@@ -70,6 +70,7 @@ func targetPath(g *globalOptions, args []string) string {
 
 func runInfo(_ context.Context, g *globalOptions, path string, oo openOptions, asJSON bool) error {
 	start := time.Now()
+	oo.remote = g.remote
 	t, err := openTarget(path, g.root != "", oo)
 	if err != nil {
 		return targetError(path, err)
@@ -77,7 +78,7 @@ func runInfo(_ context.Context, g *globalOptions, path string, oo openOptions, a
 	defer t.Close()
 	var im report.Image
 	t.describe(&im)
-	doc := infoDoc{Path: path, Container: im.Container, VirtualSize: im.VirtualSize, PartitionTable: im.Table, Filesystems: im.Filesystems}
+	doc := infoDoc{Path: displayPath(path), Container: im.Container, VirtualSize: im.VirtualSize, PartitionTable: im.Table, Filesystems: im.Filesystems}
 	if im.AllocatedSize > 0 {
 		doc.AllocatedSize = im.AllocatedSize
 	}
@@ -97,9 +98,9 @@ func runInfo(_ context.Context, g *globalOptions, path string, oo openOptions, a
 			doc.Fstab = append(doc.Fstab, infoFstab{Spec: e.Spec, File: e.File, Type: e.Type, Options: e.Options})
 		}
 	}
-	st := guestStats(t.guest, time.Since(start))
+	st := *t.stats(time.Since(start))
 	if g.stats {
-		printStats(g.stderr, path, st)
+		printStats(g.stderr, displayPath(path), st)
 		if asJSON {
 			doc.Stats = &infoStats{BytesRead: st.BytesRead, ReadCalls: st.ReadCalls, Seconds: st.Duration.Seconds()}
 		}
@@ -217,5 +218,5 @@ func targetError(path string, err error) error {
 	if _, ok := err.(*openError); ok {
 		return err
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return fmt.Errorf("%s: %w", displayPath(path), err)
 }

@@ -81,21 +81,22 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 func withGuest(g *globalOptions, args []string, oo openOptions, fn func(*fsinspect.Guest, string) error) error {
 	start := time.Now()
 	target := targetPath(g, args)
+	oo.remote = g.remote
 	t, err := openTarget(target, g.root != "", oo)
 	if err != nil {
 		return targetError(target, err)
 	}
 	defer t.Close()
 	if t.guest == nil {
-		return fmt.Errorf("%s: %w", target, t.noGuest)
+		return fmt.Errorf("%s: %w", displayPath(target), t.noGuest)
 	}
 	name := guestName(args[len(args)-1])
 	err = fn(t.guest, name)
 	if g.stats {
-		printStats(g.stderr, target, guestStats(t.guest, time.Since(start)))
+		printStats(g.stderr, displayPath(target), *t.stats(time.Since(start)))
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", target, err)
+		return fmt.Errorf("%s: %w", displayPath(target), err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 type globalOptions struct {
 	root   string // --root DIR: scan a directory tree instead of an image
 	stats  bool   // --stats: time and read counters on stderr
+	remote remoteOptions
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -31,6 +32,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.PersistentFlags().StringVar(&g.root, "root", "", "scan the directory `DIR` as the guest root instead of an image")
+	addRemoteFlags(root.PersistentFlags(), &g.remote)
 	root.PersistentFlags().BoolVar(&g.stats, "stats", false, "print time, bytes read, read calls and cache hit rate on stderr")
 	root.AddCommand(
 		newScanCmd(g, nil),

@@ -46,14 +46,15 @@ func scanOne(ctx context.Context, path string, o *scanOptions, p *scanPlan) repo
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("timed out after %s", o.timeout)
 		}
-		return report.Image{Path: path, Profile: p.profile, AllocatedSize: -1, Err: err}
+		return report.Image{Path: displayPath(path), Profile: p.profile, AllocatedSize: -1, Err: err}
 	}
 }
 
 // scanTarget opens the target, runs the rules and describes the image.
 func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPlan) {
 	start := time.Now()
-	if p.hash && !p.root {
+	defer func() { im.Path = displayPath(im.Path) }()
+	if p.hash && !p.root && !isRemote(im.Path) {
 		sum, err := fileSHA256(im.Path)
 		if err != nil {
 			im.Err = &openError{im.Path, err}
@@ -61,7 +62,7 @@ func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPl
 		}
 		im.SHA256 = sum
 	}
-	oo := openOptions{allowBacking: o.allowBacking, tmpDir: o.tmpDir, maxExpand: p.maxExpand}
+	oo := openOptions{allowBacking: o.allowBacking, tmpDir: o.tmpDir, maxExpand: p.maxExpand, remote: o.remote}
 	if len(p.targets) == 1 && isTerminal(o.stderr) {
 		oo.progress = expandProgress(o.stderr)
 	}

@@ -26,8 +26,8 @@ func printStats(w io.Writer, name string, s report.Stats) {
 	if r := s.HitRate(); r >= 0 {
 		hit = fmt.Sprintf("%.1f%%", 100*r)
 	}
-	fmt.Fprintf(w, "stats: %s: %.3fs, %d bytes read in %d read calls, cache hit rate %s\n",
-		name, s.Duration.Seconds(), s.BytesRead, s.ReadCalls, hit)
+	fmt.Fprintf(w, "stats: %s: %.3fs, %d bytes read in %d read calls, cache hit rate %s%s\n",
+		name, s.Duration.Seconds(), s.BytesRead, s.ReadCalls, hit, remoteStatsLine(s))
 }
 
 // guestStats converts the read counters of a guest for printStats.

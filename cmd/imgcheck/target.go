@@ -13,6 +13,7 @@ import (
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/image"
+	"github.com/imgcheck/imgcheck/image/remote"
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
@@ -23,6 +24,7 @@ type target struct {
 	path   string
 	isRoot bool
 	img    *image.Image      // nil for --root
+	obj    *remote.Object    // the object of an image given as a URL, else nil
 	layout *fsinspect.Layout // nil for --root
 	dir    *fsinspect.Dir    // the --root backend
 	guest  *fsinspect.Guest  // nil when no root filesystem could be read
@@ -38,6 +40,7 @@ type openOptions struct {
 	// progress, when set, hears how far the expansion of a compressed
 	// upload has got (compressed bytes done of total).
 	progress func(done, total int64)
+	remote   remoteOptions
 }
 
 // openTarget opens path as an image, or as a guest root directory. An
@@ -62,14 +65,14 @@ func openTarget(path string, isRoot bool, o openOptions) (*target, error) {
 	if o.progress != nil {
 		opts = append(opts, image.WithProgress(o.progress))
 	}
-	img, err := image.Open(path, opts...)
+	img, obj, err := openImage(path, o, opts)
 	if err != nil {
 		if pe, ok := errors.AsType[*fs.PathError](err); ok && (pe.Op == "open" || pe.Op == "stat") {
 			return nil, &openError{path, pe.Err}
 		}
 		return nil, err
 	}
-	t := &target{path: path, img: img}
+	t := &target{path: path, img: img, obj: obj}
 	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img)
 	if t.layout == nil || t.layout.Table == nil {
 		img.Close()
@@ -99,6 +102,7 @@ func (t *target) stats(d time.Duration) *report.Stats {
 		is := t.img.Stats()
 		s.BytesRead, s.ReadCalls = is.BytesRead, is.ReadCalls
 	}
+	addRemoteStats(&s, t.obj)
 	return &s
 }
 

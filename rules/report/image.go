@@ -96,6 +96,9 @@ type Stats struct {
 	ReadCalls int64
 	CacheHits int64 // block cache hits; with CacheMisses gives the hit rate
 	CacheMiss int64
+	// For an image read over the network: requests sent, body bytes
+	// received and the size of the object.
+	Requests, Transferred, ObjectSize int64
 }
 
 // HitRate returns the block cache hit rate in [0, 1], or -1 when the cache
