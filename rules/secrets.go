@@ -44,7 +44,8 @@ func init() {
 }
 
 // secretNames returns the variable names of a "name=value" or
-// "name: value" file, never the values.
+// "name: value" file, never the values. Names are short identifiers, so
+// a bare token or URL on a line of its own is never taken for a name.
 func secretNames(data []byte) []string {
 	var out []string
 	for _, raw := range strings.Split(string(data), "\n") {
@@ -52,18 +53,18 @@ func secretNames(data []byte) []string {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		i := strings.IndexAny(l, "=:")
-		if i <= 0 {
-			continue
+		name, _, ok := strings.Cut(l, "=")
+		if yamlName, _, isYAML := strings.Cut(l, ": "); !ok || isYAML && len(yamlName) < len(name) {
+			name, ok = yamlName, isYAML
 		}
-		if name := strings.TrimSpace(l[:i]); identifier.MatchString(name) {
+		if name = strings.TrimSpace(name); ok && identifier.MatchString(name) {
 			out = append(out, name)
 		}
 	}
 	return out
 }
 
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 
 // checkSecretFile FAILs when name exists; the evidence gives its size,
 // mtime and variable names, never a value.

@@ -68,7 +68,8 @@ func TestSecretFiles(t *testing.T) {
 	const dbPass = "AVNS_k1Xq9vL0"
 	tree := sshTree(fstest.MapFS{
 		"root/.digitalocean_dbaas_credentials": fixtures.File("db_protocol=postgresql\ndb_username=doadmin\ndb_password="+dbPass+"\ndb_host=db-1.example\n", 0o600),
-		"root/.digitalocean_password":          fixtures.File("root_mysql_pass=\""+dbPass+"\"\nadmin_pass=\"x\"\n", 0o600),
+		"root/.digitalocean_password": fixtures.File("root_mysql_pass=\""+dbPass+"\"\nadmin_pass: x\n"+
+			"postgres://doadmin:"+dbPass+"@h\n"+dbPass+"\n", 0o600),
 	})
 	for id, names := range map[string]string{
 		"secrets.dbaas-credentials": "db_protocol,db_username,db_password,db_host",
