@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -80,16 +81,13 @@ func newDiffCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
 		Short: "Show what changed between two versions of an image: accounts, keys, packages, findings",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return usagef("diff needs two images, OLD and NEW; got %d", len(args))
-			}
-			if g.root != "" {
-				return usagef("diff compares two images; --root is not supported here")
-			}
-			return nil
-		},
+		Long: "Show what changed between two versions of an image: accounts, keys, packages, findings.\n" +
+			"OLD and NEW may be images or guest root directories; --root DIR stands for OLD.",
+		Args: targetArgs(g, 2, "OLD NEW"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.root != "" {
+				args = append([]string{g.root}, args...)
+			}
 			return runDiff(cmd.Context(), g, args[0], args[1], oo, asJSON)
 		},
 	}
@@ -129,7 +127,11 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 // takeSnapshot scans one image and collects what diff compares. Facts
 // that cannot be read are recorded in d.Errors, never silently empty.
 func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.Rule, d *diffDoc) (*snapshot, error) {
-	t, err := openTarget(path, false, oo)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &openError{path, err}
+	}
+	t, err := openTarget(path, st.IsDir(), oo)
 	if err != nil {
 		return nil, targetError(path, err)
 	}

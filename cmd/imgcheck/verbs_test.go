@@ -122,6 +122,14 @@ func TestDiff(t *testing.T) {
 	if !strings.Contains(rev, "- [FAIL] ssh.private-keys:") || !strings.Contains(rev, "(downgraded)") {
 		t.Errorf("reverse diff does not show the fixed finding:\n%s", rev)
 	}
+	dir := t.TempDir()
+	if err := fixtures.Materialize(dir, newer); err != nil {
+		t.Fatal(err)
+	}
+	fromDir, _, code := runCmd(t, "diff", "--root", dir, a)
+	if code != 0 || !strings.Contains(fromDir, "- deploy (uid 1000)") || !strings.Contains(fromDir, "+ ufw 0.36.1-4ubuntu0.1") {
+		t.Errorf("diff --root DIR IMAGE: exit %d\n%s", code, fromDir)
+	}
 	same, _, _ := runCmd(t, "diff", a, a)
 	if !strings.Contains(same, "no differences") {
 		t.Errorf("diff of an image with itself:\n%s", same)
