@@ -60,7 +60,8 @@ func readScriptHead(in *Input, name string) ([]byte, error) {
 
 // scriptProblems returns why a regular file would not run as a script:
 // no execute bit, neither "#!" nor ELF magic, a CRLF "#!" line, or an
-// interpreter that is not an executable in the guest.
+// interpreter that is not an executable in the guest ("#!/usr/bin/env X"
+// also needs X on root's PATH).
 func scriptProblems(in *Input, name string, fi fs.FileInfo) ([]string, error) {
 	var out []string
 	if fi.Mode().Perm()&0o111 == 0 {
@@ -97,7 +98,16 @@ func scriptProblems(in *Input, name string, fi fs.FileInfo) ([]string, error) {
 		}
 	}
 	if !ok {
-		out = append(out, fmt.Sprintf("interpreter %s is not an executable in the image", interp))
+		return append(out, fmt.Sprintf("interpreter %s is not an executable in the image", interp)), nil
+	}
+	if path.Base(interp) == "env" && len(fields) > 1 && !strings.HasPrefix(fields[1], "-") {
+		cmd, err := in.Facts.LookPath(fields[1])
+		if err != nil {
+			return nil, err
+		}
+		if cmd == "" {
+			out = append(out, fmt.Sprintf("env finds no %s on root's PATH in the image", fields[1]))
+		}
 	}
 	return out, nil
 }

@@ -40,6 +40,8 @@ func TestFirstBootExecutable(t *testing.T) {
 			"FAIL /var/lib/cloud/scripts/per-instance/001_onboot\n"},
 		{"missing interpreter", fstest.MapFS{scripts + "per-instance/001_onboot": fixtures.File("#!/usr/bin/python4\n", 0o755)},
 			"FAIL /var/lib/cloud/scripts/per-instance/001_onboot\n"},
+		{"env without the command", fstest.MapFS{scripts + "per-instance/py": fixtures.File("#!/usr/bin/env python4\n", 0o755)},
+			"FAIL /var/lib/cloud/scripts/per-instance/py\n"},
 		{"no shebang", fstest.MapFS{scripts + "per-boot/x": fixtures.File("echo hi\n", 0o755)},
 			"FAIL /var/lib/cloud/scripts/per-boot/x\n"},
 		{"dangling link and directory", fstest.MapFS{
