@@ -150,7 +150,11 @@ func checkDiskLayout(in *Input) []Finding {
 		f := in.New(Error, "disk", "inconsistent disk layout: "+strings.Join(errs, "; "), ev...)
 		return []Finding{f}
 	}
-	msg := fmt.Sprintf("%s disk, %s, virtual size %s", d.Container, d.Scheme, FormatSize(d.VirtualSize))
+	scheme := strings.ToUpper(d.Scheme)
+	if d.Scheme == "none" || d.Scheme == "" {
+		scheme = "no partition table"
+	}
+	msg := fmt.Sprintf("%s disk, %s, virtual size %s", d.Container, scheme, FormatSize(d.VirtualSize))
 	return []Finding{in.New(Info, "disk", msg, ev...)}
 }
 

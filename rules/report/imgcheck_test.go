@@ -229,6 +229,10 @@ var edgeCases = []goldenCase{
 		"root/.ssh/*":               file("", 0o600),
 		"root/.bash_history":        file(strings.Repeat("h", 150), 0o600),
 	}), 0},
+	{"agent-ubuntu", merge(g1(true), fstest.MapFS{
+		"opt/digitalocean/bin/droplet-agent": file("#!/bin/sh\n", 0o755),
+		"var/log/syslog.1":                   file("", 0o640),
+	}), 1},
 	{"unknown-os", merge(g1(true), fstest.MapFS{
 		"etc/os-release": file("NAME=\"Fedora Linux\"\nVERSION_ID=40\nID=fedora\n", 0o644),
 	}), 1},
