@@ -235,8 +235,10 @@ func sshdKeyword(line string) (kw, rest string) {
 	return kw, rest
 }
 
-// sshdArgs splits arguments on blanks. Double quotes group, and an
-// unquoted token starting with '#' ends the line.
+// sshdArgs splits arguments as OpenSSH's argv_split does: on blanks,
+// with single or double quotes grouping, a backslash escaping a quote, a
+// backslash or (outside quotes) a blank, and an unquoted token starting
+// with '#' ending the line.
 func sshdArgs(s string) []string {
 	var out []string
 	for {
@@ -245,18 +247,24 @@ func sshdArgs(s string) []string {
 			return out
 		}
 		var b strings.Builder
-		quoted := false
+		var quote byte
 		i := 0
+	token:
 		for ; i < len(s); i++ {
 			c := s[i]
-			if c == '"' {
-				quoted = !quoted
-				continue
+			switch {
+			case c == '\\' && i+1 < len(s) && (strings.IndexByte(`'"\\`, s[i+1]) >= 0 || quote == 0 && s[i+1] == ' '):
+				i++
+				b.WriteByte(s[i])
+			case quote == 0 && (c == ' ' || c == '\t'):
+				break token
+			case quote == 0 && (c == '"' || c == '\''):
+				quote = c
+			case quote != 0 && c == quote:
+				quote = 0
+			default:
+				b.WriteByte(c)
 			}
-			if !quoted && (c == ' ' || c == '\t') {
-				break
-			}
-			b.WriteByte(c)
 		}
 		out = append(out, b.String())
 		s = s[i:]

@@ -38,3 +38,17 @@ func TestSSHDFact(t *testing.T) {
 		t.Errorf("default RevokedKeys %+v", s)
 	}
 }
+
+func TestSSHDQuoting(t *testing.T) {
+	tree := sshdTree(map[string]string{
+		"etc/ssh/sshd_config": "AuthorizedKeysFile '/etc/ssh/my keys/%u' .ssh/a\\ b \"x\\\"y\" # comment\n",
+	})
+	cfg, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).SSHD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Global("AuthorizedKeysFile").Args
+	if len(got) != 3 || got[0] != "/etc/ssh/my keys/%u" || got[1] != ".ssh/a b" || got[2] != `x"y` {
+		t.Errorf("args %q", got)
+	}
+}
