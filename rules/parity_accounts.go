@@ -94,12 +94,15 @@ func ParityUsers(passwd []byte, awk AwkFlavor) []ParityUser {
 
 // parityAwk tells which awk runs the script's user selection: mawk when
 // /usr/bin/awk resolves to it, as on Debian and Ubuntu.
-func parityAwk(in *Input) AwkFlavor {
+func parityAwk(in *Input) (AwkFlavor, error) {
 	p, err := in.Guest.Resolve("usr/bin/awk")
-	if err == nil && strings.Contains(p[strings.LastIndexByte(p, '/')+1:], "mawk") {
-		return Mawk
+	switch {
+	case err != nil && !fsinspect.IsFact(err):
+		return Gawk, err
+	case err == nil && strings.Contains(p[strings.LastIndexByte(p, '/')+1:], "mawk"):
+		return Mawk, nil
 	}
-	return Gawk
+	return Gawk, nil
 }
 
 // forUser tags the findings made for one checked account with its name
@@ -157,18 +160,34 @@ func ParityShadow(data []byte) []ShadowWord {
 // parityNoPassword is the script's test: field 2 is exactly !, !! or *.
 func parityNoPassword(field string) bool { return field == "!" || field == "!!" || field == "*" }
 
-// parityPasswd reads /etc/passwd and /etc/shadow as the script would: a
-// missing file reads as empty.
-func parityAccountFiles(in *Input) (passwd, shadow []byte, fault Finding, ok bool) {
+// parityAccounts are the accounts the script checks and the words of
+// its $SHADOW.
+type parityAccounts struct {
+	users  []ParityUser
+	shadow []ShadowWord
+}
+
+// readParityAccounts reads /etc/passwd and /etc/shadow as the script
+// does (a missing file reads as empty) and selects the users with the
+// image's awk. A fault gives the ERROR finding naming the input.
+func readParityAccounts(in *Input) (parityAccounts, *Finding) {
+	fault := func(subject string, err error) (parityAccounts, *Finding) {
+		f := in.Fault(subject, err)
+		return parityAccounts{}, &f
+	}
 	passwd, err := readIfPresent(in.Guest, "etc/passwd", capConfig)
 	if err != nil {
-		return nil, nil, in.Fault("/etc/passwd", err), false
+		return fault("/etc/passwd", err)
 	}
-	shadow, err = readIfPresent(in.Guest, "etc/shadow", capConfig)
+	shadow, err := readIfPresent(in.Guest, "etc/shadow", capConfig)
 	if err != nil {
-		return nil, nil, in.Fault("/etc/shadow", err), false
+		return fault("/etc/shadow", err)
 	}
-	return passwd, shadow, Finding{}, true
+	awk, err := parityAwk(in)
+	if err != nil {
+		return fault("/usr/bin/awk", err)
+	}
+	return parityAccounts{users: ParityUsers(passwd, awk), shadow: ParityShadow(shadow)}, nil
 }
 
 // silent is a finding for which the script prints nothing.
@@ -177,14 +196,13 @@ func silent(in *Input, subject, msg string) Finding {
 }
 
 func checkUsersPassword(in *Input) []Finding {
-	passwd, shadow, fault, ok := parityAccountFiles(in)
-	if !ok {
-		return []Finding{fault}
+	acc, fault := readParityAccounts(in)
+	if fault != nil {
+		return []Finding{*fault}
 	}
-	words := ParityShadow(shadow)
 	var out []Finding
-	for _, u := range ParityUsers(passwd, parityAwk(in)) {
-		out = append(out, forUser(u, parityPassword(in, u.Name, words, false))...)
+	for _, u := range acc.users {
+		out = append(out, forUser(u, parityPassword(in, u.Name, acc.shadow, false))...)
 	}
 	if len(out) == 0 {
 		out = append(out, silent(in, "/etc/shadow", "no shadow entry for a user-created account"))
@@ -231,12 +249,12 @@ func checkRootPassword(in *Input) []Finding {
 }
 
 func checkUsersSSH(in *Input) []Finding {
-	passwd, _, fault, ok := parityAccountFiles(in)
-	if !ok {
-		return []Finding{fault}
+	acc, fault := readParityAccounts(in)
+	if fault != nil {
+		return []Finding{*fault}
 	}
 	var out []Finding
-	for _, u := range ParityUsers(passwd, parityAwk(in)) {
+	for _, u := range acc.users {
 		out = append(out, forUser(u, paritySSH(in, u.Name))...)
 	}
 	if len(out) == 0 {
@@ -455,12 +473,12 @@ func parityKeyEvidence(in *Input, p string) []KV {
 }
 
 func checkUsersHistory(in *Input) []Finding {
-	passwd, _, fault, ok := parityAccountFiles(in)
-	if !ok {
-		return []Finding{fault}
+	acc, fault := readParityAccounts(in)
+	if fault != nil {
+		return []Finding{*fault}
 	}
 	var out []Finding
-	for _, u := range ParityUsers(passwd, parityAwk(in)) {
+	for _, u := range acc.users {
 		home, valid := parityHome(u.Name)
 		if !valid {
 			continue
