@@ -154,3 +154,31 @@ func TestMinSizePlansShrinkUpload(t *testing.T) {
 		}
 	}
 }
+
+func TestZerofileFreeSpace(t *testing.T) {
+	r, _ := rules.Lookup("clean.zerofile")
+	g := testGuest(t, fstest.MapFS{"zerofile": fixtures.File(strings.Repeat("\x00", 8192), 0o644)})
+	for _, tc := range []struct {
+		free uint64
+		want string
+	}{{1000, "WARN"}, {49, "FAIL"}} {
+		d := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
+		d.Root.Blocks, d.Root.FreeBlocks = 1000, tc.free
+		fs := rules.Run(t.Context(), g, []rules.Rule{r}, rules.Options{Profile: rules.Marketplace}, d)[0].Findings
+		if diskLevels(fs) != tc.want {
+			t.Errorf("free %d of 1000 blocks: %+v, want %s", tc.free, fs, tc.want)
+		}
+	}
+}
+
+func TestLastUsedByte4K(t *testing.T) {
+	d := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
+	d.SectorSize = 4096
+	if got, want := rules.LastUsedByte(d), 8*rules.GiB+33*4096; got != want {
+		t.Errorf("LastUsedByte with 4096-byte sectors = %d, want %d", got, want)
+	}
+	d.Scheme = "mbr"
+	if got := rules.LastUsedByte(d); got != 8*rules.GiB {
+		t.Errorf("LastUsedByte for MBR = %d", got)
+	}
+}
