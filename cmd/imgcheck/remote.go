@@ -25,7 +25,7 @@ type remoteOptions struct {
 func addRemoteFlags(fs *pflag.FlagSet, o *remoteOptions) {
 	fs.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3 API `URL` for s3:// images, e.g. https://nyc3.digitaloceanspaces.com")
 	fs.StringVar(&o.s3Region, "s3-region", "", "S3 `REGION` for s3:// images (default from the AWS config, else us-east-1)")
-	fs.BoolVar(&o.download, "download", false, "download a compressed image given as a URL whole, to a temporary file, instead of refusing it")
+	fs.BoolVar(&o.download, "download", false, "download an image given as a URL whole, to a temporary file, when it cannot be read in place (compressed, or the server ignores ranges)")
 	fs.IntVar(&o.parallel, "remote-parallel", remote.DefaultParallel, "at most `N` requests at once per image given as a URL")
 }
 
@@ -47,8 +47,9 @@ func displayPath(path string) string {
 // openImage opens the image argument path: a local file through
 // image.Open, or a URL read in place over the network. The Object is
 // returned for its traffic counters (nil for a local file); the Image
-// closes it. A compressed image at a URL is refused unless --download
-// asked to stream it whole into a temporary file. An object that cannot
+// closes it. A compressed image at a URL, or one on a server that ignores
+// range requests, is refused unless --download asked to stream it whole
+// into a temporary file. An object that cannot
 // be reached, or is compressed without --download, is an *openError.
 func openImage(path string, o openOptions, opts []image.Option) (*image.Image, *remote.Object, error) {
 	if !isRemote(path) {
@@ -57,6 +58,10 @@ func openImage(path string, o openOptions, opts []image.Option) (*image.Image, *
 	}
 	ro := []remote.Option{remote.WithParallel(o.remote.parallel), remote.WithS3Endpoint(o.remote.s3Endpoint), remote.WithS3Region(o.remote.s3Region)}
 	obj, err := remote.Open(context.Background(), path, ro...)
+	if errors.Is(err, remote.ErrRangeIgnored) && o.remote.download {
+		img, err := fetchWhole(path, ro, opts)
+		return img, nil, err
+	}
 	if err != nil {
 		return nil, nil, &openError{displayPath(path), err}
 	}
@@ -73,6 +78,17 @@ func openImage(path string, o openOptions, opts []image.Option) (*image.Image, *
 		return nil, nil, err
 	}
 	return img, obj, nil
+}
+
+// fetchWhole downloads the image at path with one plain GET, for a server
+// that ignores range requests, and opens the copy.
+func fetchWhole(path string, ro []remote.Option, opts []image.Option) (*image.Image, error) {
+	body, size, err := remote.Fetch(context.Background(), path, ro...)
+	if err != nil {
+		return nil, &openError{displayPath(path), err}
+	}
+	defer body.Close()
+	return image.OpenStream(body, size, displayPath(path), opts...)
 }
 
 // addRemoteStats adds the traffic of a remote image to s.

@@ -185,3 +185,36 @@ func TestScanS3(t *testing.T) {
 		t.Errorf("batch: exit %d, stderr %q, output:\n%s", code, stderr, out)
 	}
 }
+
+// TestScanURLRangeIgnored serves the image whole whatever the Range: the
+// scan is refused with a pointer to --download, and with it the image is
+// downloaded once and scanned like the local file.
+func TestScanURLRangeIgnored(t *testing.T) {
+	path := gptImage(t, cleanTree())
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.ServeFile(w, &http.Request{Method: r.Method, URL: r.URL, Header: http.Header{}}, path)
+	}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/clean.img"
+	_, stderr, code := runCmd(t, "scan", url)
+	if code != 2 || !strings.Contains(stderr, "ignores range requests") || !strings.Contains(stderr, "--download") {
+		t.Errorf("without --download: exit %d, stderr %q", code, stderr)
+	}
+	if requests.Load() != 1 {
+		t.Errorf("%d requests for a refusal, want 1", requests.Load())
+	}
+	requests.Store(0)
+	lout, _, lcode := runCmd(t, "scan", "--color", "never", path)
+	out, stderr, code := runCmd(t, "scan", "--color", "never", "--download", "--tmpdir", t.TempDir(), url)
+	// The container chain says the raw disk was downloaded.
+	lout = strings.Replace(lout, "Disk:    raw,", "Disk:    raw (downloaded),", 1)
+	out, lout = normalize(strings.ReplaceAll(out, url, "IMAGE"), nil), normalize(strings.ReplaceAll(lout, path, "IMAGE"), nil)
+	if code != lcode || out != lout {
+		t.Errorf("with --download: exit %d (local %d), stderr %q, %s", code, lcode, stderr, firstDiff(out, lout))
+	}
+	if requests.Load() != 2 {
+		t.Errorf("%d requests with --download, want 2 (the refused range request, then one GET)", requests.Load())
+	}
+}

@@ -485,3 +485,51 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchWhole downloads an object with one plain GET from a server
+// that ignores ranges, and gives up on a server that stops sending.
+func TestFetchWhole(t *testing.T) {
+	data := noise(3<<20, 12)
+	s := newServer(t, data, func(s *server) {
+		s.before = func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+			r.Header.Del("Range")
+			return false
+		}
+	})
+	body, size, err := remote.Fetch(t.Context(), s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(body)
+	body.Close()
+	if err != nil || size != int64(len(data)) || !bytes.Equal(got, data) {
+		t.Fatalf("Fetch: %d bytes of %d, %v", len(got), size, err)
+	}
+
+	stall := newServer(t, nil, func(s *server) {
+		s.before = func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+			w.Header().Set("Content-Length", "1000000")
+			w.Write(make([]byte, 1000))
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done()
+			return true
+		}
+	})
+	body, _, err = remote.Fetch(t.Context(), stall.URL, remote.WithTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	if _, err := io.ReadAll(body); err == nil || !strings.Contains(err.Error(), "no data for") {
+		t.Errorf("Fetch of a stalled body: %v", err)
+	}
+	if _, _, err := remote.Fetch(t.Context(), s.URL+"?sig=SECRET", remote.WithTimeout(time.Second)); err != nil {
+		t.Errorf("second Fetch: %v", err)
+	}
+	gone := newServer(t, nil, func(s *server) {
+		s.before = func(w http.ResponseWriter, r *http.Request, _ int64) bool { w.WriteHeader(http.StatusNotFound); return true }
+	})
+	if _, _, err := remote.Fetch(t.Context(), gone.URL+"/x?sig=SECRET"); err == nil || strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Fetch of a missing object: %v", err)
+	}
+}

@@ -83,8 +83,17 @@ func spacesKeys() (id, secret string) {
 
 func (s *s3Source) op() string { return "GetObject" }
 
+// input is a GetObject request for rng ("" for the whole object).
+func (s *s3Source) input(rng string) *s3.GetObjectInput {
+	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &s.key}
+	if rng != "" {
+		in.Range = &rng
+	}
+	return in
+}
+
 func (s *s3Source) get(ctx context.Context, off, n int64) (io.ReadCloser, contentRange, error) {
-	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &s.key, Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))}
+	in := s.input(fmt.Sprintf("bytes=%d-%d", off, off+n-1))
 	if s.pinned && s.etag != "" {
 		in.IfMatch = aws.String(s.etag)
 	}
