@@ -527,7 +527,10 @@ func TestFetchWhole(t *testing.T) {
 		t.Errorf("second Fetch: %v", err)
 	}
 	gone := newServer(t, nil, func(s *server) {
-		s.before = func(w http.ResponseWriter, r *http.Request, _ int64) bool { w.WriteHeader(http.StatusNotFound); return true }
+		s.before = func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+			w.WriteHeader(http.StatusNotFound)
+			return true
+		}
 	})
 	if _, _, err := remote.Fetch(t.Context(), gone.URL+"/x?sig=SECRET"); err == nil || strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("Fetch of a missing object: %v", err)
