@@ -122,6 +122,7 @@ func TestAuthorizedKeysEvidence(t *testing.T) {
 
 func TestPrivateKeys(t *testing.T) {
 	testKeys(t)
+	dsaKey, _ := dsaPEM(t)
 	encPKCS8 := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}})
 	tests := []struct {
 		name  string
@@ -134,7 +135,7 @@ func TestPrivateKeys(t *testing.T) {
 			"FAIL /home/alice/deploy.pem\n"},
 		{"ec in subdirectory", fstest.MapFS{"srv/app/.ssh/keys/old/ec.key": fixtures.File(string(ecPEM(t)), 0o600)},
 			"FAIL /srv/app/.ssh/keys/old/ec.key\n"},
-		{"dsa", fstest.MapFS{"root/.ssh/id_dsa": fixtures.File(string(dsaPEM(t)), 0o600)}, "FAIL /root/.ssh/id_dsa\n"},
+		{"dsa", fstest.MapFS{"root/.ssh/id_dsa": fixtures.File(string(dsaKey), 0o600)}, "FAIL /root/.ssh/id_dsa\n"},
 		{"pkcs8", fstest.MapFS{"root/.ssh/.hidden": fixtures.File(string(pkcs8PEM(t, edPriv)), 0o600)}, "FAIL /root/.ssh/.hidden\n"},
 		{"encrypted pkcs8", fstest.MapFS{"root/key.p8": fixtures.File(string(encPKCS8), 0o600)}, "FAIL /root/key.p8\n"},
 		{"putty", fstest.MapFS{"home/alice/.ssh/work.ppk": fixtures.File(string(puttyFile(keyEd.pub, "none")), 0o600)},

@@ -114,8 +114,9 @@ func pkcs8PEM(t *testing.T, priv any) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
-// dsaPEM returns a fresh DSA key in OpenSSL's "DSA PRIVATE KEY" encoding.
-func dsaPEM(t *testing.T) []byte {
+// dsaPEM returns a fresh DSA key in OpenSSL's "DSA PRIVATE KEY" encoding
+// and the fingerprint of its RFC 4253 "ssh-dss" public key.
+func dsaPEM(t *testing.T) ([]byte, string) {
 	var k dsa.PrivateKey
 	must(t, dsa.GenerateParameters(&k.Parameters, rand.Reader, dsa.L1024N160))
 	must(t, dsa.GenerateKey(&k, rand.Reader))
@@ -124,7 +125,11 @@ func dsaPEM(t *testing.T) []byte {
 		P, Q, G, Y, X *big.Int
 	}{0, k.P, k.Q, k.G, k.Y, k.X})
 	must(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "DSA PRIVATE KEY", Bytes: der})
+	blob := ssh.Marshal(struct {
+		Name       string
+		P, Q, G, Y *big.Int
+	}{"ssh-dss", k.P, k.Q, k.G, k.Y})
+	return pem.EncodeToMemory(&pem.Block{Type: "DSA PRIVATE KEY", Bytes: der}), rules.Fingerprint(blob)
 }
 
 // puttyFile builds a PuTTY v3 key file around pub; the private lines are
@@ -278,7 +283,7 @@ func TestFingerprintMatchesSSHKeygen(t *testing.T) {
 
 func TestDetectPrivateKey(t *testing.T) {
 	testKeys(t)
-	dsaKey := dsaPEM(t)
+	dsaKey, dsaFP := dsaPEM(t)
 	encRSA, err := x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaPriv), []byte("pw"), x509.PEMCipherAES256) //nolint:staticcheck
 	must(t, err)
 	tests := []struct {
@@ -292,7 +297,7 @@ func TestDetectPrivateKey(t *testing.T) {
 		{"pem rsa", rsaPEM(t), "pem-rsa", "no", "ssh-rsa", ssh.FingerprintSHA256(keyRSA.pub)},
 		{"pem rsa encrypted", pem.EncodeToMemory(encRSA), "pem-rsa", "yes", "", ""},
 		{"pem ec", ecPEM(t), "pem-ec", "no", "ecdsa-sha2-nistp256", ssh.FingerprintSHA256(keyEC.pub)},
-		{"pem dsa", dsaKey, "pem-dsa", "no", "ssh-dss", keygenFingerprints(t, dsaKey)[0]},
+		{"pem dsa", dsaKey, "pem-dsa", "no", "ssh-dss", dsaFP},
 		{"pkcs8 ed25519", pkcs8PEM(t, edPriv), "pkcs8", "no", "ssh-ed25519", ssh.FingerprintSHA256(keyEd.pub)},
 		{"pkcs8 rsa", pkcs8PEM(t, rsaPriv), "pkcs8", "no", "ssh-rsa", ssh.FingerprintSHA256(keyRSA.pub)},
 		{"pkcs8 encrypted", pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}), "pkcs8-encrypted", "yes", "", ""},
@@ -333,10 +338,12 @@ func TestDetectPrivateKeyNegative(t *testing.T) {
 
 func TestPrivateKeyFingerprintMatchesSSHKeygen(t *testing.T) {
 	testKeys(t)
+	dsaKey, _ := dsaPEM(t)
 	for name, data := range map[string][]byte{
 		"openssh": opensshPEM(t, edPriv, ""),
 		"pem rsa": rsaPEM(t),
 		"pem ec":  ecPEM(t),
+		"pem dsa": dsaKey,
 	} {
 		k, _ := rules.DetectPrivateKey(data)
 		if got := keygenFingerprints(t, data); len(got) != 1 || got[0] != k.Fingerprint {
