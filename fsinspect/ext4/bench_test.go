@@ -1,10 +1,13 @@
 package ext4_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -114,10 +117,37 @@ func complianceReads(fsys *ext4.FS) error {
 	return nil
 }
 
-// openCounted opens the guest image behind a counting reader.
+// indexedOnce guards the building of htree copies of fixture images.
+var indexedOnce sync.Mutex
+
+// indexed returns a copy of the fixture image img whose directories
+// e2fsck -fyD has indexed, as the kernel indexes directories that grow
+// past one block; mkfs -d leaves them linear. The copy is kept beside
+// the fixture.
+func indexed(tb testing.TB, img string) string {
+	tb.Helper()
+	indexedOnce.Lock()
+	defer indexedOnce.Unlock()
+	out := img + ".htree"
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	tmp := copyImage(tb, img)
+	runTool(tb, "e2fsck", "-fyD", tmp)
+	if b, err := exec.Command("cp", "--sparse=always", tmp, out+".tmp").CombinedOutput(); err != nil {
+		tb.Fatalf("cp: %v: %s", err, b)
+	}
+	if err := os.Rename(out+".tmp", out); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// openCounted opens the guest image, its directories indexed, behind a
+// counting reader.
 func openCounted(tb testing.TB) (*countingReader, int64) {
 	tb.Helper()
-	img := fixtures.MustExt4(tb, guestTree(), fixtures.Ext4Options{BlockSize: 4096})
+	img := indexed(tb, fixtures.MustExt4(tb, guestTree(), fixtures.Ext4Options{BlockSize: 4096}))
 	f, err := os.Open(img)
 	if err != nil {
 		tb.Fatal(err)
@@ -178,22 +208,33 @@ func TestLookupCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// usr/share/doc holds 1,600 directories: listing their names costs
-	// a few blocks, reading their inodes would cost 400 KiB.
+	// usr/share/doc holds 1,600 directories in 11 blocks, mapped by a
+	// depth-1 extent tree; reading their inodes would cost 400 KiB. Its
+	// htree index leads to one leaf: the path needs six directory blocks,
+	// one extent leaf and six inodes.
 	before := cr.bytes.Load()
 	if _, err := fsys.Stat("usr/share/doc/package-1234/copyright"); err != nil {
 		t.Fatal(err)
 	}
-	if got := cr.bytes.Load() - before; got > 128<<10 {
-		t.Errorf("Stat of a path through a 1,600-entry directory read %d bytes, want at most 128 KiB", got)
+	if got := cr.bytes.Load() - before; got > 7*4096+6*256 {
+		t.Errorf("Stat of a path through a 1,600-entry directory read %d bytes, want at most 7 blocks and 6 inodes", got)
+	}
+	// A missing name: the htree probe (root, extent leaf, leaf) misses,
+	// and reading the whole directory (11 blocks, extent leaf) confirms.
+	before = cr.bytes.Load()
+	if _, err := fsys.Stat("usr/share/doc/no-such-package"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat of a missing name = %v", err)
+	}
+	if got := cr.bytes.Load() - before; got < 11*4096 || got > 15*4096 {
+		t.Errorf("negative lookup in usr/share/doc read %d bytes, want 11 to 15 blocks", got)
 	}
 	// A second lookup in the same directory hits the caches.
 	before = cr.bytes.Load()
 	if _, err := fsys.Stat("usr/share/doc/package-1234/changelog.Debian.gz"); err != nil {
 		t.Fatal(err)
 	}
-	if got := cr.bytes.Load() - before; got > 256 {
-		t.Errorf("second Stat in a cached directory read %d bytes, want one inode at most", got)
+	if got := cr.bytes.Load() - before; got > 4096+256 {
+		t.Errorf("second Stat in a cached directory read %d bytes, want a leaf block and an inode at most", got)
 	}
 	before = cr.bytes.Load()
 	if err := complianceReads(fsys); err != nil {

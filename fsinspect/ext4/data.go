@@ -6,19 +6,28 @@ import (
 	"sync"
 )
 
-// runCache remembers the last run mapped for one open file, so that
-// sequential reads with small buffers map each run once.
+// runCache remembers, for one reader of one inode, the last run mapped
+// and the last extent leaf node read, so that sequential reads map each
+// run once and read each leaf of a deep extent tree once.
 type runCache struct {
 	mu    sync.Mutex
 	start uint64 // logical block where r begins
 	r     run
 	ok    bool
+	leaf  extentLeaf
+}
+
+// extentLeaf is a leaf node of an extent tree below the inode, covering
+// logical blocks lo up to (not including) end.
+type extentLeaf struct {
+	node    []byte
+	lo, end uint64
 }
 
 // mapCached is mapBlock through c, which may be nil.
 func (fsys *FS) mapCached(in *inode, c *runCache, lblk uint64) (run, error) {
 	if c == nil {
-		return fsys.mapBlock(in, lblk)
+		return fsys.mapBlock(in, nil, lblk)
 	}
 	c.mu.Lock()
 	r, start, ok := c.r, c.start, c.ok
@@ -31,7 +40,7 @@ func (fsys *FS) mapCached(in *inode, c *runCache, lblk uint64) (run, error) {
 		r.n -= d
 		return r, nil
 	}
-	r, err := fsys.mapBlock(in, lblk)
+	r, err := fsys.mapBlock(in, c, lblk)
 	if err != nil {
 		return r, err
 	}
@@ -42,13 +51,14 @@ func (fsys *FS) mapCached(in *inode, c *runCache, lblk uint64) (run, error) {
 }
 
 // mapBlock maps logical block lblk of a regular file, directory or slow
-// symlink to a run of physical blocks or zeros.
-func (fsys *FS) mapBlock(in *inode, lblk uint64) (run, error) {
+// symlink to a run of physical blocks or zeros. c, which may be nil,
+// keeps the last extent leaf read.
+func (fsys *FS) mapBlock(in *inode, c *runCache, lblk uint64) (run, error) {
 	if in.flags&flagExtents != 0 {
 		if fsys.g.incompat&incompatExtents == 0 {
 			return run{}, corruptf("inode %d: extents flag without the extent feature", in.ino)
 		}
-		return fsys.extentRun(in, lblk)
+		return fsys.extentRun(in, c, lblk)
 	}
 	return fsys.indirectRun(in, lblk)
 }

@@ -99,9 +99,10 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 		return nil, corruptf("inode %d: directory size %d", in.ino, in.size)
 	}
 	var ents []dirent
+	var c runCache
 	buf := make([]byte, bs)
 	for lblk := uint64(0); lblk < uint64(in.size/bs); {
-		r, err := fsys.mapBlock(in, lblk)
+		r, err := fsys.mapCached(in, &c, lblk)
 		if err != nil {
 			return nil, err
 		}

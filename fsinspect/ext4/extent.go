@@ -49,8 +49,9 @@ func hasExtentMagic(node []byte) bool {
 }
 
 // extentRun maps logical block lblk of an extent-mapped inode. It reads
-// one block per level of the tree below the inode.
-func (fsys *FS) extentRun(in *inode, lblk uint64) (run, error) {
+// one block per level of the tree below the inode, except that a leaf
+// kept in c (which may be nil) that covers lblk is searched directly.
+func (fsys *FS) extentRun(in *inode, c *runCache, lblk uint64) (run, error) {
 	le := binary.LittleEndian
 	// Logical block numbers are 32 bits; everything above is a hole.
 	const limit = 1 << 32
@@ -60,7 +61,17 @@ func (fsys *FS) extentRun(in *inode, lblk uint64) (run, error) {
 	node := in.block[:]
 	end := uint64(limit) // first logical block past this subtree
 	want := -1
+	lo := uint64(0) // first logical block of this subtree
+	if c != nil {
+		c.mu.Lock()
+		l := c.leaf
+		c.mu.Unlock()
+		if l.node != nil && l.lo <= lblk && lblk < l.end {
+			node, lo, end, want = l.node, l.lo, l.end, 0
+		}
+	}
 	for {
+		nodeEnd := end
 		h, err := parseExtentHeader(node, in.ino)
 		if err != nil {
 			return run{}, err
@@ -88,6 +99,11 @@ func (fsys *FS) extentRun(in *inode, lblk uint64) (run, error) {
 		e := node[12+12*i:]
 		start := uint64(le.Uint32(e))
 		if h.depth == 0 {
+			if c != nil && want == 0 {
+				c.mu.Lock()
+				c.leaf = extentLeaf{node: node, lo: lo, end: nodeEnd}
+				c.mu.Unlock()
+			}
 			n := uint64(le.Uint16(e[4:]))
 			uninit := n > extentInitMax
 			if uninit {
@@ -107,6 +123,7 @@ func (fsys *FS) extentRun(in *inode, lblk uint64) (run, error) {
 			return r, nil
 		}
 		child := uint64(le.Uint16(e[8:]))<<32 | uint64(le.Uint32(e[4:]))
+		lo = start
 		node = make([]byte, fsys.g.blockSize)
 		if err := fsys.readBlock(node, child); err != nil {
 			return run{}, fmt.Errorf("inode %d: extent index block %d: %w", in.ino, child, err)

@@ -4,6 +4,7 @@ package ext4
 // s_feature_ro_compat) that this reader looks at.
 const (
 	compatHasJournal = 0x4
+	compatDirIndex   = 0x20
 
 	incompatCompression = 0x1
 	incompatFiletype    = 0x2
@@ -53,8 +54,13 @@ var incompatNames = map[uint32]string{
 // Inode flags (i_flags).
 const (
 	flagEncrypt    = 0x800
+	flagIndex      = 0x1000
 	flagHugeFile   = 0x40000
 	flagExtents    = 0x80000
 	flagInlineData = 0x10000000
 	flagCasefold   = 0x40000000
 )
+
+// superFlagUnsignedHash is the s_flags bit saying directory hashes treat
+// name bytes as unsigned chars.
+const superFlagUnsignedHash = 0x2

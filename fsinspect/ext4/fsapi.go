@@ -164,7 +164,7 @@ func (fsys *FS) readFile(in *inode) ([]byte, error) {
 		return nil, unsupportedf("inode %d: file of %d bytes is too large for ReadFile", in.ino, in.size)
 	}
 	b := make([]byte, in.size)
-	if n, err := fsys.readData(in, nil, b, 0); n < len(b) {
+	if n, err := fsys.readData(in, new(runCache), b, 0); n < len(b) {
 		return nil, err
 	}
 	return b, nil

@@ -26,6 +26,7 @@ func TestHtree(t *testing.T) {
 			t.Parallel()
 			img := copyImage(t, fixtures.MustExt4(t, tree, o))
 			runTool(t, "e2fsck", "-fyD", img)
+			probeCost(t, img, "big/file-03210-name", "big/sub")
 			fsys := openFS(t, img)
 			fi, err := fsys.Stat("big")
 			if err != nil {
@@ -37,6 +38,38 @@ func TestHtree(t *testing.T) {
 			checkTree(t, fsys, tree)
 			kernelAgrees(t, fsys, img)
 		})
+	}
+}
+
+// probeCost checks that cold lookups of names in an htree directory read
+// a few blocks (the index path, a leaf, extent tree nodes), not the
+// whole directory.
+func probeCost(t *testing.T, img string, names ...string) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	cr := &countingReader{r: f}
+	fsys, err := ext4.New(cr, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := fsys.Super().BlockSize
+	if _, err := fsys.Stat("."); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		before := cr.bytes.Load()
+		fi, err := fsys.Stat(n)
+		if err != nil || fi.Name() != filepath.Base(n) {
+			t.Fatalf("Stat(%q) = %v, %v", n, fi, err)
+		}
+		if got := cr.bytes.Load() - before; got > 8*bs+2*256 {
+			t.Errorf("Stat(%q) read %d bytes, want at most 8 blocks and 2 inodes", n, got)
+		}
 	}
 }
 

@@ -30,11 +30,10 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 		if !cur.isDir() {
 			return nil, syscall.ENOTDIR
 		}
-		d, err := fsys.dir(cur)
+		e, ok, err := fsys.find(cur, elem)
 		if err != nil {
 			return nil, err
 		}
-		e, ok := d.find(elem)
 		if !ok {
 			if cur.flags&flagCasefold != 0 {
 				return nil, unsupportedf("inode %d: %q not found in a casefolded directory (case-insensitive lookup is not implemented)", cur.ino, elem)
@@ -59,6 +58,25 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 		cur = next
 	}
 	return cur, nil
+}
+
+// find looks up the entry called name in directory in: in the cached
+// parsed directory, else through the htree index, else by parsing the
+// whole directory (and caching it).
+func (fsys *FS) find(in *inode, name string) (dirent, bool, error) {
+	if d, ok := fsys.dirs.get(in.ino); ok {
+		e, ok := d.find(name)
+		return e, ok, nil
+	}
+	if e, err := fsys.htreeFind(in, name); err == nil {
+		return e, true, nil
+	}
+	d, err := fsys.dir(in)
+	if err != nil {
+		return dirent{}, false, err
+	}
+	e, ok := d.find(name)
+	return e, ok, nil
 }
 
 // checkType reports an error if the directory entry e records a type

@@ -58,6 +58,8 @@ type geometry struct {
 	compat         uint32
 	incompat       uint32
 	roCompat       uint32
+	hashSeed       [4]uint32 // s_hash_seed, for htree lookups
+	hashUnsigned   bool      // s_flags says directory hashes use unsigned chars
 }
 
 // parseSuper decodes and validates the 1024-byte superblock b against a
@@ -137,6 +139,10 @@ func parseSuper(b []byte, size int64) (Superblock, geometry, error) {
 	}
 	g.firstMetaBG = uint64(le.Uint32(b[0x104:]))
 	g.backupBGs = [2]uint32{le.Uint32(b[0x24C:]), le.Uint32(b[0x250:])}
+	for i := range g.hashSeed {
+		g.hashSeed[i] = le.Uint32(b[0xEC+4*i:])
+	}
+	g.hashUnsigned = le.Uint32(b[0x160:])&superFlagUnsignedHash != 0
 
 	s = Superblock{
 		Blocks:          g.blocks,
