@@ -142,18 +142,20 @@ func checkUnclearedParity(in *Input) []Finding {
 		if name == cpanelLog || !fi.Mode().IsRegular() {
 			return Finding{}, false
 		}
-		size := fi.Size()
+		size, approximate := fi.Size(), false
 		if name == lfdLog {
-			n, err := lfdOtherBytes(in.Guest, p)
+			n, binary, err := lfdOtherBytes(in.Guest, p)
 			if err != nil {
 				return in.Fault("/"+p, err), true
 			}
-			size = n
+			size, approximate = n, binary
 		}
 		if size <= parityLogMin {
 			return Finding{}, false
 		}
-		return parityLogWarn(in, p, fi, "un-cleared log file, %s found; Contents:", "C5: truncate /"+p+" to 0 bytes"), true
+		f := parityLogWarn(in, p, fi, "un-cleared log file, %s found; Contents:", "C5: truncate /"+p+" to 0 bytes")
+		f.Approximate = approximate
+		return f, true
 	})
 }
 
@@ -165,37 +167,48 @@ func lfdResetLine(line []byte) bool {
 		bytes.Contains(line, []byte(" Watching /var/log/messages"))
 }
 
+// grepBinaryWindow is how much of a file GNU grep reads before it
+// decides: a NUL byte in it makes grep treat the whole file as binary.
+const grepBinaryWindow = 32 << 10
+
 // lfdOtherBytes is `grep -E -v <reset lines> lfd.log | wc -c`: the bytes of
 // the other lines, each with its newline (grep adds one to a last line
-// without it). The file is streamed, so no read cap applies.
-func lfdOtherBytes(g *fsinspect.Guest, p string) (int64, error) {
+// without it). The file is streamed, so no read cap applies. GNU grep
+// prints nothing more once it finds binary data, which in the C locale
+// the script runs in is a NUL byte: nothing at all when one is in its
+// first buffer, otherwise nothing from the line holding it (checked with
+// grep 3.8). binary reports that this happened, which makes the answer
+// approximate.
+func lfdOtherBytes(g *fsinspect.Guest, p string) (n int64, binary bool, err error) {
 	f, err := g.Open(p)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
-	var n int64
-	for {
+	r := bufio.NewReaderSize(f, grepBinaryWindow)
+	if head, _ := r.Peek(grepBinaryWindow); bytes.IndexByte(head, 0) >= 0 {
+		return 0, true, nil
+	}
+	// A line longer than the buffer comes in pieces; such a line is never
+	// one of lfd's short reset lines.
+	for cont := false; ; {
 		line, err := r.ReadSlice('\n')
-		full := len(line) > 0 && line[len(line)-1] == '\n'
-		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: read the rest of it.
-			rest, rerr := r.ReadBytes('\n')
-			line = append(append([]byte{}, line...), rest...)
-			err, full = rerr, len(rest) > 0 && rest[len(rest)-1] == '\n'
+		long := err == bufio.ErrBufferFull || cont
+		cont = err == bufio.ErrBufferFull
+		if bytes.IndexByte(line, 0) >= 0 {
+			return n, true, nil
 		}
-		if len(line) > 0 && !lfdResetLine(line) {
+		if len(line) > 0 && (long || !lfdResetLine(line)) {
 			n += int64(len(line))
-			if !full {
-				n++
+			if err == io.EOF {
+				n++ // grep ends the last line
 			}
 		}
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
+		switch {
+		case err == io.EOF:
+			return n, false, nil
+		case err != nil && err != bufio.ErrBufferFull:
+			return 0, false, err
 		}
 	}
 }
@@ -331,7 +344,7 @@ func checkUnclearedMarketplace(in *Input) []Finding {
 			out = append(out, in.New(Info, display, display+" is not truncated; exempt by agreement with DigitalOcean (issue #75)", ev...))
 			continue
 		case lf.path == varLog+"/"+lfdLog:
-			n, err := lfdOtherBytes(in.Guest, lf.path)
+			n, _, err := lfdOtherBytes(in.Guest, lf.path)
 			if err != nil {
 				out = append(out, in.Fault(display, err))
 				continue

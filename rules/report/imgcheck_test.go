@@ -229,6 +229,12 @@ var edgeCases = []goldenCase{
 		"root/.ssh/*":               file("", 0o600),
 		"root/.bash_history":        file(strings.Repeat("h", 150), 0o600),
 	}), 0},
+	{"edge-lfd-nul", merge(g1(true), fstest.MapFS{
+		"var/log/lfd.log": file(strings.Repeat("lfd: blocked 203.0.113.7\n", 4)+"\x00\n", 0o600),
+	}), 0},
+	{"edge-lfd-text", merge(g1(true), fstest.MapFS{
+		"var/log/lfd.log": file("lfd: /var/log/messages has been reset\n"+strings.Repeat("lfd: blocked 203.0.113.7 \xc3\xa9\n", 2), 0o600),
+	}), 0},
 	{"agent-ubuntu", merge(g1(true), fstest.MapFS{
 		"opt/digitalocean/bin/droplet-agent": file("#!/bin/sh\n", 0o755),
 		"var/log/syslog.1":                   file("", 0o640),
