@@ -378,6 +378,10 @@ func TestImgCheckNotes(t *testing.T) {
 	if strings.Contains(notes, goldenHash[3:20]) {
 		t.Error("a hash reached the notes")
 	}
+	_, notes, _ = parityRun(t, goldenTree(t, "G7"), report.ImgCheckOptions{})
+	if !strings.Contains(notes, "Q6") || !strings.Contains(notes, "/var/log/cloud-init.log") || !strings.Contains(notes, "/var/log/unattended-upgrades") {
+		t.Errorf("G7 notes:\n%s", notes)
+	}
 	_, notes, _ = parityRun(t, goldenTree(t, "G18"), report.ImgCheckOptions{})
 	if !strings.Contains(notes, "ls probe fails") {
 		t.Errorf("G18 notes:\n%s", notes)
