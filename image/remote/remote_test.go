@@ -533,3 +533,44 @@ func TestFetchWhole(t *testing.T) {
 		t.Errorf("Fetch of a missing object: %v", err)
 	}
 }
+
+// TestFailedFetchNotCached fails every request after the opening one, then
+// recovers: readers waiting on the failed fetch get its error, and a
+// later read of the same blocks fetches them again.
+func TestFailedFetchNotCached(t *testing.T) {
+	data := noise(2<<20, 13)
+	var failing atomic.Bool
+	s := newServer(t, data, func(s *server) {
+		s.hold = 5 * time.Millisecond
+		s.before = func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+			if failing.Load() {
+				w.WriteHeader(http.StatusBadGateway)
+				return true
+			}
+			return false
+		}
+	})
+	obj := open(t, s.URL, remote.WithRetries(1))
+	failing.Store(true)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			if _, err := obj.ReadAt(make([]byte, 100), 1<<20); err != nil {
+				failed.Add(1)
+				if e, ok := errors.AsType[*remote.Error](err); !ok || e.Status != http.StatusBadGateway {
+					t.Errorf("ReadAt: %v, want a 502 *Error", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 4 {
+		t.Errorf("%d of 4 readers failed, want all", failed.Load())
+	}
+	failing.Store(false)
+	p := make([]byte, 100)
+	if _, err := obj.ReadAt(p, 1<<20); err != nil || !bytes.Equal(p, data[1<<20:1<<20+100]) {
+		t.Errorf("ReadAt after recovery: %v", err)
+	}
+}
