@@ -20,7 +20,8 @@ import (
 const fuzzRegion = 256 << 10
 
 // fuzzImages builds the small images FuzzExt4 mutates: ext4 with inline
-// data, ext4 with extents, and ext3 with indirect blocks.
+// data, ext4 with extents, and ext2 with indirect blocks, each with an
+// htree directory.
 func fuzzImages(tb testing.TB) [][]byte {
 	tree := fstest.MapFS{
 		"etc/passwd":  fixtures.File("root:x:0:0::/root:/bin/sh\n", 0o644),
@@ -34,8 +35,8 @@ func fuzzImages(tb testing.TB) [][]byte {
 		"d":           fixtures.Dir(0o1777),
 		"tmp/.hidden": fixtures.File("", 0o600),
 	}
-	for i := range 60 {
-		tree[fmt.Sprintf("d/entry-%02d", i)] = fixtures.File(fmt.Sprint(i), 0o644)
+	for i := range 200 {
+		tree[fmt.Sprintf("d/entry-%03d", i)] = fixtures.File(fmt.Sprint(i), 0o644)
 	}
 	var imgs [][]byte
 	for _, o := range []fixtures.Ext4Options{
@@ -43,7 +44,8 @@ func fuzzImages(tb testing.TB) [][]byte {
 		{BlockSize: 1024, Size: 2 << 20, Features: "^has_journal"},
 		{Type: "ext2", BlockSize: 1024, Size: 2 << 20},
 	} {
-		b, err := os.ReadFile(fixtures.MustExt4(tb, tree, o))
+		// e2fsck -D gives d an htree index, for the probe to chew on.
+		b, err := os.ReadFile(indexed(tb, fixtures.MustExt4(tb, tree, o)))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -132,7 +134,10 @@ func TestFuzzSeedsRead(t *testing.T) {
 		if b, err := fsys.ReadFile("bin/tool"); err != nil || !bytes.Equal(b, []byte(pattern(300000, 4))) {
 			t.Errorf("image %d: bin/tool: %d bytes, %v", i, len(b), err)
 		}
-		if ents, err := fsys.ReadDir("d"); err != nil || len(ents) != 60 {
+		if fi, err := fsys.Stat("d/entry-123"); err != nil || fi.Size() != 3 {
+			t.Errorf("image %d: Stat(d/entry-123) = %v, %v", i, fi, err)
+		}
+		if ents, err := fsys.ReadDir("d"); err != nil || len(ents) != 200 {
 			t.Errorf("image %d: ReadDir(d): %d entries, %v", i, len(ents), err)
 		}
 	}
