@@ -245,3 +245,32 @@ func TestQCOW2LargeSparseSampled(t *testing.T) {
 		})
 	}
 }
+
+// TestQCOW2ClusterCache reads the first 256 KiB twice in 4 KiB pieces:
+// the second pass must come from the cluster cache, not the host file
+// (a compressed cluster is inflated once, not once per read).
+func TestQCOW2ClusterCache(t *testing.T) {
+	raw := sampleRaw(t)
+	for _, o := range []fixtures.QCOW2Options{{}, {Compress: true}, {Compress: true, CompressionType: "zstd", ExtendedL2: true}} {
+		img, err := image.Open(fixtures.MustQCOW2(t, raw, o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		pass := func() image.ReadStats {
+			before := img.Stats()
+			for off := int64(0); off < 256<<10; off += 4096 {
+				if _, err := img.ReadAt(buf, off); err != nil {
+					t.Fatal(err)
+				}
+			}
+			after := img.Stats()
+			return image.ReadStats{BytesRead: after.BytesRead - before.BytesRead, ReadCalls: after.ReadCalls - before.ReadCalls}
+		}
+		first, second := pass(), pass()
+		if first.ReadCalls == 0 || second.ReadCalls != 0 {
+			t.Errorf("%+v: host reads %+v then %+v; want some, then none", o, first, second)
+		}
+		img.Close()
+	}
+}

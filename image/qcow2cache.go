@@ -17,22 +17,23 @@ const (
 	inflateStep         = 16 << 10
 )
 
-// A clusterCache sits in front of go-qcow2reader. A compressed cluster
-// must be inflated from its start to reach any byte of it, so it keeps
-// the inflated prefixes of the most recently used compressed clusters,
-// and grows a prefix (at least doubling it) when a read needs more: a
-// cluster is inflated about once, and only as far as reads go. Reads of
-// stored and zero clusters go straight to the library, which reads just
-// the bytes asked for. With extended L2 entries the library's cluster
-// status is too costly to ask per read, so every cluster is cached.
+// A clusterCache sits in front of go-qcow2reader and keeps the most
+// recently used clusters. Each library read looks up an L2 table, and the
+// library keeps only 16 of them, decoded anew on every miss; so a stored
+// cluster is read whole, in one call, and then served from memory. A
+// compressed cluster must be inflated from its start to reach any byte of
+// it, so the cache keeps its inflated prefix and grows it (at least
+// doubling) when a read needs more: a cluster is inflated about once, and
+// only as far as reads go. With extended L2 entries the library's cluster
+// status is too costly to ask, so every cluster is grown as a prefix.
 //
 // It is safe for concurrent use; two readers missing the same cluster at
-// once may both inflate it.
+// once may both read it.
 type clusterCache struct {
 	img      qimage.Image // the virtual disk
 	size     int64
 	cluster  int64
-	cacheAll bool // cache every cluster, not only compressed ones
+	prefixes bool // grow every cluster as a prefix, without asking its status
 	max      int
 
 	mu    sync.Mutex
@@ -48,12 +49,12 @@ type cachedCluster struct {
 // newClusterCache caches img, a virtual disk of size bytes in clusters
 // of cluster bytes, holding at most clusterCacheBytes (and at least
 // clusterCacheMinSize clusters).
-func newClusterCache(img qimage.Image, size, cluster int64, cacheAll bool) *clusterCache {
+func newClusterCache(img qimage.Image, size, cluster int64, prefixes bool) *clusterCache {
 	return &clusterCache{
 		img:      img,
 		size:     size,
 		cluster:  cluster,
-		cacheAll: cacheAll,
+		prefixes: prefixes,
 		max:      max(clusterCacheMinSize, int(clusterCacheBytes/cluster)),
 		lru:      list.New(),
 		index:    make(map[int64]*list.Element),
@@ -92,25 +93,32 @@ func (c *clusterCache) readCluster(k int64, p []byte, rel int64) (int, error) {
 	if int64(len(old)) >= need {
 		return copy(p, old[rel:]), nil
 	}
-	start := k * c.cluster
-	if old == nil && !c.cacheAll {
+	start, length := k*c.cluster, c.clusterLen(k)
+	grow := length
+	if old != nil || c.prefixes {
+		grow = prefixLen(need, int64(len(old)), length)
+	} else {
 		ext, err := c.status(start)
 		if err != nil {
 			return 0, err
 		}
-		if !ext.Compressed {
-			return c.read(p, start+rel)
+		if ext.Compressed {
+			grow = prefixLen(need, 0, length)
 		}
 	}
-	// Grow the prefix: to what this read needs, rounded up, and at least
-	// double what is cached, so a cluster is inflated O(1) times.
-	grow := min(c.clusterLen(k), max((need+inflateStep-1)/inflateStep*inflateStep, 2*int64(len(old))))
 	data := make([]byte, grow)
 	if _, err := c.read(data, start); err != nil {
 		return 0, err
 	}
 	c.store(k, data)
 	return copy(p, data[rel:]), nil
+}
+
+// prefixLen is how far to inflate a cluster of length bytes of which have
+// are cached and a read needs need: need rounded up to inflateStep, and at
+// least twice have, so that a cluster is inflated O(1) times.
+func prefixLen(need, have, length int64) int64 {
+	return min(length, max((need+inflateStep-1)/inflateStep*inflateStep, 2*have))
 }
 
 // lookup returns the cached prefix of cluster k, or nil.
