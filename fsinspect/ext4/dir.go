@@ -16,6 +16,9 @@ const (
 	maxDirSize    = 1 << 30
 )
 
+// dirReadBlocks is how many consecutive directory blocks one read fetches.
+const dirReadBlocks = 32
+
 // dirent is one live directory entry.
 type dirent struct {
 	name string
@@ -100,25 +103,29 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 	}
 	var ents []dirent
 	var c runCache
-	buf := make([]byte, bs)
-	for lblk := uint64(0); lblk < uint64(in.size/bs); {
+	nblocks := uint64(in.size / bs)
+	var buf []byte
+	for lblk := uint64(0); lblk < nblocks; {
 		r, err := fsys.mapCached(in, &c, lblk)
 		if err != nil {
 			return nil, err
 		}
+		k := min(r.n, nblocks-lblk, dirReadBlocks)
 		if r.phys == 0 { // a hole holds no entries
-			lblk += r.n
+			lblk += k
 			continue
 		}
-		for i := uint64(0); i < r.n && lblk < uint64(in.size/bs); i++ {
-			if err := fsys.readBlock(buf, r.phys+i); err != nil {
-				return nil, fmt.Errorf("inode %d: directory block %d: %w", in.ino, lblk, err)
-			}
-			if ents, err = fsys.parseDirBlock(in.ino, buf, ents); err != nil {
+		// mapBlock checked that the run lies inside the filesystem.
+		buf = slices.Grow(buf[:0], int(k)*int(bs))[:int(k)*int(bs)]
+		if err := readFull(fsys.r, buf, int64(r.phys)*bs); err != nil {
+			return nil, fmt.Errorf("inode %d: directory block %d: %w", in.ino, lblk, err)
+		}
+		for off := 0; off < len(buf); off += int(bs) {
+			if ents, err = fsys.parseDirBlock(in.ino, buf[off:off+int(bs)], ents); err != nil {
 				return nil, err
 			}
-			lblk++
 		}
+		lblk += k
 	}
 	return ents, nil
 }
