@@ -110,11 +110,11 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 		if err != nil {
 			return nil, err
 		}
-		k := min(r.n, nblocks-lblk, dirReadBlocks)
 		if r.phys == 0 { // a hole holds no entries
-			lblk += k
+			lblk += min(r.n, nblocks-lblk)
 			continue
 		}
+		k := min(r.n, nblocks-lblk, dirReadBlocks)
 		// mapBlock checked that the run lies inside the filesystem.
 		buf = slices.Grow(buf[:0], int(k)*int(bs))[:int(k)*int(bs)]
 		if err := readFull(fsys.r, buf, int64(r.phys)*bs); err != nil {
