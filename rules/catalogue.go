@@ -75,4 +75,6 @@ var catalogue = []string{
 	"disk.plans",
 	"disk.shrink-hint",
 	"disk.upload-limit",
+	// DigitalOcean API cross-check (scan --do-image)
+	"do.image",
 }

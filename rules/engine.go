@@ -26,6 +26,10 @@ type Options struct {
 	Strict        bool   // SKIP not-evaluable becomes ERROR
 	ShowContents  bool
 	Now           time.Time // the run's clock; zero means time.Now()
+
+	// DOImage is the DigitalOcean API's record of the image, for do.image
+	// (scan --do-image); nil otherwise.
+	DOImage *APIImage
 }
 
 // NamedData is a user-supplied input file read by the CLI.
