@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -245,6 +246,15 @@ func TestQCOW2BackingChainDepth(t *testing.T) {
 	_, err = image.Open(filepath.Join(dir, "a.qcow2"), image.WithBacking(true))
 	if !errors.Is(err, image.ErrUnsupported) || !strings.Contains(err.Error(), "deeper than 8") {
 		t.Errorf("backing loop: %v; want a depth error", err)
+	}
+
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.raw"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	emptyOverlay(t, dir, "fifo.qcow2", "fifo.raw", "raw")
+	_, err = image.Open(filepath.Join(dir, "fifo.qcow2"), image.WithBacking(true))
+	if !errors.Is(err, image.ErrUnsupported) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("FIFO as backing file: %v; want it refused (and no hang)", err)
 	}
 
 	emptyOverlay(t, dir, "missing.qcow2", "nothere.raw", "raw")

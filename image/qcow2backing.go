@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // qcow2MaxChain is how many backing files a qcow2 chain may have below the
@@ -55,7 +56,9 @@ func openBackingChain(path string, top *qcow2Header) (chain []*backingFile, err 
 		if err != nil {
 			return chain, err
 		}
-		f, err := root.Open(rel)
+		// O_NONBLOCK: opening a FIFO planted as a backing file must not
+		// wait for a writer; it is refused as not regular just below.
+		f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return chain, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "opening backing file %q: %v", name, err)
 		}
