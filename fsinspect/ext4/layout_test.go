@@ -36,6 +36,13 @@ func TestHtree(t *testing.T) {
 				t.Fatalf("big is not an htree directory after e2fsck -D (flags %#x)", fi.Sys().(*ext4.Stat).Flags)
 			}
 			checkTree(t, fsys, tree)
+			var sample []string
+			for i := 0; i < 5000; i += 619 { // go-ext4-filesystem reads every inode of the directory per lookup
+				sample = append(sample, fmt.Sprintf("big/file-%05d-name", i))
+			}
+			if n := oracleAgrees(t, fsys, img, sample); n != len(sample) {
+				t.Errorf("go-ext4-filesystem read %d of %d files", n, len(sample))
+			}
 			kernelAgrees(t, fsys, img)
 		})
 	}
@@ -117,6 +124,9 @@ func TestSparse(t *testing.T) {
 					t.Errorf("Stat(%q) = %v, %v; want size %d", n, fi, err, declaredSize(f))
 				}
 				checkContent(t, fsys, n, f)
+			}
+			if n := oracleAgrees(t, fsys, img, []string{"sparse", "empty-hole"}); n != 2 {
+				t.Errorf("go-ext4-filesystem read %d of 2 sparse files", n)
 			}
 			fi, err := fsys.Stat("written")
 			if err != nil || fi.Size() != hostSize {

@@ -80,6 +80,35 @@ func TestOracleGoExt4(t *testing.T) {
 	}
 }
 
+// oracleAgrees reads the named regular files of img with
+// go-ext4-filesystem and fails t where it reads something other than
+// fsys; files it cannot read are skipped. It returns how many it compared.
+func oracleAgrees(t *testing.T, fsys *ext4.FS, img string, names []string) int {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	oracle, err := oracleFS(io.NewSectionReader(f, 0, st.Size()))
+	if err != nil {
+		return 0
+	}
+	compared := 0
+	for _, n := range names {
+		want, err := oracleRead(oracle, n)
+		if err != nil {
+			continue
+		}
+		if got, err := fsys.ReadFile(n); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: ReadFile: %d bytes, %v; go-ext4-filesystem read %d bytes", n, len(got), err, len(want))
+		}
+		compared++
+	}
+	return compared
+}
+
 // oracleFS opens r with go-ext4-filesystem, turning a panic into an error.
 func oracleFS(r *io.SectionReader) (o *goext4.FileSystem, err error) {
 	defer func() {
