@@ -97,6 +97,13 @@ func openPartition(p *image.Partition, cache *Cache) (FSInfo, Backend) {
 	size := min(p.Size, max(cache.Size()-p.Start, 0))
 	r := io.NewSectionReader(cache, p.Start, size)
 	fi.Type = image.Sniff(r, size)
+	if fi.Type == "" {
+		// Sniff cannot tell a read fault from an unknown filesystem:
+		// the first blocks must at least be readable.
+		if _, err := r.ReadAt(make([]byte, min(size, 2048)), 0); err != nil && !errors.Is(err, io.EOF) {
+			fi.Err = err.Error()
+		}
+	}
 	if !isExt(fi.Type) {
 		return fi, nil
 	}
