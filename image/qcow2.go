@@ -47,6 +47,15 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 		}
 		return nil, err
 	}
+	vsize := int64(hdr.size)
+	cache := newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2())
+	return newImage(cache, vsize, qcow2Chain(path, size, hdr, chain), closers...), nil
+}
+
+// qcow2Chain lists the layers of a qcow2 image: the file itself, each
+// backing file (Detail "backing file, ..."), and the raw disk they make
+// when the last backing file is not itself raw.
+func qcow2Chain(path string, size int64, hdr *qcow2Header, chain []*backingFile) []Layer {
 	layers := []Layer{{Format: QCOW2, Detail: hdr.detail(), Path: path, FileSize: size}}
 	for _, b := range chain {
 		l := Layer{Format: Raw, Detail: "backing file, raw", Path: filepath.Join(filepath.Dir(path), b.rel), FileSize: b.size}
@@ -58,8 +67,7 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 	if layers[len(layers)-1].Format != Raw {
 		layers = append(layers, Layer{Format: Raw, FileSize: -1})
 	}
-	vsize := int64(hdr.size)
-	return newImage(newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2()), vsize, layers, closers...), nil
+	return layers
 }
 
 // openQCOW2Layers opens the top file and its backing chain with
