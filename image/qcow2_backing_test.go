@@ -34,10 +34,7 @@ func runQemuImg(t *testing.T, dir string, args ...string) error {
 	t.Helper()
 	bin, err := fixtures.Tool("qemu-img")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		missing(t, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -45,6 +42,16 @@ func runQemuImg(t *testing.T, dir string, args ...string) error {
 		return fmt.Errorf("qemu-img %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	return nil
+}
+
+// missing skips t for a tool or kernel feature the host lacks, except
+// under CI=true, where that fails t.
+func missing(t *testing.T, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(err)
+	}
+	t.Skip(err)
 }
 
 // pattern is backingSize bytes of a repeated word.
@@ -270,7 +277,7 @@ func watchOpens(t *testing.T, dir string) func() []string {
 	t.Helper()
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
-		t.Skipf("inotify: %v", err)
+		missing(t, fmt.Errorf("inotify: %v", err))
 	}
 	t.Cleanup(func() { unix.Close(fd) })
 	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_OPEN|unix.IN_ACCESS); err != nil {
