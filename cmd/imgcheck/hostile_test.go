@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+)
+
+// TestMain lets a test run the command in a child process (see runChild):
+// with IMGCHECK_TEST_CHILD=1 the test binary is imgcheck itself.
+func TestMain(m *testing.M) {
+	if os.Getenv("IMGCHECK_TEST_CHILD") == "1" {
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		if f := os.Getenv("IMGCHECK_TEST_HWM"); f != "" {
+			// The peak resident set of this process alone: rusage's
+			// maxrss would include the parent's at fork.
+			status, _ := os.ReadFile("/proc/self/status")
+			os.WriteFile(f, status, 0o644)
+		}
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// childResult is how a child imgcheck process ended.
+type childResult struct {
+	stdout, stderr string
+	code           int
+	maxRSS         int64 // peak resident memory, bytes
+}
+
+// childTimeout bounds one child process: a hang becomes a failure naming
+// the case instead of a stuck test binary.
+const childTimeout = 2 * time.Minute
+
+var vmHWM = regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`)
+
+// runChild runs imgcheck args in a child process with a deadline and
+// reports its output, exit code and peak memory.
+func runChild(t *testing.T, env []string, args ...string) childResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), childTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	hwm := filepath.Join(t.TempDir(), "status")
+	cmd.Env = append(append(os.Environ(), "IMGCHECK_TEST_CHILD=1", "IMGCHECK_TEST_HWM="+hwm), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("imgcheck %s: no answer within %v (hang?)", strings.Join(args, " "), childTimeout)
+	}
+	r := childResult{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("imgcheck %s: %v", strings.Join(args, " "), err)
+	}
+	if status, err := os.ReadFile(hwm); err == nil {
+		if m := vmHWM.FindSubmatch(status); m != nil {
+			kib, _ := strconv.ParseInt(string(m[1]), 10, 64)
+			r.maxRSS = kib << 10
+		}
+	}
+	return r
+}
+
+// A hostileCase is one image of the hostile corpus and what imgcheck must
+// say about it.
+type hostileCase struct {
+	name string
+	path string
+	args []string // extra scan flags
+	code int      // exit code of imgcheck scan
+	want []string // each must appear in stdout or stderr
+}
+
+// hostileCorpus builds every image of the hostile corpus from fixture
+// images (fixtures/hostile*.go).
+func hostileCorpus(t *testing.T) []hostileCase {
+	t.Helper()
+	must := func(p string, err error) string { return fixtures.MustHostile(t, p, err) }
+	cache := fixtures.CacheDir()
+	root := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20})
+	plain := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20, Features: "^metadata_csum"})
+	disk := gptImage(t, cleanTree())
+	qcow := fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{})
+	qcowZ := fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{Compress: true})
+	inDisk := func(fs string) string {
+		return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: fs}}})
+	}
+	mbr := fixtures.MustDisk(t, fixtures.Layout{Scheme: "mbr", Parts: []fixtures.Part{
+		{Type: "linux", Image: root, Bootable: true}, {Type: "extended"},
+		{Type: "linux", Logical: true, Size: 1 << 20}, {Type: "linux", Logical: true, Size: 1 << 20},
+	}})
+	data := fixtures.MustExt4(t, fstest.MapFS{"srv/data.txt": fixtures.File("payload\n", 0o644)}, fixtures.Ext4Options{Size: 16 << 20})
+	secondRoot := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: data}, {Type: "linux", Image: root}}})
+	loops := cleanTree()
+	loops["etc/passwd"] = fixtures.Symlink("passwd-")
+	loops["etc/passwd-"] = fixtures.Symlink("/etc/passwd")
+	loops["etc/ssh/sshd_config"] = fixtures.Symlink("sshd_config")
+	escapes := cleanTree()
+	escapes["etc/shadow"] = fixtures.Symlink("/../../../../../etc/shadow")
+	escapes["root/.ssh"] = fixtures.Symlink("../../../../../root/.ssh")
+	escapes["etc/ssh/sshd_config"] = fixtures.Symlink("../../../../../../../etc/ssh/sshd_config")
+
+	const noRoot = "no Linux root filesystem found"
+	return []hostileCase{
+		{name: "gpt cut in the entry array", path: must(fixtures.Truncated(disk, 8192)), code: 3,
+			want: []string{"GPT entry array at LBA 2 runs past the end of the disk", "backup unreadable"}},
+		{name: "qcow2 cut in the L1 table", path: must(fixtures.QCOW2TruncatedL1(qcow)), code: 3,
+			want: []string{"qcow2: L1 table at 0x", "runs past end of file"}},
+		{name: "ext4 cut in the inode table", path: must(fixtures.Ext4TruncatedInodeTable(root, "/etc/passwd")), code: 3,
+			want: []string{noRoot, "partition 1: ext4: corrupt filesystem: superblock:", "(truncated image?)"}},
+		{name: "random bytes", path: must(fixtures.RandomBytes(cache, 4<<20, 8)), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)"}},
+		{name: "all zeros", path: must(fixtures.Zeros(cache, 4<<20)), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)"}},
+		{name: "zero length", path: must(fixtures.Zeros(cache, 0)), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)"}},
+		{name: "qcow2 L1 past EOF", path: must(fixtures.QCOW2L1PastEOF(qcow)), code: 3,
+			want: []string{"qcow2: L1 table at 0x", "runs past end of file"}},
+		// qemu-img reads these two as zeros too: the virtual disk is
+		// empty, not unreadable.
+		{name: "qcow2 L1 over the refcount table", path: must(fixtures.QCOW2OverlappingTables(qcow)), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)", "none, 1 partitions"}},
+		{name: "qcow2 L2 table at the header", path: must(fixtures.QCOW2L2AtHeader(qcow)), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)", "none, 1 partitions"}},
+		// Like qemu, the reader inflates a cluster no further than its
+		// size: the bomb becomes one cluster of zeros where the ext4
+		// superblock was.
+		{name: "qcow2 cluster inflating past its size", path: must(fixtures.QCOW2InflatingCluster(qcowZ)), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)", "gpt, 1 partitions"}},
+		{name: "qcow2 data cluster past EOF", path: must(fixtures.QCOW2ClusterPastEOF(qcow, 1<<20)), code: 3,
+			want: []string{noRoot + " (partition 1: qcow2: "}},
+		{name: "gpt with 100k entries", path: must(fixtures.GPTEntryCount(disk, 100000)), code: 3,
+			want: []string{"GPT 100000 entries of 128 bytes is more than imgcheck reads at LBA 1 and backup unreadable"}},
+		{name: "mbr with a looping EBR", path: must(fixtures.EBRLoop(mbr)), args: []string{"--format", "json"}, code: 0,
+			want: []string{`"EBR chain loops back to LBA `, `"verdict": "pass"`}},
+		{name: "ext4 bad superblock magic", path: inDisk(must(fixtures.Ext4BadMagic(root))), code: 3,
+			want: []string{noRoot + " (partition 1: no filesystem recognised)"}},
+		// fsinspect/ext4 does not verify checksums (its package doc says
+		// so); every structure is bounds-checked instead.
+		{name: "ext4 bad group descriptor checksum", path: inDisk(must(fixtures.Ext4BadGroupChecksum(root))), code: 0,
+			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)", ": PASS: 0 FAIL, 0 ERROR"}},
+		{name: "ext4 inode pointing outside the fs", path: inDisk(must(fixtures.Ext4InodeOutside(plain, "/etc/passwd"))), code: 3,
+			want: []string{"[ERROR] accounts.password: cannot evaluate: /etc/passwd: readfile etc/passwd: ext4: corrupt filesystem: inode ",
+				"extent of 1 blocks at block 140737488355312 outside 65536 blocks"}},
+		// Loops are guest facts (RULES.md §0.1): the files count as absent.
+		{name: "symlink loops", path: gptImage(t, loops), code: 0,
+			want: []string{"subject=/etc/ssh/sshd_config keyword=PermitRootLogin value=prohibit-password source=default"}},
+		{name: "absolute symlinks escaping", path: gptImage(t, escapes), code: 0,
+			want: []string{"[INFO] accounts.password: no /etc/shadow: password fields read from /etc/passwd"}},
+		{name: "root on the second linux partition", path: secondRoot, code: 0,
+			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)", "root_offset=17825792"}},
+	}
+}
+
+// TestHostileCorpus scans every image of the hostile corpus in a child
+// process with a deadline: each ends with its expected exit code and
+// verdict or one-line error, and none panics, hangs or reports an
+// internal error.
+func TestHostileCorpus(t *testing.T) {
+	for _, c := range hostileCorpus(t) {
+		t.Run(c.name, func(t *testing.T) {
+			r := runChild(t, nil, append(append([]string{"scan", "--color", "never"}, c.args...), c.path)...)
+			all := r.stdout + r.stderr
+			if r.code != c.code {
+				t.Errorf("exit %d, want %d; stderr %q", r.code, c.code, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+			if strings.Contains(all, "panic") || strings.Contains(all, "goroutine ") || strings.Contains(all, "internal error") {
+				t.Errorf("a panic reached the output:\n%s", all)
+			}
+			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines > 0 {
+				t.Errorf("the error must be one line: %q", r.stderr)
+			}
+			if r.stderr != "" && !strings.Contains(r.stderr, c.path) {
+				t.Errorf("the error does not name the image: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestHostileBatch: bad images in a parallel batch do not stop it; every
+// image gets its own report and the good one still passes.
+func TestHostileBatch(t *testing.T) {
+	good := gptImage(t, cleanTree())
+	args := []string{"scan", "-j", "2", "--color", "never", good}
+	corpus := hostileCorpus(t)
+	for _, c := range corpus {
+		args = append(args, c.path)
+	}
+	r := runChild(t, nil, args...)
+	if r.code != 3 {
+		t.Errorf("exit %d, want 3 (some images could not be read); stderr %q", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(good) + ` +Ubuntu +22\.04 .* PASS$`).MatchString(r.stdout) {
+		t.Errorf("the good image lost its verdict in the batch:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, fmt.Sprintf("%d images: ", len(corpus)+1)) {
+		t.Errorf("the batch summary does not count every image:\n%s", r.stdout)
+	}
+	for _, c := range corpus {
+		if !strings.Contains(r.stdout+r.stderr, c.path) {
+			t.Errorf("%s (%s) is missing from the batch output", c.name, c.path)
+		}
+	}
+}
