@@ -54,12 +54,12 @@ func missing(t *testing.T, err error) {
 	t.Skip(err)
 }
 
-// pattern is backingSize bytes of a repeated word.
-func pattern(word string) []byte {
+// fillWord is backingSize bytes of a repeated word.
+func fillWord(word string) []byte {
 	return bytes.Repeat([]byte(word), backingSize/len(word)+1)[:backingSize]
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
+func writeHost(t *testing.T, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func emptyOverlay(t *testing.T, dir, name, backing, format string) string {
 
 func TestQCOW2BackingRefusedByDefault(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "base.qcow2.raw"), pattern("base"))
+	writeHost(t, filepath.Join(dir, "base.qcow2.raw"), fillWord("base"))
 	qemuImg(t, dir, "convert", "-q", "-O", "qcow2", "base.qcow2.raw", "base.qcow2")
 	over := emptyOverlay(t, dir, "overlay.qcow2", "base.qcow2", "qcow2")
 	_, err := image.Open(over)
@@ -99,16 +99,16 @@ func TestQCOW2BackingRefusedByDefault(t *testing.T) {
 
 func TestQCOW2BackingChainMatchesQemuImg(t *testing.T) {
 	dir := t.TempDir()
-	base := pattern("base")
+	base := fillWord("base")
 	mid := bytes.Clone(base)
 	copy(mid[70000:], bytes.Repeat([]byte("mid!"), 40000))
 	top := bytes.Clone(mid)
 	copy(top[500000:], bytes.Repeat([]byte("top."), 3000))
 	copy(top[backingSize-100:], "end of the top layer")
-	writeFile(t, filepath.Join(dir, "src", "base.raw"), base)
-	writeFile(t, filepath.Join(dir, "src", "mid.raw"), mid)
-	writeFile(t, filepath.Join(dir, "src", "top.raw"), top)
-	writeFile(t, filepath.Join(dir, "base.raw"), base)
+	writeHost(t, filepath.Join(dir, "src", "base.raw"), base)
+	writeHost(t, filepath.Join(dir, "src", "mid.raw"), mid)
+	writeHost(t, filepath.Join(dir, "src", "top.raw"), top)
+	writeHost(t, filepath.Join(dir, "base.raw"), base)
 
 	midQ, err := fixtures.QCOW2(dir, filepath.Join(dir, "src", "mid.raw"), fixtures.QCOW2Options{Backing: filepath.Join(dir, "base.raw"), Compress: true, CompressionType: "zstd"})
 	if err != nil {
@@ -146,12 +146,12 @@ func TestQCOW2BackingChainMatchesQemuImg(t *testing.T) {
 
 func TestQCOW2BackingInsideDirectory(t *testing.T) {
 	dir := t.TempDir()
-	base := pattern("inside")
-	writeFile(t, filepath.Join(dir, "disks", "base.raw"), base)
+	base := fillWord("inside")
+	writeHost(t, filepath.Join(dir, "disks", "base.raw"), base)
 	if err := os.Symlink("disks/base.raw", filepath.Join(dir, "alias.raw")); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "q", "src.raw"), base)
+	writeHost(t, filepath.Join(dir, "q", "src.raw"), base)
 	qemuImg(t, dir, "convert", "-q", "-O", "qcow2", "q/src.raw", "disks/base.qcow2")
 	for _, tt := range []struct{ name, backing, format string }{
 		{"subdirectory", "disks/base.raw", "raw"},
@@ -179,8 +179,8 @@ func TestQCOW2BackingConfined(t *testing.T) {
 	dir := filepath.Join(root, "images")
 	outside := filepath.Join(root, "outside")
 	secret := filepath.Join(outside, "secret.raw")
-	writeFile(t, secret, pattern("SECRET"))
-	writeFile(t, filepath.Join(dir, "base.raw"), pattern("base"))
+	writeHost(t, secret, fillWord("SECRET"))
+	writeHost(t, filepath.Join(dir, "base.raw"), fillWord("base"))
 	if err := os.Symlink("../outside/secret.raw", filepath.Join(dir, "link.raw")); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestQCOW2BackingConfined(t *testing.T) {
 
 func TestQCOW2BackingChainDepth(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "c0.raw"), pattern("depth"))
+	writeHost(t, filepath.Join(dir, "c0.raw"), fillWord("depth"))
 	prev, format := "c0.raw", "raw"
 	for i := 1; i <= 9; i++ {
 		name := fmt.Sprintf("c%d.qcow2", i)
@@ -239,8 +239,8 @@ func TestQCOW2BackingChainDepth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chain of 8 backing files: %v", err)
 	}
-	if got := readAll(t, img); !bytes.Equal(got, pattern("depth")) {
-		t.Errorf("chain of 8 reads wrong: %s", firstDiff(got, pattern("depth")))
+	if got := readAll(t, img); !bytes.Equal(got, fillWord("depth")) {
+		t.Errorf("chain of 8 reads wrong: %s", firstDiff(got, fillWord("depth")))
 	}
 	img.Close()
 	_, err = image.Open(filepath.Join(dir, "c9.qcow2"), image.WithBacking(true))

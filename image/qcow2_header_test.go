@@ -14,9 +14,9 @@ import (
 	"github.com/imgcheck/imgcheck/image"
 )
 
-// corrupted copies the file at path into a temporary directory, applies
+// messedCopy copies the file at path into a temporary directory, applies
 // mess to its bytes and returns the copy's path.
-func corrupted(t *testing.T, path string, mess func([]byte) []byte) string {
+func messedCopy(t *testing.T, path string, mess func([]byte) []byte) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "messed.qcow2")
 	if err := os.WriteFile(out, mess(bytes.Clone(mustRead(t, path))), 0o644); err != nil {
@@ -100,7 +100,7 @@ func TestQCOW2HeaderFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			img, err := image.Open(corrupted(t, good, tt.mess))
+			img, err := image.Open(messedCopy(t, good, tt.mess))
 			if err == nil {
 				img.Close()
 				t.Fatal("opened")
@@ -144,7 +144,7 @@ func TestQCOW2QemuRefusedFeatures(t *testing.T) {
 
 func TestQCOW2TruncatedFileFailsOnRead(t *testing.T) {
 	good := fixtures.MustQCOW2(t, sampleRaw(t), fixtures.QCOW2Options{Compress: true})
-	cut := corrupted(t, good, func(b []byte) []byte { return b[:len(b)*2/3] })
+	cut := messedCopy(t, good, func(b []byte) []byte { return b[:len(b)*2/3] })
 	img, err := image.Open(cut)
 	if err != nil {
 		// The tables may lie in the part cut off; that is a clear error too.
