@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -272,5 +273,39 @@ func TestQCOW2ClusterCache(t *testing.T) {
 			t.Errorf("%+v: host reads %+v then %+v; want some, then none", o, first, second)
 		}
 		img.Close()
+	}
+}
+
+// TestQCOW2InternalSnapshot reads the active state of an image that has
+// an internal snapshot taken before later writes, as qemu-img does.
+func TestQCOW2InternalSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	q := filepath.Join(dir, "snap.qcow2")
+	if err := os.WriteFile(q, mustRead(t, fixtures.MustQCOW2(t, sampleRaw(t), fixtures.QCOW2Options{Compress: true})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	qemuImg(t, dir, "snapshot", "-c", "before", "snap.qcow2")
+	qemuIO, err := fixtures.Tool("qemu-io")
+	if err != nil {
+		missing(t, err)
+	}
+	if out, err := exec.Command(qemuIO, "-c", "write -P 0xab 65536 131072", q).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-io: %v: %s", err, out)
+	}
+	ref, err := fixtures.QemuRaw(dir, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mustRead(t, ref)
+	if !bytes.Equal(want[65536:65536+131072], bytes.Repeat([]byte{0xab}, 131072)) {
+		t.Fatal("qemu-io's write is not in qemu-img's conversion")
+	}
+	img, err := image.Open(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if got := readAll(t, img); !bytes.Equal(got, want) {
+		t.Errorf("active state differs from qemu-img: %s", firstDiff(got, want))
 	}
 }
