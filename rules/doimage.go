@@ -143,8 +143,8 @@ func doMinDisk(in *Input, a *APIImage) Finding {
 		f.Fix = "check that this file is the image " + a.ID + ", or rebuild it at the size the API reports"
 		return f
 	case api > need:
-		f := in.New(Warn, subject, fmt.Sprintf("the API's min_disk_size %d is larger than the %d %s the scanned virtual disk needs: plans between %d and %d are excluded",
-			api, need, unit, need, api), ev...)
+		f := in.New(Warn, subject, fmt.Sprintf("the API's min_disk_size %d is larger than the %d %s the scanned virtual disk needs: plans with smaller disks are excluded",
+			api, need, unit), ev...)
 		f.Fix = "check that this file is the image " + a.ID + "; a snapshot keeps the disk size of the Droplet it was taken from, so build on the smallest plan"
 		return f
 	}
@@ -178,7 +178,7 @@ func doPlans(in *Input, a *APIImage) Finding {
 	slices.SortStableFunc(fit, func(x, y Plan) int {
 		return cmp.Or(cmp.Compare(x.PriceUSD, y.PriceUSD), cmp.Compare(x.Slug, y.Slug))
 	})
-	ev := []KV{{KeySource, source}, {"min_disk", fmt.Sprintf("%d", need)}}
+	ev := []KV{{KeySource, source}, {"min_disk", fmt.Sprintf("%d GB", need)}}
 	var names []string
 	for _, p := range fit {
 		ev = append(ev, KV{"plan", fmt.Sprintf("%s: %d GB disk, $%.2f/month", p.Slug, p.DiskGB, p.PriceUSD)})

@@ -74,7 +74,7 @@ func TestDOImageMinDisk(t *testing.T) {
 		msg     string
 	}{
 		{"equal GiB", 25 * rules.GiB, "", 25, rules.Pass, "matches"},
-		{"api larger", 10 * rules.GiB, "", 25, rules.Warn, "plans between 10 and 25 are excluded"},
+		{"api larger", 10 * rules.GiB, "", 25, rules.Warn, "larger than the 10 GiB the scanned virtual disk needs: plans with smaller disks are excluded"},
 		{"api smaller", 30 * rules.GiB, "", 25, rules.Warn, "smaller than the 30 GiB"},
 		{"partial GiB rounds up", 25*rules.GiB + 1, "", 25, rules.Warn, "26 GiB"},
 		{"GB unit", 25 * rules.GiB, "gb", 25, rules.Warn, "27 GB"},

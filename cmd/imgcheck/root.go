@@ -41,6 +41,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newCatCmd(g),
 		newRulesCmd(g),
 		newDiffCmd(g),
+		newDoCmd(g),
 		newVersionCmd(g),
 	)
 	return root

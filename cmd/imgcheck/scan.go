@@ -43,6 +43,8 @@ type scanOptions struct {
 	allowBacking  bool
 	tmpDir        string
 	maxExpand     string
+	doImage       string     // --do-image ID: cross-check against the DigitalOcean API (do.go)
+	api           apiOptions // --token-file, --api-url
 }
 
 // newScanCmd builds `imgcheck scan`. runF, when not nil, replaces the scan
@@ -87,6 +89,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow qcow2 backing files")
 	f.StringVar(&o.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
 	f.StringVar(&o.maxExpand, "max-expand", "", "refuse compressed images that expand beyond `SIZE`")
+	addDOImageFlags(f, o)
 	return cmd
 }
 
@@ -213,6 +216,9 @@ func (o *scanOptions) targets() ([]string, error) {
 func runScan(ctx context.Context, o *scanOptions) error {
 	p, err := o.prepare()
 	if err != nil {
+		return err
+	}
+	if err := o.crossCheck(ctx, p); err != nil {
 		return err
 	}
 	start := time.Now()
