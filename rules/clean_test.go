@@ -155,3 +155,37 @@ func TestIfcfgHwaddr(t *testing.T) {
 		{"deb family skips", fstest.MapFS{"etc/os-release": fixtures.File("NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"22.04\"\n", 0o644)}, "SKIP \n"},
 	})
 }
+
+// TestCleanTreeHasNoLeftovers runs every cleanup and log rule of the
+// marketplace profile on a tree as cleanup.sh leaves it: nothing may WARN,
+// FAIL or ERROR.
+func TestCleanTreeHasNoLeftovers(t *testing.T) {
+	g := testGuest(t, fstest.MapFS{
+		"etc/os-release":              fixtures.File("NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"24.04\"\n", 0o644),
+		"etc/machine-id":              fixtures.File("", 0o444),
+		"var/lib/dbus/machine-id":     fixtures.Symlink("/etc/machine-id"),
+		"tmp":                         fixtures.Dir(0o1777),
+		"var/tmp":                     fixtures.Dir(0o1777),
+		"tmp/.X11-unix":               fixtures.Dir(0o1777),
+		"var/log/syslog":              fixtures.File("", 0o640),
+		"var/log/auth.log":            fixtures.File("", 0o640),
+		"var/log/wtmp":                fixtures.File("", 0o664),
+		"var/log/lastlog":             fixtures.File("", 0o664),
+		"var/log/journal":             fixtures.Dir(0o2755),
+		"var/log/unattended-upgrades": fixtures.Dir(0o750),
+		"var/cache/apt/archives/lock": fixtures.File("", 0o640),
+		"var/lib/cloud/instances":     fixtures.Dir(0o755),
+		"var/mail":                    fixtures.Dir(0o2775),
+		"var/crash":                   fixtures.Dir(0o1777),
+		"var/lib/dhcp":                fixtures.Dir(0o755),
+	})
+	for _, id := range []string{"clean.tmp-perms", "clean.tmp-contents", "clean.pkg-cache", "clean.cloud-instance",
+		"clean.zerofile", "clean.machine-id", "clean.mail-spool", "clean.udev-net", "clean.crash-dumps", "clean.dhcp-leases",
+		"logs.uncleared", "logs.rotated", "logs.journal", "logs.login-records"} {
+		for _, f := range runRule(t, g, id, rules.Options{}) {
+			if f.Level != rules.Pass && f.Level != rules.Info {
+				t.Errorf("%s: %s %s: %s", id, f.Level, f.Subject, f.Message)
+			}
+		}
+	}
+}
