@@ -16,7 +16,9 @@ import (
 // anything else is a raw disk. The caller must Close the Image.
 func Open(path string, opts ...Option) (*Image, error) {
 	o := makeOptions(opts)
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	// O_NONBLOCK: opening a FIFO planted in place of an image must not wait
+	// for a writer; the type check below then refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +27,7 @@ func Open(path string, opts ...Option) (*Image, error) {
 		f.Close()
 		return nil, err
 	}
-	if !st.Mode().IsRegular() && st.Mode()&os.ModeDevice == 0 {
+	if !st.Mode().IsRegular() && (st.Mode()&os.ModeDevice == 0 || st.Mode()&os.ModeCharDevice != 0) {
 		f.Close()
 		return nil, &FormatError{Format: string(Raw), Offset: -1, Reason: fmt.Sprintf("%s is not a regular file or block device", path), Err: ErrFormat}
 	}

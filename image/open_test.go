@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/image"
@@ -361,5 +363,28 @@ func TestOpenNotAnImage(t *testing.T) {
 	tab, err := image.ReadTable(img, img.Size())
 	if err != nil || tab.Scheme != image.None || len(tab.Partitions) != 1 || tab.Partitions[0].Size != 0 {
 		t.Errorf("empty image: %+v, %v; want no table and one empty pseudo-partition", tab, err)
+	}
+}
+
+func TestOpenRefusesFIFOAndCharDevice(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "disk.raw")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := image.Open(fifo)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, image.ErrFormat) {
+			t.Errorf("Open(fifo) = %v, want ErrFormat", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Open blocked on a FIFO")
+	}
+	if _, err := image.Open("/dev/zero"); !errors.Is(err, image.ErrFormat) {
+		t.Errorf("Open(/dev/zero) = %v, want ErrFormat", err)
 	}
 }
