@@ -70,8 +70,8 @@ func ImgCheck(w io.Writer, rs []rules.Result, o ImgCheckOptions) error {
 	fr.printf("%s\nExecuted on: %s\nChecking local system for Marketplace compatibility...\n",
 		imgCheckTitle, o.Now.Format(imgCheckDate))
 	osName, ver := "", ""
-	if fs := fr.by["os.supported"]; len(fs) > 0 {
-		osName, ver = fs[0].Get(rules.KeyOS), fs[0].Get(rules.KeyRelease)
+	if found := fr.by["os.supported"]; len(found) > 0 {
+		osName, ver = frameLine(found[0].Get(rules.KeyOS)), frameLine(found[0].Get(rules.KeyRelease))
 	}
 	fr.printf("\n%s %s\n%s %s\n\n", fr.color(ansiBold, "Distribution:"), osName, fr.color(ansiBold, "Version:"), ver)
 	fr.rule("os.supported")
