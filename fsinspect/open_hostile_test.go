@@ -15,8 +15,7 @@ func TestUnreadablePartitionIsNotUnknown(t *testing.T) {
 	fsimg := fixtures.MustExt4(t, rootTree(""), fixtures.Ext4Options{Size: 16 << 20})
 	disk := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
 	qcow := fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{})
-	bad, err := fixtures.QCOW2ClusterPastEOF(qcow, 1<<20)
-	fixtures.MustHostile(t, bad, err)
+	bad := fixtures.MustHostile(t)(fixtures.QCOW2ClusterPastEOF(qcow, 1<<20))
 	img, err := image.Open(bad)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ type hostileCase struct {
 // images (fixtures/hostile*.go).
 func hostileCorpus(t *testing.T) []hostileCase {
 	t.Helper()
-	must := func(p string, err error) string { return fixtures.MustHostile(t, p, err) }
+	must := fixtures.MustHostile(t)
 	cache := fixtures.CacheDir()
 	root := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20})
 	plain := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20, Features: "^metadata_csum"})

@@ -58,8 +58,7 @@ func TestHostIsolation(t *testing.T) {
 	if err := fixtures.Materialize(rootDir, tree); err != nil {
 		t.Fatal(err)
 	}
-	backed, err := fixtures.QCOW2Backed(filepath.Join(bait, "images", "sub"), "backed.qcow2", "../../etc/passwd", 64<<20)
-	fixtures.MustHostile(t, backed, err)
+	backed := fixtures.MustHostile(t)(fixtures.QCOW2Backed(filepath.Join(bait, "images", "sub"), "backed.qcow2", "../../etc/passwd", 64<<20))
 
 	var outputs []string
 	do := func(wantCode int, args ...string) string {
