@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -24,11 +26,22 @@ const defaultAPIURL = "https://api.digitalocean.com/"
 type apiOptions struct {
 	tokenFile string
 	apiURL    string
+	timeout   time.Duration // for each API operation, retries included
 }
 
 func addAPIFlags(f *pflag.FlagSet, a *apiOptions) {
 	f.StringVar(&a.tokenFile, "token-file", "", "read the DigitalOcean API token from `FILE` (default: $DIGITALOCEAN_TOKEN, then $DIGITALOCEAN_API_TOKEN)")
 	f.StringVar(&a.apiURL, "api-url", "", "DigitalOcean API base `URL`, for tests and proxies (default "+defaultAPIURL+")")
+	f.DurationVar(&a.timeout, "api-timeout", 2*time.Minute, "give up on an API operation, retries included, after `DURATION`")
+}
+
+// bound limits one API operation to --api-timeout, so an endpoint that
+// never answers cannot hang the command.
+func (a *apiOptions) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if a.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, a.timeout)
 }
 
 // client returns an API client. A missing token, an unreadable token file
@@ -74,6 +87,8 @@ func (o *scanOptions) crossCheck(ctx context.Context, p *scanPlan) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := o.api.bound(ctx)
+	defer cancel()
 	img, err := c.Image(ctx, o.doImage)
 	if err != nil {
 		return err
@@ -86,7 +101,7 @@ func (o *scanOptions) crossCheck(ctx context.Context, p *scanPlan) error {
 		}
 		p.ruleOpts.Plans, p.ruleOpts.PlanSource = plans, planSourceAPI
 	}
-	if p.rules, err = rules.Select(p.profile, append(o.enable, "do.image"), o.disable); err != nil {
+	if p.rules, err = rules.Select(p.profile, append(slices.Clone(o.enable), "do.image"), o.disable); err != nil {
 		return &usageError{err}
 	}
 	return nil
@@ -151,6 +166,8 @@ func doImageRun(ctx context.Context, o *doImageOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := o.api.bound(ctx)
+	defer cancel()
 	img, err := c.Image(ctx, o.id)
 	if err != nil {
 		return err
@@ -313,6 +330,8 @@ func doSubmitRun(ctx context.Context, o *doSubmitOptions) error {
 		fmt.Fprintf(o.stdout, "dry run, not sent: PATCH %s%s\n%s\n", o.api.baseURL(), path, body)
 		return nil
 	}
+	ctx, cancel := o.api.bound(ctx)
+	defer cancel()
 	status, err := c.UpdateApp(ctx, o.appID, o.version, u)
 	if err != nil {
 		return err

@@ -83,6 +83,8 @@ func (a *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case r.URL.Path == "/v2/images/777":
+		<-r.Context().Done() // an endpoint that never answers
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/images/123456":
 		apiJSON(w, 200, map[string]any{"image": a.image})
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/snapshots/6372321a-8a7b-4ec0-9cde-0f0a1a2b3c4d":
@@ -488,5 +490,15 @@ func TestDoSubmitFlags(t *testing.T) {
 	o := parseSubmit(t, "--app-id", "a", "--image-id", "7", "--manifest", "m.json", "disk.qcow2")
 	if _, err := o.update(); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Errorf("--image-id with --manifest: %v", err)
+	}
+}
+
+// TestDoAPITimeout: an endpoint that never answers ends the command with
+// exit 3 instead of hanging it.
+func TestDoAPITimeout(t *testing.T) {
+	api := newFakeAPI(t)
+	out, stderr, code := runCmd(t, "do", "image", "--api-timeout", "200ms", "--api-url", api.srv.URL, "777")
+	if code != 3 || out != "" || !strings.Contains(stderr, "deadline exceeded") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
