@@ -23,6 +23,7 @@ func init() {
 type APIImage struct {
 	ID           string
 	Name         string
+	Kind         string // "image", or "snapshot" for a volume snapshot (no distribution field)
 	Distribution string // the API's distribution field, e.g. "Ubuntu"
 	MinDiskSize  int    // min_disk_size, in the API's GB
 }
@@ -48,6 +49,11 @@ func doDistribution(in *Input, a *APIImage) Finding {
 	scanned := strings.TrimSpace(r.Name + " " + r.VersionID)
 	ev := []KV{{"image_id", a.ID}, {"api_name", a.Name}, {"api_distribution", a.Distribution},
 		{"scanned_id", r.ID}, {"scanned_name", r.Name}, {"scanned_version", r.VersionID}}
+	if a.Kind == "snapshot" && a.Distribution == "" {
+		f := in.Skip(NotApplicable, "the API's snapshot record has no distribution field")
+		f.Subject = subject
+		return f
+	}
 	if strings.TrimSpace(a.Distribution) == "" || strings.EqualFold(strings.TrimSpace(a.Distribution), "unknown") {
 		f := in.New(Warn, subject, fmt.Sprintf("the API does not name the image's distribution (%q); the scan found %s", a.Distribution, quoteEmpty(scanned)), ev...)
 		f.Fix = "set the image's distribution (control panel, or PUT /v2/images/" + a.ID + ")"

@@ -123,4 +123,9 @@ func TestDOImageWithoutAPIRecord(t *testing.T) {
 	if got["min_disk_size"].Level != rules.Skip || got["distribution"].Level != rules.Pass {
 		t.Errorf("--root scan: %+v", got)
 	}
+	// A volume snapshot's record has no distribution to compare.
+	got = runDOImage(t, ubuntu2204, nil, rules.Options{DOImage: &rules.APIImage{ID: "6372321a", Kind: "snapshot", MinDiskSize: 25}})
+	if got["distribution"].Level != rules.Skip {
+		t.Errorf("snapshot: %+v", got["distribution"])
+	}
 }

@@ -93,7 +93,7 @@ func (o *scanOptions) crossCheck(ctx context.Context, p *scanPlan) error {
 	if err != nil {
 		return err
 	}
-	p.ruleOpts.DOImage = &rules.APIImage{ID: img.ID, Name: img.Name, Distribution: img.Distribution, MinDiskSize: img.MinDiskSize}
+	p.ruleOpts.DOImage = &rules.APIImage{ID: img.ID, Name: img.Name, Kind: img.Kind, Distribution: img.Distribution, MinDiskSize: img.MinDiskSize}
 	if len(p.ruleOpts.Plans) == 0 {
 		plans, err := c.Plans(ctx)
 		if err != nil {
