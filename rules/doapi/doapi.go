@@ -54,11 +54,10 @@ func Token(getenv func(string) string, tokenFile string) (string, error) {
 
 // Options configure a Client.
 type Options struct {
-	APIURL     string  // default https://api.digitalocean.com/
-	RetryMax   int     // retries of 429 and 5xx answers; default 3
-	RetryWait  float64 // minimum back-off in seconds; default 1
-	UserAgent  string
-	HTTPClient *http.Client // base transport (tests); the token is added on top
+	APIURL    string  // default https://api.digitalocean.com/
+	RetryMax  int     // retries of 429 and 5xx answers; default 3
+	RetryWait float64 // minimum back-off in seconds; default 1
+	UserAgent string
 }
 
 // Client is a DigitalOcean API client.
@@ -71,12 +70,9 @@ func New(token string, o Options) (*Client, error) {
 	if token == "" {
 		return nil, ErrNoToken
 	}
-	base := o.HTTPClient
-	if base == nil {
-		base = http.DefaultClient
-	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, base)
-	hc := oauth2.NewClient(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}))
+	// godo's retrying client keeps only the OAuth token source of hc and
+	// brings its own transport.
+	hc := oauth2.NewClient(context.Background(), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}))
 	retries, wait := o.RetryMax, o.RetryWait
 	if retries == 0 {
 		retries = 3
