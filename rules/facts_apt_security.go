@@ -17,7 +17,11 @@ type AptUpdates struct {
 	Indexes   []string // security indexes used, for evidence
 }
 
-// AptSecurity computes pending security updates the marketplace way.
+// AptSecurity computes pending security updates the marketplace way. The
+// security indexes are read first; the other relevant indexes are read
+// only when a security index offers something newer than what is
+// installed, and then only for those packages, because only they can be
+// pending (a distribution's main index is the bulk of the work).
 func (f *Facts) AptSecurity() (*AptUpdates, error) {
 	return memo(f, "apt-security", func() (*AptUpdates, error) {
 		db, err := f.Packages()
@@ -28,19 +32,68 @@ func (f *Facts) AptSecurity() (*AptUpdates, error) {
 		if err != nil {
 			return nil, err
 		}
-		idx, err := f.marketIndexes(db, osr.Codename)
+		refs, err := f.marketIndexes(db, osr.Codename)
 		if err != nil {
 			return nil, err
+		}
+		l := f.lists()
+		var idx []*aptIndex
+		for _, r := range refs {
+			if !r.rel.security() {
+				continue
+			}
+			ix, err := readIndex(l, r.base, r.rel, installedNames(db))
+			if err != nil {
+				return nil, err
+			}
+			idx = append(idx, ix)
+		}
+		if newer := newerIn(db, idx); len(newer) > 0 {
+			for _, r := range refs {
+				if r.rel.security() || r.rel.NotAutomatic {
+					continue
+				}
+				ix, err := readIndex(l, r.base, r.rel, newer)
+				if err != nil {
+					return nil, err
+				}
+				idx = append(idx, ix)
+			}
 		}
 		return pendingSecurity(db, idx, f.opts.Now), nil
 	})
 }
 
-// marketIndexes reads the relevant Packages indexes of the list directory:
-// every Packages file paired with its Release by name prefix, native and
-// all architectures only, whose Release codename or suite matches the
-// image codename.
-func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]*aptIndex, error) {
+// newerIn returns the names of installed packages for which some index
+// holds a newer version.
+func newerIn(db *PackageDB, idx []*aptIndex) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range db.Packages {
+		if !p.Installed() {
+			continue
+		}
+		for _, ix := range idx {
+			for _, e := range ix.Entries[p.Name] {
+				if archMatches(e.Arch, p.Arch) && debCompare(e.Version, p.Version) > 0 {
+					out[p.Name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// indexRef is a Packages list file paired with its Release, not yet read.
+type indexRef struct {
+	base string // list name without compression suffix
+	rel  *aptRelease
+}
+
+// marketIndexes pairs the Packages files of the list directory with their
+// Release by name prefix (RULES.md §4.4 steps 1–3): native and all
+// architectures only, whose Release codename or suite matches the image
+// codename. Every Release file is read and must decode.
+func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]indexRef, error) {
 	l := f.lists()
 	names, err := l.names()
 	if err != nil {
@@ -68,9 +121,8 @@ func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]*aptIndex, erro
 		r.File = l.where(n)
 		releases[prefix] = r
 	}
-	want := installedNames(db)
 	seen := map[string]bool{}
-	var out []*aptIndex
+	var out []indexRef
 	for _, n := range names {
 		base, ok := stripIndexSuffix(n)
 		if !ok || seen[base] {
@@ -85,11 +137,7 @@ func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]*aptIndex, erro
 			continue
 		}
 		seen[base] = true
-		ix, err := readIndex(l, base, rel, want)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ix)
+		out = append(out, indexRef{base, rel})
 	}
 	return out, nil
 }

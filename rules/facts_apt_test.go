@@ -119,6 +119,7 @@ func TestSecurityUpdatesMarketplace(t *testing.T) {
 		{"security newer", jammyLists(t, base, ".xz", []string{entry("libfoo", "1.0-2")}, nil), "fail:libfoo", ""},
 		{"security holds the installed version", jammyLists(t, base, ".gz", []string{entry("libfoo", "1.0-1")}, nil), "pass:security updates", ""},
 		{"only -updates is newer", jammyLists(t, base, ".lz4", []string{entry("libfoo", "1.0-1")}, []string{entry("libfoo", "1.0-3")}), "pass:security updates", ""},
+		{"-updates newer than -security", jammyLists(t, base, ".xz", []string{entry("libfoo", "1.0-2")}, []string{entry("libfoo", "1.0-3")}), "pass:security updates", ""},
 		{"~rc sorts before the release", jammyLists(t, base, ".zst", []string{entry("libbar", "1.0")}, nil), "fail:libbar", ""},
 		{"epoch wins", jammyLists(t, base, "", []string{entry("tool", "1:0.9")}, nil), "fail:tool", ""},
 		{"older without epoch", jammyLists(t, base, "", []string{entry("tool", "1.9")}, nil), "pass:security updates", ""},
@@ -195,5 +196,22 @@ func TestSecurityUpdatesCorruptIndex(t *testing.T) {
 		if len(fs) != 1 || fs[0].Level != rules.Error || fs[0].Counted {
 			t.Errorf("%s: truncated .xz: %+v, want one uncounted ERROR", o.Profile, fs)
 		}
+	}
+}
+
+// TestSecurityUpdatesReadsOtherIndexesOnlyWhenNeeded: a corrupt -updates
+// index does not matter when no security index offers anything newer (it
+// is not read), and is an ERROR when it must decide the candidate.
+func TestSecurityUpdatesReadsOtherIndexesOnlyWhenNeeded(t *testing.T) {
+	corrupt := func(security string) fstest.MapFS {
+		tree := jammyLists(t, ubuntuTree(stanza("libfoo", "1.0-1", installed)), ".gz", []string{entry("libfoo", security)}, nil)
+		tree[listsDir+"archive.ubuntu.com_ubuntu_dists_jammy-updates_main_binary-amd64_Packages.gz"] = data([]byte("not gzip"))
+		return tree
+	}
+	if fs := runRule(t, testGuest(t, corrupt("1.0-1")), "pkg.security-updates", rules.Options{}); findingKeys(fs) != "pass:security updates" {
+		t.Errorf("nothing newer in -security: %+v", fs)
+	}
+	if fs := runRule(t, testGuest(t, corrupt("1.0-2")), "pkg.security-updates", rules.Options{}); len(fs) != 1 || fs[0].Level != rules.Error {
+		t.Errorf("-security newer, -updates corrupt: %+v, want ERROR", fs)
 	}
 }
