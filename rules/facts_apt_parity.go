@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -9,12 +10,15 @@ import (
 // AptParity is the emulation of `apt-get --just-print upgrade` on the
 // image's lists (RULES.md §4.4 "Parity").
 type AptParity struct {
-	Sources     int      // configured deb sources
-	Indexes     []string // Packages indexes of configured sources that were read
+	Sources int      // configured deb sources
+	Indexes []string // Packages indexes of configured sources
+	// Upgrades is the upgrade set. It stays nil when no index whose origin
+	// text mentions security offers anything newer: no Inst line can then
+	// mention security, and the other indexes are not read.
 	Upgrades    []PendingUpdate
 	Security    []PendingUpdate // upgrades whose Inst line mentions security, sorted by display name
 	Approximate bool            // a line-count artefact of the script could shift its number (P6)
-	Date        string          // oldest Release Date of the indexes read
+	Date        string          // oldest Release Date of the configured sources with indexes
 }
 
 // AptParity computes what img_check's apt dry run would report offline.
@@ -28,19 +32,43 @@ func (f *Facts) AptParity() (*AptParity, error) {
 		if err != nil {
 			return nil, err
 		}
-		idx, err := f.parityIndexes(db, srcs)
+		refs, err := f.parityRefs(db, srcs)
 		if err != nil {
 			return nil, err
 		}
 		res := &AptParity{Sources: len(srcs)}
 		var rels []*aptRelease
-		for _, ix := range idx {
-			res.Indexes = append(res.Indexes, ix.File)
-			if !slices.Contains(rels, ix.Release) {
-				rels = append(rels, ix.Release)
+		for _, r := range refs {
+			res.Indexes = append(res.Indexes, r.sf.where(r.file))
+			if !slices.Contains(rels, r.rel) {
+				rels = append(rels, r.rel)
 			}
 		}
 		res.Date, _ = oldestDate(rels, f.opts.Now)
+		want := installedNames(db)
+		var idx []*aptIndex
+		read := func(security bool) error {
+			for _, r := range refs {
+				if r.rel.originSecurity() != security {
+					continue
+				}
+				ix, err := r.read(want)
+				if err != nil {
+					return err
+				}
+				idx = append(idx, ix)
+			}
+			return nil
+		}
+		if err := read(true); err != nil {
+			return nil, err
+		}
+		if len(newerIn(db, idx)) == 0 && !securityNamed(db) {
+			return res, nil
+		}
+		if err := read(false); err != nil {
+			return nil, err
+		}
 		res.Upgrades = upgradeSet(db, idx)
 		for _, u := range res.Upgrades {
 			inst := fmt.Sprintf("Inst %s [%s] (%s %s [%s])", u.Display(), u.Installed, u.Candidate, u.Origins, u.Arch)
@@ -56,15 +84,59 @@ func (f *Facts) AptParity() (*AptParity, error) {
 	})
 }
 
-// parityIndexes reads the Packages indexes of the configured sources.
-func (f *Facts) parityIndexes(db *PackageDB, srcs []aptSource) ([]*aptIndex, error) {
+// originSecurity reports whether apt's origin text for the release
+// mentions security, which is what the script's grep sees.
+func (r *aptRelease) originSecurity() bool {
+	return strings.Contains(strings.ToLower(r.origin()), "security")
+}
+
+// securityNamed reports whether an installed package's name or version
+// mentions security: its Inst line then matches whatever its origin.
+func securityNamed(db *PackageDB) bool {
+	for _, p := range db.Packages {
+		if p.Installed() && strings.Contains(strings.ToLower(p.Name+" "+p.Version), "security") {
+			return true
+		}
+	}
+	return false
+}
+
+// parityRef is a present Packages file of a configured source, not yet read.
+type parityRef struct {
+	sf   sourceFiles
+	file string // path relative to the source URI, with its compression suffix
+	rel  *aptRelease
+}
+
+// read decompresses and parses the index, keeping the wanted packages.
+func (r parityRef) read(want map[string]bool) (*aptIndex, error) {
+	b, err := r.sf.read(r.file, capIndex)
+	if err == nil && b == nil {
+		err = fs.ErrNotExist
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.sf.where(r.file), err)
+	}
+	plain, err := decompressIndex(r.file, b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.sf.where(r.file), err)
+	}
+	entries, err := parsePackagesIndex(plain, want)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.sf.where(r.file), err)
+	}
+	return &aptIndex{File: r.sf.where(r.file), Arch: indexArch(strings.ReplaceAll(r.file, "/", "_")), Release: r.rel, Entries: entries}, nil
+}
+
+// parityRefs finds the Packages files of the configured sources and reads
+// their Release files (which must decode).
+func (f *Facts) parityRefs(db *PackageDB, srcs []aptSource) ([]parityRef, error) {
 	l := f.lists()
 	names, err := l.names()
 	if err != nil {
 		return nil, err
 	}
-	want := installedNames(db)
-	var out []*aptIndex
+	var out []parityRef
 	seen := map[string]bool{}
 	for _, s := range srcs {
 		sf := f.sourceFiles(s, l, names)
@@ -89,12 +161,15 @@ func (f *Facts) parityIndexes(db *PackageDB, srcs []aptSource) ([]*aptIndex, err
 				continue
 			}
 			seen[sf.where(p)] = true
-			ix, err := readSourceIndex(sf, p, rel, want)
-			if err != nil {
-				return nil, err
-			}
-			if ix != nil {
-				out = append(out, ix)
+			for _, suffix := range indexSuffixes {
+				ok, err := sf.exists(p + suffix)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", sf.where(p+suffix), err)
+				}
+				if ok {
+					out = append(out, parityRef{sf: sf, file: p + suffix, rel: rel})
+					break
+				}
 			}
 		}
 	}
@@ -128,28 +203,4 @@ func readSourceRelease(sf sourceFiles, dir string) (*aptRelease, error) {
 		return r, nil
 	}
 	return &aptRelease{}, nil
-}
-
-// readSourceIndex reads the first present compression of a Packages file,
-// or returns nil when there is none.
-func readSourceIndex(sf sourceFiles, p string, rel *aptRelease, want map[string]bool) (*aptIndex, error) {
-	for _, s := range indexSuffixes {
-		b, err := sf.read(p+s, capIndex)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sf.where(p+s), err)
-		}
-		if b == nil {
-			continue
-		}
-		plain, err := decompressIndex(p+s, b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sf.where(p+s), err)
-		}
-		entries, err := parsePackagesIndex(plain, want)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sf.where(p+s), err)
-		}
-		return &aptIndex{File: sf.where(p + s), Arch: indexArch(strings.ReplaceAll(p, "/", "_")), Release: rel, Entries: entries}, nil
-	}
-	return nil, nil
 }

@@ -146,15 +146,17 @@ func uriHost(uri string) string {
 // from the list directory, or, for a file: source without list files,
 // from the repository inside the guest.
 type sourceFiles struct {
-	read  func(rel string, max int64) ([]byte, error)
-	where func(rel string) string
+	read   func(rel string, max int64) ([]byte, error)
+	exists func(rel string) (bool, error)
+	where  func(rel string) string
 }
 
 func (f *Facts) sourceFiles(s aptSource, l listReader, names []string) sourceFiles {
 	uri := strings.TrimSuffix(s.URI, "/") + "/"
 	listed := sourceFiles{
-		read:  func(rel string, max int64) ([]byte, error) { return l.read(uriToFileName(uri+rel), max) },
-		where: func(rel string) string { return l.where(uriToFileName(uri + rel)) },
+		read:   func(rel string, max int64) ([]byte, error) { return l.read(uriToFileName(uri+rel), max) },
+		exists: func(rel string) (bool, error) { return slices.Contains(names, uriToFileName(uri+rel)), nil },
+		where:  func(rel string) string { return l.where(uriToFileName(uri + rel)) },
 	}
 	if !strings.HasPrefix(uri, "file:") {
 		return listed
@@ -168,7 +170,10 @@ func (f *Facts) sourceFiles(s aptSource, l listReader, names []string) sourceFil
 	root := strings.TrimPrefix(uri, "file:")
 	root = strings.TrimLeft(root, "/")
 	return sourceFiles{
-		read:  func(rel string, max int64) ([]byte, error) { return readIfPresent(f.guest, path.Join(root, rel), max) },
+		read: func(rel string, max int64) ([]byte, error) { return readIfPresent(f.guest, path.Join(root, rel), max) },
+		exists: func(rel string) (bool, error) {
+			return isRegular(f.guest, path.Join(root, rel))
+		},
 		where: func(rel string) string { return "/" + path.Join(root, rel) },
 	}
 }
