@@ -141,3 +141,23 @@ func TestSecurityUpdatesParityFileSourceWithoutLists(t *testing.T) {
 	expectOne(t, runRule(t, testGuest(t, tree), "pkg.security-updates", parity), rules.Fail,
 		"There are 2 security updates available for this image that have not been installed.")
 }
+
+// TestSecurityUpdatesParitySkipsUnneededIndexes: the main archive's index
+// is read only when a security-labelled index offers something newer.
+func TestSecurityUpdatesParitySkipsUnneededIndexes(t *testing.T) {
+	tree := func(secVersion string) fstest.MapFS {
+		main := listsDir + "deb.example.org_debian_dists_bookworm_"
+		sec := listsDir + "deb.example.org_debian-security_dists_bookworm-security_"
+		return with(debianTree(),
+			"var/lib/dpkg/status", fixtures.File(stanza("dpkg", "1.21.22", installed)+"\n"+stanza("libfoo", "1.0-1", installed), 0o644),
+			"etc/apt/sources.list", fixtures.File("deb http://deb.example.org/debian bookworm main\ndeb http://deb.example.org/debian-security bookworm-security main\n", 0o644),
+			main+"InRelease", fixtures.File(inRelease(release("Debian", "Debian", "stable", "bookworm", "12.5")), 0o644),
+			main+"main_binary-amd64_Packages.xz", data([]byte("truncated xz")),
+			sec+"InRelease", fixtures.File(inRelease(release("Debian", "Debian-Security", "stable-security", "bookworm-security", "12")), 0o644),
+			sec+"main_binary-amd64_Packages", fixtures.File(entry("libfoo", secVersion), 0o644))
+	}
+	expectOne(t, runRule(t, testGuest(t, tree("1.0-1")), "pkg.security-updates", parity), rules.Pass, "There are no pending security updates for this image.")
+	if fs := runRule(t, testGuest(t, tree("1.0-2")), "pkg.security-updates", parity); len(fs) != 1 || fs[0].Level != rules.Error {
+		t.Errorf("security newer and the main index corrupt: %+v, want ERROR", fs)
+	}
+}
