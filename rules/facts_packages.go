@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
 )
 
 const (
