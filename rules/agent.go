@@ -39,6 +39,7 @@ func init() {
 	})
 }
 
+// checkAgentDir is agent.do-dir (RULES.md §2.1.2 h, §2.2).
 func checkAgentDir(in *Input) []Finding {
 	dir, err := isDir(in.Guest, doDir)
 	if err != nil {
@@ -134,6 +135,7 @@ func agentLeftovers(in *Input) ([]KV, error) {
 	return ev, nil
 }
 
+// checkAgentLeftovers is agent.do-leftovers (RULES.md §2.2).
 func checkAgentLeftovers(in *Input) []Finding {
 	dir, err := isDir(in.Guest, doDir)
 	if err != nil {

@@ -35,6 +35,8 @@ type cloudInit struct {
 	pkgErr  error    // the package database fault, if any
 }
 
+// cloudInitFacts looks up the cloud-init command and package; a package
+// database fault is kept in pkgErr, since the command alone may decide.
 func cloudInitFacts(in *Input) (cloudInit, error) {
 	var c cloudInit
 	cmd, err := in.Facts.LookPath("cloud-init")
@@ -53,6 +55,8 @@ func cloudInitFacts(in *Input) (cloudInit, error) {
 	return c, nil
 }
 
+// checkCloudInitInstalled is cloudinit.installed: the command only in
+// parity (§2.1.2 b), the package or the command in the marketplace profile.
 func checkCloudInitInstalled(in *Input) []Finding {
 	if in.Profile() == ImgCheck {
 		cmd, err := in.Facts.LookPath("cloud-init")
@@ -98,6 +102,7 @@ const (
 
 var versionPyRE = regexp.MustCompile(`(?m)^__VERSION__\s*=\s*["']([^"']+)["']`)
 
+// checkCloudInitVersion is cloudinit.version (RULES.md §2.2).
 func checkCloudInitVersion(in *Input) []Finding {
 	c, err := cloudInitFacts(in)
 	if err != nil {
@@ -177,6 +182,8 @@ var cloudInitUnit = regexp.MustCompile(`^(cloud-init.*|cloud-config|cloud-final)
 
 var grubDisabled = regexp.MustCompile(`(^|[\s"'])cloud-init=disabled($|[\s"'])`)
 
+// checkCloudInitEnabled is cloudinit.enabled: the disabled marker, the
+// kernel command line and masked units (RULES.md §2.2).
 func checkCloudInitEnabled(in *Input) []Finding {
 	var out []Finding
 	fix := "Re-enable cloud-init: first-boot scripts and SSH key injection depend on it"

@@ -73,6 +73,7 @@ type listReader struct {
 	user fs.FS
 }
 
+// lists reads the guest's list directory, or the --apt-lists one.
 func (f *Facts) lists() listReader { return listReader{g: f.guest, user: f.opts.AptLists} }
 
 // names lists the list files, sorted. A missing directory has none.

@@ -166,6 +166,8 @@ func readIndex(l listReader, base string, rel *aptRelease, want map[string]bool)
 	return nil, fmt.Errorf("%s: %w", l.where(base), fs.ErrNotExist)
 }
 
+// longestPrefix returns the release whose list-name prefix is the
+// longest prefix of name.
 func longestPrefix(rels map[string]*aptRelease, name string) *aptRelease {
 	var best *aptRelease
 	bestLen := -1

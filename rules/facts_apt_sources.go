@@ -151,6 +151,7 @@ type sourceFiles struct {
 	where  func(rel string) string
 }
 
+// sourceFiles returns how to read the files of source s.
 func (f *Facts) sourceFiles(s aptSource, l listReader, names []string) sourceFiles {
 	uri := strings.TrimSuffix(s.URI, "/") + "/"
 	listed := sourceFiles{

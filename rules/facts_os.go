@@ -168,6 +168,7 @@ func parenWord(s string) string {
 	return strings.ToLower(strings.TrimRight(w, ","))
 }
 
+// firstNonEmpty returns the first non-empty string.
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {

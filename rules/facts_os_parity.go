@@ -160,6 +160,7 @@ func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
 	}
 }
 
+// orNA is lsb_release's rendering of an empty value.
 func orNA(s string) string {
 	if s == "" {
 		return "n/a"

@@ -155,6 +155,7 @@ func (f *Facts) cachedUpdateInfo() ([]NamedData, error) {
 	return out, nil
 }
 
+// collectUpdateInfo adds the updateinfo files below dir, depth levels deep.
 func (f *Facts) collectUpdateInfo(dir string, depth int, out *[]NamedData) error {
 	ents, err := readDirFact(f.guest, dir)
 	if err != nil {

@@ -26,6 +26,7 @@ func init() {
 
 const firewallFix = "enable a firewall that loads at boot (ufw enable; systemctl enable firewalld)"
 
+// checkFirewall is fw.active: §2.2.1 in the marketplace profile, §2.1.2 c in parity.
 func checkFirewall(in *Input) []Finding {
 	if in.Profile() == ImgCheck {
 		return parityFirewall(in)

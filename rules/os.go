@@ -42,6 +42,7 @@ func osEvidence(r *OSRelease, parity bool) []KV {
 	return []KV{{KeyOS, r.Name}, {KeyRelease, r.VersionID}, {KeySource, firstNonEmpty(r.Source, r.ParitySource)}}
 }
 
+// checkOSSupported is os.supported (RULES.md §2.1.2 a, §2.2).
 func checkOSSupported(in *Input) []Finding {
 	r, err := in.Facts.OSRelease()
 	if err != nil {
@@ -75,6 +76,7 @@ func quoteEmpty(s string) string {
 	return s
 }
 
+// checkOSRelease is os.release: the §3.1 column of the profile.
 func checkOSRelease(in *Input) []Finding {
 	r, err := in.Facts.OSRelease()
 	if err != nil {
@@ -116,6 +118,7 @@ func checkOSRelease(in *Input) []Finding {
 	return out
 }
 
+// checkOSEOL is os.eol (RULES.md §3.3).
 func checkOSEOL(in *Input) []Finding {
 	r, err := in.Facts.OSRelease()
 	if err != nil {

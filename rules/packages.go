@@ -27,6 +27,7 @@ func init() {
 
 const securityFix = "C2: apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
 
+// checkSecurityUpdates is pkg.security-updates, by family and profile.
 func checkSecurityUpdates(in *Input) []Finding {
 	fam, err := in.Facts.Family()
 	if err != nil {
@@ -61,6 +62,7 @@ func parityFail(in *Input, n int, approximate bool, ev ...KV) Finding {
 	return f
 }
 
+// parityAptUpdates is the script's apt result (§2.1.2 d) from the emulation.
 func parityAptUpdates(in *Input) []Finding {
 	res, err := in.Facts.AptParity()
 	if err != nil {
@@ -83,6 +85,7 @@ func parityAptUpdates(in *Input) []Finding {
 	return []Finding{parityFail(in, len(res.Security), true, ev...)}
 }
 
+// parityRPMUpdates is the script's yum result (§2.1.2 d, P7).
 func parityRPMUpdates(in *Input) []Finding {
 	res, err := in.Facts.RPMSecurity()
 	if err != nil {
@@ -98,6 +101,7 @@ func parityRPMUpdates(in *Input) []Finding {
 	return []Finding{parityFail(in, len(res.Pending), true, KV{KeySource, strings.Join(res.Sources, " ")}, KV{KeyDate, res.Date})}
 }
 
+// marketAptUpdates reports each pending package (§4.4 steps 1–8).
 func marketAptUpdates(in *Input) []Finding {
 	res, err := in.Facts.AptSecurity()
 	if err != nil {
@@ -115,7 +119,8 @@ func marketAptUpdates(in *Input) []Finding {
 	if !res.Evaluable {
 		return append(out, in.Skip(NotEvaluable, "no security index for this release in /var/lib/apt/lists; supply current indexes with --apt-lists DIR"))
 	}
-	date := []KV{{KeyDate, res.Date}, {"age_days", fmt.Sprint(res.AgeDays)}, {"note", "Release signatures not verified; pinning and phased updates ignored"}}
+	date := []KV{{KeyDate, res.Date}, {"age_days", fmt.Sprint(res.AgeDays)}, {"indexes", strings.Join(res.Indexes, " ")},
+		{"note", "Release signatures not verified; pinning and phased updates ignored"}}
 	if len(res.Pending) == 0 {
 		f := in.New(Pass, "security updates", "No pending security updates as of "+firstNonEmpty(res.Date, "an undated index"), date...)
 		return append(out, f)
@@ -139,6 +144,7 @@ func marketAptUpdates(in *Input) []Finding {
 	return out
 }
 
+// marketRPMUpdates reports each pending package from updateinfo (§4.5).
 func marketRPMUpdates(in *Input) []Finding {
 	res, err := in.Facts.RPMSecurity()
 	if err != nil {
@@ -177,6 +183,7 @@ var mongoPackages = []string{"mongodb-org-server", "mongodb-server", "mongodb-se
 
 var mongodVersionRE = regexp.MustCompile(`db version v([0-9][0-9A-Za-z.\-+~]*)`)
 
+// checkMongoSSPL is pkg.mongodb-sspl (RULES.md §4.6).
 func checkMongoSSPL(in *Input) []Finding {
 	db, err := in.Facts.Packages()
 	if err != nil {

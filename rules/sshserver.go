@@ -22,6 +22,7 @@ func sshUnits(fam Family) []string {
 	return []string{"ssh.service", "ssh.socket", "sshd.service"}
 }
 
+// checkSSHServer is ssh.server (RULES.md §2.2).
 func checkSSHServer(in *Input) []Finding {
 	const subject = "openssh-server"
 	db, err := in.Facts.Packages()
