@@ -3,6 +3,9 @@ package rules_test
 import (
 	"bytes"
 	"compress/gzip"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -61,6 +64,59 @@ func rpmSQLite(t *testing.T, pkgs ...rpmPkg) []byte {
 	}
 	run(append([]string{"rpm", "--dbpath", db, backend, "-i", "--justdb", "--nodeps", "--ignoreos", "--ignorearch"}, rpms...)...)
 	b, err := os.ReadFile(filepath.Join(db, "rpmdb.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rpmBDB converts an rpm SQLite database into a BerkeleyDB hash
+// "Packages" file, as rpm before 4.16 kept it: key = header instance
+// (little-endian uint32), value = header blob. It uses db_load from
+// db5.3-util and skips when that is absent, except under CI=true.
+func rpmBDB(t *testing.T, sqlite []byte) []byte {
+	t.Helper()
+	load, err := exec.LookPath("db5.3_load")
+	if err != nil {
+		if load, err = exec.LookPath("db_load"); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("db_load is required under CI (apt-get install db5.3-util): %v", err)
+			}
+			t.Skipf("db_load not installed: %v", err)
+		}
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "rpmdb.sqlite")
+	if err := os.WriteFile(src, sqlite, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT hnum, blob FROM Packages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	dump := "VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nHEADER=END\n"
+	for rows.Next() {
+		var n uint32
+		var blob []byte
+		if err := rows.Scan(&n, &blob); err != nil {
+			t.Fatal(err)
+		}
+		dump += " " + hex.EncodeToString(binary.LittleEndian.AppendUint32(nil, n)) + "\n " + hex.EncodeToString(blob) + "\n"
+	}
+	dump += "DATA=END\n"
+	out := filepath.Join(dir, "Packages")
+	cmd := exec.Command(load, out)
+	cmd.Stdin = strings.NewReader(dump)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("db_load: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +205,38 @@ func TestRPMSQLite(t *testing.T) {
 	fs = runRule(t, testGuest(t, cached), "pkg.security-updates", rules.Options{})
 	if len(fs) != 1 || fs[0].Level != rules.Fail || !strings.Contains(fs[0].Get("source"), "/var/cache/dnf/") {
 		t.Fatalf("rpm with cached updateinfo: %+v", fs)
+	}
+}
+
+// TestRPMBerkeleyDB reads the same packages from a BerkeleyDB Packages file.
+func TestRPMBerkeleyDB(t *testing.T) {
+	bdb := rpmBDB(t, rpmSQLite(t, rpmPkg{"cloud-init", "1", "19.4", "7.el8"}, rpmPkg{"openssh-server", "", "8.0p1", "10.el8"}))
+	tree := with(fstest.MapFS{"etc/os-release": fixtures.File("NAME=\"CentOS Linux\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"8\"\n", 0o644)},
+		"var/lib/rpm/Packages", &fstest.MapFile{Data: bdb, Mode: 0o644},
+		"var/lib/rpm/__db.001", fixtures.File("env", 0o644))
+	g := testGuest(t, tree)
+	f := expectOne(t, runRule(t, g, "cloudinit.installed", rules.Options{}), rules.Pass, "cloud-init is installed")
+	if f.Get("version") != "1:19.4-7.el8" {
+		t.Errorf("cloud-init version from BerkeleyDB = %q", f.Get("version"))
+	}
+	fs := runRule(t, g, "pkg.security-updates", rules.Options{})
+	if findingKeys(fs) != "info:/var/lib/rpm/Packages skip:" || fs[0].Get("backend") != "rpm-bdb" {
+		t.Errorf("BerkeleyDB environment files and backend: %+v", fs)
+	}
+
+	// An overflow page that links to itself would make go-rpmdb loop
+	// forever, growing memory: it must be an ERROR instead.
+	looped := bytes.Clone(bdb)
+	for pg := 1; pg*512 < len(looped); pg++ {
+		if page := looped[pg*512 : (pg+1)*512]; page[25] == 7 {
+			binary.LittleEndian.PutUint32(page[16:], uint32(pg))
+			break
+		}
+	}
+	tree["var/lib/rpm/Packages"] = &fstest.MapFile{Data: looped, Mode: 0o644}
+	fs = runRule(t, testGuest(t, tree), "cloudinit.installed", rules.Options{})
+	if len(fs) != 1 || fs[0].Level != rules.Error || !strings.Contains(fs[0].Message, "overflow chain") {
+		t.Errorf("looped overflow chain: %+v, want ERROR", fs)
 	}
 }
 
