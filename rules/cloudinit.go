@@ -125,7 +125,12 @@ func checkCloudInitVersion(in *Input) []Finding {
 			return []Finding{in.Fault("cloudinit/version.py", err)}
 		}
 		ver = v
-		ev = []KV{{KeyPath, p}, {KeyVersion, v}}
+		if p != "" {
+			ev = append(ev, KV{KeyPath, p})
+		}
+		if v != "" {
+			ev = append(ev, KV{KeyVersion, v})
+		}
 	}
 	fix := "C2: upgrade cloud-init to " + cloudInitRecommended + " or later"
 	var f Finding

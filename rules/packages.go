@@ -134,10 +134,12 @@ func marketAptUpdates(in *Input) []Finding {
 		if u.KeptBack {
 			tags = append(tags, "kept-back")
 		}
+		where := u.Suite
 		if len(tags) > 0 {
 			ev = append(ev, KV{"tags", strings.Join(tags, ",")})
+			where += "; " + strings.Join(tags, ", ")
 		}
-		f := in.New(Fail, u.Name, fmt.Sprintf("Security update pending: %s %s → %s (%s)", u.Name, u.Installed, u.Candidate, u.Suite), append(ev, date...)...)
+		f := in.New(Fail, u.Name, fmt.Sprintf("Security update pending: %s %s → %s (%s)", u.Name, u.Installed, u.Candidate, where), append(ev, date...)...)
 		f.Fix = securityFix
 		out = append(out, f)
 	}
