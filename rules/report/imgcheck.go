@@ -245,6 +245,9 @@ func (fr *frame) body(p string) ([]byte, bool) {
 		return nil, false
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() > maxShownBody {
+		return nil, false // over the cap: not read at all
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxShownBody+1))
 	if err != nil || len(b) > maxShownBody {
 		return nil, false
