@@ -2,6 +2,8 @@ package rules
 
 import (
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -87,5 +89,34 @@ func TestParseSources(t *testing.T) {
 	d, err := parseDeb822Sources([]byte("Types: deb\nURIs: http://a/ http://b/\nSuites: s1 s2\nComponents: main\n\nTypes: deb\nURIs: http://c/\nSuites: s\nEnabled: no\n"), "/f")
 	if err != nil || len(d) != 4 {
 		t.Fatalf("%+v %v", d, err)
+	}
+}
+
+// TestDecompressIndexBzip2 uses the bzip2 tool, since Go has no bzip2
+// writer; apt may leave .bz2 indexes behind.
+func TestDecompressIndexBzip2(t *testing.T) {
+	bz, err := exec.LookPath("bzip2")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	cmd := exec.Command(bz, "-c")
+	cmd.Stdin = strings.NewReader("Package: libfoo\nVersion: 1.0-2\nArchitecture: amd64\n")
+	packed, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := decompressIndex("Packages.bz2", packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := parsePackagesIndex(plain, map[string]bool{"libfoo": true})
+	if err != nil || len(idx["libfoo"]) != 1 || idx["libfoo"][0].Version != "1.0-2" {
+		t.Fatalf("%+v %v", idx, err)
+	}
+	if _, err := decompressIndex("Packages.bz2", packed[:len(packed)/2]); err == nil {
+		t.Error("truncated bzip2 accepted")
 	}
 }
