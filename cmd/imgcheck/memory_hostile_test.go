@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+)
+
+// memoryBound is the peak resident memory imgcheck may use on these
+// images, as the README's security model promises. Reports are built in
+// memory, so the peak grows with the number of findings: 13,000 here;
+// 33,000 (one WARN per /tmp entry) reach about 250 MiB for SARIF alone.
+const memoryBound = 256 << 20
+
+// bigTree is cleanTree with what makes a reader allocate: directories of
+// thousands of entries (each a finding) and files far over every read
+// cap (sparse).
+func bigTree(t *testing.T) fstest.MapFS {
+	tree := cleanTree()
+	for i := range 10000 {
+		tree[fmt.Sprintf("tmp/f%05d", i)] = fixtures.File("", 0o644)
+	}
+	for i := range 3000 {
+		tree[fmt.Sprintf("var/log/app.%d.log", i)] = fixtures.File("x\n", 0o640)
+	}
+	sparse := func(size int64) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("head\n"), Mode: 0o600, Sys: fixtures.Meta{SparseSize: size}}
+	}
+	tree["root/.bash_history"] = sparse(512 << 20)
+	tree["var/log/huge.log"] = sparse(4 << 30)
+	tree["etc/ssh/sshd_config.d/big.conf"] = sparse(100 << 20)
+	tree["root/.ssh/authorized_keys"] = sparse(200 << 20)
+	return tree
+}
+
+// TestMemoryBound scans the worst images in child processes, in every
+// format at once, and lists and reads their largest files: the peak
+// resident memory of each process stays under memoryBound, and every cap
+// ends in an ERROR or a one-line error, never a crash. (--hash=false
+// spares hashing 25 GiB of holes.)
+func TestMemoryBound(t *testing.T) {
+	must := fixtures.MustHostile(t)
+	fsimg := fixtures.MustExt4(t, bigTree(t), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 512 << 20, Extra: []string{"-N", "20000"}})
+	big := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", DiskSize: 25 << 30, Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
+	bigQ := fixtures.MustQCOW2(t, big, fixtures.QCOW2Options{Compress: true, CompressionType: "zstd"})
+	clean := gptImage(t, cleanTree())
+	cleanZ := fixtures.MustQCOW2(t, clean, fixtures.QCOW2Options{Compress: true})
+	out := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"big raw", []string{"scan", "--format", "json=" + filepath.Join(out, "r.json"), "--format", "sarif=" + filepath.Join(out, "r.sarif"),
+			"--format", "junit=" + filepath.Join(out, "r.xml"), "--format", "text", "--show-contents", "--hash=false", big}},
+		{"big qcow2 zstd", []string{"scan", "--format", "json", "--hash=false", bigQ}},
+		{"big img_check", []string{"scan", "--profile", "img_check", "--show-contents", bigQ}},
+		{"ls -R", []string{"ls", "-R", big, "/"}},
+		{"cat over the cap", []string{"cat", big, "/var/log/huge.log"}},
+		{"cat history", []string{"cat", bigQ, "/root/.bash_history"}},
+		{"qcow2 cluster bomb", []string{"scan", must(fixtures.QCOW2InflatingCluster(cleanZ))}},
+		{"gpt 100k entries", []string{"scan", must(fixtures.GPTEntryCount(clean, 100000))}},
+		{"gzip upload", []string{"scan", "--tmpdir", t.TempDir(), fixtures.MustGzip(t, clean, "gzip")}},
+		{"batch", []string{"scan", "-j", "2", big, bigQ, clean, cleanZ}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runChild(t, nil, c.args...)
+			t.Logf("exit %d, peak RSS %d MiB", r.code, r.maxRSS>>20)
+			if r.maxRSS == 0 {
+				t.Fatal("no peak RSS measured")
+			}
+			if r.maxRSS > memoryBound {
+				t.Errorf("peak RSS %d MiB is over the %d MiB bound", r.maxRSS>>20, memoryBound>>20)
+			}
+			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
+				t.Errorf("crashed:\n%s", r.stderr)
+			}
+			if r.code == 2 {
+				t.Errorf("usage error: %s", r.stderr)
+			}
+		})
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(files) != 3 {
+		t.Errorf("--output-dir wrote %v", files)
+	}
+}
