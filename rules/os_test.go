@@ -66,6 +66,7 @@ func TestOSSupportedAndRelease(t *testing.T) {
 		{"G9 cloudlinux 7.9", osTree(`NAME="CloudLinux"`, `VERSION_ID="7.9"`), parity, pass, "Supported Operating System Detected: CloudLinux", pass, "Supported Release Detected: 7.9", "CloudLinux", "7.9"},
 		{"G13 debian testing", osTree(`PRETTY_NAME="Debian GNU/Linux trixie/sid"`, `NAME="Debian GNU/Linux"`, `ID=debian`), parity, pass, "Supported Operating System Detected: Debian GNU/Linux", fail, "Debian GNU/Linux  is not a supported Operating System Version", "Debian GNU/Linux", ""},
 		{"redhat-release CentOS 6", fstest.MapFS{"etc/redhat-release": fixtures.File("CentOS release 6.10 (Final)\n", 0o644)}, parity, pass, "Supported Operating System Detected: CentOS Linux", pass, "Supported Release Detected: 6", "CentOS Linux", "6"},
+		{"redhat-release CentOS 6 marketplace", fstest.MapFS{"etc/redhat-release": fixtures.File("CentOS release 6.10 (Final)\n", 0o644)}, rules.Options{}, pass, "Supported Operating System Detected: CentOS Linux", rules.Info, "CentOS Linux 6 is accepted by img_check.sh but not listed in DigitalOcean's README", "", ""},
 		{"G14 relative link", fstest.MapFS{
 			"etc/os-release":     fixtures.Symlink("../usr/lib/os-release"),
 			"usr/lib/os-release": fixtures.File("NAME=\"Ubuntu\"\nVERSION_ID=\"24.04\"\n", 0o644),
