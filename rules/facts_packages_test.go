@@ -123,6 +123,59 @@ func rpmBDB(t *testing.T, sqlite []byte) []byte {
 	return b
 }
 
+// rpmNDB converts an rpm SQLite database into an NDB Packages.db (the
+// SUSE format): a header, one page of slots, then one block per header
+// blob. rpm on Debian cannot write NDB, so the layout is written here
+// after rpm's lib/backend/ndb/rpmpkg.c.
+func rpmNDB(t *testing.T, sqlite []byte) []byte {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "rpmdb.sqlite")
+	if err := os.WriteFile(src, sqlite, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT hnum, blob FROM Packages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	le := binary.LittleEndian
+	out := le.AppendUint32(nil, 'R'|'p'<<8|'m'<<16|'P'<<24)
+	out = le.AppendUint32(out, 0) // version
+	out = le.AppendUint32(out, 1) // generation
+	out = le.AppendUint32(out, 1) // slot pages
+	out = append(out, make([]byte, 16)...)
+	slots := make([]byte, (256-2)*16)
+	for i := 0; i < len(slots); i += 16 {
+		le.PutUint32(slots[i:], 'S'|'l'<<8|'o'<<16|'t'<<24)
+	}
+	var blocks []byte
+	i := 0
+	for rows.Next() {
+		var n uint32
+		var blob []byte
+		if err := rows.Scan(&n, &blob); err != nil {
+			t.Fatal(err)
+		}
+		le.PutUint32(slots[i*16+4:], n)
+		le.PutUint32(slots[i*16+8:], uint32((4096+len(blocks))/16))
+		blk := le.AppendUint32(nil, 'B'|'l'<<8|'b'<<16|'S'<<24)
+		blk = le.AppendUint32(blk, n)
+		blk = le.AppendUint32(blk, 0) // checksum, not verified by readers here
+		blk = le.AppendUint32(blk, uint32(len(blob)))
+		blk = append(blk, blob...)
+		blk = append(blk, make([]byte, (16-len(blk)%16)%16)...)
+		blocks = append(blocks, blk...)
+		i++
+	}
+	out = append(append(out, slots...), blocks...)
+	return out
+}
+
 func gz(t *testing.T, s string) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -237,6 +290,24 @@ func TestRPMBerkeleyDB(t *testing.T) {
 	fs = runRule(t, testGuest(t, tree), "cloudinit.installed", rules.Options{})
 	if len(fs) != 1 || fs[0].Level != rules.Error || !strings.Contains(fs[0].Message, "overflow chain") {
 		t.Errorf("looped overflow chain: %+v, want ERROR", fs)
+	}
+}
+
+// TestRPMNDB reads packages from an NDB Packages.db, and refuses a
+// corrupt slot table instead of letting go-rpmdb print to stdout.
+func TestRPMNDB(t *testing.T) {
+	ndb := rpmNDB(t, rpmSQLite(t, rpmPkg{"cloud-init", "", "23.3", "1"}, rpmPkg{"openssh-server", "", "9.3p1", "150500.1"}))
+	tree := with(fstest.MapFS{"etc/os-release": fixtures.File("NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\n", 0o644)},
+		"var/lib/rpm/Packages.db", &fstest.MapFile{Data: ndb, Mode: 0o644})
+	f := expectOne(t, runRule(t, testGuest(t, tree), "cloudinit.installed", rules.Options{}), rules.Pass, "cloud-init is installed")
+	if f.Get("version") != "23.3-1" {
+		t.Errorf("cloud-init version from NDB = %q", f.Get("version"))
+	}
+	bad := bytes.Clone(ndb)
+	copy(bad[32+16*5:], "Xlot")
+	tree["var/lib/rpm/Packages.db"] = &fstest.MapFile{Data: bad, Mode: 0o644}
+	if fs := runRule(t, testGuest(t, tree), "ssh.server", rules.Options{}); len(fs) != 1 || fs[0].Level != rules.Error {
+		t.Errorf("bad slot magic: %+v, want ERROR", fs)
 	}
 }
 

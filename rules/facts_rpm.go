@@ -222,6 +222,14 @@ func checkRPMBlobs(p, name string) error {
 		if blobs, err = bdbValues(b); err != nil {
 			return err
 		}
+	case "Packages.db":
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if blobs, err = ndbValues(b); err != nil {
+			return err
+		}
 	case "rpmdb.sqlite":
 		db, err := sql.Open("sqlite", p)
 		if err != nil {
@@ -300,4 +308,58 @@ func checkHeaderBlob(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// NDB layout (rpm lib/backend/ndb/rpmpkg.c), as far as go-rpmdb reads it.
+const (
+	ndbHeaderMagic  = 'R' | 'p'<<8 | 'm'<<16 | 'P'<<24
+	ndbSlotMagic    = 'S' | 'l'<<8 | 'o'<<16 | 't'<<24
+	ndbBlobMagic    = 'B' | 'l'<<8 | 'b'<<16 | 'S'<<24
+	ndbHeaderSize   = 32
+	ndbEntrySize    = 16 // a slot, a blob header and the block unit
+	ndbSlotsPerPage = 4096 / ndbEntrySize
+	ndbMaxSlotPages = 2048
+)
+
+// errNDB marks an NDB structure that go-rpmdb would mis-handle.
+var errNDB = errors.New("corrupt NDB rpm database")
+
+// ndbValues returns the header blobs of an NDB Packages.db. It rejects
+// what go-rpmdb would print to stdout (a bad slot magic) or allocate
+// without bound (a blob length past the end of the file).
+func ndbValues(b []byte) ([][]byte, error) {
+	le := binary.LittleEndian
+	if len(b) < ndbHeaderSize || le.Uint32(b) != ndbHeaderMagic || le.Uint32(b[4:]) != 0 {
+		return nil, fmt.Errorf("%w: bad header", errNDB)
+	}
+	pages := int(le.Uint32(b[12:]))
+	if pages < 1 || pages > ndbMaxSlotPages {
+		return nil, fmt.Errorf("%w: %d slot pages", errNDB, pages)
+	}
+	slots := pages*ndbSlotsPerPage - 2
+	if ndbHeaderSize+slots*ndbEntrySize > len(b) {
+		return nil, fmt.Errorf("%w: slot table past the end of the file", errNDB)
+	}
+	var values [][]byte
+	for i := range slots {
+		s := b[ndbHeaderSize+i*ndbEntrySize:]
+		if le.Uint32(s) != ndbSlotMagic {
+			return nil, fmt.Errorf("%w: slot %d: bad magic", errNDB, i)
+		}
+		pkg := le.Uint32(s[4:])
+		if pkg == 0 {
+			continue
+		}
+		off := int64(le.Uint32(s[8:])) * ndbEntrySize
+		if off+ndbEntrySize > int64(len(b)) {
+			return nil, fmt.Errorf("%w: slot %d: block past the end of the file", errNDB, i)
+		}
+		h := b[off:]
+		n := int64(le.Uint32(h[12:]))
+		if le.Uint32(h) != ndbBlobMagic || le.Uint32(h[4:]) != pkg || off+ndbEntrySize+n > int64(len(b)) {
+			return nil, fmt.Errorf("%w: slot %d: bad blob header", errNDB, i)
+		}
+		values = append(values, h[ndbEntrySize:ndbEntrySize+n])
+	}
+	return values, nil
 }
