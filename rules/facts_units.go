@@ -84,12 +84,17 @@ func (f *Facts) unitMasked(name string) (bool, error) {
 func (f *Facts) unitAliases(name string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, dir := range unitDirs {
-		b, err := readIfPresent(f.guest, path.Join(dir, name), capConfig)
+		p := path.Join(dir, name)
+		fi, err := statFact(f.guest, p)
 		if err != nil {
 			return nil, err
 		}
-		if b == nil {
-			continue
+		if fi == nil || !fi.Mode().IsRegular() {
+			continue // absent, or masked through /dev/null
+		}
+		b, err := f.guest.ReadFileLimit(p, capConfig)
+		if err != nil {
+			return nil, err
 		}
 		for line := range strings.Lines(string(b)) {
 			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
