@@ -185,7 +185,7 @@ func (fr *frame) block(f rules.Finding) {
 			return
 		}
 		if body, ok := fr.body(p); ok {
-			fr.w.Write(body)
+			fr.printf("%s", redact(string(body)))
 			return
 		}
 		fr.printf("%s\n", withheld(size))
@@ -212,7 +212,7 @@ func withheld(size int64) string { return fmt.Sprintf("[imgcheck: contents withh
 // script's echo "$(cat f)" does).
 func (fr *frame) keysBody(f rules.Finding, p string) {
 	if body, ok := fr.body(p); ok {
-		fr.printf("%s\n", bytes.TrimRight(body, "\n"))
+		fr.printf("%s\n", redact(string(bytes.TrimRight(body, "\n"))))
 		return
 	}
 	var lines []string
