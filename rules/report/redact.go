@@ -18,11 +18,14 @@ var redactions = []struct {
 	{regexp.MustCompile(`\bdo[opr]_v1_[0-9a-fA-F]{16,}`), "[redacted token]"},
 	// The password component of a URL.
 	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s@/]*@`), "${1}:****@"},
+	// A password given as name=value: a URL query (?password=), a
+	// command-line flag (--password=), an environment variable.
+	{regexp.MustCompile(`(?i)(\b(?:password|passwd|pwd|mysql_pwd|pgpassword)=)("[^"]*"|'[^']*'|[^\s&;'"]+)`), "${1}****"},
 }
 
 // Redact masks anything in s that looks like a secret: private-key
-// blocks, crypt(3) password hashes, DigitalOcean tokens and the password
-// of a URL. Every writer of this package applies it to what it prints;
+// blocks, crypt(3) password hashes, DigitalOcean tokens, the password
+// of a URL and name=value passwords. Every writer of this package applies it to what it prints;
 // the CLI applies it to output it writes itself (diff).
 func Redact(s string) string { return redact(s) }
 
