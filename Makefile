@@ -19,9 +19,11 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
+# The demo image has findings on purpose: exit 1 (findings) is the expected result.
 demo: build
 	$(GO) run ./fixtures/cmd/mkdemo -o demo
 	./$(BIN) info demo/demo.raw
+	./$(BIN) scan demo/demo.raw; test $$? -le 1
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
