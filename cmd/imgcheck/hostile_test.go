@@ -110,6 +110,12 @@ func hostileCorpus(t *testing.T) []hostileCase {
 	loops["etc/passwd"] = fixtures.Symlink("passwd-")
 	loops["etc/passwd-"] = fixtures.Symlink("/etc/passwd")
 	loops["etc/ssh/sshd_config"] = fixtures.Symlink("sshd_config")
+	dirs := cleanTree()
+	dirs["tmp/a/b/c"] = fixtures.File("x\n", 0o644)
+	dirLoop := inDisk(must(fixtures.Ext4Debugfs(must(fixtures.Ext4(cache, dirs, fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20})),
+		"ln /tmp /tmp/a/b/up", "ln / /var/log/root", "ln /var/log /var/log/again")))
+	frag := must(fixtures.Ext4Fragmented(must(fixtures.Ext4Debugfs(plain, "rm /etc/ssh/sshd_config")), "/etc/ssh/sshd_config", 8))
+	extentLoop := inDisk(must(fixtures.Ext4ExtentLoop(frag, "/etc/ssh/sshd_config")))
 	escapes := cleanTree()
 	escapes["etc/shadow"] = fixtures.Symlink("/../../../../../etc/shadow")
 	escapes["root/.ssh"] = fixtures.Symlink("../../../../../root/.ssh")
@@ -157,6 +163,10 @@ func hostileCorpus(t *testing.T) []hostileCase {
 		{name: "ext4 inode pointing outside the fs", path: inDisk(must(fixtures.Ext4InodeOutside(plain, "/etc/passwd"))), code: 3,
 			want: []string{"[ERROR] accounts.password: cannot evaluate: /etc/passwd: readfile etc/passwd: ext4: corrupt filesystem: inode ",
 				"extent of 1 blocks at block 140737488355312 outside 65536 blocks"}},
+		{name: "ext4 directories hard-linked into themselves", path: dirLoop, code: 3, want: []string{
+			`[ERROR] clean.tmp-contents: cannot evaluate: /tmp/a: readdir tmp/a/b/up: ext4: corrupt filesystem: inode `, `directory "up" refers back to its ancestor`,
+			`[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log/again: ext4: corrupt filesystem: inode `}},
+		{name: "ext4 extent tree pointing back at itself", path: extentLoop, code: 3, want: []string{"[ERROR] sshd.root-login: cannot evaluate: /etc/ssh/sshd_config:", "ext4: corrupt filesystem: inode ", "extent node of depth 1 below depth 1"}},
 		// Loops are guest facts (RULES.md §0.1): the files count as absent.
 		{name: "symlink loops", path: gptImage(t, loops), code: 0,
 			want: []string{"subject=/etc/ssh/sshd_config keyword=PermitRootLogin value=prohibit-password source=default"}},
