@@ -212,9 +212,20 @@ func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	fields := map[string]string{}
+	// The value of field last is built in val and stored when the next
+	// field or the stanza's end comes: appending each continuation line
+	// to the map's string would copy a long field (a Release file's
+	// checksum list) once per line.
 	var last string
+	var val strings.Builder
+	store := func() {
+		if last != "" {
+			fields[last] = val.String()
+		}
+	}
 	start, n := 0, 0
 	flush := func() error {
+		store()
 		if len(fields) == 0 {
 			return nil
 		}
@@ -234,18 +245,21 @@ func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error)
 			if last == "" {
 				return fmt.Errorf("line %d: continuation line outside a field", n)
 			}
-			fields[last] += "\n" + strings.TrimSpace(line)
+			val.WriteByte('\n')
+			val.WriteString(strings.TrimSpace(line))
 		case line[0] == '#':
 		default:
 			k, v, ok := strings.Cut(line, ":")
 			if !ok || k == "" || strings.ContainsAny(k, " \t") {
 				return fmt.Errorf("line %d: not a field", n)
 			}
+			store()
 			if len(fields) == 0 {
 				start = n
 			}
 			last = strings.ToLower(k)
-			fields[last] = strings.TrimSpace(v)
+			val.Reset()
+			val.WriteString(strings.TrimSpace(v))
 		}
 	}
 	if err := sc.Err(); err != nil {
