@@ -180,7 +180,7 @@ func hostileCorpus(t *testing.T) []hostileCase {
 // TestHostileCorpus scans every image of the hostile corpus in a child
 // process with a deadline: each ends with its expected exit code and
 // verdict or one-line error, and none panics, hangs or reports an
-// internal error.
+// internal error. info, ls -R and cat end too.
 func TestHostileCorpus(t *testing.T) {
 	for _, c := range hostileCorpus(t) {
 		t.Run(c.name, func(t *testing.T) {
@@ -202,6 +202,14 @@ func TestHostileCorpus(t *testing.T) {
 			}
 			if r.stderr != "" && !strings.Contains(r.stderr, c.path) {
 				t.Errorf("the error does not name the image: %q", r.stderr)
+			}
+			// The other verbs walk the same structures: no panic, no
+			// hang, a decided exit code.
+			for _, args := range [][]string{{"info", c.path}, {"ls", "-R", c.path, "/"}, {"cat", c.path, "/etc/passwd"}} {
+				r := runChild(t, nil, args...)
+				if r.code != 0 && r.code != 3 || strings.Contains(r.stderr, "goroutine ") {
+					t.Errorf("imgcheck %s: exit %d:\n%s", args[0], r.code, r.stderr)
+				}
 			}
 		})
 	}
