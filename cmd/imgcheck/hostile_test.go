@@ -167,6 +167,8 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			`[ERROR] clean.tmp-contents: cannot evaluate: /tmp/a: readdir tmp/a/b/up: ext4: corrupt filesystem: inode `, `directory "up" refers back to its ancestor`,
 			`[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log/again: ext4: corrupt filesystem: inode `}},
 		{name: "ext4 extent tree pointing back at itself", path: extentLoop, code: 3, want: []string{"[ERROR] sshd.root-login: cannot evaluate: /etc/ssh/sshd_config:", "ext4: corrupt filesystem: inode ", "extent node of depth 1 below depth 1"}},
+		{name: "ext4 directory claiming 4 GiB", path: inDisk(must(fixtures.Ext4InodeSize(plain, "/var/log", 4<<30))), code: 3,
+			want: []string{"[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log: ext4: corrupt filesystem: inode ", "directory size 4294967296"}},
 		// Loops are guest facts (RULES.md §0.1): the files count as absent.
 		{name: "symlink loops", path: gptImage(t, loops), code: 0,
 			want: []string{"subject=/etc/ssh/sshd_config keyword=PermitRootLogin value=prohibit-password source=default"}},
