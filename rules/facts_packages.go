@@ -210,7 +210,7 @@ func parseStanzas(b []byte, fn func(line int, fields map[string]string) error) e
 // scanStanzas is parseStanzas over a reader, for large package indexes.
 func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, 4<<10), 16<<20) // grows to the longest line; most stanzas are small
 	fields := map[string]string{}
 	// The value of field last is built in val and stored when the next
 	// field or the stanza's end comes: appending each continuation line
