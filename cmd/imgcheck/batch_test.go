@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/creack/pty"
@@ -69,24 +70,24 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// hangingImage is a FIFO: opening it blocks until a writer appears, like an
-// image on a stalled network share. release unblocks the scan.
-func hangingImage(t *testing.T) (path string, release func()) {
+// hangingImage is an image URL whose server never answers until release is
+// called, like an image on a stalled network share. (A FIFO no longer
+// stalls: image.Open refuses it at once.)
+func hangingImage(t *testing.T) (url string, release func()) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "stalled.raw")
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	unblock := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-unblock:
+		case <-r.Context().Done():
+		}
+		http.Error(w, "released", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
 	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-				f.Close()
-			}
-		})
-	}
+	release = func() { once.Do(func() { close(unblock) }) }
 	t.Cleanup(release)
-	return path, release
+	return srv.URL + "/stalled.raw", release
 }
 
 func TestBatch(t *testing.T) {
