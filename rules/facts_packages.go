@@ -123,6 +123,8 @@ func (f *Facts) readDpkg() (*PackageDB, error) {
 		db.NativeArch, db.ForeignArch = lines[0], lines[1:]
 	} else if d := db.Installed("dpkg"); len(d) > 0 {
 		db.NativeArch = d[0].Arch
+	} else {
+		db.NativeArch = commonArch(db.Packages)
 	}
 	for _, p := range db.Packages {
 		if p.Flag == "reinstreq" {
@@ -130,6 +132,24 @@ func (f *Facts) readDpkg() (*PackageDB, error) {
 		}
 	}
 	return db, nil
+}
+
+// commonArch is the native-architecture guess of last resort, for trees
+// with neither /var/lib/dpkg/arch nor a dpkg package: the architecture most
+// installed packages carry ("all" aside; ties go to the lexically first).
+func commonArch(pkgs []*Package) string {
+	count := map[string]int{}
+	best := ""
+	for _, p := range pkgs {
+		if !p.Installed() || p.Arch == "" || p.Arch == "all" {
+			continue
+		}
+		count[p.Arch]++
+		if n := count[p.Arch]; n > count[best] || (n == count[best] && p.Arch < best) {
+			best = p.Arch
+		}
+	}
+	return best
 }
 
 // applyJournal merges /var/lib/dpkg/updates/<digits> in numeric order.

@@ -376,3 +376,23 @@ func TestMissingVarMount(t *testing.T) {
 		}
 	}
 }
+
+// Without /var/lib/dpkg/arch and without a dpkg package, the native
+// architecture is the one most installed packages carry, so the apt
+// indexes of that architecture are still used.
+func TestNativeArchFromInstalledPackages(t *testing.T) {
+	stanza := func(name, arch, state string) string {
+		return "Package: " + name + "\nStatus: install ok " + state + "\nArchitecture: " + arch + "\nVersion: 1.0-1\n\n"
+	}
+	status := stanza("libc6", "arm64", "installed") + stanza("bash", "arm64", "installed") +
+		stanza("tzdata", "all", "installed") + stanza("wine32", "i386", "installed") +
+		stanza("gone", "amd64", "config-files") + stanza("gone2", "amd64", "config-files")
+	g := testGuest(t, fstest.MapFS{"var/lib/dpkg/status": fixtures.File(status, 0o644)})
+	db, err := rules.NewFacts(g, &rules.Options{}).Packages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.NativeArch != "arm64" {
+		t.Errorf("NativeArch = %q, want arm64", db.NativeArch)
+	}
+}
