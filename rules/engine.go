@@ -52,7 +52,7 @@ type Disk struct {
 	Compressed    bool
 	Backed        bool
 	VirtualSize   int64
-	AllocatedSize int64 // -1 when unknown
+	AllocatedSize int64  // -1 when unknown
 	Scheme        string // "gpt", "mbr", "none"
 	SectorSize    int
 	Partitions    []DiskPartition
@@ -72,28 +72,28 @@ type DiskPartition struct {
 
 // FSFacts are superblock facts of the root filesystem (RULES.md §6.1).
 type FSFacts struct {
-	Type        string // "ext4", "ext3", "ext2"
-	Offset      int64  // byte offset of the filesystem in the disk
-	PartSize    int64  // size of the containing partition (or disk)
-	BlockSize   int64
-	Blocks      uint64
-	FreeBlocks  uint64
-	Reserved    uint64
-	State       uint16
-	Incompat    uint32
-	UUID        string
-	Label       string
-	LastWrite   time.Time
+	Type          string // "ext4", "ext3", "ext2"
+	Offset        int64  // byte offset of the filesystem in the disk
+	PartSize      int64  // size of the containing partition (or disk)
+	BlockSize     int64
+	Blocks        uint64
+	FreeBlocks    uint64
+	Reserved      uint64
+	State         uint16
+	Incompat      uint32
+	UUID          string
+	Label         string
+	LastWrite     time.Time
 	NeedsRecovery bool
 }
 
 // Input is what a rule's Check sees: the guest, the options and the shared facts.
 type Input struct {
-	Guest   *fsinspect.Guest
-	Opts    *Options
-	Disk    *Disk
-	Facts   *Facts
-	rule    Rule
+	Guest *fsinspect.Guest
+	Opts  *Options
+	Disk  *Disk
+	Facts *Facts
+	rule  Rule
 }
 
 // Profile is the profile being run.
