@@ -221,7 +221,40 @@ func runOne(in *Input, r Rule) (found []Finding) {
 			found[i].Rule = r.ID
 		}
 	}
+	if in.Opts.Profile != ImgCheck {
+		found = capFindings(r.ID, found)
+	}
 	return found
+}
+
+// MaxFindingsPerRule bounds what one rule reports on one image in the
+// marketplace profile, so that a hostile image (say a million files in
+// /tmp) cannot make reports grow without bound. The img_check profile is
+// never capped: its counters must be the script's.
+const MaxFindingsPerRule = 1000
+
+// capFindings keeps the first MaxFindingsPerRule-1 findings and folds the
+// rest into one finding at the most severe level among them, so that the
+// verdict and exit code are unchanged.
+func capFindings(id string, found []Finding) []Finding {
+	if len(found) <= MaxFindingsPerRule {
+		return found
+	}
+	kept, rest := found[:MaxFindingsPerRule-1], found[MaxFindingsPerRule-1:]
+	worst := rest[0].Level
+	for _, f := range rest {
+		if f.Level > worst {
+			worst = f.Level
+		}
+	}
+	more := Finding{
+		Rule:     id,
+		Level:    worst,
+		Subject:  "(more)",
+		Message:  fmt.Sprintf("%d more findings of this rule are not listed (at most %d per rule)", len(rest), MaxFindingsPerRule),
+		Evidence: []KV{{KeyCount, fmt.Sprint(len(rest))}},
+	}
+	return append(kept[:len(kept):len(kept)], more)
 }
 
 func firstFrames(stack []byte) string {
