@@ -146,6 +146,9 @@ func checkDiskLayout(in *Input) []Finding {
 	} else if d.RootErr != "" {
 		ev = append(ev, KV{"root_error", d.RootErr})
 	}
+	for _, n := range d.Notes {
+		ev = append(ev, KV{"note", n})
+	}
 	if len(errs) > 0 {
 		f := in.New(Error, "disk", "inconsistent disk layout: "+strings.Join(errs, "; "), ev...)
 		return []Finding{f}
@@ -155,6 +158,9 @@ func checkDiskLayout(in *Input) []Finding {
 		scheme = "no partition table"
 	}
 	msg := fmt.Sprintf("%s disk, %s, virtual size %s", d.Container, scheme, FormatSize(d.VirtualSize))
+	if len(d.Notes) > 0 {
+		msg += "; " + strings.Join(d.Notes, "; ")
+	}
 	return []Finding{in.New(Info, "disk", msg, ev...)}
 }
 

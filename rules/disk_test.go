@@ -67,6 +67,12 @@ func TestDiskLayout(t *testing.T) {
 	if diskLevels(fs) != "INFO" || !strings.Contains(fs[0].Get("last_used_byte"), "8589951488 bytes") {
 		t.Errorf("clean GPT: %+v", fs)
 	}
+	noted := gptDisk(10*rules.GiB, 8*rules.GiB, 1*rules.GiB)
+	noted.Notes = []string{"extended partition chain loops back to LBA 2048"}
+	if fs := runDisk(t, "disk.layout", noted, rules.Options{}); diskLevels(fs) != "INFO" ||
+		!strings.Contains(fs[0].Message, "loops back to LBA 2048") || fs[0].Get("note") == "" {
+		t.Errorf("table notes must reach the message and evidence: %+v", fs)
+	}
 	truncated := gptDisk(4*rules.GiB, 8*rules.GiB, rules.GiB)
 	if fs := runDisk(t, "disk.layout", truncated, rules.Options{}); diskLevels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "truncated") {
 		t.Errorf("partition beyond V: %+v", fs)

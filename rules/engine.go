@@ -58,6 +58,9 @@ type Disk struct {
 	Partitions    []DiskPartition
 	Root          *FSFacts // the root filesystem, nil if none was found
 	RootErr       string   // why no root filesystem could be read
+	// Notes are what the partition-table reader and root discovery noticed
+	// but tolerated (a damaged primary GPT, a looping EBR chain, ...).
+	Notes []string
 }
 
 // DiskPartition is one partition as the disk rules see it.

@@ -154,6 +154,8 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			want: []string{"GPT 100000 entries of 128 bytes is more than imgcheck reads at LBA 1 and backup unreadable"}},
 		{name: "mbr with a looping EBR", path: must(fixtures.EBRLoop(mbr)), args: []string{"--format", "json"}, code: 0,
 			want: []string{`"EBR chain loops back to LBA `, `"verdict": "pass"`}},
+		{name: "mbr with a looping EBR, text", path: must(fixtures.EBRLoop(mbr)), code: 0,
+			want: []string{"[INFO] disk.layout: ", "EBR chain loops back to LBA "}},
 		{name: "ext4 bad superblock magic", path: inDisk(must(fixtures.Ext4BadMagic(root))), code: 3,
 			want: []string{noRoot + " (partition 1: no filesystem recognised)"}},
 		// fsinspect/ext4 does not verify checksums (its package doc says

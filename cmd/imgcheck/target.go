@@ -150,19 +150,24 @@ func (t *target) disk() *rules.Disk {
 		Scheme:        string(t.layout.Table.Scheme),
 		SectorSize:    t.layout.Table.SectorSize,
 	}
+	container := ""
 	for _, l := range chain {
-		switch l.Format {
-		case image.Gzip, image.Bzip2, image.XZ, image.Zstd:
+		switch {
+		case l.Format == image.Gzip, l.Format == image.Bzip2, l.Format == image.XZ, l.Format == image.Zstd:
 			d.Compressed = true
-		}
-		if l.Format == image.QCOW2 && l.Detail != "" {
-			d.Container = l.Detail
-			if !strings.HasPrefix(l.Detail, "qcow2") {
-				d.Container = "qcow2 " + l.Detail
+		case strings.HasPrefix(l.Detail, "backing file"):
+			d.Backed = true
+		case l.Format == image.QCOW2 && l.Detail != "" && container == "":
+			container = l.Detail
+			if !strings.HasPrefix(container, "qcow2") {
+				container = "qcow2 " + container
 			}
 		}
 	}
-	d.Backed = len(chain) > 2 && chain[0].Format == image.QCOW2 && chain[1].Format == image.QCOW2
+	if container != "" {
+		d.Container = container
+	}
+	d.Notes = t.layout.Notes // the partition table's notes and root discovery's
 	for i, p := range t.layout.Table.Partitions {
 		dp := rules.DiskPartition{Index: p.Index, Start: p.Start, Size: p.Size, Type: p.Type, Name: p.Name}
 		if i < len(t.layout.Filesystems) {
