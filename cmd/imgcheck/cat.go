@@ -22,7 +22,7 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 			"password hashes, private keys, API tokens and URL passwords are masked. At most 64 MiB is printed.",
 		Args: targetArgs(g, 2, "IMAGE PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withGuest(g, args, oo, func(gu *fsinspect.Guest, name string) error {
+			return withGuest(cmd.Context(), g, args, oo, func(gu *fsinspect.Guest, name string) error {
 				f, err := gu.Open(name)
 				if err != nil {
 					return err

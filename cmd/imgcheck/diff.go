@@ -131,7 +131,7 @@ func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.
 	if err != nil {
 		return nil, &openError{path, err}
 	}
-	t, err := openTarget(path, st.IsDir(), oo)
+	t, err := openTarget(ctx, path, st.IsDir(), oo)
 	if err != nil {
 		return nil, targetError(path, err)
 	}

@@ -68,10 +68,10 @@ func targetPath(g *globalOptions, args []string) string {
 	return args[0]
 }
 
-func runInfo(_ context.Context, g *globalOptions, path string, oo openOptions, asJSON bool) error {
+func runInfo(ctx context.Context, g *globalOptions, path string, oo openOptions, asJSON bool) error {
 	start := time.Now()
 	oo.remote = g.remote
-	t, err := openTarget(path, g.root != "", oo)
+	t, err := openTarget(ctx, path, g.root != "", oo)
 	if err != nil {
 		return targetError(path, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,7 +23,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Short: "List a guest directory like ls -la (mode, uid, gid, size, mtime, name -> target)",
 		Args:  targetArgs(g, 2, "IMAGE PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withGuest(g, args, oo, func(gu *fsinspect.Guest, name string) error {
+			return withGuest(cmd.Context(), g, args, oo, func(gu *fsinspect.Guest, name string) error {
 				w := bufio.NewWriter(g.stdout)
 				err := listDir(w, gu, name, recursive)
 				if ferr := w.Flush(); err == nil {
@@ -40,11 +41,11 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 // withGuest opens the target named by args (or --root), turns the guest
 // path argument into an fs.ValidPath name and calls fn; --stats prints the
 // read counters afterwards.
-func withGuest(g *globalOptions, args []string, oo openOptions, fn func(*fsinspect.Guest, string) error) error {
+func withGuest(ctx context.Context, g *globalOptions, args []string, oo openOptions, fn func(*fsinspect.Guest, string) error) error {
 	start := time.Now()
 	target := targetPath(g, args)
 	oo.remote = g.remote
-	t, err := openTarget(target, g.root != "", oo)
+	t, err := openTarget(ctx, target, g.root != "", oo)
 	if err != nil {
 		return targetError(target, err)
 	}

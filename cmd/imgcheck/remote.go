@@ -51,15 +51,15 @@ func displayPath(path string) string {
 // range requests, is refused unless --download asked to stream it whole
 // into a temporary file. An object that cannot
 // be reached, or is compressed without --download, is an *openError.
-func openImage(path string, o openOptions, opts []image.Option) (*image.Image, *remote.Object, error) {
+func openImage(ctx context.Context, path string, o openOptions, opts []image.Option) (*image.Image, *remote.Object, error) {
 	if !isRemote(path) {
 		img, err := image.Open(path, opts...)
 		return img, nil, err
 	}
 	ro := []remote.Option{remote.WithParallel(o.remote.parallel), remote.WithS3Endpoint(o.remote.s3Endpoint), remote.WithS3Region(o.remote.s3Region)}
-	obj, err := remote.Open(context.Background(), path, ro...)
+	obj, err := remote.Open(ctx, path, ro...)
 	if errors.Is(err, remote.ErrRangeIgnored) && o.remote.download {
-		img, err := fetchWhole(path, ro, opts)
+		img, err := fetchWhole(ctx, path, ro, opts)
 		return img, nil, err
 	}
 	if err != nil {
@@ -82,8 +82,8 @@ func openImage(path string, o openOptions, opts []image.Option) (*image.Image, *
 
 // fetchWhole downloads the image at path with one plain GET, for a server
 // that ignores range requests, and opens the copy.
-func fetchWhole(path string, ro []remote.Option, opts []image.Option) (*image.Image, error) {
-	body, size, err := remote.Fetch(context.Background(), path, ro...)
+func fetchWhole(ctx context.Context, path string, ro []remote.Option, opts []image.Option) (*image.Image, error) {
+	body, size, err := remote.Fetch(ctx, path, ro...)
 	if err != nil {
 		return nil, &openError{displayPath(path), err}
 	}

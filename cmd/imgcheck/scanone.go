@@ -66,7 +66,7 @@ func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPl
 	if len(p.targets) == 1 && isTerminal(o.stderr) {
 		oo.progress = expandProgress(o.stderr)
 	}
-	t, err := openTarget(im.Path, p.root, oo)
+	t, err := openTarget(ctx, im.Path, p.root, oo)
 	if err != nil {
 		im.Err = err
 		return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -47,7 +48,7 @@ type openOptions struct {
 // image the operating system will not open is an *openError; one that
 // opens but whose container or partition table is unreadable is a plain
 // error. A readable disk without a root filesystem opens, with noGuest set.
-func openTarget(path string, isRoot bool, o openOptions) (*target, error) {
+func openTarget(ctx context.Context, path string, isRoot bool, o openOptions) (*target, error) {
 	if isRoot {
 		d, err := fsinspect.OpenDir(path)
 		if err != nil {
@@ -65,7 +66,7 @@ func openTarget(path string, isRoot bool, o openOptions) (*target, error) {
 	if o.progress != nil {
 		opts = append(opts, image.WithProgress(o.progress))
 	}
-	img, obj, err := openImage(path, o, opts)
+	img, obj, err := openImage(ctx, path, o, opts)
 	if err != nil {
 		if pe, ok := errors.AsType[*fs.PathError](err); ok && (pe.Op == "open" || pe.Op == "stat") {
 			return nil, &openError{path, pe.Err}
