@@ -10,10 +10,10 @@ import (
 	"unicode/utf16"
 )
 
-// GPT bounds: the UEFI default is 128 entries of 128 bytes; more than
-// maxGPTEntries, or an array larger than maxGPTArray, is refused.
+// GPT bounds: the UEFI default is 128 entries of 128 bytes; more entries
+// than the GPTEntries limit, or an array larger than maxGPTArray (or than
+// that many 128-byte entries, if more), is refused.
 const (
-	maxGPTEntries   = 16384
 	maxGPTEntrySize = 4096
 	maxGPTArray     = 4 << 20
 )
@@ -47,8 +47,9 @@ func probeGPT(r io.ReaderAt, size int64) int64 {
 }
 
 // readGPT decodes the GPT of a disk with sector size ss (0 when LBA 1 has
-// no signature under either size, so only a backup can be found).
-func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
+// no signature under either size, so only a backup can be found), reading
+// at most maxEntries entries.
+func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector, maxEntries int) (*Table, error) {
 	var (
 		h        *gptHeader
 		perr     error
@@ -56,7 +57,7 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 		backupAt uint64
 	)
 	if ss != 0 {
-		h, perr = readGPTHeader(r, size, ss, 1)
+		h, perr = readGPTHeader(r, size, ss, 1, maxEntries)
 	} else {
 		perr = &gptFault{what: "header signature missing", err: ErrFormat}
 	}
@@ -66,7 +67,7 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 			return nil, perr // an I/O error, not a damaged header
 		}
 		var berr error
-		if h, ss, backupAt, berr = readBackupGPT(r, size, ss); berr != nil {
+		if h, ss, backupAt, berr = readBackupGPT(r, size, ss, maxEntries); berr != nil {
 			return nil, &FormatError{
 				Format: "gpt",
 				Offset: max(ss, 512),
@@ -75,7 +76,7 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 			}
 		}
 		notes = append(notes, fmt.Sprintf("primary GPT unusable (%s at LBA 1); using the backup at LBA %d", fault.what, backupAt))
-	} else if _, berr := readGPTHeader(r, size, ss, h.alternate); berr != nil {
+	} else if _, berr := readGPTHeader(r, size, ss, h.alternate, maxEntries); berr != nil {
 		notes = append(notes, fmt.Sprintf("backup GPT at LBA %d unusable: %v", h.alternate, berr))
 	} else if last := uint64(size/ss) - 1; h.alternate != last {
 		notes = append(notes, fmt.Sprintf("backup GPT at LBA %d, not at the last LBA %d (disk resized?)", h.alternate, last))
@@ -99,7 +100,7 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector) (*Table, error) {
 // at the last LBA, then at the LBA the damaged primary names (a disk grown
 // after partitioning keeps its backup there). With ss 0 it tries 512- and
 // 4096-byte sectors. It returns the header, its sector size and LBA.
-func readBackupGPT(r io.ReaderAt, size, ss int64) (*gptHeader, int64, uint64, error) {
+func readBackupGPT(r io.ReaderAt, size, ss int64, maxEntries int) (*gptHeader, int64, uint64, error) {
 	sizes := []int64{ss}
 	if ss == 0 {
 		sizes = []int64{512, 4096}
@@ -118,7 +119,7 @@ func readBackupGPT(r io.ReaderAt, size, ss int64) (*gptHeader, int64, uint64, er
 		}
 		for _, lba := range lbas {
 			var h *gptHeader
-			if h, err = readGPTHeader(r, size, s, lba); err == nil {
+			if h, err = readGPTHeader(r, size, s, lba, maxEntries); err == nil {
 				return h, s, lba, nil
 			}
 		}
@@ -137,8 +138,9 @@ func hybridEntries(m mbrSector) int {
 }
 
 // readGPTHeader reads and validates the GPT header at lba and its entry
-// array. Damage is a *gptFault; a failed read is returned as is.
-func readGPTHeader(r io.ReaderAt, size, ss int64, lba uint64) (*gptHeader, error) {
+// array, of at most maxEntries entries. Damage is a *gptFault; a failed
+// read is returned as is.
+func readGPTHeader(r io.ReaderAt, size, ss int64, lba uint64, maxEntries int) (*gptHeader, error) {
 	off, _, ok := lbaRange(lba, 1, ss)
 	if lba == 0 || !ok || off+ss > size {
 		return nil, &gptFault{what: fmt.Sprintf("header LBA %d beyond the end of the disk", lba), err: ErrTruncated}
@@ -180,8 +182,11 @@ func readGPTHeader(r io.ReaderAt, size, ss int64, lba uint64) (*gptHeader, error
 	if esize < 128 || esize%128 != 0 || esize > maxGPTEntrySize {
 		return nil, &gptFault{what: fmt.Sprintf("entry size %d is not a multiple of 128 up to %d", esize, maxGPTEntrySize), err: ErrFormat}
 	}
-	if count > maxGPTEntries || uint64(count)*uint64(esize) > maxGPTArray {
-		return nil, &gptFault{what: fmt.Sprintf("%d entries of %d bytes is more than imgcheck reads", count, esize), err: ErrUnsupported}
+	switch maxArray := max(maxGPTArray, uint64(maxEntries)*128); {
+	case uint64(count) > uint64(maxEntries):
+		return nil, &gptFault{what: fmt.Sprintf("%d entries of %d bytes is more than imgcheck reads (the gpt-entries limit is %d)", count, esize, maxEntries), err: ErrUnsupported}
+	case uint64(count)*uint64(esize) > maxArray:
+		return nil, &gptFault{what: fmt.Sprintf("%d entries of %d bytes is more than imgcheck reads (an entry array of at most %s)", count, esize, byteSize(int64(maxArray))), err: ErrUnsupported}
 	}
 	n := int64(count) * int64(esize)
 	aoff, _, ok := lbaRange(arrayLBA, 1, ss)

@@ -7,9 +7,6 @@ import (
 	"sort"
 )
 
-// maxEBR bounds the EBR chain of an extended partition.
-const maxEBR = 256
-
 // An mbrEntry is one 16-byte MBR or EBR partition entry.
 type mbrEntry struct {
 	status  byte
@@ -73,8 +70,9 @@ func parseMBR(b []byte) mbrSector {
 
 func isExtended(typ byte) bool { return typ == 0x05 || typ == 0x0f || typ == 0x85 }
 
-// readMBR decodes an MBR table with its logical partitions.
-func readMBR(r io.ReaderAt, size int64, m mbrSector) *Table {
+// readMBR decodes an MBR table with its logical partitions, following at
+// most maxEBR links of each EBR chain.
+func readMBR(r io.ReaderAt, size int64, m mbrSector, maxEBR int) *Table {
 	ss := int64(512)
 	if mbrScore(r, size, m, 4096) > mbrScore(r, size, m, 512) {
 		ss = 4096
@@ -92,7 +90,7 @@ func readMBR(r io.ReaderAt, size int64, m mbrSector) *Table {
 		p := mbrPartition(r, size, m.diskSig, i+1, e, 0, ss)
 		t.Partitions = append(t.Partitions, p)
 		if isExtended(e.typ) {
-			next = readEBRChain(t, r, size, m.diskSig, uint64(e.lba), uint64(e.sectors), ss, next)
+			next = readEBRChain(t, r, size, m.diskSig, uint64(e.lba), uint64(e.sectors), ss, next, maxEBR)
 		}
 	}
 	sort.SliceStable(t.Partitions, func(i, j int) bool { return t.Partitions[i].Index < t.Partitions[j].Index })
@@ -122,11 +120,11 @@ func mbrPartition(r io.ReaderAt, size int64, diskSig string, index int, e mbrEnt
 // LBA ext (length sectors long), numbering them from next, and returns the
 // next free number. The chain is followed at most maxEBR links and never
 // visits an EBR twice; where it stops early a Note says why.
-func readEBRChain(t *Table, r io.ReaderAt, size int64, diskSig string, ext, length uint64, ss int64, next int) int {
+func readEBRChain(t *Table, r io.ReaderAt, size int64, diskSig string, ext, length uint64, ss int64, next, maxEBR int) int {
 	seen := make(map[uint64]bool)
 	for ebr := ext; ; {
 		if len(seen) == maxEBR {
-			t.Notes = append(t.Notes, fmt.Sprintf("EBR chain of the extended partition at LBA %d is longer than %d links; stopped", ext, maxEBR))
+			t.Notes = append(t.Notes, fmt.Sprintf("EBR chain of the extended partition at LBA %d is longer than %d links (the ebr-links limit); stopped", ext, maxEBR))
 			return next
 		}
 		if seen[ebr] {

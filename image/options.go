@@ -8,12 +8,14 @@ type options struct {
 	tmpDir       string
 	maxExpand    int64
 	progress     func(done, total int64)
+	limits       Limits
 }
 
 // makeOptions applies opts over the defaults: no backing files, the
-// system temporary directory, the opener's own expansion cap, no progress.
+// system temporary directory, the opener's own expansion cap, no progress,
+// DefaultLimits.
 func makeOptions(opts []Option) *options {
-	o := &options{}
+	o := &options{limits: DefaultLimits()}
 	for _, opt := range opts {
 		opt(o)
 	}

@@ -22,7 +22,7 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 		return nil, err
 	}
 	size := st.Size()
-	hdr, err := readQCOW2Header(f, size)
+	hdr, err := readQCOW2Header(f, size, o.limits.QCOW2L1Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 	}
 	var chain []*backingFile
 	if hdr.backingName != "" {
-		if chain, err = openBackingChain(path, hdr); err != nil {
+		if chain, err = openBackingChain(path, hdr, o.limits); err != nil {
 			return nil, err
 		}
 	}
@@ -48,7 +48,7 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 		return nil, err
 	}
 	vsize := int64(hdr.size)
-	cache := newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2())
+	cache := newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache)
 	return newImage(cache, vsize, qcow2Chain(path, size, hdr, chain), closers...), nil
 }
 

@@ -9,10 +9,6 @@ import (
 	"syscall"
 )
 
-// qcow2MaxChain is how many backing files a qcow2 chain may have below the
-// image itself.
-const qcow2MaxChain = 8
-
 // A backingFile is one confined, opened file of a backing chain.
 type backingFile struct {
 	rel  string   // path relative to the top image's directory
@@ -25,9 +21,10 @@ type backingFile struct {
 // of the image at path, each confined to path's directory: a name must be
 // relative and local, and must not reach outside the directory through
 // ".." or a symbolic link. Each file's format comes from its magic, never
-// from the naming header. The files are returned from the top down; on
-// error none stays open.
-func openBackingChain(path string, top *qcow2Header) (chain []*backingFile, err error) {
+// from the naming header. The chain may be l.BackingDepth files deep, and
+// each header's L1 table l.QCOW2L1Bytes long. The files are returned from
+// the top down; on error none stays open.
+func openBackingChain(path string, top *qcow2Header, l Limits) (chain []*backingFile, err error) {
 	defer func() {
 		if err != nil {
 			for _, b := range chain {
@@ -49,8 +46,8 @@ func openBackingChain(path string, top *qcow2Header) (chain []*backingFile, err 
 
 	name, from, hdr := top.backingName, ".", top
 	for hdr != nil && hdr.backingName != "" {
-		if len(chain) == qcow2MaxChain {
-			return chain, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "backing chain deeper than %d files at %q", qcow2MaxChain, name)
+		if len(chain) == l.BackingDepth {
+			return chain, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "backing chain deeper than %d files (the backing-depth limit) at %q", l.BackingDepth, name)
 		}
 		rel, err := confineBacking(realDir, from, name)
 		if err != nil {
@@ -74,7 +71,7 @@ func openBackingChain(path string, top *qcow2Header) (chain []*backingFile, err 
 		b.size = st.Size()
 		magic := make([]byte, 4)
 		if n, _ := f.ReadAt(magic, 0); n == 4 && bytes.Equal(magic, []byte(qcow2Magic)) {
-			if b.hdr, err = readQCOW2Header(f, b.size); err != nil {
+			if b.hdr, err = readQCOW2Header(f, b.size, l.QCOW2L1Bytes); err != nil {
 				return chain, fmt.Errorf("backing file %q: %w", rel, err)
 			}
 		}

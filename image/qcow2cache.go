@@ -9,11 +9,10 @@ import (
 	qimage "github.com/lima-vm/go-qcow2reader/image"
 )
 
-// Bounds of one image's cluster cache, and the step by which a cached
-// compressed cluster grows.
+// The least number of clusters one image's cluster cache holds, whatever
+// their size, and the step by which a cached compressed cluster grows.
 const (
-	clusterCacheBytes   = 32 << 20
-	clusterCacheMinSize = 8 // clusters, whatever their size
+	clusterCacheMinSize = 8
 	inflateStep         = 16 << 10
 )
 
@@ -47,15 +46,15 @@ type cachedCluster struct {
 }
 
 // newClusterCache caches img, a virtual disk of size bytes in clusters
-// of cluster bytes, holding at most clusterCacheBytes (and at least
+// of cluster bytes, holding at most maxBytes (and at least
 // clusterCacheMinSize clusters).
-func newClusterCache(img qimage.Image, size, cluster int64, prefixes bool) *clusterCache {
+func newClusterCache(img qimage.Image, size, cluster int64, prefixes bool, maxBytes int64) *clusterCache {
 	return &clusterCache{
 		img:      img,
 		size:     size,
 		cluster:  cluster,
 		prefixes: prefixes,
-		max:      max(clusterCacheMinSize, int(clusterCacheBytes/cluster)),
+		max:      int(max(clusterCacheMinSize, maxBytes/cluster)),
 		lru:      list.New(),
 		index:    make(map[int64]*list.Element),
 	}

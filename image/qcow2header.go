@@ -14,7 +14,6 @@ const qcow2Magic = "QFI\xfb"
 const (
 	qcow2MinClusterBits = 9  // 512-byte clusters
 	qcow2MaxClusterBits = 21 // 2 MiB clusters
-	qcow2MaxL1Bytes     = 32 << 20
 	qcow2MaxBackingName = 1023
 	qcow2MaxExtensions  = 256
 )
@@ -94,10 +93,10 @@ func fitsIn(off, n uint64, size int64) bool {
 
 // readQCOW2Header reads and validates the header of the qcow2 file r of
 // fileSize bytes: magic, version, cluster size, that the L1 and refcount
-// tables lie inside the file and the L1 table covers the virtual size,
-// and the incompatible feature bits. Refused features are errors that
-// wrap ErrUnsupported.
-func readQCOW2Header(r io.ReaderAt, fileSize int64) (*qcow2Header, error) {
+// tables lie inside the file and the L1 table covers the virtual size
+// without exceeding maxL1 bytes, and the incompatible feature bits.
+// Refused features are errors that wrap ErrUnsupported.
+func readQCOW2Header(r io.ReaderAt, fileSize, maxL1 int64) (*qcow2Header, error) {
 	var b [112]byte
 	n, err := r.ReadAt(b[:], 0)
 	if n < 72 {
@@ -170,8 +169,8 @@ func readQCOW2Header(r io.ReaderAt, fileSize int64) (*qcow2Header, error) {
 	switch {
 	case h.l1Offset == 0 || h.l1Offset%cluster != 0:
 		return nil, qcow2Error(40, ErrFormat, "L1 table offset 0x%x not cluster-aligned", h.l1Offset)
-	case l1Bytes > qcow2MaxL1Bytes:
-		return nil, qcow2Error(36, ErrFormat, "L1 table of %d entries exceeds %d MiB", h.l1Size, qcow2MaxL1Bytes>>20)
+	case l1Bytes > uint64(maxL1):
+		return nil, qcow2Error(36, ErrFormat, "L1 table of %d entries exceeds %s (the qcow2-l1 limit)", h.l1Size, byteSize(maxL1))
 	case !fitsIn(h.l1Offset, l1Bytes, fileSize):
 		return nil, qcow2Error(int64(min(h.l1Offset, 1<<62)), ErrTruncated, "L1 table at 0x%x (%d bytes) runs past end of file (size 0x%x)", h.l1Offset, l1Bytes, fileSize)
 	}

@@ -17,9 +17,10 @@ var ErrStreamOnly = errors.New("image: compressed upload can only be read as a s
 // container chain and errors call it. A raw disk or a qcow2 image is read
 // at random through r. A compressed upload is refused with a *FormatError
 // wrapping ErrStreamOnly, and a qcow2 backing file with ErrUnsupported:
-// there is no directory to confine it to. Close closes r when it is an
-// io.Closer; on error r is left open.
-func OpenReader(r io.ReaderAt, size int64, name string) (*Image, error) {
+// there is no directory to confine it to. Of the options only WithLimits
+// applies. Close closes r when it is an io.Closer; on error r is left open.
+func OpenReader(r io.ReaderAt, size int64, name string, opts ...Option) (*Image, error) {
+	o := makeOptions(opts)
 	if size < 0 {
 		return nil, &FormatError{Format: string(Raw), Offset: -1, Reason: fmt.Sprintf("negative size %d", size), Err: ErrFormat}
 	}
@@ -34,7 +35,7 @@ func OpenReader(r io.ReaderAt, size int64, name string) (*Image, error) {
 		img.allocated = size
 		return img, nil
 	case QCOW2:
-		hdr, err := readQCOW2Header(r, size)
+		hdr, err := readQCOW2Header(r, size, o.limits.QCOW2L1Bytes)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +48,7 @@ func OpenReader(r io.ReaderAt, size int64, name string) (*Image, error) {
 		}
 		vsize := int64(hdr.size)
 		layers := []Layer{{Format: QCOW2, Detail: hdr.detail(), Path: name, FileSize: size}, {Format: Raw, FileSize: -1}}
-		img := newImage(newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2()), vsize, layers, top)
+		img := newImage(newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache), vsize, layers, top)
 		img.allocated = size
 		return img, nil
 	case Gzip, Bzip2, XZ, Zstd:
@@ -110,7 +111,7 @@ func openStreamed(src io.Reader, size int64, name string, tmp *os.File, limit in
 		img.allocated = n
 		return img, nil
 	case QCOW2:
-		hdr, err := readQCOW2Header(tmp, n)
+		hdr, err := readQCOW2Header(tmp, n, o.limits.QCOW2L1Bytes)
 		if err != nil {
 			return nil, err
 		}

@@ -87,8 +87,18 @@ func (p *Partition) Open() *io.SectionReader { return io.NewSectionReader(p, 0, 
 // ReadTable decodes the partition table of the disk r, which is size bytes
 // long. A GPT is used when the MBR protects it (or there is no MBR); a
 // damaged primary GPT falls back to the backup with a Note. A disk with no
-// table has Scheme None and one partition covering it.
+// table has Scheme None and one partition covering it. It applies
+// DefaultLimits; see ReadTableLimits.
 func ReadTable(r io.ReaderAt, size int64) (*Table, error) {
+	return ReadTableLimits(r, size, DefaultLimits())
+}
+
+// ReadTableLimits is ReadTable with the GPTEntries and EBRLinks of l: a GPT
+// with more entries is refused with an error wrapping ErrUnsupported, and
+// an EBR chain is followed at most EBRLinks links, with a Note where it
+// stops.
+func ReadTableLimits(r io.ReaderAt, size int64, l Limits) (*Table, error) {
+	l = l.orDefaults()
 	if size < 0 {
 		return nil, &FormatError{Format: "table", Offset: -1, Reason: fmt.Sprintf("negative disk size %d", size), Err: ErrFormat}
 	}
@@ -103,13 +113,13 @@ func ReadTable(r io.ReaderAt, size int64) (*Table, error) {
 	ss := probeGPT(r, size)
 	switch {
 	case m.valid && m.protective, ss != 0 && (!m.valid || m.empty()):
-		return readGPT(r, size, ss, m)
+		return readGPT(r, size, ss, m, l.GPTEntries)
 	case (!m.valid || !m.plausible(size)) && bareFilesystem(r, size):
 		// A FAT boot sector also ends in 0x55AA, with boot code where
 		// the partition entries would be.
 		return noTable(r, size), nil
 	case m.valid && !m.empty():
-		t := readMBR(r, size, m)
+		t := readMBR(r, size, m, l.EBRLinks)
 		if ss != 0 {
 			t.Notes = append(t.Notes, "GPT header at LBA 1 ignored: the MBR has no protective (0xEE) entry")
 		}

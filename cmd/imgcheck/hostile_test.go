@@ -151,7 +151,7 @@ func hostileCorpus(t *testing.T) []hostileCase {
 		{name: "qcow2 data cluster past EOF", path: must(fixtures.QCOW2ClusterPastEOF(qcow, 1<<20)), code: 3,
 			want: []string{noRoot + " (partition 1: qcow2: "}},
 		{name: "gpt with 100k entries", path: must(fixtures.GPTEntryCount(disk, 100000)), code: 3,
-			want: []string{"GPT 100000 entries of 128 bytes is more than imgcheck reads at LBA 1 and backup unreadable"}},
+			want: []string{"GPT 100000 entries of 128 bytes is more than imgcheck reads (the gpt-entries limit is 16384) at LBA 1 and backup unreadable"}},
 		{name: "mbr with a looping EBR", path: must(fixtures.EBRLoop(mbr)), args: []string{"--format", "json"}, code: 0,
 			want: []string{`"EBR chain loops back to LBA `, `"verdict": "pass"`}},
 		{name: "mbr with a looping EBR, text", path: must(fixtures.EBRLoop(mbr)), code: 0,

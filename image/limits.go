@@ -1,0 +1,60 @@
+package image
+
+// Limits bound the work of reading one image's containers and partition
+// table. Going over a structural limit is an error (or, for an EBR chain,
+// a Note saying where the chain stopped), never a silent truncation; the
+// cache limit only bounds memory. A zero or negative field means its
+// default.
+type Limits struct {
+	// GPTEntries is the most GPT partition entries read (16384). The
+	// entry array may then be up to 4 MiB, or GPTEntries entries of 128
+	// bytes if that is more.
+	GPTEntries int
+	// EBRLinks is the most EBRs followed in one extended partition (256).
+	EBRLinks int
+	// BackingDepth is the most qcow2 backing files below an image (8).
+	BackingDepth int
+	// QCOW2L1Bytes is the largest qcow2 L1 table, in bytes (32 MiB).
+	QCOW2L1Bytes int64
+	// QCOW2Cache is how many bytes of qcow2 clusters an image keeps in
+	// memory (32 MiB, and at least 8 clusters whatever their size).
+	QCOW2Cache int64
+}
+
+// DefaultLimits returns the limits used when none are given.
+func DefaultLimits() Limits {
+	return Limits{
+		GPTEntries:   16384,
+		EBRLinks:     256,
+		BackingDepth: 8,
+		QCOW2L1Bytes: 32 << 20,
+		QCOW2Cache:   32 << 20,
+	}
+}
+
+// orDefaults returns l with each zero or negative field set to its
+// default.
+func (l Limits) orDefaults() Limits {
+	d := DefaultLimits()
+	if l.GPTEntries <= 0 {
+		l.GPTEntries = d.GPTEntries
+	}
+	if l.EBRLinks <= 0 {
+		l.EBRLinks = d.EBRLinks
+	}
+	if l.BackingDepth <= 0 {
+		l.BackingDepth = d.BackingDepth
+	}
+	if l.QCOW2L1Bytes <= 0 {
+		l.QCOW2L1Bytes = d.QCOW2L1Bytes
+	}
+	if l.QCOW2Cache <= 0 {
+		l.QCOW2Cache = d.QCOW2Cache
+	}
+	return l
+}
+
+// WithLimits sets the limits of the qcow2 reader: backing chain depth, L1
+// table size and cluster cache. Partition tables take theirs through
+// ReadTableLimits.
+func WithLimits(l Limits) Option { return func(o *options) { o.limits = l.orDefaults() } }
