@@ -9,12 +9,10 @@ import (
 	"strings"
 )
 
-// Directory bounds: a directory with more entries fails, and so does one
-// whose data is larger (holes included) or larger than the filesystem.
-const (
-	maxDirEntries = 1000000
-	maxDirSize    = 1 << 30
-)
+// maxDirSize bounds a directory's data: a larger one fails (holes
+// included), and so does one larger than the filesystem. The number of
+// entries is bounded by FS.maxDirEntries.
+const maxDirSize = 1 << 30
 
 // dirReadBlocks is how many consecutive directory blocks one read fetches.
 const dirReadBlocks = 32
@@ -181,8 +179,8 @@ func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent) ([]dirent, er
 		if child > fsys.g.inodesCount {
 			return nil, corruptf("inode %d: directory entry %q refers to inode %d of %d", ino, name, child, fsys.g.inodesCount)
 		}
-		if len(ents) >= maxDirEntries {
-			return nil, unsupportedf("inode %d: directory has more than %d entries", ino, maxDirEntries)
+		if len(ents) >= fsys.maxDirEntries {
+			return nil, unsupportedf("inode %d: directory has more than %d entries (the dir-entries limit)", ino, fsys.maxDirEntries)
 		}
 		ents = append(ents, dirent{name: string(name), ino: child, typ: typ})
 	}

@@ -23,7 +23,7 @@
 // name, it reads the whole directory once and caches its sorted entries
 // (an LRU bounded by entry count, beside an LRU of inodes). It never
 // reads the inodes of siblings. A directory of more than 1,000,000
-// entries fails with ErrUnsupported.
+// entries (see WithMaxDirEntries) fails with ErrUnsupported.
 //
 // The project owns this reader because github.com/masahiro331/go-ext4-filesystem
 // has no uid/gid, mishandles inline_data, panics on ext3 slow symlinks of 60

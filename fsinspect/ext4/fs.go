@@ -29,12 +29,14 @@ type FS struct {
 	iuninit []bool
 	inodes  *lru[uint32, *inode]
 	dirs    *lru[uint32, *dir]
+	// maxDirEntries bounds the entries of one directory.
+	maxDirEntries int
 }
 
 // New reads the filesystem held in the first size bytes of r. It checks
 // the superblock and the group descriptors; everything else is read on
-// demand.
-func New(r io.ReaderAt, size int64) (*FS, error) {
+// demand. The options apply in order.
+func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("ext4: negative size %d", size)
 	}
@@ -55,6 +57,11 @@ func New(r io.ReaderAt, size int64) (*FS, error) {
 		g:      g,
 		inodes: newLRU[uint32, *inode](inodeCacheSize),
 		dirs:   newLRU[uint32, *dir](dirCacheSize),
+
+		maxDirEntries: DefaultMaxDirEntries,
+	}
+	for _, o := range opts {
+		o(fsys)
 	}
 	if err := fsys.readGroups(); err != nil {
 		return nil, err
