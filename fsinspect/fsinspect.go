@@ -38,7 +38,8 @@ type Stat struct {
 
 // Errors that are guest facts, not image faults.
 var (
-	// ErrLoop: more than 40 symlink hops while resolving a name (ELOOP).
+	// ErrLoop: more than 40 symlink hops (WithMaxHops) while resolving a
+	// name (ELOOP).
 	ErrLoop = errors.New("too many levels of symbolic links")
 	// ErrTooLarge: a file is larger than the caller's read cap. It is a
 	// fault for rules (never silently truncated).

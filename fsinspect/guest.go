@@ -14,8 +14,8 @@ import (
 // Guest is the read-only view of a guest filesystem tree: an io/fs file
 // system rooted at the guest's "/", whose names are fs.ValidPath names
 // ("etc/passwd"). Every symlink is resolved inside the guest (absolute
-// targets restart at the guest root, ".." stops there, 40 hops give
-// ErrLoop), and the host is never read. Other backends may be attached at
+// targets restart at the guest root, ".." stops there, 40 hops (see
+// WithMaxHops) give ErrLoop), and the host is never read. Other backends may be attached at
 // mount points. A Guest is safe for concurrent use.
 type Guest struct {
 	mu     sync.RWMutex
@@ -23,6 +23,7 @@ type Guest struct {
 	mounts []Mount // below the root, sorted by Point
 	err    error   // sticky error from a nil root or a bad option
 	stats  func() Stats
+	set    settings // set by the Options
 }
 
 // Mount attaches a Backend at a guest directory. Point is a guest path
@@ -58,7 +59,7 @@ var (
 // NewGuest returns the guest view of root, with the options applied. A
 // nil root makes every method fail.
 func NewGuest(root Backend, opts ...Option) *Guest {
-	g := &Guest{root: root}
+	g := &Guest{root: root, set: defaultSettings()}
 	if root == nil {
 		g.err = errors.New("fsinspect: nil root backend")
 	}

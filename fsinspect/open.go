@@ -39,20 +39,22 @@ var pseudoTypes = map[string]bool{
 // unsupported or unreadable becomes a mount that faults everything below
 // it. When no root is found the error says what each partition holds, and
 // the Layout is still returned (without a Guest) so disk facts can be
-// reported. The options apply to the returned Guest after the fstab
-// mounts.
+// reported. WithTableLimits, WithCacheSize and WithDirEntries bound the
+// reading of the image, and WithMaxHops every lookup, fstab's included;
+// the options apply to the returned Guest after the fstab mounts.
 func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
+	s := optionSettings(opts)
 	l := &Layout{Root: -1}
-	t, err := image.ReadTable(img, img.Size())
+	t, err := image.ReadTableLimits(img, img.Size(), s.table)
 	if err != nil {
 		return nil, l, err
 	}
 	l.Table = t
 	l.Notes = append(l.Notes, t.Notes...)
-	cache := NewCache(img, img.Size(), DefaultCacheSize)
+	cache := NewCache(img, img.Size(), s.cacheSize)
 	backends := make([]Backend, len(t.Partitions))
 	for i := range t.Partitions {
-		fi, b := openPartition(&t.Partitions[i], cache)
+		fi, b := openPartition(&t.Partitions[i], cache, s.dirEntries)
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}
@@ -61,7 +63,7 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 		if b == nil {
 			continue
 		}
-		ok, err := holdsOSRelease(b)
+		ok, err := holdsOSRelease(b, s.maxHops)
 		switch {
 		case err != nil:
 			l.Filesystems[i].Err = "looking for os-release: " + err.Error()
@@ -77,7 +79,7 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	if root == nil {
 		return nil, l, noRootError(l)
 	}
-	g := NewGuest(root)
+	g := NewGuest(root, WithMaxHops(s.maxHops))
 	g.stats = func() Stats {
 		rs, cs := img.Stats(), cache.Stats()
 		return Stats{BytesRead: rs.BytesRead, ReadCalls: rs.ReadCalls, CacheHits: cs.Hits, CacheMisses: cs.Misses}
@@ -91,8 +93,9 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 }
 
 // openPartition sniffs one partition and opens it if it holds an ext
-// filesystem. The Backend is nil when it cannot be read.
-func openPartition(p *image.Partition, cache *Cache) (FSInfo, Backend) {
+// filesystem, whose directories may hold dirEntries entries (0 for the
+// default). The Backend is nil when it cannot be read.
+func openPartition(p *image.Partition, cache *Cache, dirEntries int) (FSInfo, Backend) {
 	fi := FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}
 	size := min(p.Size, max(cache.Size()-p.Start, 0))
 	r := io.NewSectionReader(cache, p.Start, size)
@@ -107,7 +110,7 @@ func openPartition(p *image.Partition, cache *Cache) (FSInfo, Backend) {
 	if !isExt(fi.Type) {
 		return fi, nil
 	}
-	fsys, err := ext4.New(r, size)
+	fsys, err := ext4.New(r, size, ext4.WithMaxDirEntries(dirEntries))
 	if err != nil {
 		fi.Err = err.Error()
 		return fi, nil
@@ -119,9 +122,10 @@ func openPartition(p *image.Partition, cache *Cache) (FSInfo, Backend) {
 
 // holdsOSRelease reports whether b is a root filesystem: it has
 // etc/os-release (a link counts, it may point into a separate /usr) or
-// usr/lib/os-release, looked up with b as the whole guest.
-func holdsOSRelease(b Backend) (bool, error) {
-	g := NewGuest(b)
+// usr/lib/os-release, looked up with b as the whole guest, following at
+// most maxHops links.
+func holdsOSRelease(b Backend, maxHops int) (bool, error) {
+	g := NewGuest(b, WithMaxHops(maxHops))
 	for _, name := range []string{"etc/os-release", "usr/lib/os-release"} {
 		_, err := g.Lstat(name)
 		if err == nil {

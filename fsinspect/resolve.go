@@ -6,10 +6,6 @@ import (
 	"syscall"
 )
 
-// maxHops is the number of symlinks a lookup may follow, as in Linux
-// (MAXSYMLINKS).
-const maxHops = 40
-
 // resolve turns the ValidPath name into a link-free guest path by looking
 // up one component at a time with Lstat. A symlink in a directory
 // component is always followed; a final one only when follow is set. An
@@ -53,7 +49,7 @@ func (g *Guest) resolve(name string, follow bool) (string, fs.FileInfo, error) {
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			hops++
-			if hops > maxHops {
+			if hops > g.set.maxHops {
 				return "", nil, ErrLoop
 			}
 			b, rel := g.backend(p)

@@ -1,0 +1,71 @@
+package fsinspect
+
+import "github.com/imgcheck/imgcheck/image"
+
+// DefaultMaxHops is how many symlinks one lookup may follow, as in Linux
+// (MAXSYMLINKS), unless WithMaxHops says otherwise.
+const DefaultMaxHops = 40
+
+// settings are the bounds the Options set besides mounts: the Guest's own,
+// and those OpenImage reads before it builds the Guest.
+type settings struct {
+	maxHops    int
+	cacheSize  int64        // OpenImage's block cache, in bytes
+	dirEntries int          // per ext directory; 0 for ext4's default
+	table      image.Limits // partition table bounds; zero fields are defaults
+}
+
+// defaultSettings are the settings of a Guest made without options.
+func defaultSettings() settings {
+	return settings{maxHops: DefaultMaxHops, cacheSize: DefaultCacheSize}
+}
+
+// optionSettings returns the settings opts make, applying them to a
+// scratch Guest.
+func optionSettings(opts []Option) settings {
+	g := &Guest{set: defaultSettings()}
+	for _, o := range opts {
+		o(g)
+	}
+	return g.set
+}
+
+// WithMaxHops sets how many symlinks one lookup may follow before it fails
+// with ErrLoop; n <= 0 keeps DefaultMaxHops.
+func WithMaxHops(n int) Option {
+	return func(g *Guest) {
+		if n > 0 {
+			g.set.maxHops = n
+		}
+	}
+}
+
+// WithCacheSize sets the capacity in bytes of the block cache OpenImage
+// reads the image through; n <= 0 keeps DefaultCacheSize. Other Guests
+// ignore it.
+func WithCacheSize(n int64) Option {
+	return func(g *Guest) {
+		if n > 0 {
+			g.set.cacheSize = n
+		}
+	}
+}
+
+// WithDirEntries bounds the entries OpenImage's ext filesystems read from
+// one directory (ext4.WithMaxDirEntries): reading a larger directory is a
+// fault, never a partial listing. n <= 0 keeps ext4.DefaultMaxDirEntries.
+// Other Guests ignore it.
+func WithDirEntries(n int) Option {
+	return func(g *Guest) {
+		if n > 0 {
+			g.set.dirEntries = n
+		}
+	}
+}
+
+// WithTableLimits sets the partition table limits (GPT entries, EBR links)
+// OpenImage reads the image's table with (image.ReadTableLimits). Other
+// Guests ignore it.
+func WithTableLimits(l image.Limits) Option {
+	return func(g *Guest) { g.set.table = l }
+}
