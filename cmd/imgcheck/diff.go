@@ -101,6 +101,7 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 	if err != nil {
 		return err
 	}
+	oo.limits = g.limits
 	d := &diffDoc{Old: oldPath, New: newPath}
 	if d.oldSnap, err = takeSnapshot(ctx, oldPath, oo, sel, d); err != nil {
 		return err

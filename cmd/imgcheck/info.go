@@ -70,7 +70,7 @@ func targetPath(g *globalOptions, args []string) string {
 
 func runInfo(ctx context.Context, g *globalOptions, path string, oo openOptions, asJSON bool) error {
 	start := time.Now()
-	oo.remote = g.remote
+	oo.remote, oo.limits = g.remote, g.limits
 	t, err := openTarget(ctx, path, g.root != "", oo)
 	if err != nil {
 		return targetError(path, err)

@@ -44,7 +44,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 func withGuest(ctx context.Context, g *globalOptions, args []string, oo openOptions, fn func(*fsinspect.Guest, string) error) error {
 	start := time.Now()
 	target := targetPath(g, args)
-	oo.remote = g.remote
+	oo.remote, oo.limits = g.remote, g.limits
 	t, err := openTarget(ctx, target, g.root != "", oo)
 	if err != nil {
 		return targetError(target, err)

@@ -65,7 +65,7 @@ func openImage(ctx context.Context, path string, o openOptions, opts []image.Opt
 	if err != nil {
 		return nil, nil, &openError{displayPath(path), err}
 	}
-	img, err := image.OpenReader(obj, obj.Size(), obj.Name())
+	img, err := image.OpenReader(obj, obj.Size(), obj.Name(), opts...)
 	switch {
 	case errors.Is(err, image.ErrStreamOnly) && o.remote.download:
 		img, err = image.OpenStream(obj.Stream(), obj.Size(), obj.Name(), opts...)

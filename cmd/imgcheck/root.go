@@ -10,6 +10,7 @@ import (
 type globalOptions struct {
 	root   string // --root DIR: scan a directory tree instead of an image
 	stats  bool   // --stats: time and read counters on stderr
+	limits limits // --limit NAME=VALUE, repeatable
 	remote remoteOptions
 	stdout io.Writer
 	stderr io.Writer
@@ -34,6 +35,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.root, "root", "", "scan the directory `DIR` as the guest root instead of an image")
 	addRemoteFlags(root.PersistentFlags(), &g.remote)
 	root.PersistentFlags().BoolVar(&g.stats, "stats", false, "print time, bytes read, read calls and cache hit rate on stderr")
+	root.PersistentFlags().Var(&g.limits, "limit", limitHelp())
 	root.AddCommand(
 		newScanCmd(g, nil),
 		newInfoCmd(g),

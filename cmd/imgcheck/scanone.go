@@ -62,7 +62,7 @@ func scanTarget(ctx context.Context, im *report.Image, o *scanOptions, p *scanPl
 		}
 		im.SHA256 = sum
 	}
-	oo := openOptions{allowBacking: o.allowBacking, tmpDir: o.tmpDir, maxExpand: p.maxExpand, remote: o.remote}
+	oo := openOptions{allowBacking: o.allowBacking, tmpDir: o.tmpDir, maxExpand: p.maxExpand, remote: o.remote, limits: o.limits}
 	if len(p.targets) == 1 && isTerminal(o.stderr) {
 		oo.progress = expandProgress(o.stderr)
 	}

@@ -42,6 +42,7 @@ type openOptions struct {
 	// upload has got (compressed bytes done of total).
 	progress func(done, total int64)
 	remote   remoteOptions
+	limits   limits
 }
 
 // openTarget opens path as an image, or as a guest root directory. An
@@ -54,9 +55,9 @@ func openTarget(ctx context.Context, path string, isRoot bool, o openOptions) (*
 		if err != nil {
 			return nil, &openError{path, err}
 		}
-		return &target{path: path, isRoot: true, dir: d, guest: fsinspect.NewGuest(d)}, nil
+		return &target{path: path, isRoot: true, dir: d, guest: fsinspect.NewGuest(d, o.limits.guestOptions()...)}, nil
 	}
-	opts := []image.Option{image.WithBacking(o.allowBacking)}
+	opts := []image.Option{image.WithBacking(o.allowBacking), image.WithLimits(o.limits.imageLimits())}
 	if o.tmpDir != "" {
 		opts = append(opts, image.WithTempDir(o.tmpDir))
 	}
@@ -74,7 +75,7 @@ func openTarget(ctx context.Context, path string, isRoot bool, o openOptions) (*
 		return nil, err
 	}
 	t := &target{path: path, img: img, obj: obj}
-	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img)
+	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, o.limits.guestOptions()...)
 	if t.layout == nil || t.layout.Table == nil {
 		img.Close()
 		if t.noGuest == nil {
