@@ -15,9 +15,10 @@ import (
 // on the work of reading one image. A zero field keeps the default of the
 // package that applies it.
 type limits struct {
-	symlinkHops, dirEntries, gptEntries, ebrLinks, backingDepth int64
-	qcow2L1, cache, qcow2Cache                                  int64
-	given                                                       []string // NAME=VALUE as given, for String
+	symlinkHops, dirEntries, gptEntries, ebrLinks, backingDepth int64 // counts
+	qcow2L1, cache, qcow2Cache                                  int64 // bytes
+
+	given []string // NAME=VALUE as given, for String
 }
 
 // A limitDef is one NAME that --limit accepts.
