@@ -101,8 +101,8 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 	if err != nil {
 		return err
 	}
-	oo.limits = g.limits
-	d := &diffDoc{Old: oldPath, New: newPath}
+	oo.limits, oo.remote = g.limits, g.remote
+	d := &diffDoc{Old: displayPath(oldPath), New: displayPath(newPath)}
 	if d.oldSnap, err = takeSnapshot(ctx, oldPath, oo, sel, d); err != nil {
 		return err
 	}
@@ -128,17 +128,23 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 // takeSnapshot scans one image and collects what diff compares. Facts
 // that cannot be read are recorded in d.Errors, never silently empty.
 func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.Rule, d *diffDoc) (*snapshot, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, &openError{path, err}
+	isDir := false
+	if !isRemote(path) {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, &openError{path, err}
+		}
+		isDir = st.IsDir()
 	}
-	t, err := openTarget(ctx, path, st.IsDir(), oo)
+	t, err := openTarget(ctx, path, isDir, oo)
 	if err != nil {
-		return nil, targetError(path, err)
+		return nil, targetError(displayPath(path), err)
 	}
 	defer t.Close()
 	s := &snapshot{accounts: map[string]string{}, keys: map[string]string{}, packages: map[string]string{}, findings: map[string]string{}}
-	fail := func(what string, err error) { d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", path, what, err)) }
+	fail := func(what string, err error) {
+		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", displayPath(path), what, err))
+	}
 	o := rules.Options{Profile: rules.Marketplace}
 	if t.guest == nil {
 		fail("guest", t.noGuest)

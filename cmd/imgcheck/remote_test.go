@@ -218,3 +218,26 @@ func TestScanURLRangeIgnored(t *testing.T) {
 		t.Errorf("%d requests with --download, want 2 (the refused range request, then one GET)", requests.Load())
 	}
 }
+
+// TestDiffURL: diff reads an image at a URL like a local one, and prints
+// the URL without its query string.
+func TestDiffURL(t *testing.T) {
+	a, b := gptImage(t, cleanTree()), gptImage(t, leakyTree())
+	url, _ := serveImage(t, b)
+	local, _, code := runCmd(t, "diff", a, b)
+	if code != 0 {
+		t.Fatalf("local diff: exit %d", code)
+	}
+	remote, stderr, code := runCmd(t, "diff", a, url)
+	if code != 0 {
+		t.Fatalf("diff with a URL: exit %d: %s", code, stderr)
+	}
+	body := func(s string) string { _, after, _ := strings.Cut(s, "\n\n"); return after }
+	if body(local) == "" || body(local) != body(remote) {
+		t.Errorf("diff differs between the local file and its URL:\n%s\n---\n%s", local, remote)
+	}
+	_, query, _ := strings.Cut(url, "?")
+	if query == "" || strings.Contains(remote, query) || !strings.Contains(remote, "+++ "+displayPath(url)) {
+		t.Errorf("URL not printed redacted:\n%s", remote)
+	}
+}
