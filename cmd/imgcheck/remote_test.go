@@ -124,6 +124,13 @@ func TestScanURLStats(t *testing.T) {
 	if m[1] != strconv.FormatInt(requests.Load(), 10) || m[4] != strconv.FormatInt(st.Size(), 10) {
 		t.Errorf("stats %q: server saw %d requests, object is %d bytes", m[0], requests.Load(), st.Size())
 	}
+	js, _, _ := runCmd(t, "scan", "--stats", "--format", "json", url)
+	validateJSON(t, schema(t, "../../rules/report/schema/report.schema.json"), []byte(js))
+	for _, want := range []string{`"requests": `, `"bytes_transferred": `, `"object_size": ` + strconv.FormatInt(st.Size(), 10)} {
+		if !strings.Contains(js, want) {
+			t.Errorf("JSON stats lack %s", want)
+		}
+	}
 }
 
 // TestScanURLCompressed checks that a compressed upload at a URL is

@@ -72,6 +72,10 @@ type jsonStats struct {
 	BytesRead    int64    `json:"bytes_read"`
 	ReadCalls    int64    `json:"read_calls"`
 	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"`
+	// For an image read over the network.
+	Requests         int64 `json:"requests,omitempty"`
+	BytesTransferred int64 `json:"bytes_transferred,omitempty"`
+	ObjectSize       int64 `json:"object_size,omitempty"`
 }
 
 // JSON writes one document holding a report object per image, in the
@@ -128,6 +132,7 @@ func toJSON(im *Image, o Options) jsonImage {
 		if r := s.HitRate(); r >= 0 {
 			js.CacheHitRate = &r
 		}
+		js.Requests, js.BytesTransferred, js.ObjectSize = s.Requests, s.Transferred, s.ObjectSize
 		j.Stats = js
 	}
 	return j
