@@ -3,7 +3,6 @@ package image_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -32,43 +31,6 @@ func remoteSample(t testing.TB) string {
 		"etc/ssh/sshd_config": fixtures.File(strings.Repeat("PermitRootLogin prohibit-password\n", 20000), 0o644),
 		"var/lib/noise.bin":   {Data: noise, Mode: 0o644},
 	}, fixtures.Ext4Options{Size: 8 << 20})
-}
-
-// readVirtual reads the whole virtual disk of img in chunks of an odd
-// size, so that reads straddle blocks and clusters.
-func readVirtual(t testing.TB, img *image.Image) []byte {
-	t.Helper()
-	out := make([]byte, img.Size())
-	const chunk = 7919
-	for off := int64(0); off < img.Size(); off += chunk {
-		end := min(off+chunk, img.Size())
-		if n, err := img.ReadAt(out[off:end], off); err != nil || int64(n) != end-off {
-			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v", end-off, off, n, err)
-		}
-	}
-	return out
-}
-
-func readHostFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// diffAt says where two disks differ.
-func diffAt(a, b []byte) string {
-	if len(a) != len(b) {
-		return fmt.Sprintf("sizes %d and %d", len(a), len(b))
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return fmt.Sprintf("first difference at byte 0x%x", i)
-		}
-	}
-	return "no difference"
 }
 
 // serveFile serves the file at path over loopback HTTP with
@@ -155,8 +117,8 @@ func TestOpenReaderOverHTTP(t *testing.T) {
 			if ch := img.Chain(); ch[0].Path != url || ch[0].FileSize != obj.Size() {
 				t.Errorf("chain %+v does not name the URL and object size", ch)
 			}
-			if got, want := readVirtual(t, img), readVirtual(t, local); !bytes.Equal(got, want) {
-				t.Fatalf("virtual disks differ: %s", diffAt(got, want))
+			if got, want := readAll(t, img), readAll(t, local); !bytes.Equal(got, want) {
+				t.Fatalf("virtual disks differ: %s", firstDiff(got, want))
 			}
 			st := obj.Stats()
 			if st.Bytes != sent.Load() || st.Bytes < st.Size {
@@ -204,8 +166,8 @@ func TestOpenReaderRefusesCompressed(t *testing.T) {
 			if img.Format() != image.Format(kind) || calls == 0 {
 				t.Errorf("format %s, %d progress calls", img.Format(), calls)
 			}
-			if got, want := readVirtual(t, img), readHostFile(t, raw); !bytes.Equal(got, want) {
-				t.Fatalf("downloaded disk differs: %s", diffAt(got, want))
+			if got, want := readAll(t, img), mustRead(t, raw); !bytes.Equal(got, want) {
+				t.Fatalf("downloaded disk differs: %s", firstDiff(got, want))
 			}
 		})
 	}
@@ -214,7 +176,7 @@ func TestOpenReaderRefusesCompressed(t *testing.T) {
 // TestOpenStreamLimitAndTruncation checks the size limit and a stream
 // that ends before the size it announced.
 func TestOpenStreamLimitAndTruncation(t *testing.T) {
-	data := readHostFile(t, remoteSample(t))
+	data := mustRead(t, remoteSample(t))
 	_, err := image.OpenStream(bytes.NewReader(data), int64(len(data)), "https://host/x.img", image.WithTempDir(t.TempDir()), image.WithMaxExpand(1<<20))
 	if !errors.Is(err, image.ErrUnsupported) {
 		t.Errorf("over the limit: %v, want ErrUnsupported", err)
