@@ -2,13 +2,11 @@ package rules_test
 
 import (
 	"errors"
-	"os"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/fsinspect"
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -56,26 +54,14 @@ func TestParityCountsAndExitCode(t *testing.T) {
 // filesystem is missing.
 func faultGuest(t *testing.T, tree fstest.MapFS, points ...string) *fsinspect.Guest {
 	t.Helper()
-	img := fixtures.MustExt4(t, tree, fixtures.Ext4Options{})
-	f, err := os.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := ext4.New(f, fi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mounts []fsinspect.Mount
+	g := testGuest(t, tree)
 	for _, p := range points {
-		mounts = append(mounts, fsinspect.Mount{Point: p, FS: fsinspect.FaultBackend(
-			&fsinspect.MountError{Point: "/" + p, Spec: "UUID=0000", Err: errors.New("no such filesystem in the image")})})
+		fault := fsinspect.FaultBackend(&fsinspect.MountError{Point: "/" + p, Spec: "UUID=0000", Err: errors.New("no such filesystem in the image")})
+		if err := g.Mount(p, fault); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return fsinspect.NewGuest(fsys, fsinspect.WithMounts(mounts...))
+	return g
 }
 
 // TestFaultsAreErrors proves that an unreadable input is an ERROR naming
