@@ -2,7 +2,6 @@ package fsinspect
 
 import (
 	"io/fs"
-	"os"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -14,19 +13,11 @@ import (
 // openExt4 opens a bare ext4 fixture image as a Backend.
 func openExt4(t *testing.T, path string) *ext4.FS {
 	t.Helper()
-	f, err := os.Open(path)
+	fsys, err := ext4.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := ext4.New(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { fsys.Close() })
 	return fsys
 }
 

@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"os"
 	"testing"
 	"testing/fstest"
 
@@ -15,20 +14,11 @@ import (
 // fixtures) and returns a guest reading it through our ext4 reader.
 func testGuest(t *testing.T, tree fstest.MapFS) *fsinspect.Guest {
 	t.Helper()
-	img := fixtures.MustExt4(t, tree, fixtures.Ext4Options{})
-	f, err := os.Open(img)
+	fsys, err := ext4.Open(fixtures.MustExt4(t, tree, fixtures.Ext4Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := ext4.New(f, fi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { fsys.Close() })
 	return fsinspect.NewGuest(fsys)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 )
 
@@ -31,6 +32,36 @@ type FS struct {
 	dirs    *lru[uint32, *dir]
 	// maxDirEntries bounds the entries of one directory.
 	maxDirEntries int
+	closer        io.Closer // the file Open opened; nil after New
+}
+
+// Open opens the filesystem image file at path read-only and reads it with
+// New. The caller must Close the FS.
+func Open(path string, opts ...Option) (*FS, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	fsys, err := New(f, st.Size(), opts...)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	fsys.closer = f
+	return fsys, nil
+}
+
+// Close closes the file Open opened; it does nothing for an FS from New.
+func (fsys *FS) Close() error {
+	if fsys.closer == nil {
+		return nil
+	}
+	return fsys.closer.Close()
 }
 
 // New reads the filesystem held in the first size bytes of r. It checks

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -22,19 +21,11 @@ import (
 // openFS opens the filesystem image at p.
 func openFS(t testing.TB, p string) *ext4.FS {
 	t.Helper()
-	f, err := os.Open(p)
+	fsys, err := ext4.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := ext4.New(f, st.Size())
-	if err != nil {
-		t.Fatalf("New(%s): %v", p, err)
-	}
+	t.Cleanup(func() { fsys.Close() })
 	return fsys
 }
 

@@ -27,20 +27,11 @@ var goldenNow = time.Date(2025, 11, 26, 9, 43, 0, 0, time.UTC)
 // imageGuest builds tree into an ext4 image and opens it as a guest.
 func imageGuest(t *testing.T, tree fstest.MapFS) *fsinspect.Guest {
 	t.Helper()
-	img := fixtures.MustExt4(t, tree, fixtures.Ext4Options{})
-	f, err := os.Open(img)
+	fsys, err := ext4.Open(fixtures.MustExt4(t, tree, fixtures.Ext4Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := ext4.New(f, fi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { fsys.Close() })
 	return fsinspect.NewGuest(fsys)
 }
 
