@@ -37,6 +37,17 @@ type Layer struct {
 	Detail   string // e.g. "version 3, cluster 64 KiB"; may be empty
 	Path     string // host file the layer was read from; may be empty
 	FileSize int64  // size of that file in bytes, -1 when unknown
+
+	// Subformat is the variant of the format: "v3" for qcow2,
+	// "streamOptimized" for VMDK, "dynamic" or "fixed" for VHDX and VHD,
+	// "static" or "dynamic" for VDI; "" when the format has none.
+	Subformat string
+	// Codec is the compression inside the container ("zlib", "zstd",
+	// "deflate"), "" when its data is stored plain.
+	Codec string
+	// Backing is set on a layer read as the backing (parent) file of the
+	// layer before it.
+	Backing bool
 }
 
 // ReadStats counts what was read from the host file.
