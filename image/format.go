@@ -57,6 +57,10 @@ type container struct {
 	Closers    []io.Closer
 }
 
+// Compressed reports whether f is a compressed-upload format (gzip,
+// bzip2, xz, zstd).
+func (f Format) Compressed() bool { return f == Gzip || f == Bzip2 || f == XZ || f == Zstd }
+
 var formats []containerFormat
 
 // registerFormat adds f to the table. It is called from init functions

@@ -58,7 +58,7 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 func qcow2Chain(path string, size int64, hdr *qcow2Header, chain []*backingFile) []Layer {
 	layers := []Layer{{Format: QCOW2, Detail: hdr.detail(), Path: path, FileSize: size}}
 	for _, b := range chain {
-		l := Layer{Format: Raw, Detail: "backing file, raw", Path: filepath.Join(filepath.Dir(path), b.rel), FileSize: b.size}
+		l := Layer{Format: Raw, Detail: "backing file, raw", Path: filepath.Join(filepath.Dir(path), b.rel), FileSize: b.size, Backing: true}
 		if b.hdr != nil {
 			l.Format, l.Detail = QCOW2, "backing file, "+b.hdr.detail()
 		}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -31,7 +33,7 @@ func scanAll(ctx context.Context, o *scanOptions, p *scanPlan) []report.Image {
 	for range min(o.jobs, len(p.targets)) {
 		wg.Go(func() {
 			for i := range jobs {
-				reports[i] = scanOne(ctx, p.targets[i], o, p)
+				reports[i] = scanOne(ctx, p, p.targets[i])
 				if bar != nil {
 					bar.Add(1)
 				}
@@ -47,6 +49,17 @@ func scanAll(ctx context.Context, o *scanOptions, p *scanPlan) []report.Image {
 		bar.Finish()
 	}
 	return reports
+}
+
+// scanOne scans one target with the plan's scan, which never fails; a
+// panic that escapes it still becomes the image's ERROR row.
+func scanOne(ctx context.Context, p *scanPlan, path string) (im report.Image) {
+	defer func() {
+		if r := recover(); r != nil {
+			im = report.Image{Path: imgcheck.DisplayName(path), Profile: p.profile, AllocatedSize: -1, Err: fmt.Errorf("internal error: %v", r)}
+		}
+	}()
+	return *p.scan(ctx, path)
 }
 
 // expandProgress returns a progress callback that draws a byte bar on w

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
@@ -14,7 +15,7 @@ import (
 const maxCat = 64 << 20
 
 func newCatCmd(g *globalOptions) *cobra.Command {
-	var oo openOptions
+	var oo imgcheck.Options
 	cmd := &cobra.Command{
 		Use:   "cat IMAGE PATH",
 		Short: "Print a guest file (symlinks resolved inside the guest; secrets masked)",
@@ -43,6 +44,6 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	cmd.Flags().BoolVar(&oo.AllowBacking, "allow-backing", false, "follow qcow2 backing files")
 	return cmd
 }

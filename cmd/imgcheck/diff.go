@@ -14,6 +14,7 @@ import (
 	rpmversion "github.com/knqyf263/go-rpm-version"
 	"github.com/spf13/cobra"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
@@ -77,7 +78,7 @@ func versionChange(family, old, new string) string {
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
 	var asJSON bool
-	var oo openOptions
+	var oo imgcheck.Options
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
 		Short: "Show what changed between two versions of an image: accounts, keys, packages, findings",
@@ -92,17 +93,17 @@ func newDiffCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	cmd.Flags().BoolVar(&oo.AllowBacking, "allow-backing", false, "follow qcow2 backing files")
 	return cmd
 }
 
-func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo openOptions, asJSON bool) error {
-	sel, err := rules.Select(rules.Marketplace, nil, nil)
+func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo imgcheck.Options, asJSON bool) error {
+	sel, err := imgcheck.Select(rules.Marketplace, nil, nil)
 	if err != nil {
 		return err
 	}
-	oo.limits, oo.remote = g.limits, g.remote
-	d := &diffDoc{Old: displayPath(oldPath), New: displayPath(newPath)}
+	oo = g.openOptions(oo)
+	d := &diffDoc{Old: imgcheck.DisplayName(oldPath), New: imgcheck.DisplayName(newPath)}
 	if d.oldSnap, err = takeSnapshot(ctx, oldPath, oo, sel, d); err != nil {
 		return err
 	}
@@ -127,29 +128,29 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 
 // takeSnapshot scans one image and collects what diff compares. Facts
 // that cannot be read are recorded in d.Errors, never silently empty.
-func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.Rule, d *diffDoc) (*snapshot, error) {
-	isDir := false
-	if !isRemote(path) {
+func takeSnapshot(ctx context.Context, path string, oo imgcheck.Options, sel imgcheck.Selection, d *diffDoc) (*snapshot, error) {
+	oo.Root = false
+	if !imgcheck.IsRemote(path) {
 		st, err := os.Stat(path)
 		if err != nil {
-			return nil, &openError{path, err}
+			return nil, &imgcheck.OpenError{Path: path, Err: err}
 		}
-		isDir = st.IsDir()
+		oo.Root = st.IsDir()
 	}
-	t, err := openTarget(ctx, path, isDir, oo)
+	t, err := imgcheck.Open(ctx, path, oo)
 	if err != nil {
-		return nil, targetError(displayPath(path), err)
+		return nil, targetError(path, err)
 	}
 	defer t.Close()
 	s := &snapshot{accounts: map[string]string{}, keys: map[string]string{}, packages: map[string]string{}, findings: map[string]string{}}
 	fail := func(what string, err error) {
-		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", displayPath(path), what, err))
+		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", t.Name(), what, err))
 	}
-	o := rules.Options{Profile: rules.Marketplace}
-	if t.guest == nil {
-		fail("guest", t.noGuest)
+	o := sel.Options
+	if t.Guest() == nil {
+		fail("guest", t.GuestErr())
 	} else {
-		facts := rules.NewFacts(t.guest, &o)
+		facts := rules.NewFacts(t.Guest(), &o)
 		if fam, err := facts.Family(); err == nil {
 			s.family = string(fam)
 		}
@@ -174,7 +175,7 @@ func takeSnapshot(ctx context.Context, path string, oo openOptions, sel []rules.
 			}
 		}
 	}
-	for _, r := range rules.Run(ctx, t.guest, sel, o, t.disk()) {
+	for _, r := range imgcheck.Scan(ctx, t, sel).Results {
 		for _, f := range r.Findings {
 			if fp := f.Get(rules.KeyFingerprint); fp != "" {
 				s.keys[fp+" "+cmp.Or(f.Get(rules.KeyPath), f.Subject)] = f.Rule

@@ -89,11 +89,12 @@ func TestPanicIsAnErrorRow(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	o := &scanOptions{globalOptions: &globalOptions{stdout: &stdout, stderr: &stderr}, jobs: 2}
 	p := &scanPlan{targets: []string{"ok.raw", "boom.raw"}, profile: rules.Marketplace,
-		scan: func(_ context.Context, im *report.Image, _ *scanOptions, _ *scanPlan) {
-			if im.Path == "boom.raw" {
+		scan: func(_ context.Context, path string) *report.Image {
+			if path == "boom.raw" {
 				var m map[string]int
 				m["x"]++ // a nil-map write, as a buggy reader might do
 			}
+			return &report.Image{Path: path}
 		}}
 	reps := scanAll(context.Background(), o, p)
 	if reps[0].Err != nil || reps[1].Err == nil || !strings.Contains(reps[1].Err.Error(), "internal error: assignment to entry in nil map") {

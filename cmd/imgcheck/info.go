@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -45,7 +45,7 @@ type infoFstab struct {
 
 func newInfoCmd(g *globalOptions) *cobra.Command {
 	var asJSON bool
-	var oo openOptions
+	var oo imgcheck.Options
 	cmd := &cobra.Command{
 		Use:   "info [--json] IMAGE",
 		Short: "Describe an image: containers, sizes, partitions, filesystems, OS and fstab",
@@ -55,8 +55,8 @@ func newInfoCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
-	cmd.Flags().StringVar(&oo.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
+	cmd.Flags().BoolVar(&oo.AllowBacking, "allow-backing", false, "follow qcow2 backing files")
+	cmd.Flags().StringVar(&oo.TempDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
 	return cmd
 }
 
@@ -68,39 +68,37 @@ func targetPath(g *globalOptions, args []string) string {
 	return args[0]
 }
 
-func runInfo(ctx context.Context, g *globalOptions, path string, oo openOptions, asJSON bool) error {
+func runInfo(ctx context.Context, g *globalOptions, path string, oo imgcheck.Options, asJSON bool) error {
 	start := time.Now()
-	oo.remote, oo.limits = g.remote, g.limits
-	t, err := openTarget(ctx, path, g.root != "", oo)
+	t, err := imgcheck.Open(ctx, path, g.openOptions(oo))
 	if err != nil {
 		return targetError(path, err)
 	}
 	defer t.Close()
-	var im report.Image
-	t.describe(&im)
-	doc := infoDoc{Path: displayPath(path), Container: im.Container, VirtualSize: im.VirtualSize, PartitionTable: im.Table, Filesystems: im.Filesystems}
+	im := t.Describe()
+	doc := infoDoc{Path: t.Name(), Container: im.Container, VirtualSize: im.VirtualSize, PartitionTable: im.Table, Filesystems: im.Filesystems}
 	if im.AllocatedSize > 0 {
 		doc.AllocatedSize = im.AllocatedSize
 	}
-	if t.noGuest != nil {
-		doc.RootError = t.noGuest.Error()
+	if err := t.GuestErr(); err != nil {
+		doc.RootError = err.Error()
 	}
-	if t.guest != nil {
-		doc.OS = guestOS(t.guest, &rules.Options{Profile: rules.Marketplace})
+	if t.Guest() != nil {
+		doc.OS = im.OS
 		doc.RootFilesystem = "/"
 	}
-	if t.layout != nil {
-		if t.layout.Root >= 0 {
-			fi := t.layout.Filesystems[t.layout.Root]
+	if l := t.Layout(); l != nil {
+		if l.Root >= 0 {
+			fi := l.Filesystems[l.Root]
 			doc.RootFilesystem = fmt.Sprintf("partition %d (%s)", fi.Partition, fi.Type)
 		}
-		for _, e := range t.layout.Fstab {
+		for _, e := range l.Fstab {
 			doc.Fstab = append(doc.Fstab, infoFstab{Spec: e.Spec, File: e.File, Type: e.Type, Options: e.Options})
 		}
 	}
-	st := *t.stats(time.Since(start))
+	st := t.Stats(time.Since(start))
 	if g.stats {
-		printStats(g.stderr, displayPath(path), st)
+		printStats(g.stderr, t.Name(), st)
 		if asJSON {
 			doc.Stats = &infoStats{BytesRead: st.BytesRead, ReadCalls: st.ReadCalls, Seconds: st.Duration.Seconds()}
 		}
@@ -215,8 +213,8 @@ func sizeText(n int64) string {
 // into the error run maps to an exit code: 2 when the file would not open,
 // 3 with the one-line reason otherwise.
 func targetError(path string, err error) error {
-	if _, ok := err.(*openError); ok {
+	if _, ok := err.(*imgcheck.OpenError); ok {
 		return err
 	}
-	return fmt.Errorf("%s: %w", displayPath(path), err)
+	return fmt.Errorf("%s: %w", imgcheck.DisplayName(path), err)
 }

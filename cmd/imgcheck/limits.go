@@ -103,7 +103,6 @@ func (l *limits) guestOptions() []fsinspect.Option {
 		fsinspect.WithMaxHops(int(l.symlinkHops)),
 		fsinspect.WithDirEntries(int(l.dirEntries)),
 		fsinspect.WithCacheSize(l.cache),
-		fsinspect.WithTableLimits(l.imageLimits()),
 	}
 }
 

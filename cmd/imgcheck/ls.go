@@ -12,12 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 func newLsCmd(g *globalOptions) *cobra.Command {
 	var recursive bool
-	var oo openOptions
+	var oo imgcheck.Options
 	cmd := &cobra.Command{
 		Use:   "ls [-R] IMAGE PATH",
 		Short: "List a guest directory like ls -la (mode, uid, gid, size, mtime, name -> target)",
@@ -34,32 +35,31 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false, "list subdirectories recursively (links are not followed)")
-	cmd.Flags().BoolVar(&oo.allowBacking, "allow-backing", false, "follow qcow2 backing files")
+	cmd.Flags().BoolVar(&oo.AllowBacking, "allow-backing", false, "follow qcow2 backing files")
 	return cmd
 }
 
 // withGuest opens the target named by args (or --root), turns the guest
 // path argument into an fs.ValidPath name and calls fn; --stats prints the
 // read counters afterwards.
-func withGuest(ctx context.Context, g *globalOptions, args []string, oo openOptions, fn func(*fsinspect.Guest, string) error) error {
+func withGuest(ctx context.Context, g *globalOptions, args []string, oo imgcheck.Options, fn func(*fsinspect.Guest, string) error) error {
 	start := time.Now()
 	target := targetPath(g, args)
-	oo.remote, oo.limits = g.remote, g.limits
-	t, err := openTarget(ctx, target, g.root != "", oo)
+	t, err := imgcheck.Open(ctx, target, g.openOptions(oo))
 	if err != nil {
 		return targetError(target, err)
 	}
 	defer t.Close()
-	if t.guest == nil {
-		return fmt.Errorf("%s: %w", displayPath(target), t.noGuest)
+	if t.Guest() == nil {
+		return fmt.Errorf("%s: %w", t.Name(), t.GuestErr())
 	}
 	name := guestName(args[len(args)-1])
-	err = fn(t.guest, name)
+	err = fn(t.Guest(), name)
 	if g.stats {
-		printStats(g.stderr, displayPath(target), *t.stats(time.Since(start)))
+		printStats(g.stderr, t.Name(), t.Stats(time.Since(start)))
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", displayPath(target), err)
+		return fmt.Errorf("%s: %w", t.Name(), err)
 	}
 	return nil
 }

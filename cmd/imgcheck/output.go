@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/report"
@@ -87,6 +88,16 @@ func renderText(w io.Writer, im *report.Image, o report.Options) error {
 		return renderImgCheck(w, im, o)
 	}
 	return report.Text(w, []report.Image{*im}, o)
+}
+
+// renderImgCheck writes the img_check.sh frame of one image.
+func renderImgCheck(w io.Writer, im *report.Image, o report.Options) error {
+	return report.ImgCheck(w, im.Results, report.ImgCheckOptions{
+		Color:        o.Color,
+		ShowContents: o.ShowContents,
+		Contents:     im.Contents,
+		Now:          time.Now(),
+	})
 }
 
 // writeOutputs writes every requested output, then the per-image files of

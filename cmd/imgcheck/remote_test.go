@@ -16,6 +16,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/fixtures"
 )
 
@@ -244,7 +245,7 @@ func TestDiffURL(t *testing.T) {
 		t.Errorf("diff differs between the local file and its URL:\n%s\n---\n%s", local, remote)
 	}
 	_, query, _ := strings.Cut(url, "?")
-	if query == "" || strings.Contains(remote, query) || !strings.Contains(remote, "+++ "+displayPath(url)) {
+	if query == "" || strings.Contains(remote, query) || !strings.Contains(remote, "+++ "+imgcheck.DisplayName(url)) {
 		t.Errorf("URL not printed redacted:\n%s", remote)
 	}
 }

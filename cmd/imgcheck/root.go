@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/imgcheck/imgcheck"
 )
 
 // globalOptions are the flags every verb accepts.
@@ -11,7 +13,7 @@ type globalOptions struct {
 	root   string // --root DIR: scan a directory tree instead of an image
 	stats  bool   // --stats: time and read counters on stderr
 	limits limits // --limit NAME=VALUE, repeatable
-	remote remoteOptions
+	remote imgcheck.RemoteOptions
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -65,4 +67,14 @@ func targetArgs(g *globalOptions, n int, names string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// openOptions completes o, a verb's image flags, with the global ones:
+// --root, --limit and the remote image flags.
+func (g *globalOptions) openOptions(o imgcheck.Options) imgcheck.Options {
+	o.Root = g.root != ""
+	o.Remote = g.remote
+	o.Limits = g.limits.imageLimits()
+	o.Guest = g.limits.guestOptions()
+	return o
 }

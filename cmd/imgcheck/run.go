@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -19,17 +20,6 @@ func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
-
-// openError is an image file the operating system would not open (missing,
-// unreadable, a directory): exit 2 like a usage error (RULES.md §1.3). An
-// image that opens but cannot be read is an ERROR instead (exit 3).
-type openError struct {
-	path string
-	err  error
-}
-
-func (e *openError) Error() string { return e.err.Error() }
-func (e *openError) Unwrap() error { return e.err }
 
 // exitError carries a decided exit code out of a command; its message,
 // when not empty, has already been printed.
@@ -53,8 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if ee, ok := errors.AsType[*exitError](err); ok {
 		return ee.code
 	}
-	if oe, ok := errors.AsType[*openError](err); ok {
-		fmt.Fprintf(stderr, "imgcheck: %s: %s\n", oe.path, oneLine(oe.err.Error()))
+	if oe, ok := errors.AsType[*imgcheck.OpenError](err); ok {
+		fmt.Fprintf(stderr, "imgcheck: %s: %s\n", oe.Path, oneLine(oe.Err.Error()))
 		return report.ExitUsage
 	}
 	fmt.Fprintf(stderr, "imgcheck: %s\n", oneLine(err.Error()))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
@@ -104,17 +105,16 @@ type scanPlan struct {
 	waivers   []report.Waiver
 	maxExpand int64
 	color     bool
-	hash      bool        // hash each image file
-	held      *heldGuests // non-nil with --show-contents
-	// scan scans one target into its report; scanTarget unless a test
-	// replaces it.
-	scan func(context.Context, *report.Image, *scanOptions, *scanPlan)
+	open      imgcheck.Options // how each target is opened
+	// scan scans one target into its report; the library's ScanPath
+	// unless a test replaces it.
+	scan func(ctx context.Context, path string) *report.Image
 }
 
 // prepare validates the flags and reads the input files. Every problem is
 // a usage error: nothing has been scanned yet.
 func (o *scanOptions) prepare() (*scanPlan, error) {
-	p := &scanPlan{profile: rules.Profile(o.profile), scan: scanTarget}
+	p := &scanPlan{profile: rules.Profile(o.profile)}
 	if p.profile != rules.Marketplace && p.profile != rules.ImgCheck {
 		return nil, usagef("--profile %q: want marketplace or img_check", o.profile)
 	}
@@ -146,9 +146,6 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 	if p.outputs, err = parseOutputs(o.formats, o.outputDir); err != nil {
 		return nil, err
 	}
-	// Hashing reads every byte of the image file (about 40 s for a 25 GiB
-	// raw disk against 0.05 s for the scan), so it is only done on request.
-	p.hash = o.hash
 	if p.color, err = colorFor(o.color, o.stdout); err != nil {
 		return nil, err
 	}
@@ -160,9 +157,6 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 			return nil, usagef("--max-expand: %v", err)
 		}
 	}
-	if o.showContents {
-		p.held = &heldGuests{}
-	}
 	if o.waivers != "" {
 		f, err := os.Open(o.waivers)
 		if err != nil {
@@ -172,6 +166,16 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 		if p.waivers, err = report.ParseWaivers(f); err != nil {
 			return nil, usagef("%s: %v", o.waivers, err)
 		}
+	}
+	// Hashing reads every byte of the image file (about 40 s for a 25 GiB
+	// raw disk against 0.05 s for the scan), so it is only done on request.
+	p.open = o.openOptions(imgcheck.Options{AllowBacking: o.allowBacking, TempDir: o.tmpDir, MaxExpand: p.maxExpand})
+	if len(p.targets) == 1 && isTerminal(o.stderr) {
+		p.open.Progress = expandProgress(o.stderr)
+	}
+	p.scan = func(ctx context.Context, path string) *report.Image {
+		sel := imgcheck.Selection{Rules: p.rules, Options: p.ruleOpts, ShowContents: o.showContents, Stats: o.stats, Hash: o.hash}
+		return imgcheck.ScanPath(ctx, path, p.open, sel, o.timeout)
 	}
 	return p, nil
 }
@@ -216,7 +220,6 @@ func runScan(ctx context.Context, o *scanOptions) error {
 	}
 	start := time.Now()
 	reports := scanAll(ctx, o, p)
-	defer p.held.close()
 	now := time.Now()
 	for i := range reports {
 		report.ApplyWaivers(&reports[i], p.waivers, now)
@@ -232,7 +235,7 @@ func runScan(ctx context.Context, o *scanOptions) error {
 		}
 		if im.Err != nil {
 			fmt.Fprintf(o.stderr, "imgcheck: %s: %s\n", im.Path, oneLine(im.Err.Error()))
-			var oe *openError
+			var oe *imgcheck.OpenError
 			unopened = unopened || errors.As(im.Err, &oe)
 		}
 		for _, w := range im.ExpiredWaivers {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -28,14 +27,4 @@ func printStats(w io.Writer, name string, s report.Stats) {
 	}
 	fmt.Fprintf(w, "stats: %s: %.3fs, %d bytes read in %d read calls, cache hit rate %s%s\n",
 		name, s.Duration.Seconds(), s.BytesRead, s.ReadCalls, hit, remoteStatsLine(s))
-}
-
-// guestStats converts the read counters of a guest for printStats.
-func guestStats(g *fsinspect.Guest, d time.Duration) report.Stats {
-	s := report.Stats{Duration: d}
-	if g != nil {
-		gs := g.Stats()
-		s.BytesRead, s.ReadCalls, s.CacheHits, s.CacheMiss = gs.BytesRead, gs.ReadCalls, gs.CacheHits, gs.CacheMisses
-	}
-	return s
 }

@@ -3,8 +3,6 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"io"
-	"io/fs"
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -21,24 +19,47 @@ var contentRules = map[string]bool{
 	"ssh.authorized-keys": true,
 }
 
+// A ContentFile is a guest file whose body a report may print with
+// --show-contents, and how many bytes of it the report can use.
+type ContentFile struct {
+	Path string // guest path, as the finding's path evidence names it
+	Max  int64
+	// Whole files only: a file over Max is not shown at all (and need not
+	// be read); otherwise its first Max bytes are shown.
+	Whole bool
+}
+
+// ContentFiles lists the files whose bodies the text reports of results
+// may print: what Image.Contents must hold. The text report prints the
+// logs and authorized_keys files of WARN and FAIL findings; the img_check
+// frame, the files the script would cat.
+func ContentFiles(results []rules.Result) []ContentFile {
+	var out []ContentFile
+	for _, r := range results {
+		for _, f := range r.Findings {
+			p := f.Get(rules.KeyPath)
+			switch {
+			case p == "":
+			case strings.HasPrefix(f.Rule, "logs.") && f.Level == rules.Warn, (f.Rule == "root.ssh" || f.Rule == "users.ssh") && f.Level == rules.Fail:
+				out = append(out, ContentFile{Path: p, Max: maxShownBody, Whole: true})
+			case contentRules[f.Rule] && (f.Level == rules.Warn || f.Level == rules.Fail):
+				out = append(out, ContentFile{Path: p, Max: maxContents})
+			}
+		}
+	}
+	return out
+}
+
 // writeContents prints the body of the file f names, indented, capped at
 // maxContents and redacted. A file that holds a private key is withheld
 // whatever its rule.
-func writeContents(w *bufio.Writer, files fs.FS, f rules.Finding) {
+func writeContents(w *bufio.Writer, contents map[string][]byte, f rules.Finding) {
 	p := f.Get(rules.KeyPath)
 	if !contentRules[f.Rule] || p == "" || (f.Level != rules.Warn && f.Level != rules.Fail) {
 		return
 	}
-	fh, err := files.Open(strings.TrimPrefix(p, "/"))
-	if err != nil {
-		return
-	}
-	defer fh.Close()
-	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(fh, maxContents+1))
-	if err != nil || len(body) == 0 {
+	body := contents[p]
+	if len(body) == 0 {
 		return
 	}
 	const indent = "        | "

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"io/fs"
 	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -34,10 +33,11 @@ type Image struct {
 	ExpiredWaivers []Waiver
 	Stats          *Stats // nil unless --stats
 
-	// Files is the guest filesystem, kept open only for --show-contents:
-	// Text then prints the bodies of logs and authorized_keys files from
-	// it. No other format reads it.
-	Files fs.FS
+	// Contents holds, for --show-contents only, the bodies of the files
+	// the text reports may print (ContentFiles), read during the scan and
+	// keyed by guest path; each is at most one byte longer than its cap.
+	// No other format reads it.
+	Contents map[string][]byte
 }
 
 // Layer is one container in the chain: "qcow2" over "raw", or "gzip" over "raw".

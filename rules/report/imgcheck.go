@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"strconv"
 	"strings"
@@ -20,9 +19,9 @@ type ImgCheckOptions struct {
 	Color bool
 	// ShowContents prints the raw bodies of the log files and
 	// authorized_keys files the script would cat (--show-contents), read
-	// from Files. Private keys are never printed.
+	// from Contents (Image.Contents). Private keys are never printed.
 	ShowContents bool
-	Files        fs.FS
+	Contents     map[string][]byte
 	// Now is the time printed on the "Executed on:" line; zero means
 	// time.Now().
 	Now time.Time
@@ -235,21 +234,14 @@ func (fr *frame) keysBody(f rules.Finding, p string) {
 	}
 }
 
-// body reads the raw file p from Files when ShowContents is on.
+// body returns the raw file p from Contents when ShowContents is on; a
+// file over the cap is not shown at all.
 func (fr *frame) body(p string) ([]byte, bool) {
-	if !fr.o.ShowContents || fr.o.Files == nil || p == "" {
+	if !fr.o.ShowContents || p == "" {
 		return nil, false
 	}
-	f, err := fr.o.Files.Open(strings.TrimPrefix(p, "/"))
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || st.Size() > maxShownBody {
-		return nil, false // over the cap: not read at all
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxShownBody+1))
-	if err != nil || len(b) > maxShownBody {
+	b, ok := fr.o.Contents[p]
+	if !ok || len(b) > maxShownBody {
 		return nil, false
 	}
 	return b, true

@@ -150,10 +150,10 @@ func imgcheckOnDir(t *testing.T, root string) (plain, color string, rc int) {
 	}
 	rs := rules.Run(t.Context(), g, sel, rules.Options{Profile: rules.ImgCheck, Now: goldenNow}, nil)
 	var out, colored bytes.Buffer
-	if err := report.ImgCheck(&out, rs, report.ImgCheckOptions{Now: goldenNow, ShowContents: true, Files: g}); err != nil {
+	if err := report.ImgCheck(&out, rs, report.ImgCheckOptions{Now: goldenNow, ShowContents: true, Contents: contentsOf(t, g, rs)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.ImgCheck(&colored, rs, report.ImgCheckOptions{Now: goldenNow, ShowContents: true, Files: g, Color: true}); err != nil {
+	if err := report.ImgCheck(&colored, rs, report.ImgCheckOptions{Now: goldenNow, ShowContents: true, Contents: contentsOf(t, g, rs), Color: true}); err != nil {
 		t.Fatal(err)
 	}
 	return out.String(), colored.String(), rules.ParityExitCode(rs)

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,7 +47,7 @@ func parityRun(t *testing.T, tree fstest.MapFS, o report.ImgCheckOptions) (stdou
 	rs := rules.Run(t.Context(), g, sel, rules.Options{Profile: rules.ImgCheck, Now: goldenNow}, nil)
 	o.Now = goldenNow
 	if o.ShowContents {
-		o.Files = g
+		o.Contents = contentsOf(t, g, rs)
 	}
 	var out, errs bytes.Buffer
 	if err := report.ImgCheck(&out, rs, o); err != nil {
@@ -377,4 +378,18 @@ func TestImgCheckNotes(t *testing.T) {
 	if !strings.Contains(notes, "ls probe fails") {
 		t.Errorf("G18 notes:\n%s", notes)
 	}
+}
+
+// contentsOf reads the files report.ContentFiles names from g, as a scan
+// does for --show-contents.
+func contentsOf(t *testing.T, g fs.FS, rs []rules.Result) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, c := range report.ContentFiles(rs) {
+		b, err := fs.ReadFile(g, strings.TrimPrefix(c.Path, "/"))
+		if err == nil {
+			out[c.Path] = b[:min(int64(len(b)), c.Max+1)]
+		}
+	}
+	return out
 }

@@ -9,7 +9,7 @@ type Options struct {
 	FailOn  rules.Level // rules.Fail (default) or rules.Warn; decides JUnit failures
 	Version string      // tool version, written into JSON, SARIF and text headers
 	// ShowContents prints, in text reports only, the bodies of the log and
-	// authorized_keys files that findings name, read from Image.Files
+	// authorized_keys files that findings name, read during the scan into Image.Contents
 	// (--show-contents, RULES.md §1.2). Private keys are never printed.
 	ShowContents bool
 }

@@ -67,8 +67,8 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 				first = false
 			}
 			writeFinding(w, f, o)
-			if o.ShowContents && im.Files != nil {
-				writeContents(w, im.Files, f)
+			if o.ShowContents {
+				writeContents(w, im.Contents, f)
 			}
 		}
 	}

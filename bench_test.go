@@ -1,12 +1,11 @@
-package rules_test
+package imgcheck_test
 
 import (
 	"fmt"
 	"testing"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/fixtures"
-	"github.com/imgcheck/imgcheck/fsinspect"
-	"github.com/imgcheck/imgcheck/image"
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -35,23 +34,22 @@ func realisticDisk(tb testing.TB, pending int) string {
 	}})
 }
 
-// scanImage is the whole scan of the CLI without its report: open the
-// image, assemble the guest, run the selected rules. It returns the
-// results and what was read from the image file. The disk rules get no
-// disk facts (the CLI builds them from the layout) and SKIP; the
-// superblock they would use is read by OpenImage anyway.
-func scanImage(tb testing.TB, path string, sel []rules.Rule, p rules.Profile) ([]rules.Result, fsinspect.Stats) {
-	img, err := image.Open(path)
+// scanImage is the whole scan without its report, as the CLI runs it:
+// open the image, assemble the guest, run the profile's rules, with read
+// counters.
+func scanImage(tb testing.TB, path string, p rules.Profile) *imgcheck.Result {
+	tb.Helper()
+	sel, err := imgcheck.Select(p, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer img.Close()
-	g, _, err := fsinspect.OpenImage(img)
+	sel.Stats = true
+	t, err := imgcheck.Open(tb.Context(), path, imgcheck.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	res := rules.Run(tb.Context(), g, sel, rules.Options{Profile: p}, nil)
-	return res, g.Stats()
+	defer t.Close()
+	return imgcheck.Scan(tb.Context(), t, sel)
 }
 
 // checkVerdict fails tb unless the scan found exactly want pending
@@ -110,21 +108,29 @@ func BenchmarkScan(b *testing.B) {
 		for _, c := range containers {
 			for _, p := range []rules.Profile{rules.Marketplace, rules.ImgCheck} {
 				b.Run(v.name+"/"+c.name+"/"+string(p), func(b *testing.B) {
-					sel, err := rules.Select(p, nil, nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					res, _ := scanImage(b, c.path, sel, p)
-					checkVerdict(b, res, p, v.pending)
-					var s fsinspect.Stats
+					checkVerdict(b, scanImage(b, c.path, p).Results, p, v.pending)
+					var res *imgcheck.Result
 					for b.Loop() {
-						_, s = scanImage(b, c.path, sel, p)
+						res = scanImage(b, c.path, p)
 					}
-					b.ReportMetric(float64(s.BytesRead), "bytes-read/op")
-					b.ReportMetric(float64(s.ReadCalls), "read-calls/op")
-					b.ReportMetric(s.HitRate(), "cache-hit-rate")
+					b.ReportMetric(float64(res.Stats.BytesRead), "bytes-read/op")
+					b.ReportMetric(float64(res.Stats.ReadCalls), "read-calls/op")
+					b.ReportMetric(res.Stats.HitRate(), "cache-hit-rate")
 				})
 			}
+		}
+	}
+}
+
+// TestScanRealistic runs both profiles on the image BenchmarkScan scans,
+// clean and with pending security updates: exactly those updates are
+// found, no rule reports ERROR, and the marketplace profile has nothing
+// else to fail or warn about.
+func TestScanRealistic(t *testing.T) {
+	for _, pending := range []int{0, scanPending} {
+		raw := realisticDisk(t, pending)
+		for _, p := range []rules.Profile{rules.Marketplace, rules.ImgCheck} {
+			checkVerdict(t, scanImage(t, raw, p).Results, p, pending)
 		}
 	}
 }
