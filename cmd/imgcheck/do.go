@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/imgcheck/imgcheck/cmd/imgcheck/doapi"
 	"github.com/imgcheck/imgcheck/rules"
-	"github.com/imgcheck/imgcheck/rules/doapi"
 )
 
 // defaultAPIURL is where requests go without --api-url.
