@@ -206,12 +206,17 @@ func TestProgressBar(t *testing.T) {
 	}
 }
 
-// TestColor: colour only on a terminal and never with NO_COLOR set;
-// --color always and never override.
+// TestColor: colour only on a terminal and never with NO_COLOR set or
+// TERM=dumb; --color always and never override.
 func TestColor(t *testing.T) {
 	leaky := gptImage(t, leakyTree())
 	const red = "\x1b[1;31m[FAIL]"
 	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "dumb")
+	if term, _, _ := onPTY(t, false, "scan", leaky); strings.Contains(term, "\x1b[") {
+		t.Errorf("colour despite TERM=dumb:\n%s", term)
+	}
+	t.Setenv("TERM", "xterm")
 	if term, _, _ := onPTY(t, false, "scan", leaky); !strings.Contains(term, red) {
 		t.Errorf("no colour on a terminal:\n%s", term)
 	}

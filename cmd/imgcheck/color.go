@@ -14,7 +14,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 // colorFor decides --color: auto colours only a terminal, and only while
-// NO_COLOR is unset or empty (https://no-color.org); always and never override.
+// NO_COLOR is unset or empty (https://no-color.org) and TERM is not
+// "dumb"; always and never override.
 func colorFor(mode string, stdout io.Writer) (bool, error) {
 	switch mode {
 	case "always":
@@ -22,7 +23,7 @@ func colorFor(mode string, stdout io.Writer) (bool, error) {
 	case "never":
 		return false, nil
 	case "auto", "":
-		return os.Getenv("NO_COLOR") == "" && isTerminal(stdout), nil
+		return os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" && isTerminal(stdout), nil
 	}
 	return false, usagef("--color %q: want auto, always or never", mode)
 }

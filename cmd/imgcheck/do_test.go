@@ -276,7 +276,7 @@ func TestScanDOImageMismatch(t *testing.T) {
 	img := gptImage(t, cleanTree())
 	report := filepath.Join(t.TempDir(), "r.json")
 	sarif := filepath.Join(t.TempDir(), "r.sarif")
-	out, stderr, code := runCmd(t, "scan", "--color", "never", "--format", "text", "--format", "json="+report, "--format", "sarif="+sarif,
+	out, stderr, code := runCmd(t, "scan", "--color", "never", "-v", "--format", "text", "--format", "json="+report, "--format", "sarif="+sarif,
 		"--do-image", "123456", "--api-url", api.srv.URL, img)
 	if code != 0 {
 		t.Errorf("exit %d, want 0: the mismatches are WARNs: %s", code, stderr)

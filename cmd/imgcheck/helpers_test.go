@@ -32,16 +32,17 @@ var volatile = []struct {
 	{regexp.MustCompile(`allocated \d+ bytes \([^)]*\)`), "allocated <n> bytes"},
 	{regexp.MustCompile(`"allocated_size": \d+`), `"allocated_size": 0`},
 	{regexp.MustCompile(`allocated="\d+ bytes \([^)]*\)"`), `allocated="<n> bytes"`},
-	{regexp.MustCompile(`("key": "allocated",\s*"value": ")\d+ bytes \([^)]*\)"`), `${1}<n> bytes"`},
+	{regexp.MustCompile(`("allocated": ")\d+ bytes \([^)]*\)"`), `${1}<n> bytes"`},
 	// Free and used bytes depend on the e2fsprogs version that made the fixture.
 	{regexp.MustCompile(`(fs_used|fs_free)="\d+ bytes \([^)]*\)"`), `${1}="<n> bytes"`},
-	{regexp.MustCompile(`("key": "(?:fs_used|fs_free)",\s*"value": ")\d+ bytes \([^)]*\)"`), `${1}<n> bytes"`},
+	{regexp.MustCompile(`("(?:fs_used|fs_free)": ")\d+ bytes \([^)]*\)"`), `${1}<n> bytes"`},
 	{regexp.MustCompile(`"free": \d+`), `"free": 0`},
 	{regexp.MustCompile(`Allocated:( +)\d+ bytes \([^)]*\)`), "Allocated:${1}<n> bytes"},
 	// GPT GUIDs are derived from the fixture builder's cache key.
 	{regexp.MustCompile(`[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}`), "<GUID>"},
 	{regexp.MustCompile(`"sha256": "[0-9a-f]{64}"`), `"sha256": "<sha256>"`},
 	{regexp.MustCompile(`Executed on: .*`), "Executed on: <date>"},
+	{regexp.MustCompile(`"generated_at": "[^"]*"`), `"generated_at": "<date>"`},
 }
 
 // normalize replaces the image paths (which live in the fixtures cache)

@@ -188,7 +188,7 @@ func hostileCorpus(t *testing.T) []hostileCase {
 func TestHostileCorpus(t *testing.T) {
 	for _, c := range hostileCorpus(t) {
 		t.Run(c.name, func(t *testing.T) {
-			r := runChild(t, nil, append(append([]string{"scan", "--color", "never"}, c.args...), c.path)...)
+			r := runChild(t, nil, append(append([]string{"scan", "--color", "never", "-v"}, c.args...), c.path)...)
 			all := r.stdout + r.stderr
 			if r.code != c.code {
 				t.Errorf("exit %d, want %d; stderr %q", r.code, c.code, r.stderr)

@@ -87,11 +87,11 @@ func TestLimits(t *testing.T) {
 		want  []string // each in stdout or stderr with the limit, in neither without
 		base  int      // exit status without the limit
 	}{
-		{name: "scan symlink-hops", args: []string{"scan", "--color", "never", im.gpt}, limit: "symlink-hops=2",
+		{name: "scan symlink-hops", args: []string{"scan", "--color", "never", "-v", im.gpt}, limit: "symlink-hops=2",
 			code: 0, want: []string{loopFact}, base: 0},
 		{name: "cat symlink-hops", args: []string{"cat", im.gpt, "/etc/ssh/sshd_config"}, limit: "symlink-hops=2",
 			code: 3, want: []string{"open etc/ssh/sshd_config: " + loopError}, base: 0},
-		{name: "scan dir-entries", args: []string{"scan", "--color", "never", im.gpt}, limit: "dir-entries=10",
+		{name: "scan dir-entries", args: []string{"scan", "--color", "never", "-v", im.gpt}, limit: "dir-entries=10",
 			code: 3, want: []string{"[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log: ext4: unsupported: inode ", dirError}, base: 0},
 		{name: "ls dir-entries", args: []string{"ls", im.gpt, "/var/log"}, limit: "dir-entries=10",
 			code: 3, want: []string{dirError}, base: 0},
@@ -103,7 +103,7 @@ func TestLimits(t *testing.T) {
 			code: 3, want: []string{gptError}, base: 0},
 		{name: "do submit gpt-entries", args: []string{"do", "submit", "--dry-run", "--app-id", "app", "--image-id", "7", im.gpt}, limit: "gpt-entries=64",
 			code: 3, want: []string{gptError}, base: 0},
-		{name: "scan ebr-links", args: []string{"scan", "--color", "never", im.mbr}, limit: "ebr-links=1",
+		{name: "scan ebr-links", args: []string{"scan", "--color", "never", "-v", im.mbr}, limit: "ebr-links=1",
 			code: 0, want: []string{"[INFO] disk.layout: ", "is longer than 1 links (the ebr-links limit); stopped"}, base: 0},
 		{name: "scan backing-depth", args: []string{"scan", "--allow-backing", im.backed}, limit: "backing-depth=1",
 			code: 3, want: []string{`backing chain deeper than 1 files (the backing-depth limit) at "base.raw"`}, base: 0},

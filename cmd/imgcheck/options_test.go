@@ -14,7 +14,7 @@ func TestRuleInputs(t *testing.T) {
 	plans := filepath.Join(t.TempDir(), "plans.txt")
 	os.WriteFile(plans, []byte("s-tiny 1\ns-big 50\n"), 0o644)
 
-	out, _, code := runCmd(t, "scan", "--min-disk", "32MiB", "--plans", plans, clean)
+	out, _, code := runCmd(t, "scan", "-v", "--min-disk", "32MiB", "--plans", plans, clean)
 	if code != 0 {
 		t.Errorf("exit %d: a WARN alone passes", code)
 	}

@@ -40,6 +40,8 @@ type scanOptions struct {
 	hash          bool
 	color         string
 	showContents  bool
+	verbose       bool
+	quiet         bool
 	allowBacking  bool
 	tmpDir        string
 	maxExpand     string
@@ -85,6 +87,9 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.BoolVar(&o.hash, "hash", false, "record the SHA-256 of each image file in the reports (reads the whole file)")
 	f.StringVar(&o.color, "color", "auto", "colour text output `WHEN`: auto, always or never")
 	f.BoolVar(&o.showContents, "show-contents", false, "print log and authorized_keys bodies in text output (never private keys)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text output lists every finding, INFO, SKIP and PASS too")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "text output is the verdict line of each image only")
+	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
 	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow qcow2 backing files")
 	f.StringVar(&o.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
 	f.StringVar(&o.maxExpand, "max-expand", "", "refuse compressed images that expand beyond `SIZE`")
@@ -225,6 +230,12 @@ func runScan(ctx context.Context, o *scanOptions) error {
 		report.ApplyWaivers(&reports[i], p.waivers, now)
 	}
 	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion(), ShowContents: o.showContents}
+	switch {
+	case o.verbose:
+		ropts.Verbosity = report.Verbose
+	case o.quiet:
+		ropts.Verbosity = report.Quiet
+	}
 	if err := writeOutputs(o, p, reports, ropts); err != nil {
 		return err
 	}

@@ -64,6 +64,16 @@ func TestScanTextGolden(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d", name, code, want)
 		}
 	}
+	// -v lists every finding; -q prints the verdict line only.
+	verbose, _, _ := runCmd(t, "scan", "--color", "never", "-v", leaky)
+	golden(t, "scan-leaky-verbose.txt", normalize(verbose, map[string]string{leaky: "scan-leaky.raw"}))
+	quiet, _, code := runCmd(t, "scan", "-q", leaky)
+	if want := "scan-leaky.raw: FAIL: "; code != 1 || !strings.HasPrefix(normalize(quiet, map[string]string{leaky: "scan-leaky.raw"}), want) || strings.Count(quiet, "\n") != 1 {
+		t.Errorf("-q: exit %d, want 1 and one line starting %q:\n%s", code, want, quiet)
+	}
+	if _, stderr, code := runCmd(t, "scan", "-q", "-v", leaky); code != 2 {
+		t.Errorf("-q -v: exit %d, want 2 (usage); stderr %q", code, stderr)
+	}
 }
 
 func TestScanImgCheckGolden(t *testing.T) {

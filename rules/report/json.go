@@ -11,12 +11,26 @@ import (
 // SchemaVersion is the version of the JSON report format described by
 // schema/report.schema.json. It changes when a field changes meaning or
 // disappears; new optional fields do not change it.
-const SchemaVersion = "1"
+//
+// Version 2: evidence is an object keyed by name; the document carries
+// generated_at and totals.
+const SchemaVersion = "2"
 
 type jsonDoc struct {
 	SchemaVersion string      `json:"schema_version"`
 	Tool          jsonTool    `json:"tool"`
+	GeneratedAt   string      `json:"generated_at"`
+	Totals        jsonTotals  `json:"totals"`
 	Images        []jsonImage `json:"images"`
+}
+
+// jsonTotals sum up a batch: findings per level over every image, images
+// per verdict, and the batch's worst verdict.
+type jsonTotals struct {
+	Images   int             `json:"images"`
+	Counts   Counts          `json:"counts"`
+	Verdicts map[Verdict]int `json:"verdicts"`
+	Verdict  Verdict         `json:"verdict"`
 }
 
 type jsonTool struct {
@@ -46,17 +60,17 @@ type jsonImage struct {
 }
 
 type jsonFinding struct {
-	Rule         string     `json:"rule"`
-	Level        string     `json:"level"`
-	Message      string     `json:"message"`
-	Subject      string     `json:"subject,omitempty"`
-	Evidence     []rules.KV `json:"evidence"`
-	Fix          string     `json:"fix,omitempty"`
-	SkipReason   string     `json:"skip_reason,omitempty"`
-	Approximate  bool       `json:"approximate"`
-	Counted      *bool      `json:"counted,omitempty"`
-	Waived       bool       `json:"waived"`
-	WaiverReason string     `json:"waiver_reason,omitempty"`
+	Rule         string       `json:"rule"`
+	Level        string       `json:"level"`
+	Message      string       `json:"message"`
+	Subject      string       `json:"subject,omitempty"`
+	Evidence     jsonEvidence `json:"evidence"`
+	Fix          string       `json:"fix,omitempty"`
+	SkipReason   string       `json:"skip_reason,omitempty"`
+	Approximate  bool         `json:"approximate"`
+	Counted      *bool        `json:"counted,omitempty"`
+	Waived       bool         `json:"waived"`
+	WaiverReason string       `json:"waiver_reason,omitempty"`
 }
 
 type jsonWaiver struct {
@@ -82,7 +96,13 @@ type jsonStats struct {
 // format of schema/report.schema.json (SchemaVersion). Every string is
 // redacted.
 func JSON(w io.Writer, reports []Image, o Options) error {
-	doc := jsonDoc{SchemaVersion: SchemaVersion, Tool: jsonTool{Name: "imgcheck", Version: o.versionText()}, Images: []jsonImage{}}
+	doc := jsonDoc{
+		SchemaVersion: SchemaVersion,
+		Tool:          jsonTool{Name: "imgcheck", Version: o.versionText()},
+		GeneratedAt:   o.now().UTC().Format(time.RFC3339),
+		Totals:        totals(reports),
+		Images:        []jsonImage{},
+	}
 	for i := range reports {
 		doc.Images = append(doc.Images, toJSON(&reports[i], o))
 	}
@@ -138,8 +158,63 @@ func toJSON(im *Image, o Options) jsonImage {
 	return j
 }
 
+// jsonEvidence is a finding's evidence as an object keyed by name, in
+// the finding's order; a key given twice holds its values joined by ", ".
+type jsonEvidence []rules.KV
+
+// MarshalJSON writes the pairs as one object, keys in evidence order.
+func (ev jsonEvidence) MarshalJSON() ([]byte, error) {
+	var keys []string
+	vals := map[string]string{}
+	for _, kv := range ev {
+		if v, dup := vals[kv.Key]; dup {
+			vals[kv.Key] = v + ", " + kv.Value
+			continue
+		}
+		keys = append(keys, kv.Key)
+		vals[kv.Key] = kv.Value
+	}
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := json.Marshal(vals[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
+}
+
+// totals sums up reports for the document's totals.
+func totals(reports []Image) jsonTotals {
+	t := jsonTotals{Images: len(reports), Verdicts: map[Verdict]int{VerdictPass: 0, VerdictWarn: 0, VerdictError: 0, VerdictFail: 0}, Verdict: VerdictPass}
+	rank := map[Verdict]int{VerdictPass: 0, VerdictWarn: 1, VerdictError: 2, VerdictFail: 3}
+	for i := range reports {
+		c, v := reports[i].Count(), reports[i].Verdict()
+		t.Counts.Pass += c.Pass
+		t.Counts.Info += c.Info
+		t.Counts.Skip += c.Skip
+		t.Counts.Warn += c.Warn
+		t.Counts.Fail += c.Fail
+		t.Counts.Error += c.Error
+		t.Counts.Waived += c.Waived
+		t.Verdicts[v]++
+		if rank[v] > rank[t.Verdict] {
+			t.Verdict = v
+		}
+	}
+	return t
+}
+
 func findingJSON(f rules.Finding, p rules.Profile) jsonFinding {
-	ev := make([]rules.KV, len(f.Evidence))
+	ev := make(jsonEvidence, len(f.Evidence))
 	for i, kv := range f.Evidence {
 		ev[i] = rules.KV{Key: kv.Key, Value: redact(kv.Value)}
 	}

@@ -1,6 +1,10 @@
 package report
 
-import "github.com/imgcheck/imgcheck/rules"
+import (
+	"time"
+
+	"github.com/imgcheck/imgcheck/rules"
+)
 
 // Options control how reports are written. The zero value writes plain text,
 // fails on FAIL only and names no tool version.
@@ -12,7 +16,31 @@ type Options struct {
 	// authorized_keys files that findings name, read during the scan into Image.Contents
 	// (--show-contents, RULES.md §1.2). Private keys are never printed.
 	ShowContents bool
+	// Verbosity of text reports: Quiet prints the verdict line only,
+	// Normal (the default) the findings that need action (FAIL, ERROR,
+	// WARN) and the counts, Verbose every finding.
+	Verbosity Verbosity
+	// Now is when the report is written, for its generated_at and
+	// timestamps; zero means time.Now().
+	Now time.Time
 }
+
+func (o Options) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
+// Verbosity is how much a text report shows.
+type Verbosity int
+
+// Verbosities.
+const (
+	Quiet   Verbosity = -1
+	Normal  Verbosity = 0
+	Verbose Verbosity = 1
+)
 
 func (o Options) failOn() rules.Level {
 	if o.FailOn == rules.Warn {

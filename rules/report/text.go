@@ -24,8 +24,10 @@ var levelColor = map[rules.Level]string{
 }
 
 // Text writes the marketplace report of each image: a header, the findings
-// grouped by level (FAIL, ERROR, WARN, INFO, SKIP, PASS), each with its
-// evidence and fix, then a one-line summary.
+// grouped by level (FAIL, ERROR, WARN, and with Verbose INFO, SKIP, PASS),
+// each with its evidence and fix, then a one-line summary; with Quiet only
+// the summary. The guest rules that could not run for want of a readable
+// root filesystem are said once, not once per rule.
 func Text(w io.Writer, reports []Image, o Options) error {
 	bw := bufio.NewWriter(w)
 	for i := range reports {
@@ -39,6 +41,10 @@ func Text(w io.Writer, reports []Image, o Options) error {
 
 func writeText(w *bufio.Writer, im *Image, o Options) {
 	p := func(format string, a ...any) { w.WriteString(redact(fmt.Sprintf(format, a...))) }
+	if o.Verbosity <= Quiet {
+		p("%s\n", summaryLine(im))
+		return
+	}
 	p("imgcheck %s: %s (%s profile)\n", o.versionText(), im.Path, profileName(im.Profile))
 	if im.SHA256 != "" {
 		p("SHA-256: %s\n", im.SHA256)
@@ -56,8 +62,18 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 		p("\n%s %s\n", o.tag(rules.Error), oneLine(im.Err.Error()))
 	}
 	findings := im.Findings()
+	hidden := map[rules.Level]int{}
 	for _, lv := range textOrder {
+		if lv < rules.Warn && o.Verbosity < Verbose {
+			for _, f := range findings {
+				if f.Level == lv {
+					hidden[lv]++
+				}
+			}
+			continue
+		}
 		first := true
+		unevaluated := 0
 		for _, f := range findings {
 			if f.Level != lv {
 				continue
@@ -66,11 +82,21 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 				p("\n%s\n", strings.ToUpper(lv.String()))
 				first = false
 			}
+			if im.RootError != "" && noGuest(f) {
+				unevaluated++
+				continue
+			}
 			writeFinding(w, f, o)
 			if o.ShowContents {
 				writeContents(w, im.Contents, f)
 			}
 		}
+		if unevaluated > 0 {
+			p("%s %d guest rules not evaluated: no readable root filesystem (Root: above says why)\n", o.tag(rules.Error), unevaluated)
+		}
+	}
+	if n := hidden[rules.Info] + hidden[rules.Skip] + hidden[rules.Pass]; n > 0 {
+		p("\n(%d INFO, %d SKIP, %d PASS not shown; -v shows them)\n", hidden[rules.Info], hidden[rules.Skip], hidden[rules.Pass])
 	}
 	for _, wv := range im.ExpiredWaivers {
 		p("\nexpired waiver: %s (expired %s): %s\n", wv.describe(), wv.Expires.Format(dateLayout), wv.Reason)
@@ -100,6 +126,16 @@ func writeFinding(w *bufio.Writer, f rules.Finding, o Options) {
 	}
 	w.WriteString(redact(b.String()))
 }
+
+// noGuest reports whether f is the ERROR of a guest rule that could not
+// run because the image has no readable root filesystem.
+func noGuest(f rules.Finding) bool {
+	return f.Level == rules.Error && f.Get(rules.KeyReason) == noGuestReason
+}
+
+// noGuestReason is the reason evidence of the rules' ERRORs on an image
+// without a readable root filesystem.
+const noGuestReason = "no readable root filesystem"
 
 // evidenceText formats evidence as key=value pairs, quoting values that
 // contain blanks or quotes.
