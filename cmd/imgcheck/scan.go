@@ -42,6 +42,7 @@ type scanOptions struct {
 	showContents  bool
 	verbose       bool
 	quiet         bool
+	sarifAll      bool
 	allowBacking  bool
 	tmpDir        string
 	maxExpand     string
@@ -90,6 +91,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "text output lists every finding, INFO, SKIP and PASS too")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "text output is the verdict line of each image only")
 	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
+	f.BoolVar(&o.sarifAll, "sarif-all", false, "SARIF output holds PASS, INFO and SKIP results too (by default only FAIL, ERROR and WARN: code scanning opens an alert per result)")
 	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow qcow2 backing files")
 	f.StringVar(&o.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
 	f.StringVar(&o.maxExpand, "max-expand", "", "refuse compressed images that expand beyond `SIZE`")
@@ -229,7 +231,7 @@ func runScan(ctx context.Context, o *scanOptions) error {
 	for i := range reports {
 		report.ApplyWaivers(&reports[i], p.waivers, now)
 	}
-	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion(), ShowContents: o.showContents}
+	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion(), ShowContents: o.showContents, SARIFAll: o.sarifAll}
 	switch {
 	case o.verbose:
 		ropts.Verbosity = report.Verbose

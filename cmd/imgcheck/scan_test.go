@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -307,5 +308,38 @@ func TestHashOnRequest(t *testing.T) {
 	}
 	if out, _, _ := runCmd(t, "scan", "--hash", clean); !strings.Contains(out, "SHA-256: "+sum) {
 		t.Errorf("text with --hash lacks the hash")
+	}
+}
+
+// TestSARIFDefaults: SARIF holds only what needs action unless
+// --sarif-all, and never a line region on the disk image.
+func TestSARIFDefaults(t *testing.T) {
+	clean := gptImage(t, cleanTree())
+	leaky := gptImage(t, leakyTree())
+	count := func(args ...string) (results int, out string) {
+		t.Helper()
+		out, _, _ = runCmd(t, append([]string{"scan", "--format", "sarif"}, args...)...)
+		var log struct {
+			Runs []struct{ Results []struct{ Level string } }
+		}
+		if err := json.Unmarshal([]byte(out), &log); err != nil || len(log.Runs) != 1 {
+			t.Fatalf("SARIF: %v\n%s", err, out)
+		}
+		for _, r := range log.Runs[0].Results {
+			if r.Level == "none" && !slices.Contains(args, "--sarif-all") {
+				t.Errorf("a result of level none without --sarif-all")
+			}
+		}
+		return len(log.Runs[0].Results), out
+	}
+	if n, _ := count(clean); n != 0 {
+		t.Errorf("clean image: %d SARIF results, want none", n)
+	}
+	if n, _ := count("--sarif-all", clean); n < 30 {
+		t.Errorf("clean image with --sarif-all: %d results, want one per finding", n)
+	}
+	n, out := count(leaky)
+	if n == 0 || strings.Contains(out, `"region"`) || !strings.Contains(out, `"primaryLocationLineHash"`) || !strings.Contains(out, `"security-severity": "8.0"`) {
+		t.Errorf("leaky image: %d results; want results with fingerprints and severities and no region:\n%s", n, out)
 	}
 }

@@ -102,7 +102,7 @@ func junitSuiteFor(im *Image, o Options) junitSuite {
 	}
 	class := "imgcheck." + junitClass(im.Path)
 	if im.Err != nil {
-		s.Cases = append(s.Cases, junitCase{Name: imageErrorRule, Classname: class,
+		s.Cases = append(s.Cases, junitCase{Name: ImageUnreadable, Classname: class,
 			Error: &junitMessage{Message: redact(oneLine(im.Err.Error())), Type: "ERROR"}})
 	}
 	for _, r := range im.Results {

@@ -20,6 +20,11 @@ type Options struct {
 	// Normal (the default) the findings that need action (FAIL, ERROR,
 	// WARN) and the counts, Verbose every finding.
 	Verbosity Verbosity
+	// SARIFAll writes PASS, INFO and SKIP findings into SARIF too (as
+	// results of kind pass, informational and notApplicable); by default
+	// SARIF holds only what needs action, since code scanning opens an
+	// alert per result.
+	SARIFAll bool
 	// Now is when the report is written, for its generated_at and
 	// timestamps; zero means time.Now().
 	Now time.Time

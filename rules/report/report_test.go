@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -275,13 +276,88 @@ func TestSARIFValidatesAgainstSARIFSchema(t *testing.T) {
 		}
 		suppressed += len(r.Suppressions)
 	}
-	for _, u := range []string{"images/clean.qcow2", "images/leaky.raw", "images/garbage.img", "file:///abs/parity%20image.raw"} {
+	for _, u := range []string{"images/leaky.raw", "images/garbage.img", "file:///abs/parity%20image.raw"} {
 		if !uris[u] {
 			t.Errorf("no result located in %s (have %v)", u, uris)
 		}
 	}
+	if uris["images/clean.qcow2"] {
+		t.Errorf("the clean image has results, but it has nothing to act on (PASS/INFO/SKIP only with SARIFAll)")
+	}
 	if suppressed != 2 {
 		t.Errorf("%d suppressed results, want the 2 waived findings", suppressed)
+	}
+	checkGitHubSARIF(t, out)
+
+	all := render(t, "sarif", sampleImages(), Options{Version: "1.2.3", SARIFAll: true})
+	validate(t, s, all)
+	checkGitHubSARIF(t, all)
+	if !strings.Contains(string(all), `"uri": "images/clean.qcow2"`) || !strings.Contains(string(all), `"kind": "pass"`) {
+		t.Errorf("SARIFAll lacks the clean image's pass results")
+	}
+}
+
+// checkGitHubSARIF checks what GitHub code scanning documents for uploads
+// beyond the SARIF schema: at most 25 MB and 5000 results a run, every
+// result with a message, a ruleId, an artifact URI and a
+// primaryLocationLineHash (so GitHub never reads the artifact to compute
+// one), no line region on a disk image, and every rule with help, a
+// helpUri and a security-severity between 0 and 10.
+func checkGitHubSARIF(t *testing.T, out []byte) {
+	t.Helper()
+	if len(out) > 25<<20 {
+		t.Errorf("SARIF of %d bytes is over GitHub's 25 MB", len(out))
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID               string
+						HelpURI          string
+						ShortDescription struct{ Text string }
+						FullDescription  struct{ Text string }
+						Help             struct{ Text, Markdown string }
+						Properties       map[string]any
+					}
+				}
+			}
+			Results []struct {
+				RuleID              string
+				Message             struct{ Text string }
+				PartialFingerprints map[string]string
+				Locations           []struct {
+					PhysicalLocation map[string]json.RawMessage
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range log.Runs {
+		if len(run.Results) > 5000 {
+			t.Errorf("%d results in a run, over GitHub's 5000", len(run.Results))
+		}
+		for _, r := range run.Tool.Driver.Rules {
+			sev, _ := r.Properties["security-severity"].(string)
+			if v, err := strconv.ParseFloat(sev, 64); err != nil || v < 0 || v > 10 {
+				t.Errorf("rule %s: security-severity %q", r.ID, sev)
+			}
+			if r.HelpURI == "" || r.Help.Text == "" || r.Help.Markdown == "" || r.ShortDescription.Text == r.FullDescription.Text {
+				t.Errorf("rule %s: helpUri %q, help %q/%q, short and full descriptions %q/%q", r.ID, r.HelpURI, r.Help.Text, r.Help.Markdown, r.ShortDescription.Text, r.FullDescription.Text)
+			}
+		}
+		for _, r := range run.Results {
+			if r.RuleID == "" || r.Message.Text == "" || r.PartialFingerprints["primaryLocationLineHash"] == "" {
+				t.Errorf("result %+v lacks a ruleId, message or primaryLocationLineHash", r)
+			}
+			for _, l := range r.Locations {
+				if _, ok := l.PhysicalLocation["region"]; ok {
+					t.Errorf("result %s has a region in a disk image", r.RuleID)
+				}
+			}
+		}
 	}
 }
 

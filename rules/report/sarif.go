@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -39,6 +41,7 @@ type sarifDriver struct {
 type sarifRule struct {
 	ID                   string         `json:"id"`
 	Name                 string         `json:"name"`
+	HelpURI              string         `json:"helpUri"`
 	ShortDescription     sarifText      `json:"shortDescription"`
 	FullDescription      sarifText      `json:"fullDescription"`
 	Help                 sarifHelp      `json:"help"`
@@ -85,13 +88,11 @@ type sarifLocation struct {
 	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
 }
 
+// sarifPhysical names the image file with no region: a disk image has no
+// lines, and a region would make code scanning read the file (gigabytes)
+// to fingerprint the line.
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
-	Region           sarifRegion           `json:"region"`
-}
-
-type sarifRegion struct {
-	StartLine int `json:"startLine"`
 }
 
 type sarifLogical struct {
@@ -109,13 +110,16 @@ type sarifSuppression struct {
 const sarifSchemaURI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 // SARIF writes one SARIF 2.1.0 log with a single run for all images: one
-// reportingDescriptor per rule ID with its help text, and one result per
-// finding. Each result is located by the image file's URI (the artifact)
-// and by the guest path or user as a logical location, so results of
-// several images stay apart. partialFingerprints hash (rule,
-// subject). PASS, INFO and SKIP findings are results of kind pass,
-// informational and notApplicable with level none, so the log proves
-// that every rule ran; waived findings carry an external suppression.
+// reportingDescriptor per rule ID with its help (the fix and a link to the
+// rule's section of docs/rules.md) and security-severity, and one result
+// per FAIL, ERROR and WARN finding. Each result is located by the image
+// file's URI (the artifact, without a region) and by the guest path or
+// user as a logical location, so results of several images stay apart;
+// partialFingerprints.primaryLocationLineHash hashes (image, rule,
+// subject), so GitHub never reads the image to fingerprint a line. With
+// SARIFAll, PASS, INFO and SKIP findings are results too, of kind pass,
+// informational and notApplicable with level none. Waived findings carry
+// an external suppression.
 func SARIF(w io.Writer, reports []Image, o Options) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
@@ -127,13 +131,15 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 		Results: []sarifResult{},
 	}
 	ruleIndex := map[string]int{}
-	addRule := func(id string) int {
-		if i, ok := ruleIndex[id]; ok {
-			return i
+	addRule := func(f rules.Finding) int {
+		i, ok := ruleIndex[f.Rule]
+		if !ok {
+			i = len(run.Tool.Driver.Rules)
+			ruleIndex[f.Rule] = i
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRuleFor(f.Rule))
 		}
-		ruleIndex[id] = len(run.Tool.Driver.Rules)
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRuleFor(id))
-		return ruleIndex[id]
+		run.Tool.Driver.Rules[i].saw(f)
+		return i
 	}
 	for i := range reports {
 		im := &reports[i]
@@ -143,7 +149,6 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 		loc := func(subject string) []sarifLocation {
 			l := sarifLocation{PhysicalLocation: sarifPhysical{
 				ArtifactLocation: sarifArtifactLocation{URI: uri, Index: &idx},
-				Region:           sarifRegion{StartLine: 1},
 			}}
 			if subject != "" {
 				kind := "object"
@@ -155,16 +160,19 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 			return []sarifLocation{l}
 		}
 		if im.Err != nil {
-			ri := addRule(imageErrorRule)
+			ri := addRule(rules.Finding{Rule: ImageUnreadable, Level: rules.Error})
 			run.Results = append(run.Results, sarifResult{
-				RuleID: imageErrorRule, RuleIndex: ri, Kind: "fail", Level: "error",
+				RuleID: ImageUnreadable, RuleIndex: ri, Kind: "fail", Level: "error",
 				Message:             sarifText{Text: redact(im.Path + ": " + oneLine(im.Err.Error()))},
 				Locations:           loc(""),
-				PartialFingerprints: fingerprint(imageErrorRule, ""),
+				PartialFingerprints: fingerprint(uri, ImageUnreadable, ""),
 			})
 		}
 		for _, f := range im.Findings() {
-			ri := addRule(f.Rule)
+			if f.Level < rules.Warn && !o.SARIFAll {
+				continue
+			}
+			ri := addRule(f)
 			kind, level := sarifLevel(f.Level)
 			msg := oneLine(f.Message)
 			if ev := evidenceText(f); ev != "" {
@@ -177,7 +185,7 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 				RuleID: f.Rule, RuleIndex: ri, Kind: kind, Level: level,
 				Message:             sarifText{Text: redact(msg)},
 				Locations:           loc(f.Subject),
-				PartialFingerprints: fingerprint(f.Rule, f.Subject),
+				PartialFingerprints: fingerprint(uri, f.Rule, f.Subject),
 				Properties:          map[string]any{"image": redact(im.Path), "imgcheckLevel": f.Level.String()},
 			}
 			if f.Approximate {
@@ -194,33 +202,77 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 	return enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
 }
 
-// imageErrorRule is the pseudo-rule of an image that could not be scanned.
-const imageErrorRule = "image.unreadable"
+// ImageUnreadable is the pseudo-rule of an image that could not be
+// opened or scanned at all: reports name it where a rule's findings would
+// be.
+const ImageUnreadable = "image.unreadable"
+
+// ImageUnreadableTitle describes ImageUnreadable in rule listings.
+const ImageUnreadableTitle = "The image could be opened and read (container, partition table, no timeout)"
+
+// RuleDocURI is where a rule's section of the rule reference is, for
+// SARIF helpUri and the HTML report.
+func RuleDocURI(id string) string {
+	return "https://github.com/imgcheck/imgcheck/blob/main/docs/rules.md#" + strings.ReplaceAll(id, ".", "")
+}
 
 func sarifRuleFor(id string) sarifRule {
-	title := "The image could not be opened or scanned"
-	level := "error"
-	var profiles []string
+	title, full := ImageUnreadableTitle, "An image that cannot be opened or read gets no other result: the scan reports why in one line."
 	if r, ok := rules.Lookup(id); ok {
-		title = r.Title
-		level = "warning"
+		var profiles []string
 		for _, p := range r.Profiles {
 			profiles = append(profiles, string(p))
 		}
+		title = cmp.Or(r.Title, id)
+		full = fmt.Sprintf("%s. imgcheck rule %s, profiles %s", title, id, strings.Join(profiles, ", "))
+		if r.Family != rules.Any {
+			full += ", " + string(r.Family) + " family only"
+		}
+		full += "."
 	}
-	if title == "" {
-		title = id
-	}
-	help := title + ". See RULES.md for the rule " + id + "."
 	return sarifRule{
 		ID:                   id,
 		Name:                 sarifName(id),
+		HelpURI:              RuleDocURI(id),
 		ShortDescription:     sarifText{Text: title},
-		FullDescription:      sarifText{Text: title},
-		Help:                 sarifHelp{Text: help, Markdown: "**" + id + "**: " + title},
-		DefaultConfiguration: sarifConfig{Level: level},
-		Properties:           map[string]any{"tags": append([]string{"security"}, profiles...)},
+		FullDescription:      sarifText{Text: full},
+		Help:                 sarifHelp{Text: full + " Reference: " + RuleDocURI(id)},
+		DefaultConfiguration: sarifConfig{Level: "warning"},
+		Properties:           map[string]any{"tags": []string{"security", "marketplace"}, "precision": "high"},
 	}
+}
+
+// saw folds finding f into the rule's metadata: the worst level it was
+// seen at sets the default level and security-severity (FAIL and ERROR
+// high, WARN medium, otherwise low), and each distinct fix is added to the
+// help.
+func (r *sarifRule) saw(f rules.Finding) {
+	severity, level := "2.0", "note"
+	switch f.Level {
+	case rules.Fail, rules.Error:
+		severity, level = "8.0", "error"
+	case rules.Warn:
+		severity, level = "5.0", "warning"
+	}
+	if old, ok := r.Properties["security-severity"].(string); !ok || old < severity {
+		r.Properties["security-severity"] = severity
+		r.DefaultConfiguration.Level = level
+	}
+	if fix := redact(oneLine(f.Fix)); fix != "" && !strings.Contains(r.Help.Text, fix) {
+		r.Help.Text += "\nFix: " + fix
+	}
+	r.Help.Markdown = fmt.Sprintf("**%s**: %s\n\n%s\n\n[Rule reference](%s)", r.ID, r.ShortDescription.Text, strings.ReplaceAll(helpFixes(r.Help.Text), "\n", "\n\n"), r.HelpURI)
+}
+
+// helpFixes is the fix lines of a help text.
+func helpFixes(help string) string {
+	var fixes []string
+	for _, l := range strings.Split(help, "\n") {
+		if strings.HasPrefix(l, "Fix: ") {
+			fixes = append(fixes, l)
+		}
+	}
+	return strings.Join(fixes, "\n")
 }
 
 // sarifName turns "ssh.authorized-keys" into "SshAuthorizedKeys".
@@ -260,9 +312,15 @@ func artifactURI(p string) string {
 	return u.String()
 }
 
-// fingerprint identifies a finding across scans by (rule, subject); GitHub
-// adds the artifact URI itself.
-func fingerprint(rule, subject string) map[string]string {
-	h := sha256.Sum256([]byte(rule + "\x00" + subject))
-	return map[string]string{"imgcheckFinding/v1": hex.EncodeToString(h[:16])}
+// fingerprint identifies a finding across scans by (image, rule,
+// subject): primaryLocationLineHash is the one code scanning reads (given,
+// it never computes one from the file), imgcheckFinding/v1 the same hash
+// without the image.
+func fingerprint(uri, rule, subject string) map[string]string {
+	h := sha256.Sum256([]byte(uri + "\x00" + rule + "\x00" + subject))
+	g := sha256.Sum256([]byte(rule + "\x00" + subject))
+	return map[string]string{
+		"primaryLocationLineHash": hex.EncodeToString(h[:8]) + ":1",
+		"imgcheckFinding/v1":      hex.EncodeToString(g[:16]),
+	}
 }
