@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 )
 
@@ -32,10 +31,10 @@ var pseudoTypes = map[string]bool{
 }
 
 // OpenImage assembles the guest held by img: it reads the partition
-// table, identifies what each partition holds, opens every ext2/3/4
-// filesystem through one block cache, takes as root the filesystem that
-// holds etc/os-release or usr/lib/os-release, and attaches the others
-// where its /etc/fstab says. An fstab entry whose filesystem is absent,
+// table, identifies what each partition holds, opens every filesystem of
+// a type in fsTypes through one block cache, takes as root the filesystem
+// that holds etc/os-release or usr/lib/os-release, and attaches the
+// others where its /etc/fstab says. An fstab entry whose filesystem is absent,
 // unsupported or unreadable becomes a mount that faults everything below
 // it. When no root is found the error says what each partition holds, and
 // the Layout is still returned (without a Guest) so disk facts can be
@@ -54,7 +53,7 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	cache := NewCache(img, img.Size(), s.cacheSize)
 	backends := make([]Backend, len(t.Partitions))
 	for i := range t.Partitions {
-		fi, b := openPartition(&t.Partitions[i], cache, s.dirEntries)
+		fi, b := openPartition(&t.Partitions[i], cache, s)
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}
@@ -92,14 +91,14 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	return g, l, nil
 }
 
-// openPartition sniffs one partition and opens it if it holds an ext
-// filesystem, whose directories may hold dirEntries entries (0 for the
-// default). The Backend is nil when it cannot be read.
-func openPartition(p *image.Partition, cache *Cache, dirEntries int) (FSInfo, Backend) {
+// openPartition sniffs one partition and opens it if it holds a
+// filesystem of fsTypes, read with the bounds of s. The Backend is nil
+// when it cannot be read.
+func openPartition(p *image.Partition, cache *Cache, s settings) (FSInfo, Backend) {
 	fi := FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}
 	size := min(p.Size, max(cache.Size()-p.Start, 0))
 	r := io.NewSectionReader(cache, p.Start, size)
-	fi.Type = image.Sniff(r, size)
+	fi.Type = sniff(r, size)
 	if fi.Type == "" {
 		// Sniff cannot tell a read fault from an unknown filesystem:
 		// the first blocks must at least be readable.
@@ -107,17 +106,17 @@ func openPartition(p *image.Partition, cache *Cache, dirEntries int) (FSInfo, Ba
 			fi.Err = err.Error()
 		}
 	}
-	if !isExt(fi.Type) {
+	t := lookupType(fi.Type)
+	if t == nil {
 		return fi, nil
 	}
-	fsys, err := ext4.New(r, size, ext4.WithMaxDirEntries(dirEntries))
+	b, facts, err := t.open(r, size, s)
 	if err != nil {
 		fi.Err = err.Error()
 		return fi, nil
 	}
-	sb := fsys.Super()
-	fi.Type, fi.UUID, fi.Label, fi.Super = sb.Type, sb.UUID, sb.Label, &sb
-	return fi, fsys
+	fi.Type, fi.UUID, fi.Label, fi.Facts = facts.Type, facts.UUID, facts.Label, facts
+	return fi, b
 }
 
 // holdsOSRelease reports whether b is a root filesystem: it has
