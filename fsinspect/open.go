@@ -32,11 +32,11 @@ var pseudoTypes = map[string]bool{
 
 // OpenImage assembles the guest held by img: it reads the partition
 // table, identifies what each partition holds, opens every filesystem of
-// a type in fsTypes through one block cache, takes as root the filesystem
-// that holds etc/os-release or usr/lib/os-release, and attaches the
-// others where its /etc/fstab says. An fstab entry whose filesystem is absent,
-// unsupported or unreadable becomes a mount that faults everything below
-// it. When no root is found the error says what each partition holds, and
+// a type in fsTypes through one block cache, finds the root (the
+// filesystem holding os-release, else one that looks like a Linux root:
+// findRoot), and attaches the others where its /etc/fstab says. An fstab
+// entry whose filesystem is absent, unsupported or unreadable becomes a
+// mount that faults everything below it. When no root is found the error says what each partition holds, and
 // the Layout is still returned (without a Guest) so disk facts can be
 // reported. WithTableLimits, WithCacheSize and WithDirEntries bound the
 // reading of the image, and WithMaxHops every lookup, fstab's included;
@@ -57,24 +57,7 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}
-	var root Backend
-	for i, b := range backends {
-		if b == nil {
-			continue
-		}
-		ok, err := holdsOSRelease(b, s.maxHops)
-		switch {
-		case err != nil:
-			l.Filesystems[i].Err = "looking for os-release: " + err.Error()
-			l.Notes = append(l.Notes, fmt.Sprintf("partition %d: %s", l.Filesystems[i].Partition, l.Filesystems[i].Err))
-		case ok && root == nil:
-			root, l.Root = b, i
-			l.Filesystems[i].Root = true
-			l.Filesystems[i].MountPoint = "/"
-		case ok:
-			l.Notes = append(l.Notes, fmt.Sprintf("partition %d also holds os-release; partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
-		}
-	}
+	root := l.findRoot(backends, s.maxHops)
 	if root == nil {
 		return nil, l, noRootError(l)
 	}
@@ -119,36 +102,6 @@ func openPartition(p *image.Partition, cache *Cache, s settings) (FSInfo, Backen
 	return fi, b
 }
 
-// holdsOSRelease reports whether b is a root filesystem: it has
-// etc/os-release (a link counts, it may point into a separate /usr) or
-// usr/lib/os-release, looked up with b as the whole guest, following at
-// most maxHops links.
-func holdsOSRelease(b Backend, maxHops int) (bool, error) {
-	g := NewGuest(b, WithMaxHops(maxHops))
-	for _, name := range []string{"etc/os-release", "usr/lib/os-release"} {
-		_, err := g.Lstat(name)
-		if err == nil {
-			return true, nil
-		}
-		if !IsFact(err) {
-			return false, err
-		}
-	}
-	return false, nil
-}
-
-// noRootError says what each partition holds.
-func noRootError(l *Layout) error {
-	var parts []string
-	for _, fi := range l.Filesystems {
-		parts = append(parts, fi.describe())
-	}
-	if len(parts) == 0 {
-		return errors.New("no Linux root filesystem found (the partition table is empty)")
-	}
-	return fmt.Errorf("no Linux root filesystem found (%s)", strings.Join(parts, "; "))
-}
-
 // mountFstab reads the root's /etc/fstab and attaches what it names.
 func (l *Layout) mountFstab(g *Guest, backends []Backend) {
 	data, err := g.ReadFileLimit("etc/fstab", fstabCap)
@@ -180,7 +133,7 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 		return
 	case point == "/":
 		if i := l.match(e.Spec); i >= 0 && i != l.Root {
-			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts partition %d at /, but partition %d holds os-release", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
+			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts partition %d at /, but partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
 		}
 		return
 	case e.Type == "tmpfs" && point == "/tmp":
