@@ -128,7 +128,7 @@ func TestCatLsWithoutOSRelease(t *testing.T) {
 			t.Errorf("ls %s /etc: exit %d\n%s%s", img, code, out, stderr)
 		}
 		out, _, code = runCmd(t, "info", img)
-		if code != 0 || !strings.Contains(out, "Root:        partition 1 (ext4)") {
+		if code != 0 || !strings.Contains(out, "Root:        partition 1 (ext4)") || !strings.Contains(out, "OS:          Debian (ID= VERSION_ID=12, family deb)") {
 			t.Errorf("info %s: exit %d\n%s", img, code, out)
 		}
 	}
