@@ -36,11 +36,12 @@ var pseudoTypes = map[string]bool{
 // filesystem holding os-release, else one that looks like a Linux root:
 // findRoot), and attaches the others where its /etc/fstab says. An fstab
 // entry whose filesystem is absent, unsupported or unreadable becomes a
-// mount that faults everything below it. When no root is found the error says what each partition holds, and
-// the Layout is still returned (without a Guest) so disk facts can be
-// reported. WithTableLimits, WithCacheSize and WithDirEntries bound the
-// reading of the image, and WithMaxHops every lookup, fstab's included;
-// the options apply to the returned Guest after the fstab mounts.
+// mount that faults everything below it. When no root is found the error
+// says what each partition holds, and the Layout is still returned
+// (without a Guest) so disk facts can be reported. WithTableLimits,
+// WithCacheSize and WithDirEntries bound the reading of the image, and
+// WithMaxHops every lookup, fstab's included; the options apply to the
+// returned Guest after the fstab mounts.
 func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	s := optionSettings(opts)
 	l := &Layout{Root: -1}
