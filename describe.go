@@ -31,9 +31,8 @@ func (t *Target) describe(res *Result) {
 	res.Table = rt
 	for _, fi := range t.layout.Filesystems {
 		f := report.Filesystem{Partition: fi.Partition, Type: fi.Type, Offset: fi.Offset, Size: fi.Size, UUID: fi.UUID, Label: fi.Label, Mountpoint: fi.MountPoint, Error: fi.Err}
-		if sb := fi.Super; sb != nil {
-			f.Size = int64(sb.Blocks) * sb.BlockSize
-			f.Free = int64(sb.FreeBlocks) * sb.BlockSize
+		if fi.Facts != nil {
+			f.Size, f.Free = fi.Facts.Size, fi.Facts.Free
 		}
 		res.Filesystems = append(res.Filesystems, f)
 	}
@@ -66,16 +65,8 @@ func (t *Target) disk() *rules.Disk {
 		}
 		d.Partitions = append(d.Partitions, dp)
 	}
-	if t.layout.Root >= 0 {
-		fi := t.layout.Filesystems[t.layout.Root]
-		if sb := fi.Super; sb != nil {
-			d.Root = &rules.FSFacts{
-				Type: sb.Type, Offset: fi.Offset, PartSize: fi.Size, BlockSize: sb.BlockSize,
-				Blocks: sb.Blocks, FreeBlocks: sb.FreeBlocks, Reserved: sb.ReservedBlocks,
-				State: sb.State, Incompat: sb.FeatureIncompat, UUID: sb.UUID, Label: sb.Label,
-				LastWrite: sb.LastWrite, NeedsRecovery: sb.NeedsRecovery,
-			}
-		}
+	if t.layout.Root >= 0 && t.layout.Filesystems[t.layout.Root].Facts != nil {
+		d.Root = &t.layout.Filesystems[t.layout.Root]
 	}
 	if t.noGuest != nil {
 		d.RootErr = t.noGuest.Error()

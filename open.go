@@ -81,7 +81,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		if err != nil {
 			return nil, &OpenError{path, err}
 		}
-		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewGuest(d, o.guestOptions()...)}, nil
+		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewLiveGuest(d, o.guestOptions()...)}, nil
 	}
 	opts := []image.Option{image.WithBacking(o.AllowBacking), image.WithLimits(o.Limits)}
 	if o.TempDir != "" {

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"syscall"
 
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 )
 
@@ -29,6 +28,15 @@ func isFault(err error) bool {
 		me *MountError
 		fe *image.FormatError
 	)
-	return errors.Is(err, ErrTooLarge) || errors.As(err, &me) || errors.As(err, &fe) ||
-		errors.Is(err, ext4.ErrCorrupt) || errors.Is(err, ext4.ErrUnsupported)
+	if errors.Is(err, ErrTooLarge) || errors.As(err, &me) || errors.As(err, &fe) {
+		return true
+	}
+	for _, t := range fsTypes {
+		for _, f := range t.faults {
+			if errors.Is(err, f) {
+				return true
+			}
+		}
+	}
+	return false
 }

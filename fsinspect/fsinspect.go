@@ -3,10 +3,12 @@
 // guest, other filesystems attached where /etc/fstab puts them, a bounded
 // block cache and read counters. It knows nothing about Marketplace rules.
 //
-// OpenImage assembles a Guest from a disk image (the root is the ext
-// filesystem holding os-release; /etc/fstab attaches the rest); OpenDir
-// and NewGuest give the same view of a host directory such as "/" on a
-// live Droplet. IsFact tells guest facts (missing files, loops) from image
+// OpenImage assembles a Guest from a disk image (the root is the
+// filesystem holding os-release, else one that looks like a Linux root;
+// /etc/fstab attaches the rest), reading each filesystem type through its
+// entry in one table (fsTypes); OpenDir and NewGuest give the same view
+// of a host directory, and NewLiveGuest of a running system's "/" (its
+// /proc, /sys, /dev and /run read as empty, as in an image). IsFact tells guest facts (missing files, loops) from image
 // faults, which rules must report as errors.
 package fsinspect
 

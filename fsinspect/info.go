@@ -3,11 +3,8 @@ package fsinspect
 import (
 	"io/fs"
 	"path"
-	"reflect"
 	"syscall"
 	"time"
-
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 )
 
 // info is a FileInfo as the Guest returns it: the caller's name and a
@@ -71,68 +68,33 @@ func (e *entry) Info() (fs.FileInfo, error) {
 func (e *entry) String() string { return fs.FormatDirEntry(e) }
 
 // statOf converts a backend's FileInfo.Sys to a *Stat. It knows *Stat,
-// *ext4.Stat, *syscall.Stat_t (the directory backend), and any other
-// struct, or pointer to one, by its integer fields Uid, Gid, Ino, Nlink
-// and time.Time fields Atime, Ctime, Mtime and Crtime or Btime (such as
-// the fixtures' Meta in test trees). Anything else leaves the owner zero
-// and the modification time from ModTime.
+// *syscall.Stat_t (the directory backend), the Stat of every reader in
+// fsTypes, and any value with an Owner method (such as the fixtures' Meta
+// in test trees). Anything else leaves the owner zero. The modification
+// time is ModTime's unless the value says otherwise.
 func statOf(fi fs.FileInfo) *Stat {
 	switch s := fi.Sys().(type) {
 	case *Stat:
 		c := *s
 		return &c
-	case *ext4.Stat:
-		return &Stat{Uid: s.Uid, Gid: s.Gid, Ino: s.Ino, Nlink: s.Nlink, Atime: s.Atime, Ctime: s.Ctime, Mtime: s.Mtime, Btime: s.Crtime}
 	case *syscall.Stat_t:
 		return &Stat{
 			Uid: s.Uid, Gid: s.Gid, Ino: s.Ino, Nlink: uint64(s.Nlink),
 			Atime: time.Unix(s.Atim.Unix()), Ctime: time.Unix(s.Ctim.Unix()), Mtime: time.Unix(s.Mtim.Unix()),
 		}
+	case owner:
+		uid, gid := s.Owner()
+		return &Stat{Uid: uid, Gid: gid, Mtime: fi.ModTime()}
 	}
-	st := &Stat{Mtime: fi.ModTime()}
-	v := reflect.ValueOf(fi.Sys())
-	if v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
+	for _, t := range fsTypes {
+		if st, ok := t.stat(fi.Sys()); ok {
+			return st
+		}
 	}
-	if v.Kind() != reflect.Struct {
-		return st
-	}
-	st.Uid = uint32(uintField(v, "Uid"))
-	st.Gid = uint32(uintField(v, "Gid"))
-	st.Ino = uintField(v, "Ino")
-	st.Nlink = uintField(v, "Nlink")
-	st.Atime = timeField(v, "Atime")
-	st.Ctime = timeField(v, "Ctime")
-	if t := timeField(v, "Mtime"); !t.IsZero() {
-		st.Mtime = t
-	}
-	st.Btime = timeField(v, "Crtime")
-	if st.Btime.IsZero() {
-		st.Btime = timeField(v, "Btime")
-	}
-	return st
+	return &Stat{Mtime: fi.ModTime()}
 }
 
-// uintField returns the named integer field of the struct v, or 0.
-func uintField(v reflect.Value, name string) uint64 {
-	f := v.FieldByName(name)
-	switch {
-	case !f.IsValid():
-		return 0
-	case f.CanUint():
-		return f.Uint()
-	case f.CanInt() && f.Int() >= 0:
-		return uint64(f.Int())
-	}
-	return 0
-}
-
-// timeField returns the named time.Time field of the struct v, or zero.
-func timeField(v reflect.Value, name string) time.Time {
-	f := v.FieldByName(name)
-	if !f.IsValid() || !f.CanInterface() {
-		return time.Time{}
-	}
-	t, _ := f.Interface().(time.Time)
-	return t
+// owner is a FileInfo.Sys value that knows only the file's owner.
+type owner interface {
+	Owner() (uid, gid uint32)
 }

@@ -2,8 +2,8 @@ package fsinspect
 
 import (
 	"fmt"
+	"time"
 
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 )
 
@@ -37,9 +37,36 @@ type FSInfo struct {
 	UUID, Label string
 	Root        bool
 	MountPoint  string // guest mount point ("/", "/var"), "" if unmounted
-	Super       *ext4.Superblock
-	Err         string // why an ext filesystem could not be opened
+	// Facts are what the filesystem says about itself; nil unless it was
+	// opened.
+	Facts *FSFacts
+	Err   string // why a filesystem of a type OpenImage reads could not be opened
 }
+
+// FSFacts are what an opened filesystem says about itself, in terms every
+// filesystem type shares (RULES.md §6.1).
+type FSFacts struct {
+	Type        string // "ext4", as blkid names it
+	UUID, Label string
+	// Size is the filesystem's size in bytes; Free its free bytes, those
+	// reserved for root included; Reserved the bytes reserved for root.
+	Size, Free, Reserved int64
+	// Clean is set when the filesystem was cleanly unmounted.
+	Clean bool
+	// NeedsRecovery is set when the journal holds transactions that were
+	// never replayed; reads see the filesystem without them.
+	NeedsRecovery bool
+	// ErrorsDetected is set when the filesystem recorded errors.
+	ErrorsDetected bool
+	LastWrite      time.Time // zero when not recorded
+	// Detail is the type's own state fields, as evidence ("state",
+	// "0x0001").
+	Detail []Detail
+}
+
+// Detail is one state field of a filesystem, named and formatted as its
+// type writes it.
+type Detail struct{ Key, Value string }
 
 // MountInfo is one filesystem attached below the root.
 type MountInfo struct {
@@ -51,18 +78,13 @@ type MountInfo struct {
 	Err string // why reads below Point fail, for a faulting mount
 }
 
-// isExt reports whether Sniff's type is one the ext4 reader opens.
-func isExt(typ string) bool {
-	return typ == "ext2" || typ == "ext3" || typ == "ext4"
-}
-
 // describe says what a partition holds, for the "no root" error.
 func (fi FSInfo) describe() string {
 	what := fi.Type + ", not supported"
 	switch {
 	case fi.Err != "":
 		what = fi.Err
-	case isExt(fi.Type):
+	case lookupType(fi.Type) != nil:
 		what = fi.Type + ", no os-release"
 	case fi.Type == "":
 		what = "no filesystem recognised"

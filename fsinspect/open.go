@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 )
 
@@ -32,16 +31,17 @@ var pseudoTypes = map[string]bool{
 }
 
 // OpenImage assembles the guest held by img: it reads the partition
-// table, identifies what each partition holds, opens every ext2/3/4
-// filesystem through one block cache, takes as root the filesystem that
-// holds etc/os-release or usr/lib/os-release, and attaches the others
-// where its /etc/fstab says. An fstab entry whose filesystem is absent,
-// unsupported or unreadable becomes a mount that faults everything below
-// it. When no root is found the error says what each partition holds, and
-// the Layout is still returned (without a Guest) so disk facts can be
-// reported. WithTableLimits, WithCacheSize and WithDirEntries bound the
-// reading of the image, and WithMaxHops every lookup, fstab's included;
-// the options apply to the returned Guest after the fstab mounts.
+// table, identifies what each partition holds, opens every filesystem of
+// a type in fsTypes through one block cache, finds the root (the
+// filesystem holding os-release, else one that looks like a Linux root:
+// findRoot), and attaches the others where its /etc/fstab says. An fstab
+// entry whose filesystem is absent, unsupported or unreadable becomes a
+// mount that faults everything below it. When no root is found the error
+// says what each partition holds, and the Layout is still returned
+// (without a Guest) so disk facts can be reported. WithTableLimits,
+// WithCacheSize and WithDirEntries bound the reading of the image, and
+// WithMaxHops every lookup, fstab's included; the options apply to the
+// returned Guest after the fstab mounts.
 func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	s := optionSettings(opts)
 	l := &Layout{Root: -1}
@@ -54,28 +54,11 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	cache := NewCache(img, img.Size(), s.cacheSize)
 	backends := make([]Backend, len(t.Partitions))
 	for i := range t.Partitions {
-		fi, b := openPartition(&t.Partitions[i], cache, s.dirEntries)
+		fi, b := openPartition(&t.Partitions[i], cache, s)
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}
-	var root Backend
-	for i, b := range backends {
-		if b == nil {
-			continue
-		}
-		ok, err := holdsOSRelease(b, s.maxHops)
-		switch {
-		case err != nil:
-			l.Filesystems[i].Err = "looking for os-release: " + err.Error()
-			l.Notes = append(l.Notes, fmt.Sprintf("partition %d: %s", l.Filesystems[i].Partition, l.Filesystems[i].Err))
-		case ok && root == nil:
-			root, l.Root = b, i
-			l.Filesystems[i].Root = true
-			l.Filesystems[i].MountPoint = "/"
-		case ok:
-			l.Notes = append(l.Notes, fmt.Sprintf("partition %d also holds os-release; partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
-		}
-	}
+	root := l.findRoot(backends, s.maxHops)
 	if root == nil {
 		return nil, l, noRootError(l)
 	}
@@ -92,14 +75,14 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	return g, l, nil
 }
 
-// openPartition sniffs one partition and opens it if it holds an ext
-// filesystem, whose directories may hold dirEntries entries (0 for the
-// default). The Backend is nil when it cannot be read.
-func openPartition(p *image.Partition, cache *Cache, dirEntries int) (FSInfo, Backend) {
+// openPartition sniffs one partition and opens it if it holds a
+// filesystem of fsTypes, read with the bounds of s. The Backend is nil
+// when it cannot be read.
+func openPartition(p *image.Partition, cache *Cache, s settings) (FSInfo, Backend) {
 	fi := FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}
 	size := min(p.Size, max(cache.Size()-p.Start, 0))
 	r := io.NewSectionReader(cache, p.Start, size)
-	fi.Type = image.Sniff(r, size)
+	fi.Type = sniff(r, size)
 	if fi.Type == "" {
 		// Sniff cannot tell a read fault from an unknown filesystem:
 		// the first blocks must at least be readable.
@@ -107,47 +90,17 @@ func openPartition(p *image.Partition, cache *Cache, dirEntries int) (FSInfo, Ba
 			fi.Err = err.Error()
 		}
 	}
-	if !isExt(fi.Type) {
+	t := lookupType(fi.Type)
+	if t == nil {
 		return fi, nil
 	}
-	fsys, err := ext4.New(r, size, ext4.WithMaxDirEntries(dirEntries))
+	b, facts, err := t.open(r, size, s)
 	if err != nil {
 		fi.Err = err.Error()
 		return fi, nil
 	}
-	sb := fsys.Super()
-	fi.Type, fi.UUID, fi.Label, fi.Super = sb.Type, sb.UUID, sb.Label, &sb
-	return fi, fsys
-}
-
-// holdsOSRelease reports whether b is a root filesystem: it has
-// etc/os-release (a link counts, it may point into a separate /usr) or
-// usr/lib/os-release, looked up with b as the whole guest, following at
-// most maxHops links.
-func holdsOSRelease(b Backend, maxHops int) (bool, error) {
-	g := NewGuest(b, WithMaxHops(maxHops))
-	for _, name := range []string{"etc/os-release", "usr/lib/os-release"} {
-		_, err := g.Lstat(name)
-		if err == nil {
-			return true, nil
-		}
-		if !IsFact(err) {
-			return false, err
-		}
-	}
-	return false, nil
-}
-
-// noRootError says what each partition holds.
-func noRootError(l *Layout) error {
-	var parts []string
-	for _, fi := range l.Filesystems {
-		parts = append(parts, fi.describe())
-	}
-	if len(parts) == 0 {
-		return errors.New("no Linux root filesystem found (the partition table is empty)")
-	}
-	return fmt.Errorf("no Linux root filesystem found (%s)", strings.Join(parts, "; "))
+	fi.Type, fi.UUID, fi.Label, fi.Facts = facts.Type, facts.UUID, facts.Label, facts
+	return fi, b
 }
 
 // mountFstab reads the root's /etc/fstab and attaches what it names.
@@ -181,7 +134,7 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 		return
 	case point == "/":
 		if i := l.match(e.Spec); i >= 0 && i != l.Root {
-			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts partition %d at /, but partition %d holds os-release", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
+			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts partition %d at /, but partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
 		}
 		return
 	case e.Type == "tmpfs" && point == "/tmp":

@@ -73,7 +73,7 @@ func TestOpenImageGPTSeparateVar(t *testing.T) {
 	if l.Root != 2 || !l.Filesystems[2].Root || l.Filesystems[2].UUID != rootUUID || l.Filesystems[2].MountPoint != "/" {
 		t.Errorf("root = %d, filesystems %+v", l.Root, l.Filesystems)
 	}
-	if fi := l.Filesystems[3]; fi.MountPoint != "/var" || fi.Label != "var" || fi.Type != "ext4" || fi.Super == nil {
+	if fi := l.Filesystems[3]; fi.MountPoint != "/var" || fi.Label != "var" || fi.Type != "ext4" || fi.Facts == nil {
 		t.Errorf("var filesystem = %+v", fi)
 	}
 	if len(l.Mounts) != 1 || l.Mounts[0] != (MountInfo{Point: "/var", Spec: "UUID=" + varUUID, FS: 3}) {

@@ -340,10 +340,10 @@ func checkZerofile(in *Input) []Finding {
 	}
 	ev := []KV{{KeyPath, "/zerofile"}, {KeySize, strconv.FormatInt(fi.Size(), 10)}}
 	f := in.New(Warn, "/zerofile", fmt.Sprintf("/zerofile (%d bytes) is left over: zero-filling was interrupted", fi.Size()), ev...)
-	if d := in.Disk; d != nil && d.Root != nil && d.Root.Blocks > 0 {
-		free := d.Root.FreeBlocks * 100 / d.Root.Blocks
-		f.Evidence = append(f.Evidence, KV{"free_percent", strconv.FormatUint(free, 10)})
-		if d.Root.FreeBlocks*100 < d.Root.Blocks*minFreePercent {
+	if _, r := rootFS(in.Disk); r != nil && r.Size > 0 {
+		free := r.Free * 100 / r.Size
+		f.Evidence = append(f.Evidence, KV{"free_percent", strconv.FormatInt(free, 10)})
+		if r.Free*100 < r.Size*minFreePercent {
 			f.Level = Fail
 			f.Message += fmt.Sprintf(", and the filesystem has only %d%% of its blocks free", free)
 		}

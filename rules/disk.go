@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 // Disk-size rules (RULES.md §6): the container and partition facts, the
-// root filesystem's superblock state, and whether the virtual disk fits
+// root filesystem's state, and whether the virtual disk fits
 // the smallest Droplet disk, the plans and the custom-image upload limit.
 // They read only in.Disk, never the guest, and do not apply to --root scans.
 
@@ -38,9 +40,7 @@ const (
 const (
 	defaultMinDisk   = 25 * GiB
 	uploadLimitGB    = 100
-	gptBackupSectors = 33  // backup header plus a 16 KiB entry array
-	stateValid       = 0x1 // s_state: cleanly unmounted
-	incompatRecover  = 0x4 // s_feature_incompat: journal needs recovery
+	gptBackupSectors = 33 // backup header plus a 16 KiB entry array
 )
 
 // FormatSize prints a size as exact bytes, GB and GiB (RULES.md §6.2
@@ -81,19 +81,27 @@ func LastUsedByte(d *Disk) int64 {
 		}
 		e += gptBackupSectors * sector
 	}
-	if len(d.Partitions) == 0 && d.Root != nil {
-		e = d.Root.Offset + fsSize(d.Root)
+	if r, f := rootFS(d); len(d.Partitions) == 0 && r != nil {
+		e = r.Offset + f.Size
 	}
 	return e
 }
 
-func fsSize(r *FSFacts) int64 { return int64(r.Blocks) * r.BlockSize }
+// rootFS returns the root filesystem and its facts, or nils when none was
+// read or d is nil.
+func rootFS(d *Disk) (*fsinspect.FSInfo, *fsinspect.FSFacts) {
+	if d == nil || d.Root == nil || d.Root.Facts == nil {
+		return nil, nil
+	}
+	return d.Root, d.Root.Facts
+}
 
-func fsUsed(r *FSFacts) int64 {
-	if r.FreeBlocks > r.Blocks {
+// fsUsed is the filesystem's used bytes, metadata and journal included.
+func fsUsed(f *fsinspect.FSFacts) int64 {
+	if f.Free > f.Size {
 		return 0
 	}
-	return int64(r.Blocks-r.FreeBlocks) * r.BlockSize
+	return f.Size - f.Free
 }
 
 func checkDiskLayout(in *Input) []Finding {
@@ -131,17 +139,16 @@ func checkDiskLayout(in *Input) []Finding {
 		}
 	}
 	ev = append(ev, KV{"last_used_byte", FormatSize(LastUsedByte(d))})
-	if r := d.Root; r != nil {
-		ev = append(ev, KV{"root_fs", r.Type}, KV{"root_offset", strconv.FormatInt(r.Offset, 10)},
-			KV{"fs_size", FormatSize(fsSize(r))}, KV{"fs_used", FormatSize(fsUsed(r))},
-			KV{"fs_free", FormatSize(int64(r.FreeBlocks) * r.BlockSize)},
-			KV{"fs_reserved", FormatSize(int64(r.Reserved) * r.BlockSize)},
-			KV{"uuid", r.UUID}, KV{"label", r.Label})
-		if !r.LastWrite.IsZero() {
-			ev = append(ev, KV{"last_write", r.LastWrite.UTC().Format(time.RFC3339)})
+	if r, f := rootFS(d); r != nil {
+		ev = append(ev, KV{"root_fs", f.Type}, KV{"root_offset", strconv.FormatInt(r.Offset, 10)},
+			KV{"fs_size", FormatSize(f.Size)}, KV{"fs_used", FormatSize(fsUsed(f))},
+			KV{"fs_free", FormatSize(f.Free)}, KV{"fs_reserved", FormatSize(f.Reserved)},
+			KV{"uuid", f.UUID}, KV{"label", f.Label})
+		if !f.LastWrite.IsZero() {
+			ev = append(ev, KV{"last_write", f.LastWrite.UTC().Format(time.RFC3339)})
 		}
-		if r.PartSize > 0 && fsSize(r) > r.PartSize {
-			errs = append(errs, fmt.Sprintf("the root filesystem (%d bytes) is larger than its partition (%d bytes)", fsSize(r), r.PartSize))
+		if r.Size > 0 && f.Size > r.Size {
+			errs = append(errs, fmt.Sprintf("the root filesystem (%d bytes) is larger than its partition (%d bytes)", f.Size, r.Size))
 		}
 	} else if d.RootErr != "" {
 		ev = append(ev, KV{"root_error", d.RootErr})
@@ -169,23 +176,27 @@ func checkFSState(in *Input) []Finding {
 	if d == nil {
 		return skip
 	}
-	r := d.Root
-	if r == nil {
+	_, root := rootFS(d)
+	if root == nil {
 		reason := d.RootErr
 		if reason == "" {
 			reason = "no root filesystem found"
 		}
 		return []Finding{in.Fault("root filesystem", errors.New(reason))}
 	}
-	ev := []KV{{"state", fmt.Sprintf("0x%04x", r.State)}, {"incompat", fmt.Sprintf("0x%08x", r.Incompat)}, {"uuid", r.UUID}}
-	if !r.LastWrite.IsZero() {
-		ev = append(ev, KV{"last_write", r.LastWrite.UTC().Format(time.RFC3339)})
+	var ev []KV
+	for _, s := range root.Detail {
+		ev = append(ev, KV{s.Key, s.Value})
+	}
+	ev = append(ev, KV{"uuid", root.UUID})
+	if !root.LastWrite.IsZero() {
+		ev = append(ev, KV{"last_write", root.LastWrite.UTC().Format(time.RFC3339)})
 	}
 	var why []string
-	if r.State&stateValid == 0 {
+	if !root.Clean {
 		why = append(why, "not cleanly unmounted")
 	}
-	if r.Incompat&incompatRecover != 0 || r.NeedsRecovery {
+	if root.NeedsRecovery {
 		why = append(why, "the journal needs recovery")
 	}
 	if len(why) == 0 {
@@ -284,12 +295,12 @@ func checkShrinkHint(in *Input) []Finding {
 	if e > 0 && e <= m {
 		return []Finding{in.New(Info, "disk", fmt.Sprintf("every partition ends by byte %d, within %s: the virtual disk could be reduced to the minimum (truncate it, then relocate the GPT backup header)", e, FormatSize(m)), ev...)}
 	}
-	if r := d.Root; r != nil {
-		need := r.Offset + fsUsed(r)
-		ev = append(ev, KV{"fs_used", FormatSize(fsUsed(r))})
+	if r, f := rootFS(d); r != nil {
+		need := r.Offset + fsUsed(f)
+		ev = append(ev, KV{"fs_used", FormatSize(fsUsed(f))})
 		if need <= m {
 			return []Finding{in.New(Info, "disk", fmt.Sprintf("the root filesystem uses %s from byte %d: the image could be reduced to %s (shrink the filesystem and partition, then the virtual disk; relocate the GPT backup header)",
-				FormatSize(fsUsed(r)), r.Offset, FormatSize(m)), ev...)}
+				FormatSize(fsUsed(f)), r.Offset, FormatSize(m)), ev...)}
 		}
 	}
 	return []Finding{in.New(Pass, "disk", "the data does not fit the smallest Droplet disk, so no shrink is possible", ev...)}

@@ -6,6 +6,7 @@ import (
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -29,12 +30,12 @@ func runDisk(t *testing.T, id string, d *rules.Disk, o rules.Options) []rules.Fi
 func gptDisk(v, end, used int64) *rules.Disk {
 	const start = 1 << 20
 	bs := int64(4096)
-	blocks := uint64((end - start) / bs)
+	size := (end - start) / bs * bs
 	return &rules.Disk{
 		Container: "raw", VirtualSize: v, AllocatedSize: -1, Scheme: "gpt", SectorSize: 512,
 		Partitions: []rules.DiskPartition{{Index: 1, Start: start, Size: end - start, Type: "0FC63DAF-8483-4772-8E79-3D69D8477DE4", FS: "ext4"}},
-		Root: &rules.FSFacts{Type: "ext4", Offset: start, PartSize: end - start, BlockSize: bs, Blocks: blocks,
-			FreeBlocks: blocks - uint64(used/bs), State: 1, UUID: "2f3e4d5c-6b7a-4980-91a2-b3c4d5e6f708"},
+		Root: &fsinspect.FSInfo{Type: "ext4", Offset: start, Size: end - start, Facts: &fsinspect.FSFacts{Type: "ext4",
+			Size: size, Free: size - used/bs*bs, Clean: true, UUID: "2f3e4d5c-6b7a-4980-91a2-b3c4d5e6f708"}},
 	}
 }
 
@@ -78,12 +79,12 @@ func TestDiskLayout(t *testing.T) {
 		t.Errorf("partition beyond V: %+v", fs)
 	}
 	big := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
-	big.Root.Blocks *= 2
+	big.Root.Facts.Size *= 2
 	if fs := runDisk(t, "disk.layout", big, rules.Options{}); diskLevels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "larger than its partition") {
 		t.Errorf("fs > partition: %+v", fs)
 	}
 	bare := &rules.Disk{Container: "qcow2", VirtualSize: 10 * rules.GiB, AllocatedSize: 200 << 20, Scheme: "none",
-		Root: &rules.FSFacts{Type: "ext4", BlockSize: 4096, Blocks: uint64(10 * rules.GiB / 4096), State: 1}}
+		Root: &fsinspect.FSInfo{Type: "ext4", Facts: &fsinspect.FSFacts{Type: "ext4", Size: 10 * rules.GiB, Clean: true}}}
 	if fs := runDisk(t, "disk.layout", bare, rules.Options{}); diskLevels(fs) != "INFO" || fs[0].Get("allocated") == "" {
 		t.Errorf("bare qcow2: %+v", fs)
 	}
@@ -94,11 +95,11 @@ func TestFSState(t *testing.T) {
 	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "PASS" {
 		t.Errorf("clean: %+v", fs)
 	}
-	d.Root.Incompat |= 0x4
+	d.Root.Facts.NeedsRecovery = true
 	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "WARN" || !strings.Contains(fs[0].Message, "recovery") {
 		t.Errorf("RECOVER: %+v", fs)
 	}
-	d.Root.Incompat, d.Root.State = 0, 0
+	d.Root.Facts.NeedsRecovery, d.Root.Facts.Clean = false, false
 	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "WARN" {
 		t.Errorf("not clean: %+v", fs)
 	}
@@ -165,11 +166,11 @@ func TestZerofileFreeSpace(t *testing.T) {
 	r, _ := rules.Lookup("clean.zerofile")
 	g := testGuest(t, fstest.MapFS{"zerofile": fixtures.File(strings.Repeat("\x00", 8192), 0o644)})
 	for _, tc := range []struct {
-		free uint64
+		free int64
 		want string
 	}{{1000, "WARN"}, {49, "FAIL"}} {
 		d := gptDisk(10*rules.GiB, 8*rules.GiB, rules.GiB)
-		d.Root.Blocks, d.Root.FreeBlocks = 1000, tc.free
+		d.Root.Facts.Size, d.Root.Facts.Free = 1000*4096, tc.free*4096
 		fs := rules.Run(t.Context(), g, []rules.Rule{r}, rules.Options{Profile: rules.Marketplace}, d)[0].Findings
 		if diskLevels(fs) != tc.want {
 			t.Errorf("free %d of 1000 blocks: %+v, want %s", tc.free, fs, tc.want)

@@ -56,8 +56,9 @@ type Disk struct {
 	Scheme        string // "gpt", "mbr", "none"
 	SectorSize    int
 	Partitions    []DiskPartition
-	Root          *FSFacts // the root filesystem, nil if none was found
-	RootErr       string   // why no root filesystem could be read
+	// Root is the root filesystem, its Facts set; nil if none was found.
+	Root    *fsinspect.FSInfo
+	RootErr string // why no root filesystem could be read
 	// Notes are what the partition-table reader and root discovery noticed
 	// but tolerated (a damaged primary GPT, a looping EBR chain, ...).
 	Notes []string
@@ -71,23 +72,6 @@ type DiskPartition struct {
 	Type  string `json:"type"`
 	Name  string `json:"name,omitempty"`
 	FS    string `json:"fs,omitempty"`
-}
-
-// FSFacts are superblock facts of the root filesystem (RULES.md §6.1).
-type FSFacts struct {
-	Type          string // "ext4", "ext3", "ext2"
-	Offset        int64  // byte offset of the filesystem in the disk
-	PartSize      int64  // size of the containing partition (or disk)
-	BlockSize     int64
-	Blocks        uint64
-	FreeBlocks    uint64
-	Reserved      uint64
-	State         uint16
-	Incompat      uint32
-	UUID          string
-	Label         string
-	LastWrite     time.Time
-	NeedsRecovery bool
 }
 
 // Input is what a rule's Check sees: the guest, the options and the shared facts.

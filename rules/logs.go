@@ -312,8 +312,8 @@ func fileEvidence(p string, fi fs.FileInfo) []KV {
 // logAgeReference is the time "build" ages are measured from: the root
 // filesystem's last write, or the run's clock for a directory scan.
 func logAgeReference(in *Input) time.Time {
-	if in.Disk != nil && in.Disk.Root != nil && !in.Disk.Root.LastWrite.IsZero() {
-		return in.Disk.Root.LastWrite
+	if _, r := rootFS(in.Disk); r != nil && !r.LastWrite.IsZero() {
+		return r.LastWrite
 	}
 	return in.Opts.Now
 }

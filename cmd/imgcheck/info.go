@@ -173,7 +173,11 @@ func infoText(out io.Writer, d *infoDoc) error {
 		fmt.Fprintf(w, "Root:        none: %s\n", d.RootError)
 	}
 	if d.OS.Name != "" || d.OS.PrettyName != "" {
-		fmt.Fprintf(w, "OS:          %s (ID=%s VERSION_ID=%s, family %s)\n", dashIfEmpty(d.OS.PrettyName), d.OS.ID, d.OS.VersionID, dashIfEmpty(d.OS.Family))
+		name := d.OS.PrettyName
+		if name == "" { // no os-release: the name the release chain found
+			name = d.OS.Name
+		}
+		fmt.Fprintf(w, "OS:          %s (ID=%s VERSION_ID=%s, family %s)\n", name, d.OS.ID, d.OS.VersionID, dashIfEmpty(d.OS.Family))
 	}
 	for _, e := range d.Fstab {
 		fmt.Fprintf(w, "fstab:       %s on %s type %s (%s)\n", e.Spec, e.File, e.Type, e.Options)
