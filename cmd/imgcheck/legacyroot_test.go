@@ -78,7 +78,7 @@ func TestScanWithoutOSRelease(t *testing.T) {
 				t.Errorf("%s img_check: exit %d, want 0; stderr %q", img, code, stderr)
 			}
 
-			out, _, code = runCmd(t, "scan", "--color", "never", img)
+			out, _, code = runCmd(t, "scan", "--color", "never", "-v", img)
 			if code != tc.code || !strings.Contains(out, "\nOS:      "+tc.os+"\n") || !strings.Contains(out, img+": "+tc.verdict) {
 				t.Errorf("%s marketplace: exit %d, want %d, OS %q, verdict %s:\n%s", img, code, tc.code, tc.os, tc.verdict, out)
 			}
@@ -93,7 +93,7 @@ func TestScanWithoutOSRelease(t *testing.T) {
 					RootError string `json:"root_error"`
 					Findings  []struct {
 						Rule     string
-						Evidence []struct{ Key, Value string }
+						Evidence map[string]string
 					}
 				}
 			}
@@ -101,10 +101,8 @@ func TestScanWithoutOSRelease(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range doc.Images[0].Findings {
-				for _, kv := range f.Evidence {
-					if f.Rule == "os.supported" && kv.Key == "source" && kv.Value != tc.source {
-						t.Errorf("%s: os.supported source %q, want %q", img, kv.Value, tc.source)
-					}
+				if f.Rule == "os.supported" && f.Evidence["source"] != tc.source {
+					t.Errorf("%s: os.supported source %q, want %q", img, f.Evidence["source"], tc.source)
 				}
 			}
 			if doc.Images[0].RootError != "" {
