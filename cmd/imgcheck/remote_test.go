@@ -141,7 +141,7 @@ func TestScanURLCompressed(t *testing.T) {
 	path := fixtures.MustGzip(t, gptImage(t, leakyTree()), "gzip")
 	url, _ := serveImage(t, path)
 	out, stderr, code := runCmd(t, "scan", url)
-	if code != 2 || !strings.Contains(out+stderr, "--download") || !strings.Contains(out+stderr, "cannot be read at random") {
+	if code != 3 || !strings.Contains(out+stderr, "--download") || !strings.Contains(out+stderr, "cannot be read at random") {
 		t.Errorf("compressed URL without --download: exit %d, output %q %q", code, out, stderr)
 	}
 	sameScan(t, path, url, "scan", "--color", "never", "--download", "--tmpdir", t.TempDir())
@@ -179,7 +179,7 @@ func TestScanS3(t *testing.T) {
 		t.Error("the Spaces secret is printed")
 	}
 	_, stderr, code = runCmd(t, "scan", "--s3-endpoint", srv.URL, "s3://builds/missing.img")
-	if code != 2 || !strings.Contains(stderr, "404") {
+	if code != 3 || !strings.Contains(stderr, "404") {
 		t.Errorf("missing object: exit %d, stderr %q", code, stderr)
 	}
 
@@ -207,7 +207,7 @@ func TestScanURLRangeIgnored(t *testing.T) {
 	t.Cleanup(srv.Close)
 	url := srv.URL + "/clean.img"
 	_, stderr, code := runCmd(t, "scan", url)
-	if code != 2 || !strings.Contains(stderr, "ignores range requests") || !strings.Contains(stderr, "--download") {
+	if code != 3 || !strings.Contains(stderr, "ignores range requests") || !strings.Contains(stderr, "--download") {
 		t.Errorf("without --download: exit %d, stderr %q", code, stderr)
 	}
 	if requests.Load() != 1 {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,11 +18,14 @@ type globalOptions struct {
 	remote imgcheck.RemoteOptions
 	stdout io.Writer
 	stderr io.Writer
+	// started is set once a command's own code runs: an error before
+	// that came from parsing the command line, a usage error.
+	started bool
 }
 
 // newRootCmd builds the command tree. Output goes to stdout and stderr
 // only; nothing below run calls os.Exit.
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "imgcheck",
@@ -48,7 +53,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newDoCmd(g),
 		newVersionCmd(g),
 	)
-	return root
+	requireSubcommands(root)
+	markStarts(root, g)
+	return root, g
 }
 
 // targetArgs validates the positional arguments of a verb that takes n
@@ -77,4 +84,43 @@ func (g *globalOptions) openOptions(o imgcheck.Options) imgcheck.Options {
 	o.Limits = g.limits.imageLimits()
 	o.Guest = g.limits.guestOptions()
 	return o
+}
+
+// markStarts wraps the RunE of cmd and its subcommands so that g.started
+// is set when a command's own code runs, after cobra has parsed and
+// validated the command line (flags, flag groups, arguments).
+func markStarts(cmd *cobra.Command, g *globalOptions) {
+	for _, c := range cmd.Commands() {
+		markStarts(c, g)
+	}
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			g.started = true
+			return run(c, args)
+		}
+	}
+}
+
+// requireSubcommands makes every command that has subcommands refuse an
+// unknown one: a usage error naming it, with cobra's suggestions, instead
+// of help and exit 0. Without arguments it prints its help.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		requireSubcommands(c)
+	}
+	if !cmd.HasSubCommands() {
+		return
+	}
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usagef("%s", msg)
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -59,7 +58,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 		Short: "Check images for Marketplace compliance",
 		Long: "Check images for Marketplace compliance and report the findings.\n\n" +
 			"Exit status: 0 nothing at or above the fail level, 1 a FAIL (or a WARN with --fail-on warn),\n" +
-			"2 usage error or an image that cannot be opened, 3 an image could not be read or a rule errored.",
+			"2 usage error, 3 an image could not be opened or read, or a rule errored.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.images = args
 			if runF != nil {
@@ -241,15 +240,12 @@ func runScan(ctx context.Context, o *scanOptions) error {
 	if err := writeOutputs(o, p, reports, ropts); err != nil {
 		return err
 	}
-	var unopened bool
 	for _, im := range reports {
 		if im.Profile == rules.ImgCheck && im.Err == nil {
 			report.ImgCheckNotes(o.stderr, im.Results)
 		}
 		if im.Err != nil {
 			fmt.Fprintf(o.stderr, "imgcheck: %s: %s\n", im.Path, oneLine(im.Err.Error()))
-			var oe *imgcheck.OpenError
-			unopened = unopened || errors.As(im.Err, &oe)
 		}
 		for _, w := range im.ExpiredWaivers {
 			fmt.Fprintf(o.stderr, "imgcheck: %s: waiver for %s expired on %s\n", im.Path, w.Rule, w.Expires.Format("2006-01-02"))
@@ -259,9 +255,6 @@ func runScan(ctx context.Context, o *scanOptions) error {
 		printScanStats(o.stderr, reports, time.Since(start))
 	}
 	code := report.ExitCode(reports, p.failOn)
-	if unopened && code != report.ExitFail {
-		code = report.ExitUsage
-	}
 	if code == report.ExitOK {
 		return nil
 	}
