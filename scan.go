@@ -20,7 +20,7 @@ import (
 // never fails.
 func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 	start := time.Now()
-	res := &Result{Path: t.Name(), Profile: sel.Options.Profile}
+	res := &Result{Path: t.Name(), Profile: sel.Options.Profile, Started: start}
 	t.describe(res)
 	res.Results = rules.Run(ctx, t.guest, sel.Rules, sel.Options, t.disk())
 	if t.guest != nil {
@@ -29,8 +29,9 @@ func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 			res.Contents = readContents(t.guest, report.ContentFiles(res.Results))
 		}
 	}
+	res.Duration = time.Since(start)
 	if sel.Stats {
-		res.Stats = t.stats(time.Since(start))
+		res.Stats = t.stats(res.Duration)
 	}
 	return res
 }
@@ -57,8 +58,9 @@ func ScanPath(ctx context.Context, path string, o Options, sel Selection, timeou
 	}()
 	select {
 	case res := <-done:
+		res.Started, res.Duration = start, time.Since(start)
 		if sel.Stats && res.Stats == nil {
-			res.Stats = &report.Stats{Duration: time.Since(start)}
+			res.Stats = &report.Stats{Duration: res.Duration}
 		}
 		return res
 	case <-ctx.Done():
@@ -68,7 +70,9 @@ func ScanPath(ctx context.Context, path string, o Options, sel Selection, timeou
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("timed out after %s", timeout)
 		}
-		return failed(path, sel, err)
+		res := failed(path, sel, err)
+		res.Started, res.Duration = start, time.Since(start)
+		return res
 	}
 }
 

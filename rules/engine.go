@@ -159,6 +159,7 @@ func memo[T any](f *Facts, key string, compute func() (T, error)) (T, error) {
 type Result struct {
 	Rule     Rule
 	Findings []Finding
+	Duration time.Duration // how long the rule took, facts it computed first included
 }
 
 // Run evaluates the selected rules against g in the order given and returns
@@ -176,7 +177,9 @@ func Run(ctx context.Context, g *fsinspect.Guest, sel []Rule, o Options, disk *D
 			out = append(out, Result{Rule: r, Findings: []Finding{{Rule: r.ID, Level: Error, Message: "not run: " + err.Error()}}})
 			continue
 		}
-		out = append(out, Result{Rule: r, Findings: runOne(in, r)})
+		start := time.Now()
+		found := runOne(in, r)
+		out = append(out, Result{Rule: r, Findings: found, Duration: time.Since(start)})
 	}
 	return out
 }

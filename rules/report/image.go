@@ -25,6 +25,10 @@ type Image struct {
 	RootError string
 
 	Results []rules.Result
+	// Started is when the scan of the image began, Duration how long it
+	// took; zero when unknown.
+	Started  time.Time
+	Duration time.Duration
 	// Err is set when the image could not be scanned at all: it could not be
 	// opened, the scan timed out or panicked. Its text is the one-line reason.
 	Err error

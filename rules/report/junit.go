@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
 )
@@ -25,7 +26,8 @@ type junitSuite struct {
 	Failures   int             `xml:"failures,attr"`
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr,omitempty"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
 }
@@ -38,6 +40,7 @@ type junitProperty struct {
 type junitCase struct {
 	Name       string           `xml:"name,attr"`
 	Classname  string           `xml:"classname,attr"`
+	Time       string           `xml:"time,attr"`
 	Properties *junitProperties `xml:"properties,omitempty"`
 	Failure    *junitMessage    `xml:"failure,omitempty"`
 	Error      *junitMessage    `xml:"error,omitempty"`
@@ -59,13 +62,15 @@ type junitMessage struct {
 	Body    string `xml:",cdata"`
 }
 
-// JUnit writes one testsuite per image and one testcase per rule evaluated,
-// passed rules included, so a clean scan is N passing tests. A rule with a
-// non-waived FAIL is a failure; with an ERROR, an error; with only SKIP
-// findings, skipped. WARN findings are testcase properties, or failures
-// when Options.FailOn is rules.Warn. Every finding of the rule is listed in
-// the testcase body. An image that could not be scanned is a suite with a
-// single errored testcase.
+// JUnit writes one testsuite per image (with its start timestamp and
+// time) and one testcase per rule evaluated (with its time), passed rules
+// included, so a clean scan is N passing tests. A rule with a non-waived
+// FAIL is a failure whose body lists that rule's failing findings only;
+// with an ERROR, an error; with only SKIP findings, skipped. WARN findings
+// are written where CI viewers look, the testcase's system-out, and as
+// "warn" properties; they are failures when Options.FailOn is rules.Warn.
+// An image that could not be scanned is a suite with a single errored
+// testcase.
 func JUnit(w io.Writer, reports []Image, o Options) error {
 	doc := junitSuites{Name: "imgcheck"}
 	for i := range reports {
@@ -97,12 +102,13 @@ func junitSuiteFor(im *Image, o Options) junitSuite {
 	if im.SHA256 != "" {
 		s.Properties = append(s.Properties, junitProperty{"sha256", im.SHA256})
 	}
-	if im.Stats != nil {
-		s.Time = fmt.Sprintf("%.3f", im.Stats.Duration.Seconds())
+	s.Time = seconds(im.Duration)
+	if !im.Started.IsZero() {
+		s.Timestamp = im.Started.UTC().Format("2006-01-02T15:04:05")
 	}
 	class := "imgcheck." + junitClass(im.Path)
 	if im.Err != nil {
-		s.Cases = append(s.Cases, junitCase{Name: ImageUnreadable, Classname: class,
+		s.Cases = append(s.Cases, junitCase{Name: ImageUnreadable, Classname: class, Time: s.Time,
 			Error: &junitMessage{Message: redact(oneLine(im.Err.Error())), Type: "ERROR"}})
 	}
 	for _, r := range im.Results {
@@ -122,23 +128,38 @@ func junitSuiteFor(im *Image, o Options) junitSuite {
 	return s
 }
 
+// seconds is a duration as JUnit's time attribute writes it.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// junitLine is one finding as a line of a testcase body.
+func junitLine(f rules.Finding) string {
+	line := fmt.Sprintf("%s %s", f.Level.Tag(), oneLine(f.Message))
+	if ev := evidenceText(f); ev != "" {
+		line += " (" + ev + ")"
+	}
+	if f.Waived {
+		line += " [waived: " + oneLine(f.WaiverReason) + "]"
+	}
+	if f.Fix != "" {
+		line += " fix: " + oneLine(f.Fix)
+	}
+	return redact(line) + "\n"
+}
+
+// junitBody is the lines of fs, safe for a CDATA section.
+func junitBody(fs []rules.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(junitLine(f))
+	}
+	return xmlSafe(b.String())
+}
+
 func junitCaseFor(r rules.Result, class string, p rules.Profile, o Options) junitCase {
-	c := junitCase{Name: r.Rule.ID, Classname: class}
-	var body strings.Builder
+	c := junitCase{Name: r.Rule.ID, Classname: class, Time: seconds(r.Duration)}
 	var failing, errs, warns []rules.Finding
 	allSkip := len(r.Findings) > 0
 	for _, f := range r.Findings {
-		line := fmt.Sprintf("%s %s", f.Level.Tag(), oneLine(f.Message))
-		if ev := evidenceText(f); ev != "" {
-			line += " (" + ev + ")"
-		}
-		if f.Waived {
-			line += " [waived: " + oneLine(f.WaiverReason) + "]"
-		}
-		if f.Fix != "" {
-			line += " fix: " + oneLine(f.Fix)
-		}
-		body.WriteString(redact(line) + "\n")
 		switch {
 		case f.Level == rules.Error:
 			errs = append(errs, f)
@@ -157,16 +178,21 @@ func junitCaseFor(r rules.Result, class string, p rules.Profile, o Options) juni
 			c.Properties.Property = append(c.Properties.Property, junitProperty{"warn", redact(oneLine(f.Message))})
 		}
 	}
-	text := xmlSafe(body.String())
 	switch {
 	case len(errs) > 0:
-		c.Error = &junitMessage{Message: redact(oneLine(errs[0].Message)), Type: "ERROR", Body: text}
+		c.Error = &junitMessage{Message: redact(oneLine(errs[0].Message)), Type: "ERROR", Body: junitBody(errs)}
 	case len(failing) > 0:
-		c.Failure = &junitMessage{Message: redact(oneLine(failing[0].Message)), Type: strings.ToUpper(failing[0].Level.String()), Body: text}
+		c.Failure = &junitMessage{Message: redact(oneLine(failing[0].Message)), Type: strings.ToUpper(failing[0].Level.String()), Body: junitBody(failing)}
 	case allSkip:
 		c.Skipped = &junitMessage{Message: redact(oneLine(r.Findings[0].Message))}
-	default:
-		c.SystemOut = &junitOutput{text}
+	}
+	// system-out: the whole rule's findings for a passing case, the WARNs
+	// beside a failure or an error.
+	switch {
+	case c.Error == nil && c.Failure == nil && c.Skipped == nil:
+		c.SystemOut = &junitOutput{junitBody(r.Findings)}
+	case len(warns) > 0:
+		c.SystemOut = &junitOutput{junitBody(warns)}
 	}
 	return c
 }

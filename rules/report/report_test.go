@@ -40,6 +40,7 @@ func result(id string, fs ...rules.Finding) rules.Result {
 func sampleImages() []Image {
 	clean := Image{
 		Path: "images/clean.qcow2", SHA256: strings.Repeat("ab", 32), Profile: rules.Marketplace,
+		Started: time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC), Duration: 42 * time.Millisecond,
 		Container:   []Layer{{Format: "qcow2", Detail: "v3", FileSize: 1 << 20}, {Format: "raw", FileSize: 10 << 30}},
 		VirtualSize: 10 << 30, AllocatedSize: 1 << 20,
 		Table:       &Table{Scheme: "gpt", SectorSize: 512, Partitions: []Partition{{Index: 1, Start: 1 << 20, Size: 9 << 30, Type: "linux"}}},
@@ -75,7 +76,11 @@ func sampleImages() []Image {
 			result("users.password", rules.Finding{Level: rules.Fail, Subject: "alice", Message: "User alice has a password set on their account. Only system users are allowed on the image.", Counted: false}),
 			result("root.password", rules.Finding{Level: rules.Pass, Message: "User root has no password set.", Counted: true}),
 		}}
-	return []Image{clean, failing, broken, parity}
+	out := []Image{clean, failing, broken, parity}
+	for i := range out {
+		out[i].Started, out[i].Duration = clean.Started, clean.Duration
+	}
+	return out
 }
 
 func render(t *testing.T, name string, reports []Image, o Options) []byte {
@@ -392,6 +397,26 @@ func TestJUnitStructure(t *testing.T) {
 		}
 		if tc.failOn == rules.Fail && !warnProp {
 			t.Errorf("the WARN is not a testcase property")
+		}
+		for _, su := range doc.Suites {
+			if su.Time == "" || su.Timestamp == "" {
+				t.Errorf("suite %s: time %q timestamp %q", su.Name, su.Time, su.Timestamp)
+			}
+			for _, c := range su.Cases {
+				if c.Time == "" {
+					t.Errorf("%s %s: no time", su.Name, c.Name)
+				}
+				if c.Failure != nil {
+					for _, line := range strings.Split(strings.TrimSpace(c.Failure.Body), "\n") {
+						if !strings.HasPrefix(line, "[FAIL]") && !strings.HasPrefix(line, "[WARN]") {
+							t.Errorf("%s %s: failure body lists a finding that does not fail: %q", su.Name, c.Name, line)
+						}
+					}
+				}
+				if c.Name == "ssh.known-hosts" && tc.failOn == rules.Fail && (c.SystemOut == nil || !strings.Contains(c.SystemOut.Text, "[WARN]")) {
+					t.Errorf("the WARN is not in the testcase's system-out: %+v", c.SystemOut)
+				}
+			}
 		}
 	}
 }
