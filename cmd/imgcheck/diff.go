@@ -26,6 +26,8 @@ type snapshot struct {
 	packages map[string]string // name[:arch] -> version
 	findings map[string]string // rule|subject|level -> message
 	family   string            // "deb", "rpm" or "" when unknown
+	os       string            // the OS as reports name it
+	kernels  string            // versions of the kernels in /boot, sorted
 }
 
 // diffDoc is the result of `imgcheck diff`, also its JSON form.
@@ -38,10 +40,30 @@ type diffDoc struct {
 	PackagesAdded    []string    `json:"packages_added"`
 	PackagesRemoved  []string    `json:"packages_removed"`
 	PackagesChanged  []pkgChange `json:"packages_changed"`
+	OS               *change     `json:"os,omitempty"`
+	Kernels          *change     `json:"kernels,omitempty"`
+	PackageCount     *change     `json:"package_count,omitempty"`
 	FindingsAppeared []string    `json:"findings_appeared"`
 	FindingsFixed    []string    `json:"findings_fixed"`
 	Errors           []string    `json:"errors,omitempty"`
+	// NewFail is set when the new image has a FAIL the old one did not:
+	// diff then exits 1.
+	NewFail          bool `json:"new_fail"`
 	oldSnap, newSnap *snapshot
+}
+
+// change is a value that differs between the two images.
+type change struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// changed returns the change from old to new, nil when they are equal.
+func changed(old, new string) *change {
+	if old == new {
+		return nil
+	}
+	return &change{old, new}
 }
 
 type pkgChange struct {
@@ -81,9 +103,10 @@ func newDiffCmd(g *globalOptions) *cobra.Command {
 	var oo imgcheck.Options
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
-		Short: "Show what changed between two versions of an image: accounts, keys, packages, findings",
-		Long: "Show what changed between two versions of an image: accounts, keys, packages, findings.\n" +
-			"OLD and NEW may be images or guest root directories; --root DIR stands for OLD.",
+		Short: "Show what changed between two versions of an image: OS, kernels, accounts, keys, packages, findings",
+		Long: "Show what changed between two versions of an image: OS, kernels, package count, accounts, keys,\n" +
+			"packages, findings. OLD and NEW may be images or guest root directories; --root DIR stands for OLD.\n\n" +
+			"Exit status: 0, or 1 when NEW has a FAIL that OLD did not, or 3 when an image could not be read.",
 		Args: targetArgs(g, 2, "OLD NEW"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.root != "" {
@@ -120,8 +143,11 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 	} else if err := d.text(g.stdout); err != nil {
 		return err
 	}
-	if len(d.Errors) > 0 {
-		return &exitError{3}
+	switch {
+	case d.NewFail:
+		return &exitError{report.ExitFail}
+	case len(d.Errors) > 0:
+		return &exitError{report.ExitError}
 	}
 	return nil
 }
@@ -175,7 +201,21 @@ func takeSnapshot(ctx context.Context, path string, oo imgcheck.Options, sel img
 			}
 		}
 	}
-	for _, r := range imgcheck.Scan(ctx, t, sel).Results {
+	res := imgcheck.Scan(ctx, t, sel)
+	s.os = osText(res.OS)
+	if g := t.Guest(); g != nil {
+		if ents, err := g.ReadDir("boot"); err == nil {
+			var ks []string
+			for _, e := range ents {
+				if v, ok := strings.CutPrefix(e.Name(), "vmlinuz-"); ok {
+					ks = append(ks, v)
+				}
+			}
+			slices.Sort(ks)
+			s.kernels = strings.Join(ks, " ")
+		}
+	}
+	for _, r := range res.Results {
 		for _, f := range r.Findings {
 			if fp := f.Get(rules.KeyFingerprint); fp != "" {
 				s.keys[fp+" "+cmp.Or(f.Get(rules.KeyPath), f.Subject)] = f.Rule
@@ -208,6 +248,19 @@ func (d *diffDoc) compare() {
 		}
 	}
 	slices.SortFunc(d.PackagesChanged, func(a, b pkgChange) int { return cmp.Compare(a.Name, b.Name) })
+	d.OS = changed(o.os, n.os)
+	d.Kernels = changed(o.kernels, n.kernels)
+	d.PackageCount = changed(fmt.Sprint(len(o.packages)), fmt.Sprint(len(n.packages)))
+	for k := range n.findings {
+		if _, old := o.findings[k]; !old && strings.HasSuffix(k, "|fail") {
+			d.NewFail = true
+		}
+	}
+}
+
+// osText names an OS in one line: its pretty name, else name and version.
+func osText(o report.OS) string {
+	return cmp.Or(o.PrettyName, strings.TrimSpace(o.Name+" "+o.VersionID))
 }
 
 // setDiff returns the keys only in b (added) and only in a (removed),
@@ -232,6 +285,14 @@ func setDiff(a, b map[string]string, format func(k, v string) string) (added, re
 func (d *diffDoc) text(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- %s\n+++ %s\n", d.Old, d.New)
+	for _, c := range []struct {
+		name string
+		c    *change
+	}{{"OS", d.OS}, {"Kernels", d.Kernels}, {"Packages installed", d.PackageCount}} {
+		if c.c != nil {
+			fmt.Fprintf(&b, "\n%s: %s -> %s\n", c.name, cmp.Or(c.c.Old, "none"), cmp.Or(c.c.New, "none"))
+		}
+	}
 	section := func(title string, plus, minus []string) {
 		if len(plus)+len(minus) == 0 {
 			return

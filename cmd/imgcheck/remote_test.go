@@ -233,11 +233,11 @@ func TestDiffURL(t *testing.T) {
 	a, b := gptImage(t, cleanTree()), gptImage(t, leakyTree())
 	url, _ := serveImage(t, b)
 	local, _, code := runCmd(t, "diff", a, b)
-	if code != 0 {
-		t.Fatalf("local diff: exit %d", code)
+	if code != 1 {
+		t.Fatalf("local diff: exit %d, want 1 (new FAILs)", code)
 	}
 	remote, stderr, code := runCmd(t, "diff", a, url)
-	if code != 0 {
+	if code != 1 {
 		t.Fatalf("diff with a URL: exit %d: %s", code, stderr)
 	}
 	body := func(s string) string { _, after, _ := strings.Cut(s, "\n\n"); return after }

@@ -100,13 +100,18 @@ func TestDiff(t *testing.T) {
 	newer := leakyTree()
 	newer["etc/passwd"] = fixtures.File(string(old["etc/passwd"].Data)+"deploy:x:1000:1000::/home/deploy:/bin/bash\n", 0o644)
 	newer["var/lib/dpkg/status"] = fixtures.File(dpkgEntry("cloud-init", "24.4-0ubuntu1~22.04.1", "all")+
-		dpkgEntry("openssh-server", "1:8.9p1-3ubuntu0.10", "amd64")+dpkgEntry("nginx", "1.18.0-6ubuntu14.4", "amd64"), 0o644)
+		dpkgEntry("openssh-server", "1:8.9p1-3ubuntu0.10", "amd64")+dpkgEntry("nginx", "1.18.0-6ubuntu14.4", "amd64")+dpkgEntry("curl", "7.81.0-1ubuntu1.18", "amd64"), 0o644)
+	newer["etc/os-release"] = fixtures.File("NAME=\"Ubuntu\"\nVERSION_ID=\"24.04\"\nID=ubuntu\nPRETTY_NAME=\"Ubuntu 24.04.1 LTS\"\nVERSION_CODENAME=noble\n", 0o644)
+	newer["boot/vmlinuz-6.8.0-45-generic"] = fixtures.File("kernel", 0o600)
 	a, b := gptImage(t, old), gptImage(t, newer)
 	out, stderr, code := runCmd(t, "diff", a, b)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: the newer image has FAILs the older has not: %s", code, stderr)
 	}
 	for _, want := range []string{
+		"OS: Ubuntu 22.04.4 LTS -> Ubuntu 24.04.1 LTS",
+		"Kernels: none -> 6.8.0-45-generic",
+		"Packages installed: 3 -> 4",
 		"+ deploy (uid 1000)",
 		"+ SHA256:1e1vi4IyfD3pakCTyk7HJn6rym9n/llq1PcdEH4wrQc",
 		"+ nginx 1.18.0-6ubuntu14.4",
@@ -118,9 +123,13 @@ func TestDiff(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, out)
 		}
 	}
-	rev, _, _ := runCmd(t, "diff", b, a)
-	if !strings.Contains(rev, "- [FAIL] ssh.private-keys:") || !strings.Contains(rev, "(downgraded)") {
-		t.Errorf("reverse diff does not show the fixed finding:\n%s", rev)
+	rev, _, code := runCmd(t, "diff", b, a)
+	if code != 0 || !strings.Contains(rev, "- [FAIL] ssh.private-keys:") || !strings.Contains(rev, "(downgraded)") {
+		t.Errorf("reverse diff: exit %d, want 0 (FAILs fixed, none new) and the fixed finding:\n%s", code, rev)
+	}
+	js, _, _ := runCmd(t, "diff", "--json", a, b)
+	if !strings.Contains(js, `"os": {`) || !strings.Contains(js, `"new_fail": true`) {
+		t.Errorf("diff --json lacks the OS change or new_fail:\n%s", js)
 	}
 	dir := t.TempDir()
 	if err := fixtures.Materialize(dir, newer); err != nil {
