@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -313,22 +314,50 @@ func doSubmitRun(ctx context.Context, o *doSubmitOptions) error {
 			return err
 		}
 	}
-	so := &scanOptions{globalOptions: o.globalOptions, images: o.image, profile: string(rules.Marketplace),
+	// With the JSON report on stdout, stdout gets one JSON object: the
+	// report, the request and whether it was sent (submitResult).
+	g := *o.globalOptions
+	var scanJSON bytes.Buffer
+	asJSON := jsonOnStdout(o.formats)
+	if asJSON {
+		g.stdout = &scanJSON
+	}
+	so := &scanOptions{globalOptions: &g, images: o.image, profile: string(rules.Marketplace),
 		formats: o.formats, failOn: o.failOn, jobs: 1, planUnit: "gib", color: "auto"}
+	res := submitResult{Request: submitRequest{Method: "PATCH", URL: o.api.baseURL() + doapi.UpdatePath(o.appID, o.version), Body: u}, DryRun: o.dryRun}
+	emit := func() error {
+		if !asJSON {
+			return nil
+		}
+		res.Scan = json.RawMessage(scanJSON.Bytes())
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
 	if err := runScan(ctx, so); err != nil {
 		if ee, ok := errors.AsType[*exitError](err); ok && ee.code == 1 {
 			fmt.Fprintf(o.stderr, "imgcheck: the scan failed (--fail-on %s): nothing was sent to DigitalOcean\n", o.failOn)
 		}
+		if scanJSON.Len() > 0 {
+			res.Note = "the scan failed: nothing was sent"
+			if eerr := emit(); eerr != nil {
+				return eerr
+			}
+		}
 		return err
 	}
-	path := doapi.UpdatePath(o.appID, o.version)
 	if o.dryRun {
+		res.Note = "dry run: not sent"
+		if asJSON {
+			fmt.Fprintf(o.stderr, "imgcheck: dry run, not sent: %s %s\n", res.Request.Method, res.Request.URL)
+			return emit()
+		}
 		body, err := json.MarshalIndent(u, "", "  ")
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.stdout, "dry run, not sent: PATCH %s%s\n%s\n", o.api.baseURL(), path, body)
-		return nil
+		_, err = fmt.Fprintf(o.stdout, "dry run, not sent: %s %s\n%s\n", res.Request.Method, res.Request.URL, body)
+		return err
 	}
 	ctx, cancel := o.api.bound(ctx)
 	defer cancel()
@@ -336,6 +365,39 @@ func doSubmitRun(ctx context.Context, o *doSubmitOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.stdout, "submitted image %d: PATCH %s%s: listing status %s\n", u.ImageID, o.api.baseURL(), path, orNone(status))
-	return nil
+	res.Sent, res.ListingStatus = true, status
+	if asJSON {
+		fmt.Fprintf(o.stderr, "imgcheck: submitted image %d: %s %s: listing status %s\n", u.ImageID, res.Request.Method, res.Request.URL, orNone(status))
+		return emit()
+	}
+	_, err = fmt.Fprintf(o.stdout, "submitted image %d: %s %s: listing status %s\n", u.ImageID, res.Request.Method, res.Request.URL, orNone(status))
+	return err
+}
+
+// submitResult is what `do submit` prints on stdout when the JSON report
+// goes there: one object for jq.
+type submitResult struct {
+	Scan          json.RawMessage `json:"scan"` // the JSON report
+	Request       submitRequest   `json:"request"`
+	DryRun        bool            `json:"dry_run"`
+	Sent          bool            `json:"sent"`
+	ListingStatus string          `json:"listing_status,omitempty"`
+	Note          string          `json:"note,omitempty"`
+}
+
+type submitRequest struct {
+	Method string       `json:"method"`
+	URL    string       `json:"url"`
+	Body   doapi.Update `json:"body"`
+}
+
+// jsonOnStdout reports whether the --format list writes JSON on stdout.
+func jsonOnStdout(formats []string) bool {
+	for _, f := range formats {
+		name, file, _ := strings.Cut(f, "=")
+		if strings.EqualFold(strings.TrimSpace(name), "json") && (file == "" || file == "-") {
+			return true
+		}
+	}
+	return false
 }

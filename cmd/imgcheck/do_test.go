@@ -425,6 +425,30 @@ func TestDoSubmitDryRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &b); err != nil || b["imageId"] != float64(123456) || b["reasonForUpdate"] != "security updates" {
 		t.Errorf("dry-run body %v %s", err, body)
 	}
+	// With --format json, stdout is one JSON object (the report, the
+	// request, not sent) and the note goes to stderr.
+	out, stderr, code = runCmd(t, submitArgs(api, "--image-id", "123456", "--dry-run", "--format", "json", clean)...)
+	var doc struct {
+		Scan struct {
+			SchemaVersion string `json:"schema_version"`
+		}
+		Request struct {
+			Method, URL string
+			Body        map[string]any
+		}
+		DryRun bool `json:"dry_run"`
+		Sent   bool
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&doc); err != nil || dec.More() || code != 0 {
+		t.Fatalf("dry run --format json: exit %d, not one JSON object on stdout: %v\n%s", code, err, out)
+	}
+	if doc.Scan.SchemaVersion == "" || doc.Request.Method != "PATCH" || doc.Request.Body["imageId"] != float64(123456) || !doc.DryRun || doc.Sent {
+		t.Errorf("dry run JSON: %+v", doc)
+	}
+	if !strings.Contains(stderr, "dry run, not sent") {
+		t.Errorf("the dry-run note is not on stderr: %q", stderr)
+	}
 	// A dry run of a failing scan exits 1 and prints no request.
 	leaky := gptImage(t, leakyTree())
 	out, _, code = runCmd(t, submitArgs(api, "--image-id", "123456", "--dry-run", leaky)...)
