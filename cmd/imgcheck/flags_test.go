@@ -115,3 +115,30 @@ func TestOutputNames(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletion: the shell completes flag values and rule IDs.
+func TestCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+		not  string
+	}{
+		{[]string{"__complete", "scan", "--format", ""}, []string{"text", "json", "sarif", "junit"}, ""},
+		{[]string{"__complete", "scan", "--profile", ""}, []string{"marketplace", "img_check"}, ""},
+		{[]string{"__complete", "scan", "--fail-on", ""}, []string{"fail", "warn"}, ""},
+		{[]string{"__complete", "scan", "--disable-rule", "ssh."}, []string{"ssh.authorized-keys\t"}, "os.supported"},
+	} {
+		out, _, code := runCmd(t, tc.args...)
+		for _, w := range tc.want {
+			if code != 0 || !strings.Contains(out, w) {
+				t.Errorf("%v: exit %d, completions lack %q:\n%s", tc.args, code, w, out)
+			}
+		}
+		if tc.not != "" && strings.Contains(out, tc.not) {
+			t.Errorf("%v: completes %q, which does not match", tc.args, tc.not)
+		}
+	}
+	if out, _, code := runCmd(t, "completion", "bash"); code != 0 || !strings.Contains(out, "bash completion") {
+		t.Errorf("completion bash: exit %d", code)
+	}
+}

@@ -95,7 +95,31 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.StringVar(&o.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
 	f.StringVar(&o.maxExpand, "max-expand", "", "refuse compressed images that expand beyond `SIZE`")
 	addDOImageFlags(f, o)
+	completeValues(cmd, "format", "text", "json", "jsonl", "sarif", "junit")
+	completeValues(cmd, "profile", string(rules.Marketplace), string(rules.ImgCheck))
+	completeValues(cmd, "fail-on", "fail", "warn")
+	completeValues(cmd, "color", "auto", "always", "never")
+	completeValues(cmd, "plan-unit", "gib", "gb")
+	for _, name := range []string{"enable-rule", "disable-rule"} {
+		cmd.RegisterFlagCompletionFunc(name, completeRuleIDs)
+	}
 	return cmd
+}
+
+// completeValues makes the shell complete flag name with values.
+func completeValues(cmd *cobra.Command, name string, values ...string) {
+	cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// completeRuleIDs completes a rule ID, with its title as description.
+func completeRuleIDs(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+	var ids []string
+	for _, r := range rules.All() {
+		if strings.HasPrefix(r.ID, prefix) {
+			ids = append(ids, r.ID+"\t"+r.Title)
+		}
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
 }
 
 // scanPlan is a validated scan: everything read from flags and input
