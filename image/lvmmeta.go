@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-		"strings"
+	"strings"
 )
 
 // lvm2 bounds: at most 128 stripes in a segment (lvm2's MAX_STRIPES), and
