@@ -3,6 +3,7 @@ package image_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -214,4 +215,43 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// TestLVMInstallerLayouts reads the Ubuntu-like and RHEL-like disks: the
+// PV partition holds the VG, and the root LV an ext4 filesystem.
+func TestLVMInstallerLayouts(t *testing.T) {
+	tests := []struct {
+		name, vg, root string
+		build          func(testing.TB) string
+		lvs            []string
+	}{
+		{"ubuntu", "ubuntu-vg", "ubuntu-lv", fixtures.MustUbuntuLVM, []string{"ubuntu-lv linear 20971520 pv0:0-4"}},
+		{"rhel", "rhel", "root", fixtures.MustRHELLVM, []string{"swap linear 8388608 pv0:0-1", "root linear 20971520 pv0:5-7,pv0:2-3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vgs, notes, err := image.ReadVolumeGroups(lvmSources(t, tt.build(t)), image.Limits{})
+			if err != nil || len(vgs) != 1 || len(notes) != 0 {
+				t.Fatalf("vgs %v notes %q err %v", vgs, notes, err)
+			}
+			var got []string
+			for _, lv := range vgs[0].LVs {
+				var segs []string
+				for _, s := range lv.Segments {
+					segs = append(segs, s.String())
+				}
+				got = append(got, fmt.Sprintf("%s %s %d %s", lv.Name, lv.Kind, lv.Size, strings.Join(segs, ",")))
+				want := "ext4"
+				if lv.Name == "swap" {
+					want = "swap"
+				}
+				if fs := image.Sniff(lv, lv.Size); fs != want {
+					t.Errorf("%s holds %q, want %s", lv.Name, fs, want)
+				}
+			}
+			if vgs[0].Name != tt.vg || strings.Join(got, "\n") != strings.Join(tt.lvs, "\n") {
+				t.Errorf("VG %s LVs:\n%s\nwant:\n%s", vgs[0].Name, strings.Join(got, "\n"), strings.Join(tt.lvs, "\n"))
+			}
+		})
+	}
 }
