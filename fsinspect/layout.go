@@ -93,6 +93,8 @@ func (fi FSInfo) describe() string {
 		what = fi.Type + ", no os-release"
 	case fi.Type == "LVM2_member":
 		what = "LVM2 PV"
+	case fi.Type == "crypto_LUKS":
+		what = "LUKS-encrypted, not read"
 	case fi.Type == "":
 		what = "no filesystem recognised"
 	}

@@ -23,7 +23,11 @@ func (l *Layout) openVolumes(cache *Cache, backends []Backend, s settings) []Bac
 		}
 		p := l.Table.Partitions[i]
 		size := min(p.Size, max(cache.Size()-p.Start, 0))
-		pvs = append(pvs, image.PVSource{Name: fmt.Sprintf("partition %d", p.Index), R: io.NewSectionReader(cache, p.Start, size), Size: size})
+		name := fmt.Sprintf("partition %d", p.Index)
+		if l.Table.Scheme == image.None {
+			name = "disk"
+		}
+		pvs = append(pvs, image.PVSource{Name: name, R: io.NewSectionReader(cache, p.Start, size), Size: size})
 		pvIdx = append(pvIdx, i)
 	}
 	if len(pvs) == 0 {

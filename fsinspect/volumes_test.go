@@ -2,8 +2,11 @@ package fsinspect
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 )
@@ -98,5 +101,24 @@ func TestOpenImageLVMNames(t *testing.T) {
 		if got := l.match(spec); got != want {
 			t.Errorf("match(%q) = %d, want %d", spec, got, want)
 		}
+	}
+}
+
+// TestOpenImageLUKS: a root encrypted with LUKS (as Ubuntu's "encrypt the
+// LVM group" install makes it) is named in the no-root error, not read.
+func TestOpenImageLUKS(t *testing.T) {
+	luks := filepath.Join(t.TempDir(), "luks.img")
+	header := make([]byte, 1<<20)
+	copy(header, "LUKS\xba\xbe\x00\x02")
+	if err := os.WriteFile(luks, header, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boot := fixtures.MustExt4(t, fstest.MapFS{"grub/grub.cfg": fixtures.File("set root\n", 0o644)}, fixtures.Ext4Options{UUID: bootUUID})
+	_, l, err := openDisk(t, fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{
+		{Type: "linux", Image: boot},
+		{Type: "luks", Image: luks},
+	}}))
+	if err == nil || !strings.Contains(err.Error(), "partition 2: LUKS-encrypted, not read") || l.Filesystems[1].Type != "crypto_LUKS" {
+		t.Fatalf("err %v, filesystems %+v", err, l.Filesystems)
 	}
 }
