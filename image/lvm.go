@@ -211,6 +211,10 @@ func ReadVolumeGroups(pvs []PVSource, l Limits) (vgs []*VolumeGroup, notes []str
 	}
 	bySource := map[string]found{}
 	for _, f := range labels {
+		if first, ok := bySource[f.label.uuid]; ok {
+			notes = append(notes, fmt.Sprintf("%s and %s carry the same PV UUID %s; %s is used", first.src.Name, f.src.Name, dashUUID(f.label.uuid), first.src.Name))
+			continue
+		}
 		bySource[f.label.uuid] = f
 	}
 	used := map[string]bool{}

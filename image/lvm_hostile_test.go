@@ -124,6 +124,13 @@ func TestLVMSynthetic(t *testing.T) {
 			t.Fatalf("vgs %+v notes %q err %v", vgs, notes, err)
 		}
 	})
+	t.Run("duplicate PV", func(t *testing.T) {
+		b := newSynthPV(uuidA).build(good)
+		vgs, notes, err := readSynth(t, b, b)
+		if err != nil || len(vgs) != 1 || len(notes) != 1 || !strings.Contains(notes[0], "partition 1 and partition 2 carry the same PV UUID") {
+			t.Fatalf("vgs %v notes %q err %v", vgs, notes, err)
+		}
+	})
 	for _, kind := range []string{"thin", "thin-pool", "raid1", "raid5_ls", "mirror", "cache", "vdo", "integrity", "snapshot"} {
 		t.Run(kind, func(t *testing.T) {
 			b := newSynthPV(uuidA).build(vgText(1, []string{uuidA}, linearLV("lv", kind, 0, 1)))

@@ -37,13 +37,12 @@ func lvmCRC(initial uint32, b []byte) uint32 {
 	return ^crc32.Update(^initial, crc32.IEEETable, b)
 }
 
-// A pvLabel is a decoded label and PV header.
+// A pvLabel is a decoded label and PV header: the PV's UUID and its
+// metadata areas. (The data area and device size it also holds are
+// taken from the VG metadata, which lvm2 keeps authoritative.)
 type pvLabel struct {
-	sector   int64  // sector holding the label
-	uuid     string // 32 characters, no dashes
-	devSize  uint64 // bytes, as pvcreate saw the device
-	dataArea diskArea
-	mdas     []diskArea
+	uuid string // 32 characters, no dashes
+	mdas []diskArea
 }
 
 // A diskArea is one disk_locn: an offset and size in bytes from the start
@@ -94,7 +93,7 @@ func parsePVLabel(sec []byte, s int64, name string) (*pvLabel, error) {
 	if hdr < 32 || hdr > 512-lvmUUIDLen-8-32 {
 		return nil, bad(ErrFormat, "PV header offset %d outside the sector", hdr)
 	}
-	l := &pvLabel{sector: s, uuid: string(sec[hdr : hdr+lvmUUIDLen]), devSize: binary.LittleEndian.Uint64(sec[hdr+lvmUUIDLen:])}
+	l := &pvLabel{uuid: string(sec[hdr : hdr+lvmUUIDLen])}
 	if !validUUIDChars(l.uuid) {
 		return nil, bad(ErrFormat, "PV UUID %q has characters outside [0-9A-Za-z]", l.uuid)
 	}
@@ -113,10 +112,10 @@ func parsePVLabel(sec []byte, s int64, name string) (*pvLabel, error) {
 			lists[i] = append(lists[i], a)
 		}
 	}
-	if len(lists[0]) != 1 {
-		return nil, bad(ErrFormat, "%d data areas (lvm2 writes one)", len(lists[0]))
+	if len(lists[0]) == 0 {
+		return nil, bad(ErrFormat, "no data area")
 	}
-	l.dataArea, l.mdas = lists[0][0], lists[1]
+	l.mdas = lists[1]
 	return l, nil
 }
 
