@@ -56,7 +56,9 @@ func TestParseSpec(t *testing.T) {
 		"/dev/nvme0n1p3":                     {kind: "INDEX", index: 3},
 		"/dev/vda":                           {kind: "DISK"},
 		"/dev/vdb1":                          {},
-		"/dev/mapper/vg-root":                {},
+		"/dev/mapper/vg-root":                {kind: "DMNAME", value: "vg-root"},
+		"/dev/vg/root":                       {kind: "LVPATH", value: "vg/root"},
+		"/dev/disk/by-id/dm-uuid-LVM-abc":    {kind: "DMUUID", value: "abc"},
 		"/dev/disk/by-id/scsi-0DO_Volume_v1": {},
 		"tmpfs":                              {},
 	}

@@ -9,7 +9,7 @@ import (
 // specKey is what an fstab source names: a filesystem UUID or label, a
 // partition UUID, name or number, or nothing we can look up.
 type specKey struct {
-	kind  string // "UUID", "LABEL", "PARTUUID", "PARTLABEL", "INDEX", "DISK" or ""
+	kind  string // "UUID", "LABEL", "PARTUUID", "PARTLABEL", "INDEX", "DISK", "DMNAME", "DMUUID", "LVPATH" or ""
 	value string
 	index int // partition number for "INDEX"
 }
@@ -46,6 +46,27 @@ func parseSpec(spec string) specKey {
 	}
 	if wholeDisk.MatchString(spec) {
 		return specKey{kind: "DISK"}
+	}
+	return lvmSpec(spec)
+}
+
+// lvPath matches /dev/<vg>/<lv>; lvm2 names hold only [A-Za-z0-9+_.-].
+var lvPath = regexp.MustCompile(`^/dev/([A-Za-z0-9+_.-]+)/([A-Za-z0-9+_.-]+)$`)
+
+// lvmSpec decodes the names of an LVM2 logical volume: the device-mapper
+// name (/dev/mapper/<vg>-<lv>, or udev's /dev/disk/by-id/dm-name-), the
+// dm-uuid-LVM-<vg uuid><lv uuid> link, and /dev/<vg>/<lv>.
+func lvmSpec(spec string) specKey {
+	for _, prefix := range []string{"/dev/mapper/", "/dev/disk/by-id/dm-name-"} {
+		if v, ok := strings.CutPrefix(spec, prefix); ok {
+			return specKey{kind: "DMNAME", value: unescapeUdev(v)}
+		}
+	}
+	if v, ok := strings.CutPrefix(spec, "/dev/disk/by-id/dm-uuid-LVM-"); ok {
+		return specKey{kind: "DMUUID", value: v}
+	}
+	if m := lvPath.FindStringSubmatch(spec); m != nil && m[1] != "disk" && m[1] != "mapper" {
+		return specKey{kind: "LVPATH", value: m[1] + "/" + m[2]}
 	}
 	return specKey{}
 }

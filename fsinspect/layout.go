@@ -12,7 +12,8 @@ import (
 // /etc/fstab attached where.
 type Layout struct {
 	Table *image.Table
-	// Filesystems has one entry per partition, in table order.
+	// Filesystems has one entry per partition, in table order, then one
+	// per visible LVM2 logical volume.
 	Filesystems []FSInfo
 	// Root is the index in Filesystems of the root filesystem, -1 if none.
 	Root  int
@@ -23,14 +24,18 @@ type Layout struct {
 	// TmpIsTmpfs is set when /tmp is a tmpfs at runtime (fstab, or
 	// tmp.mount enabled), which hides the on-disk /tmp.
 	TmpIsTmpfs bool
+	// VolumeGroups are the LVM2 volume groups whose PVs are partitions
+	// (or the whole disk) of the image.
+	VolumeGroups []*image.VolumeGroup
 	// Notes say what was odd but did not stop the guest from opening.
 	Notes []string
 }
 
-// FSInfo is what one partition holds.
+// FSInfo is what one partition or logical volume holds.
 type FSInfo struct {
-	Partition    int   // partition number (image.Partition.Index)
-	Offset, Size int64 // partition bytes on the disk
+	Partition    int    // partition number (image.Partition.Index); 0 for an LV
+	LV           string // "vg/lv" for an LVM2 logical volume
+	Offset, Size int64  // partition bytes on the disk; 0 and the LV's size for an LV
 	// Type is the filesystem or volume type as blkid names it ("ext4",
 	// "xfs", "LVM2_member", "swap", "vfat"), or "" when unknown.
 	Type        string
@@ -86,8 +91,20 @@ func (fi FSInfo) describe() string {
 		what = fi.Err
 	case lookupType(fi.Type) != nil:
 		what = fi.Type + ", no os-release"
+	case fi.Type == "LVM2_member":
+		what = "LVM2 PV"
+	case fi.Type == "crypto_LUKS":
+		what = "LUKS-encrypted, not read"
 	case fi.Type == "":
 		what = "no filesystem recognised"
 	}
-	return fmt.Sprintf("partition %d: %s", fi.Partition, what)
+	return fmt.Sprintf("%s: %s", fi.Name(), what)
+}
+
+// Name is "partition 3", or "LV vg/lv" for a logical volume.
+func (fi FSInfo) Name() string {
+	if fi.LV != "" {
+		return "LV " + fi.LV
+	}
+	return fmt.Sprintf("partition %d", fi.Partition)
 }

@@ -58,6 +58,7 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}
+	backends = l.openVolumes(cache, backends, s)
 	root := l.findRoot(backends, s.maxHops)
 	if root == nil {
 		return nil, l, noRootError(l)
@@ -79,9 +80,13 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 // filesystem of fsTypes, read with the bounds of s. The Backend is nil
 // when it cannot be read.
 func openPartition(p *image.Partition, cache *Cache, s settings) (FSInfo, Backend) {
-	fi := FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}
 	size := min(p.Size, max(cache.Size()-p.Start, 0))
-	r := io.NewSectionReader(cache, p.Start, size)
+	return openFS(FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}, io.NewSectionReader(cache, p.Start, size), size, s)
+}
+
+// openFS sniffs the size bytes of r, a partition or logical volume that
+// fi describes, and opens them if they hold a filesystem of fsTypes.
+func openFS(fi FSInfo, r io.ReaderAt, size int64, s settings) (FSInfo, Backend) {
 	fi.Type = sniff(r, size)
 	if fi.Type == "" {
 		// Sniff cannot tell a read fault from an unknown filesystem:
@@ -134,7 +139,7 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 		return
 	case point == "/":
 		if i := l.match(e.Spec); i >= 0 && i != l.Root {
-			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts partition %d at /, but partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[l.Root].Partition))
+			l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts %s at /, but %s is the root", l.Filesystems[i].Name(), l.Filesystems[l.Root].Name()))
 		}
 		return
 	case e.Type == "tmpfs" && point == "/tmp":
@@ -194,6 +199,12 @@ func (l *Layout) attach(g *Guest, at, spec string, fsIndex int, why error, b Bac
 func (l *Layout) match(spec string) int {
 	k := parseSpec(spec)
 	for i, fi := range l.Filesystems {
+		if fi.LV != "" {
+			if l.matchVolume(fi, k) {
+				return i
+			}
+			continue
+		}
 		p := l.Table.Partitions[i]
 		var ok bool
 		switch k.kind {

@@ -29,7 +29,7 @@ var (
 func (l *Layout) findRoot(backends []Backend, maxHops int) Backend {
 	fault := func(i int, looking string, err error) {
 		l.Filesystems[i].Err = looking + ": " + err.Error()
-		l.Notes = append(l.Notes, fmt.Sprintf("partition %d: %s", l.Filesystems[i].Partition, l.Filesystems[i].Err))
+		l.Notes = append(l.Notes, fmt.Sprintf("%s: %s", l.Filesystems[i].Name(), l.Filesystems[i].Err))
 	}
 	var withRelease []int
 	for i, b := range backends {
@@ -46,7 +46,7 @@ func (l *Layout) findRoot(backends []Backend, maxHops int) Backend {
 	}
 	if len(withRelease) > 0 {
 		for _, i := range withRelease[1:] {
-			l.Notes = append(l.Notes, fmt.Sprintf("partition %d also holds os-release; partition %d is the root", l.Filesystems[i].Partition, l.Filesystems[withRelease[0]].Partition))
+			l.Notes = append(l.Notes, fmt.Sprintf("%s also holds os-release; %s is the root", l.Filesystems[i].Name(), l.Filesystems[withRelease[0]].Name()))
 		}
 		return l.setRoot(withRelease[0], backends)
 	}
@@ -71,13 +71,13 @@ func (l *Layout) findRoot(backends []Backend, maxHops int) Backend {
 		root, why = i, "its /etc/fstab mounts it at /"
 	}
 	if len(candidates) == 1 {
-		l.Notes = append(l.Notes, fmt.Sprintf("no os-release; partition %d is the root: it looks like a Linux root (/etc with fstab or passwd, and a distribution marker or an init)", l.Filesystems[root].Partition))
+		l.Notes = append(l.Notes, fmt.Sprintf("no os-release; %s is the root: it looks like a Linux root (/etc with fstab or passwd, and a distribution marker or an init)", l.Filesystems[root].Name()))
 	} else {
 		var parts []string
 		for _, i := range candidates {
-			parts = append(parts, fmt.Sprint(l.Filesystems[i].Partition))
+			parts = append(parts, strings.TrimPrefix(l.Filesystems[i].Name(), "partition "))
 		}
-		l.Notes = append(l.Notes, fmt.Sprintf("no os-release; partitions %s look like Linux roots; partition %d is the root (%s)", strings.Join(parts, ", "), l.Filesystems[root].Partition, why))
+		l.Notes = append(l.Notes, fmt.Sprintf("no os-release; partitions %s look like Linux roots; %s is the root (%s)", strings.Join(parts, ", "), l.Filesystems[root].Name(), why))
 	}
 	return l.setRoot(root, backends)
 }

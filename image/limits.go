@@ -19,6 +19,15 @@ type Limits struct {
 	// QCOW2Cache is how many bytes of qcow2 clusters an image keeps in
 	// memory (32 MiB, and at least 8 clusters whatever their size).
 	QCOW2Cache int64
+	// LVMMetadata is the largest LVM2 text metadata read from a PV, in
+	// bytes (16 MiB; lvm2's default metadata area is 1 MiB).
+	LVMMetadata int64
+	// LVMVolumes is the most logical volumes in one LVM2 volume group
+	// (4096).
+	LVMVolumes int
+	// LVMSegments is the most segments of all the logical volumes of one
+	// volume group together (10000).
+	LVMSegments int
 }
 
 // DefaultLimits returns the limits used when none are given.
@@ -29,6 +38,9 @@ func DefaultLimits() Limits {
 		BackingDepth: 8,
 		QCOW2L1Bytes: 32 << 20,
 		QCOW2Cache:   32 << 20,
+		LVMMetadata:  16 << 20,
+		LVMVolumes:   4096,
+		LVMSegments:  10000,
 	}
 }
 
@@ -50,6 +62,15 @@ func (l Limits) orDefaults() Limits {
 	}
 	if l.QCOW2Cache <= 0 {
 		l.QCOW2Cache = d.QCOW2Cache
+	}
+	if l.LVMMetadata <= 0 {
+		l.LVMMetadata = d.LVMMetadata
+	}
+	if l.LVMVolumes <= 0 {
+		l.LVMVolumes = d.LVMVolumes
+	}
+	if l.LVMSegments <= 0 {
+		l.LVMSegments = d.LVMSegments
 	}
 	return l
 }

@@ -27,7 +27,9 @@ type infoDoc struct {
 	RootError      string              `json:"root_error,omitempty"`
 	OS             report.OS           `json:"os"`
 	Fstab          []infoFstab         `json:"fstab,omitempty"`
+	VolumeGroups   []infoVG            `json:"volume_groups,omitempty"`
 	Stats          *infoStats          `json:"stats,omitempty"`
+	fsNames        []string            // "partition 2", "LV vg/root", beside Filesystems
 }
 
 type infoStats struct {
@@ -90,8 +92,12 @@ func runInfo(ctx context.Context, g *globalOptions, path string, oo imgcheck.Opt
 	if l := t.Layout(); l != nil {
 		if l.Root >= 0 {
 			fi := l.Filesystems[l.Root]
-			doc.RootFilesystem = fmt.Sprintf("partition %d (%s)", fi.Partition, fi.Type)
+			doc.RootFilesystem = fmt.Sprintf("%s (%s)", fi.Name(), fi.Type)
 		}
+		for _, fi := range l.Filesystems {
+			doc.fsNames = append(doc.fsNames, fi.Name())
+		}
+		doc.VolumeGroups = infoVolumeGroups(l)
 		for _, e := range l.Fstab {
 			doc.Fstab = append(doc.Fstab, infoFstab{Spec: e.Spec, File: e.File, Type: e.Type, Options: e.Options})
 		}
@@ -147,8 +153,12 @@ func infoText(out io.Writer, d *infoDoc) error {
 			fmt.Fprintf(w, "  note: %s\n", n)
 		}
 	}
-	for _, f := range d.Filesystems {
-		fmt.Fprintf(w, "Filesystem:  partition %d: %s", f.Partition, dashIfEmpty(f.Type))
+	for i, f := range d.Filesystems {
+		name := fmt.Sprintf("partition %d", f.Partition)
+		if i < len(d.fsNames) {
+			name = d.fsNames[i]
+		}
+		fmt.Fprintf(w, "Filesystem:  %s: %s", name, dashIfEmpty(f.Type))
 		if f.UUID != "" {
 			fmt.Fprintf(w, " uuid=%s", f.UUID)
 		}
@@ -166,6 +176,7 @@ func infoText(out io.Writer, d *infoDoc) error {
 		}
 		fmt.Fprintln(w)
 	}
+	volumeGroupsText(w, d.VolumeGroups)
 	if d.RootFilesystem != "" {
 		fmt.Fprintf(w, "Root:        %s\n", d.RootFilesystem)
 	}
