@@ -1,0 +1,152 @@
+package image
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// noBlock marks a block of a blockMap that is not stored: it reads as
+// zeros.
+const noBlock = -1
+
+// maxFileOffset bounds every file offset read from a VHD or VHDX table,
+// so that offset arithmetic cannot overflow; no real file is 64 PiB.
+const maxFileOffset = 1 << 56
+
+// A blockMap is a virtual disk cut into blocks of equal size, each stored
+// whole at a file offset or not stored at all (read as zeros): the data of
+// a VHD or VHDX file once its block table is loaded. The table stays in
+// memory and nothing else changes after open, so ReadAt is safe for
+// concurrent use and costs one host read per run of blocks that lie
+// end to end in the file.
+type blockMap struct {
+	format  Format
+	r       io.ReaderAt
+	size    int64   // bytes of the virtual disk
+	block   int64   // bytes per block
+	offsets []int64 // file offset of each block's data, or noBlock
+}
+
+// ReadAt reads p at off of the virtual disk. A read past the end of the
+// disk returns io.EOF; a block that runs past the end of the file is a
+// *FormatError wrapping ErrTruncated.
+func (m *blockMap) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, m.errorf(off, ErrFormat, "read at negative offset %d", off)
+	}
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		if at >= m.size {
+			return n, io.EOF
+		}
+		k, rel := at/m.block, at%m.block
+		want := min(int64(len(p)-n), m.size-at)
+		// Extend the run while the next block follows in the file (or
+		// is, like this one, absent).
+		run := m.block - rel // to the end of block k
+		for j := k + 1; run < want && m.follows(k, j); j++ {
+			run += m.block
+		}
+		run = min(run, want)
+		q := p[n : n+int(run)]
+		if m.offsets[k] == noBlock {
+			clear(q)
+		} else if got, err := m.r.ReadAt(q, m.offsets[k]+rel); got < len(q) {
+			return n + got, m.readError(k, at, got, err)
+		}
+		n += int(run)
+	}
+	return n, nil
+}
+
+// follows reports whether block j continues block k's run: both absent,
+// or j stored right after k's data ends in the file, j-k blocks on.
+func (m *blockMap) follows(k, j int64) bool {
+	if j >= int64(len(m.offsets)) {
+		return false
+	}
+	a, b := m.offsets[k], m.offsets[j]
+	if a == noBlock || b == noBlock {
+		return a == b
+	}
+	return b == a+(j-k)*m.block
+}
+
+// readError describes a short read of block k at virtual offset at.
+func (m *blockMap) readError(k, at int64, got int, err error) error {
+	file := m.offsets[k] + at%m.block + int64(got)
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return m.errorf(file, ErrTruncated, "block %d (virtual offset 0x%x) at file offset 0x%x runs past end of file", k, k*m.block, m.offsets[k])
+	}
+	return m.errorf(file, err, "reading block %d at file offset 0x%x: %v", k, m.offsets[k], err)
+}
+
+func (m *blockMap) errorf(off int64, sentinel error, format string, args ...any) error {
+	return &FormatError{Format: string(m.format), Offset: off, Reason: fmt.Sprintf(format, args...), Err: sentinel}
+}
+
+// blockLen is the virtual length of block k: shorter at the end of the
+// disk.
+func (m *blockMap) blockLen(k int64) int64 { return min(m.block, m.size-k*m.block) }
+
+// A fileRange is a span of the file that some structure occupies.
+type fileRange struct {
+	what     string
+	off, len int64
+}
+
+// check validates the stored blocks against each other and against the
+// file's own structures: no two blocks and no block and structure may
+// share a byte. (Blocks may lie past the end of the file: such a file was
+// cut short, which referenced reports and reads report.) It returns the
+// end of the furthest byte the blocks and structures reference. prefix
+// is how many bytes of the file a block occupies before the data starts
+// (a VHD block's sector bitmap), covered by the overlap check too.
+func (m *blockMap) check(structures []fileRange, prefix int64) (referenced int64, err error) {
+	ranges := slices.Clone(structures)
+	for k, off := range m.offsets {
+		if off != noBlock {
+			ranges = append(ranges, fileRange{fmt.Sprintf("block %d", k), off - prefix, prefix + m.blockLen(int64(k))})
+		}
+	}
+	slices.SortFunc(ranges, func(a, b fileRange) int {
+		if a.off != b.off {
+			return cmp.Compare(a.off, b.off)
+		}
+		return cmp.Compare(a.len, b.len)
+	})
+	for i, r := range ranges {
+		if r.off < 0 {
+			return 0, m.errorf(r.off, ErrFormat, "%s at negative file offset", r.what)
+		}
+		referenced = max(referenced, r.off+r.len)
+		if i > 0 && ranges[i-1].off+ranges[i-1].len > r.off {
+			p := ranges[i-1]
+			return 0, m.errorf(r.off, ErrFormat, "%s at file offset 0x%x overlaps %s at 0x%x (0x%x bytes)", r.what, r.off, p.what, p.off, p.len)
+		}
+	}
+	return referenced, nil
+}
+
+// readStructure reads n bytes at off, a structure named what of a file of
+// the given format, which must lie within the file's size bytes.
+func readStructure(format Format, r io.ReaderAt, size, off, n int64, what string) ([]byte, error) {
+	fail := func(at int64, sentinel error, f string, args ...any) error {
+		return &FormatError{Format: string(format), Offset: at, Reason: fmt.Sprintf(f, args...), Err: sentinel}
+	}
+	if !fitsIn(uint64(off), uint64(n), size) {
+		return nil, fail(off, ErrTruncated, "%s at 0x%x (0x%x bytes) runs past end of file (size 0x%x)", what, off, n, size)
+	}
+	b := make([]byte, n)
+	if m, err := r.ReadAt(b, off); m < len(b) {
+		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fail(off+int64(m), ErrTruncated, "%s at 0x%x runs past end of file", what, off)
+		}
+		return nil, fail(off, err, "reading %s at 0x%x: %v", what, off, err)
+	}
+	return b, nil
+}
