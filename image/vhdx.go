@@ -61,7 +61,7 @@ func openVHDX(r io.ReaderAt, size int64, src source, o *options) (*container, er
 		}
 		return nil, vhdxError(meta.offset, ErrUnsupported, "differencing disk with parent %q: reading through a parent is not supported; merge it into its parent first (Hyper-V Edit Disk, or Merge-VHD)", parent)
 	}
-	m, allFull, err := readVHDXBAT(r, size, bat, p, o.limits.VHDXBATEntries)
+	m, err := readVHDXBAT(r, size, bat, p, o.limits.VHDXBATEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -76,8 +76,11 @@ func openVHDX(r io.ReaderAt, size int64, src source, o *options) (*container, er
 	if err != nil {
 		return nil, err
 	}
+	// A fixed disk is made with its blocks allocated and the flag that
+	// keeps them so; writing zeros can still turn its blocks into zero
+	// blocks (qemu-img convert does), so the flag decides.
 	sub := "dynamic"
-	if p.leaveAllocated && allFull {
+	if p.leaveAllocated {
 		sub = "fixed"
 	}
 	detail := fmt.Sprintf("%s, block %s", sub, clusterSizeString(p.blockSize))
@@ -97,10 +100,10 @@ func openVHDX(r io.ReaderAt, size int64, src source, o *options) (*container, er
 }
 
 // readVHDXBAT reads the BAT region and returns the payload blocks as a
-// blockMap, and whether every block is fully present. Sector bitmap
+// blockMap. Sector bitmap
 // entries, one after each chunk of payload entries, must be absent or
 // present; a disk without a parent never reads them.
-func readVHDXBAT(r io.ReaderAt, size int64, bat vhdxRegion, p *vhdxParams, limit int) (*blockMap, bool, error) {
+func readVHDXBAT(r io.ReaderAt, size int64, bat vhdxRegion, p *vhdxParams, limit int) (*blockMap, error) {
 	chunk := vhdxSectorBits * p.logicalSector / p.blockSize // payload blocks per sector bitmap block
 	blocks := (p.diskSize + p.blockSize - 1) / p.blockSize
 	entries := blocks
@@ -108,24 +111,23 @@ func readVHDXBAT(r io.ReaderAt, size int64, bat vhdxRegion, p *vhdxParams, limit
 		entries += (blocks - 1) / chunk
 	}
 	if entries > int64(limit) {
-		return nil, false, vhdxError(bat.offset, ErrUnsupported, "BAT of %d entries is over %d (the vhdx-bat limit)", entries, limit)
+		return nil, vhdxError(bat.offset, ErrUnsupported, "BAT of %d entries is over %d (the vhdx-bat limit)", entries, limit)
 	}
 	if entries*8 > bat.length {
-		return nil, false, vhdxError(bat.offset, ErrFormat, "BAT region of %d bytes cannot hold the %d entries a %d-byte disk in %d-byte blocks needs", bat.length, entries, p.diskSize, p.blockSize)
+		return nil, vhdxError(bat.offset, ErrFormat, "BAT region of %d bytes cannot hold the %d entries a %d-byte disk in %d-byte blocks needs", bat.length, entries, p.diskSize, p.blockSize)
 	}
 	raw, err := readStructure(VHDX, r, size, bat.offset, entries*8, "BAT")
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	m := &blockMap{format: VHDX, r: r, size: p.diskSize, block: p.blockSize, offsets: make([]int64, blocks)}
-	allFull := true
 	for i := range entries {
 		e := binary.LittleEndian.Uint64(raw[8*i:])
 		state, off := e&7, e>>20<<20
 		where := bat.offset + 8*i
 		if (i+1)%(chunk+1) == 0 {
 			if state != vhdxBlockNotPresent && state != vhdxBitmapPresent {
-				return nil, false, vhdxError(where, ErrFormat, "BAT entry %d: sector bitmap block in unknown state %d", i, state)
+				return nil, vhdxError(where, ErrFormat, "BAT entry %d: sector bitmap block in unknown state %d", i, state)
 			}
 			continue
 		}
@@ -133,17 +135,16 @@ func readVHDXBAT(r io.ReaderAt, size int64, bat vhdxRegion, p *vhdxParams, limit
 		switch state {
 		case vhdxBlockNotPresent, vhdxBlockUndefined, vhdxBlockZero, vhdxBlockUnmapped, vhdxBlockUnmappedV095:
 			m.offsets[k] = noBlock
-			allFull = false
 		case vhdxBlockFullyPresent:
 			if off >= maxFileOffset {
-				return nil, false, vhdxError(where, ErrFormat, "BAT entry %d: block %d at file offset 0x%x, beyond any file", i, k, off)
+				return nil, vhdxError(where, ErrFormat, "BAT entry %d: block %d at file offset 0x%x, beyond any file", i, k, off)
 			}
 			m.offsets[k] = int64(off)
 		case vhdxBlockPartial:
-			return nil, false, vhdxError(where, ErrFormat, "BAT entry %d: block %d is partially present, which only a differencing disk may be", i, k)
+			return nil, vhdxError(where, ErrFormat, "BAT entry %d: block %d is partially present, which only a differencing disk may be", i, k)
 		default:
-			return nil, false, vhdxError(where, ErrFormat, "BAT entry %d: block %d in unknown state %d", i, k, state)
+			return nil, vhdxError(where, ErrFormat, "BAT entry %d: block %d in unknown state %d", i, k, state)
 		}
 	}
-	return m, allFull, nil
+	return m, nil
 }
