@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,12 +27,21 @@ func sparseDisk(t testing.TB) string {
 }
 
 // qemuRawAs converts the image at path, read as format, to raw with
-// qemu-img, into a fresh temporary directory. (fixtures.QemuRaw lets
-// qemu-img probe the format, and qemu-img probes a fixed VHD as raw.)
+// qemu-img, or reuses the conversion kept beside it, and returns the raw
+// file's path. (fixtures.QemuRaw lets qemu-img probe the format, and
+// qemu-img probes a fixed VHD as raw.) path must be a fixtures.Convert
+// result, in a directory of its own named after its content.
 func qemuRawAs(t *testing.T, path, format string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "ref.raw")
-	qemuImg(t, "", "convert", "-q", "-f", format, "-O", "raw", path, out)
+	out := filepath.Join(filepath.Dir(path), "qemu-raw-"+format+".raw")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	tmp := filepath.Join(t.TempDir(), "ref.raw")
+	qemuImg(t, "", "convert", "-q", "-f", format, "-O", "raw", path, tmp)
+	if err := os.Rename(tmp, out); err != nil {
+		return tmp // another filesystem: use it uncached
+	}
 	return out
 }
 
@@ -158,3 +168,41 @@ func wantFormatError(t *testing.T, err error, format image.Format, sentinel erro
 
 func be32(b []byte) uint32       { return binary.BigEndian.Uint32(b) }
 func putBE32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }
+
+// TestVHDMatchesQemuImg converts the 5 GiB sparse disk to VHD, dynamic
+// and fixed, with the size rounded to CHS geometry as qemu-img does by
+// default and exact (force_size), and compares our whole virtual disk
+// with qemu-img's raw conversion of the same file read as vpc.
+func TestVHDMatchesQemuImg(t *testing.T) {
+	disk := sparseDisk(t)
+	tests := []struct {
+		opts   []string
+		detail string
+	}{
+		{[]string{"subformat=dynamic"}, "dynamic, block 2 MiB"},
+		{[]string{"subformat=dynamic", "force_size=on"}, "dynamic, block 2 MiB"},
+		{[]string{"subformat=fixed"}, "fixed"},
+		{[]string{"subformat=fixed", "force_size=on"}, "fixed"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.opts, ","), func(t *testing.T) {
+			path := fixtures.MustConvert(t, disk, "vpc", tt.opts...)
+			img, referenced, err := image.OpenByTable(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			l := img.Chain()[0]
+			if l.Format != image.VHD || l.Subformat != strings.TrimPrefix(tt.opts[0], "subformat=") || l.Detail != tt.detail {
+				t.Errorf("layer %+v; want vhd %q", l, tt.detail)
+			}
+			if referenced <= 0 || referenced > l.FileSize {
+				t.Errorf("Referenced = %d for a whole file of %d bytes", referenced, l.FileSize)
+			}
+			if slices.Contains(tt.opts, "force_size=on") && img.Size() != 5<<30 {
+				t.Errorf("Size() = %d with force_size; want the source's %d", img.Size(), 5<<30)
+			}
+			sameAsFile(t, img, qemuRawAs(t, path, "vpc"))
+		})
+	}
+}
