@@ -6,8 +6,8 @@ import (
 	"hash/crc32"
 	"maps"
 	"slices"
-	"unicode/utf16"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/image"
