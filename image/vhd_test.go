@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/image"
@@ -204,5 +205,195 @@ func TestVHDMatchesQemuImg(t *testing.T) {
 			}
 			sameAsFile(t, img, qemuRawAs(t, path, "vpc"))
 		})
+	}
+}
+
+// smallVHD is sampleRaw as a dynamic VHD: footer copy at 0, dynamic
+// header at 512, the BAT where the header says.
+func smallVHD(t testing.TB) string {
+	return fixtures.MustConvert(t, sampleRaw(t), "vpc", "subformat=dynamic")
+}
+
+// setVHDChecksum recomputes the checksum at field of a footer or dynamic
+// header.
+func setVHDChecksum(b []byte, field int) {
+	putBE32(b[field:], 0)
+	var sum uint32
+	for _, c := range b {
+		sum += uint32(c)
+	}
+	putBE32(b[field:], ^sum)
+}
+
+// vhdFooterPatch patches both footers of a dynamic VHD alike and fixes
+// their checksums.
+func vhdFooterPatch(patch func(f []byte)) func([]byte) {
+	return func(b []byte) {
+		for _, f := range [][]byte{b[:512], b[len(b)-512:]} {
+			patch(f)
+			setVHDChecksum(f, 64)
+		}
+	}
+}
+
+// vhdHeaderPatch patches the dynamic header at 512 and fixes its checksum.
+func vhdHeaderPatch(patch func(h []byte)) func([]byte) {
+	return func(b []byte) { h := b[512:1536]; patch(h); setVHDChecksum(h, 36) }
+}
+
+// vhdBAT returns the BAT of the small VHD.
+func vhdBAT(b []byte) []byte { return b[binary.BigEndian.Uint64(b[512+16:]):] }
+
+func TestVHDHostile(t *testing.T) {
+	path := smallVHD(t)
+	good := mustRead(t, path)
+	if string(good[:8]) != "conectix" || string(good[512:520]) != "cxsparse" {
+		t.Fatal("qemu-img's dynamic VHD layout changed")
+	}
+	tests := []struct {
+		name     string
+		patch    func(b []byte)
+		limits   image.Limits
+		sentinel error // nil: opens and reads as qemu-img does
+		words    []string
+	}{
+		{name: "footer copy bad checksum", patch: func(b []byte) { b[100] ^= 1 }},
+		{name: "footer at the end bad checksum", patch: func(b []byte) { b[len(b)-100] ^= 1 }},
+		{name: "both footers bad checksum", patch: func(b []byte) { b[100] ^= 1; b[len(b)-100] ^= 1 },
+			sentinel: image.ErrChecksum, words: []string{"footer at 0x0 fails its checksum"}},
+		{name: "dynamic header bad checksum", patch: func(b []byte) { b[512+700] ^= 1 },
+			sentinel: image.ErrChecksum, words: []string{"dynamic header at 0x200 fails its checksum"}},
+		{name: "dynamic header past EOF", patch: vhdFooterPatch(func(f []byte) { binary.BigEndian.PutUint64(f[16:], 1<<40) }),
+			sentinel: image.ErrTruncated, words: []string{"dynamic header at 0x10000000000", "past end of file"}},
+		{name: "BAT past EOF", patch: vhdHeaderPatch(func(h []byte) { binary.BigEndian.PutUint64(h[16:], 1<<40) }),
+			sentinel: image.ErrTruncated, words: []string{"BAT at 0x10000000000", "past end of file"}},
+		{name: "BAT claiming 10^9 entries", patch: func(b []byte) {
+			vhdHeaderPatch(func(h []byte) { putBE32(h[28:], 1e9) })(b)
+			vhdFooterPatch(func(f []byte) { binary.BigEndian.PutUint64(f[48:], 1e9*2<<20) })(b)
+		}, sentinel: image.ErrUnsupported, words: []string{"BAT of 1000000000 entries is over 4194304 (the vhd-bat limit)"}},
+		{name: "BAT claiming 10^9 entries, limit raised", patch: func(b []byte) {
+			vhdHeaderPatch(func(h []byte) { putBE32(h[28:], 1e9) })(b)
+			vhdFooterPatch(func(f []byte) { binary.BigEndian.PutUint64(f[48:], 1e9*2<<20) })(b)
+		}, limits: image.Limits{VHDBATEntries: 1 << 30}, sentinel: image.ErrTruncated, words: []string{"BAT at 0x600 (0xee6b2800 bytes) runs past end of file"}},
+		{name: "BAT too small for the disk", patch: vhdHeaderPatch(func(h []byte) { putBE32(h[28:], 2) }),
+			sentinel: image.ErrFormat, words: []string{"BAT of 2 entries is too small"}},
+		{name: "block size 3 MiB", patch: vhdHeaderPatch(func(h []byte) { putBE32(h[32:], 3<<20) }),
+			sentinel: image.ErrFormat, words: []string{"block size 3145728"}},
+		{name: "overlapping blocks", patch: func(b []byte) { copy(vhdBAT(b)[4:8], vhdBAT(b)[:4]) },
+			sentinel: image.ErrFormat, words: []string{"overlaps block 0"}},
+		{name: "block on the BAT", patch: func(b []byte) { putBE32(vhdBAT(b), 3) },
+			sentinel: image.ErrFormat, words: []string{"block 0 at file offset 0x600 overlaps BAT"}},
+		{name: "unknown disk type", patch: vhdFooterPatch(func(f []byte) { putBE32(f[60:], 5) }),
+			sentinel: image.ErrUnsupported, words: []string{"disk type 5"}},
+		{name: "fixed type in a dynamic file", patch: vhdFooterPatch(func(f []byte) { putBE32(f[60:], 2) }),
+			sentinel: image.ErrFormat, words: []string{"does not fill the file"}},
+		{name: "differencing disk", patch: func(b []byte) {
+			vhdFooterPatch(func(f []byte) { putBE32(f[60:], 4) })(b)
+			vhdHeaderPatch(func(h []byte) {
+				for i, c := range utf16.Encode([]rune("base\n.vhd")) {
+					binary.BigEndian.PutUint16(h[64+2*i:], c)
+				}
+			})(b)
+		}, sentinel: image.ErrUnsupported, words: []string{`differencing disk with parent "base\n.vhd"`}},
+		// qemu-img rounds the 8 MiB up to CHS geometry: 5 blocks.
+		{name: "BAT limit one under", limits: image.Limits{VHDBATEntries: 4},
+			sentinel: image.ErrUnsupported, words: []string{"BAT of 5 entries is over 4 (the vhd-bat limit)"}},
+		{name: "BAT limit met", limits: image.Limits{VHDBATEntries: 5}},
+	}
+	ref := qemuRawAs(t, path, "vpc")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := path
+			if tt.patch != nil {
+				p = fixtures.MustCorrupt(t, path, tt.patch)
+			}
+			img, _, err := image.OpenByTable(p, image.WithLimits(tt.limits))
+			if tt.sentinel != nil {
+				wantFormatError(t, err, image.VHD, tt.sentinel, tt.words...)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			sameAsFile(t, img, ref)
+		})
+	}
+}
+
+// TestVHDTruncated cuts the small VHD short of its last block: it opens
+// from the footer copy at 0, says how far its BAT reaches, and fails only
+// reads of the cut block.
+func TestVHDTruncated(t *testing.T) {
+	path := smallVHD(t)
+	b := mustRead(t, path)
+	must := fixtures.MustHostile(t)
+	_, _, err := image.OpenByTable(must(fixtures.Truncated(path, 300)))
+	wantFormatError(t, err, image.VHD, image.ErrTruncated, "footer")
+
+	cut := must(fixtures.Truncated(path, int64(len(b))-4096))
+	img, referenced, err := image.OpenByTable(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if referenced != int64(len(b))-512 {
+		t.Errorf("Referenced = %d; want the end of the last block, %d", referenced, len(b)-512)
+	}
+	last, lastAt := 0, uint32(0)
+	for k := range int((img.Size() + 2<<20 - 1) >> 21) {
+		if s := be32(vhdBAT(b)[4*k:]); s != 0xFFFFFFFF && s > lastAt {
+			last, lastAt = k, s
+		}
+	}
+	buf := make([]byte, 4096)
+	_, err = img.ReadAt(buf, int64(last+1)<<21-4096)
+	wantFormatError(t, err, image.VHD, image.ErrTruncated, "runs past end of file")
+}
+
+// TestVHDFixedFooterProbe checks that only a whole, valid fixed footer
+// makes a file a VHD: a raw disk ending in "conectix" with a bad
+// checksum, or a valid footer whose size does not match the file, stays
+// raw (no table format matches it), and a valid one opens as fixed.
+func TestVHDFixedFooterProbe(t *testing.T) {
+	footer := func(size uint64, typ uint32, fix bool) []byte {
+		disk := bytes.Repeat([]byte("raw disk"), 1<<17) // 1 MiB
+		f := make([]byte, 512)
+		copy(f, "conectix")
+		binary.BigEndian.PutUint64(f[48:], size)
+		putBE32(f[60:], typ)
+		if fix {
+			setVHDChecksum(f, 64)
+		}
+		return append(disk, f...)
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		file []byte
+		vhd  bool
+	}{
+		{"bad checksum", footer(1<<20, 2, false), false},
+		{"dynamic type at the end only", footer(1<<20, 3, true), false},
+		{"size off by a sector", footer(1<<20-512, 2, true), false},
+		{"valid fixed footer", footer(1<<20, 2, true), true},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
+		writeHost(t, p, tt.file)
+		img, _, err := image.OpenByTable(p)
+		if !tt.vhd {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s: opened as %v, %v; want no table format (raw)", tt.name, img, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got := readAll(t, img)
+		img.Close()
+		if !bytes.Equal(got, tt.file[:1<<20]) {
+			t.Errorf("%s: fixed VHD payload differs: %s", tt.name, firstDiff(got, tt.file[:1<<20]))
+		}
 	}
 }
