@@ -1,11 +1,14 @@
 package image
 
-import "os"
+import (
+	"io"
+	"os"
+)
 
 // OpenByTable opens the file at path through the container format table
 // (the first entry whose Match accepts it), for the readers image.Open
 // does not reach yet, and returns the image and the container's
-// Referenced.
+// Referenced. No format matching is os.ErrInvalid.
 func OpenByTable(path string, opts ...Option) (*Image, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -16,22 +19,32 @@ func OpenByTable(path string, opts ...Option) (*Image, int64, error) {
 		f.Close()
 		return nil, 0, err
 	}
+	rc := countFile(f)
+	img, ref, err := OpenReaderByTable(rc, st.Size(), path, opts...)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	img.closers = append(img.closers, rc)
+	img.reads = rc
+	return img, ref, nil
+}
+
+// OpenReaderByTable is OpenByTable over size bytes of r, named name.
+func OpenReaderByTable(r io.ReaderAt, size int64, name string, opts ...Option) (*Image, int64, error) {
 	head := make([]byte, headLen)
-	n, _ := f.ReadAt(head, 0)
+	n, _ := r.ReadAt(head, 0)
 	for _, cf := range formats {
-		if !cf.Match(head[:n], f, st.Size()) {
+		if !cf.Match(head[:n], r, size) {
 			continue
 		}
-		rc := countFile(f)
-		c, err := cf.Open(rc, st.Size(), source{Name: path, File: f}, makeOptions(opts))
+		c, err := cf.Open(r, size, source{Name: name}, makeOptions(opts))
 		if err != nil {
-			f.Close()
 			return nil, 0, err
 		}
-		img := newImage(c.Disk, c.Size, c.Layers, append(c.Closers, rc)...)
+		img := newImage(c.Disk, c.Size, c.Layers, c.Closers...)
 		img.allocated = c.Allocated
 		return img, c.Referenced, nil
 	}
-	f.Close()
 	return nil, 0, os.ErrInvalid
 }
