@@ -65,7 +65,7 @@ func fuzzOpen(t *testing.T, b []byte, spot uint64) {
 	if img.Size() < 0 {
 		t.Fatalf("size %d", img.Size())
 	}
-	buf := make([]byte, 3<<20)
+	buf := make([]byte, 256<<10)
 	for _, off := range []int64{0, img.Size() - int64(len(buf)), int64(spot % uint64(max(img.Size(), 1)))} {
 		if _, err := img.ReadAt(buf, max(off, 0)); err != nil && !errors.Is(err, io.EOF) {
 			if _, ok := errors.AsType[*image.FormatError](err); !ok {
