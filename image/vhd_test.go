@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -30,11 +31,11 @@ func sparseDisk(t testing.TB) string {
 // qemuRawAs converts the image at path, read as format, to raw with
 // qemu-img, or reuses the conversion kept beside it, and returns the raw
 // file's path. (fixtures.QemuRaw lets qemu-img probe the format, and
-// qemu-img probes a fixed VHD as raw.) path must be a fixtures.Convert
-// result, in a directory of its own named after its content.
+// qemu-img probes a fixed VHD as raw.) path must be a fixtures cache
+// file, named after its content.
 func qemuRawAs(t *testing.T, path, format string) string {
 	t.Helper()
-	out := filepath.Join(filepath.Dir(path), "qemu-raw-"+format+".raw")
+	out := path + ".qemu-raw-" + format
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
@@ -136,7 +137,7 @@ func concurrentReads(t *testing.T, img *image.Image, ref string) {
 					return
 				}
 				if !bytes.Equal(got, exp) {
-					errs <- errors.New("concurrent read at " + string(rune('0'+g)) + " differs")
+					errs <- fmt.Errorf("goroutine %d: read at 0x%x differs", g, off)
 					return
 				}
 			}
@@ -203,7 +204,9 @@ func TestVHDMatchesQemuImg(t *testing.T) {
 			if slices.Contains(tt.opts, "force_size=on") && img.Size() != 5<<30 {
 				t.Errorf("Size() = %d with force_size; want the source's %d", img.Size(), 5<<30)
 			}
-			sameAsFile(t, img, qemuRawAs(t, path, "vpc"))
+			ref := qemuRawAs(t, path, "vpc")
+			sameAsFile(t, img, ref)
+			concurrentReads(t, img, ref)
 		})
 	}
 }
@@ -394,6 +397,57 @@ func TestVHDFixedFooterProbe(t *testing.T) {
 		img.Close()
 		if !bytes.Equal(got, tt.file[:1<<20]) {
 			t.Errorf("%s: fixed VHD payload differs: %s", tt.name, firstDiff(got, tt.file[:1<<20]))
+		}
+	}
+}
+
+// TestVHDSizeFromFooter records where our virtual size and qemu-img's
+// part. We take the footer's current size, as Hyper-V and the
+// specification do. qemu-img takes the CHS geometry instead when the
+// creator is Virtual PC ("vpc ") or old qemu ("qemu") and the geometry is
+// not the maximum; qemu-img itself writes the two equal, so its own files
+// agree. On a file whose geometry falls short of the current size, qemu
+// reads a shorter disk, which is a prefix of ours.
+func TestVHDSizeFromFooter(t *testing.T) {
+	path := smallVHD(t)
+	good := mustRead(t, path)
+	current := int64(binary.BigEndian.Uint64(good[48:]))
+	chs := func(f []byte) int64 {
+		return int64(binary.BigEndian.Uint16(f[56:])) * int64(f[58]) * int64(f[59]) * 512
+	}
+	if chs(good) != current || string(good[28:32]) != "qemu" {
+		t.Fatalf("qemu-img wrote creator %q, CHS size %d, current size %d; want \"qemu\" and equal sizes", good[28:32], chs(good), current)
+	}
+	shortCHS := func(creator string) func([]byte) {
+		return vhdFooterPatch(func(f []byte) {
+			copy(f[28:32], creator)
+			binary.BigEndian.PutUint16(f[56:], binary.BigEndian.Uint16(f[56:])-8)
+		})
+	}
+	for _, tt := range []struct {
+		creator  string
+		qemuSize func(f []byte) int64
+	}{
+		{"vpc ", chs},
+		{"win ", func([]byte) int64 { return current }},
+	} {
+		p := fixtures.MustCorrupt(t, path, shortCHS(tt.creator))
+		img, _, err := image.OpenByTable(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer img.Close()
+		if img.Size() != current {
+			t.Errorf("creator %q: Size() = %d; want the current size %d", tt.creator, img.Size(), current)
+		}
+		ref := qemuRawAs(t, p, "vpc")
+		want := mustRead(t, ref)
+		if int64(len(want)) != tt.qemuSize(mustRead(t, p)) {
+			t.Errorf("creator %q: qemu-img read %d bytes; this test expected %d", tt.creator, len(want), tt.qemuSize(mustRead(t, p)))
+		}
+		got := make([]byte, len(want))
+		if _, err := img.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("creator %q: our first %d bytes differ from qemu-img's disk (%v): %s", tt.creator, len(want), err, firstDiff(got, want))
 		}
 	}
 }

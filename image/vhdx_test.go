@@ -45,7 +45,9 @@ func TestVHDXMatchesQemuImg(t *testing.T) {
 			if referenced <= 0 || referenced > chain[0].FileSize {
 				t.Errorf("Referenced = %d for a whole file of %d bytes", referenced, chain[0].FileSize)
 			}
-			sameAsFile(t, img, fixtures.MustQemuRaw(t, path))
+			ref := fixtures.MustQemuRaw(t, path)
+			sameAsFile(t, img, ref)
+			concurrentReads(t, img, ref)
 		})
 	}
 }
