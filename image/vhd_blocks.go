@@ -56,7 +56,7 @@ func (m *blockMap) ReadAt(p []byte, off int64) (int, error) {
 		if m.offsets[k] == noBlock {
 			clear(q)
 		} else if got, err := m.r.ReadAt(q, m.offsets[k]+rel); got < len(q) {
-			return n + got, m.readError(k, at, got, err)
+			return n + got, m.readError(at+int64(got), m.offsets[k]+rel+int64(got), err)
 		}
 		n += int(run)
 	}
@@ -76,9 +76,10 @@ func (m *blockMap) follows(k, j int64) bool {
 	return b == a+(j-k)*m.block
 }
 
-// readError describes a short read of block k at virtual offset at.
-func (m *blockMap) readError(k, at int64, got int, err error) error {
-	file := m.offsets[k] + at%m.block + int64(got)
+// readError describes a short read that stopped at virtual offset virt,
+// file offset file.
+func (m *blockMap) readError(virt, file int64, err error) error {
+	k := virt / m.block
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return m.errorf(file, ErrTruncated, "block %d (virtual offset 0x%x) at file offset 0x%x runs past end of file", k, k*m.block, m.offsets[k])
 	}

@@ -100,9 +100,9 @@ func openVHDX(r io.ReaderAt, size int64, src source, o *options) (*container, er
 }
 
 // readVHDXBAT reads the BAT region and returns the payload blocks as a
-// blockMap. Sector bitmap
-// entries, one after each chunk of payload entries, must be absent or
-// present; a disk without a parent never reads them.
+// blockMap. Sector bitmap entries, one after each chunk of payload
+// entries, must be absent or present; a disk without a parent never
+// reads them.
 func readVHDXBAT(r io.ReaderAt, size int64, bat vhdxRegion, p *vhdxParams, limit int) (*blockMap, error) {
 	chunk := vhdxSectorBits * p.logicalSector / p.blockSize // payload blocks per sector bitmap block
 	blocks := (p.diskSize + p.blockSize - 1) / p.blockSize
