@@ -83,23 +83,25 @@ func readVHDFooter(r io.ReaderAt, size, off int64) (*vhdFooter, error) {
 }
 
 // fixedVHDFooter returns the footer of a fixed VHD: a valid footer at the
-// end of the file, of type fixed, whose disk fills the rest of the file
-// exactly. Anything less leaves the file raw, so that a raw disk ending
+// end of the file, of type fixed, whose disk (whole sectors) fills the
+// rest of the file exactly. Anything less leaves the file raw, so that a raw disk ending
 // in stray "conectix" bytes is not taken for a VHD.
 func fixedVHDFooter(r io.ReaderAt, size int64) (*vhdFooter, bool) {
 	if r == nil || size < vhdFooterLen {
 		return nil, false
 	}
 	f, err := readVHDFooter(r, size, size-vhdFooterLen)
-	if err != nil || f.diskType != vhdFixed || f.currentSize != uint64(size-vhdFooterLen) {
+	if err != nil || f.diskType != vhdFixed || f.currentSize != uint64(size-vhdFooterLen) || f.currentSize%vhdSector != 0 {
 		return nil, false
 	}
 	return f, true
 }
 
-// openVHD opens a fixed or dynamic VHD. The virtual size is the footer's
-// current size (in whole sectors), which is what qemu-img reads for every
-// file qemu-img writes (see the README); differencing disks are refused.
+// openVHD opens a fixed or dynamic VHD; differencing disks are refused.
+// The virtual size is the footer's current size in whole sectors, as
+// Hyper-V and the specification read it. qemu-img reads the CHS geometry
+// instead for files from Virtual PC, a shorter disk when the two differ
+// (TestVHDSizeFromFooter); for the files qemu-img writes they agree.
 func openVHD(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
 	layer := Layer{Format: VHD, Path: src.Name, FileSize: size}
 	if f, ok := fixedVHDFooter(r, size); ok {

@@ -1,15 +1,18 @@
 package image_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"maps"
 	"slices"
 	"testing"
 	"unicode/utf16"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 )
 
@@ -285,4 +288,38 @@ func TestVHDXTruncated(t *testing.T) {
 	}
 	_, err = img.ReadAt(buf, int64(last+1)<<20-4096)
 	wantFormatError(t, err, image.VHDX, image.ErrTruncated, "runs past end of file")
+}
+
+// TestVHDXAndVHDHoldExt4 reads the GPT and then files of the ext4
+// filesystem through a dynamic VHDX and a dynamic VHD, as a scan does.
+func TestVHDXAndVHDHoldExt4(t *testing.T) {
+	disk := sparseDisk(t)
+	for _, path := range []string{
+		fixtures.MustConvert(t, disk, "vhdx", "subformat=dynamic"),
+		fixtures.MustConvert(t, disk, "vpc", "subformat=dynamic"),
+	} {
+		img, _, err := image.OpenByTable(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer img.Close()
+		tab, err := image.ReadTable(img, img.Size())
+		if err != nil {
+			t.Fatalf("%s: %v", img.Format(), err)
+		}
+		if tab.Scheme != image.GPT || len(tab.Partitions) != 1 {
+			t.Fatalf("%s: table %v with %d partitions; want one GPT partition", img.Format(), tab.Scheme, len(tab.Partitions))
+		}
+		p := tab.Partitions[0]
+		fsys, err := ext4.New(&p, p.Size)
+		if err != nil {
+			t.Fatalf("%s: %v", img.Format(), err)
+		}
+		for name, f := range sampleTree() {
+			got, err := fs.ReadFile(fsys, name)
+			if err != nil || !bytes.Equal(got, f.Data) {
+				t.Errorf("%s: %s: %d bytes, %v; want the %d bytes written", img.Format(), name, len(got), err, len(f.Data))
+			}
+		}
+	}
 }
