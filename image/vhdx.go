@@ -39,18 +39,33 @@ func openVHDX(r io.ReaderAt, size int64, src source, o *options) (*container, er
 	if size < vhdxReserved {
 		return nil, vhdxError(size, ErrTruncated, "file of %d bytes is shorter than the 1 MiB header area", size)
 	}
-	hdr, err := readVHDXHeader(r, size)
+	// The headers and region tables, then the start of the metadata
+	// region, are each read in one call and served from memory: a remote
+	// object opens in three round trips and one for the BAT.
+	area, err := readStructure(VHDX, r, size, 0, vhdxRegionAt2+vhdxRegionLen, "header area")
+	if err != nil {
+		return nil, err
+	}
+	pre := &patchedReader{r: r, patches: []patch{{off: 0, data: area}}}
+	hdr, err := readVHDXHeader(pre, size)
 	if err != nil {
 		return nil, err
 	}
 	if !hdr.logGUID.isZero() {
 		return nil, vhdxError(hdr.at+48, ErrUnsupported, "the log (GUID %s) holds writes that were never applied: the file was not closed cleanly and its log must be replayed first, which a read-only reader must not guess at (attach it once in Hyper-V or Windows, or run qemu-img check -r all on a copy)", hdr.logGUID)
 	}
-	bat, meta, structures, err := readVHDXRegions(r, size)
+	bat, meta, structures, err := readVHDXRegions(pre, size)
 	if err != nil {
 		return nil, err
 	}
-	p, err := readVHDXMetadata(r, size, meta)
+	if n := min(meta.length, vhdxMetaPrefetch, max(size-meta.offset, 0)); n > 0 {
+		b, err := readStructure(VHDX, r, size, meta.offset, n, "metadata region")
+		if err != nil {
+			return nil, err
+		}
+		pre.patches = append(pre.patches, patch{off: meta.offset, data: b})
+	}
+	p, err := readVHDXMetadata(pre, size, meta)
 	if err != nil {
 		return nil, err
 	}

@@ -25,9 +25,10 @@ const (
 	vhdxAlign        = 1 << 20 // regions and blocks are MiB-aligned
 	vhdxMaxEntries   = 2047    // in the region and metadata tables
 	vhdxMetaTableLen = 64 << 10
-	vhdxMetaItemMin  = 64 << 10 // metadata items start after the table
-	vhdxMaxDiskSize  = 64 << 40 // 64 TiB, the format's largest disk
-	vhdxMinBlockSize = 1 << 20  // block sizes: powers of two from 1 MiB
+	vhdxMetaItemMin  = 64 << 10  // metadata items start after the table
+	vhdxMetaPrefetch = 128 << 10 // the table and the items after it
+	vhdxMaxDiskSize  = 64 << 40  // 64 TiB, the format's largest disk
+	vhdxMinBlockSize = 1 << 20   // block sizes: powers of two from 1 MiB
 	vhdxMaxBlockSize = 256 << 20
 	vhdxSectorBits   = 1 << 23  // sectors one sector bitmap block covers
 	vhdxMaxLocator   = 64 << 10 // largest parent locator item read

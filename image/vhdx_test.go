@@ -323,3 +323,18 @@ func TestVHDXAndVHDHoldExt4(t *testing.T) {
 		}
 	}
 }
+
+// TestVHDXOpenReads counts the host reads of opening a VHDX: detection's
+// head (and the fixed VHD footer probe), then one read each for the
+// header area, the metadata and the BAT, so that a remote object opens in
+// a few round trips.
+func TestVHDXOpenReads(t *testing.T) {
+	img, _, err := image.OpenByTable(smallVHDX(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if st := img.Stats(); st.ReadCalls > 5 || st.BytesRead > 1<<20 {
+		t.Errorf("opening read %d bytes in %d calls; want at most 5 calls and 1 MiB", st.BytesRead, st.ReadCalls)
+	}
+}
