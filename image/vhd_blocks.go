@@ -8,9 +8,12 @@ import (
 	"slices"
 )
 
-// noBlock marks a block of a blockMap that is not stored: it reads as
-// zeros.
-const noBlock = -1
+// Offsets of blocks a blockMap does not store: noBlock reads as zeros,
+// parentBlock from the parent disk.
+const (
+	noBlock     = -1
+	parentBlock = -2
+)
 
 // maxFileOffset bounds every file offset read from a VHD or VHDX table,
 // so that offset arithmetic cannot overflow; no real file is 64 PiB.
@@ -27,7 +30,16 @@ type blockMap struct {
 	r       io.ReaderAt
 	size    int64   // bytes of the virtual disk
 	block   int64   // bytes per block
-	offsets []int64 // file offset of each block's data, or noBlock
+	offsets []int64 // file offset of each block's data, noBlock or parentBlock
+
+	// A differencing disk reads parentBlock blocks from parent, a disk
+	// of the same size, and reads a partially present block sector by
+	// sector, from the file where the block's sector bitmap has a 1 bit
+	// (bit 0 of byte 0 first), from parent where it has a 0: partial
+	// maps such a block to the file offset of its first bitmap byte.
+	parent  io.ReaderAt
+	sector  int64
+	partial map[int64]int64
 }
 
 // ReadAt reads p at off of the virtual disk. A read past the end of the
@@ -53,27 +65,80 @@ func (m *blockMap) ReadAt(p []byte, off int64) (int, error) {
 		}
 		run = min(run, want)
 		q := p[n : n+int(run)]
-		if m.offsets[k] == noBlock {
+		var err error
+		switch bitmap, partial := m.partial[k]; {
+		case m.offsets[k] == noBlock:
 			clear(q)
-		} else if got, err := m.r.ReadAt(q, m.offsets[k]+rel); got < len(q) {
-			return n + got, m.readError(at+int64(got), m.offsets[k]+rel+int64(got), err)
+		case m.offsets[k] == parentBlock:
+			err = m.readParent(q, at)
+		case partial:
+			err = m.readPartial(q, k, rel, bitmap)
+		default:
+			if got, rerr := m.r.ReadAt(q, m.offsets[k]+rel); got < len(q) {
+				return n + got, m.readError(at+int64(got), m.offsets[k]+rel+int64(got), rerr)
+			}
+		}
+		if err != nil {
+			return n, err
 		}
 		n += int(run)
 	}
 	return n, nil
 }
 
-// follows reports whether block j continues block k's run: both absent,
-// or j stored right after k's data ends in the file, j-k blocks on.
+// follows reports whether block j continues block k's run: both absent
+// alike, or j stored right after k's data ends in the file, j-k blocks
+// on. Partially present blocks make runs of their own.
 func (m *blockMap) follows(k, j int64) bool {
-	if j >= int64(len(m.offsets)) {
+	if j >= int64(len(m.offsets)) || m.partial[k] != 0 || m.partial[j] != 0 {
 		return false
 	}
 	a, b := m.offsets[k], m.offsets[j]
-	if a == noBlock || b == noBlock {
+	if a < 0 || b < 0 {
 		return a == b
 	}
 	return b == a+(j-k)*m.block
+}
+
+// readParent fills q from the parent disk at virtual offset at.
+func (m *blockMap) readParent(q []byte, at int64) error {
+	if got, err := m.parent.ReadAt(q, at); got < len(q) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return m.errorf(at+int64(got), ErrTruncated, "parent disk ends at virtual offset 0x%x", at+int64(got))
+		}
+		return err
+	}
+	return nil
+}
+
+// readPartial fills q from the partially present block k at rel bytes into
+// it, run by run of sectors that its bitmap, at file offset bitmap, puts
+// in the file or in the parent.
+func (m *blockMap) readPartial(q []byte, k, rel, bitmap int64) error {
+	first, last := rel/m.sector, (rel+int64(len(q))-1)/m.sector
+	bits, err := readStructure(m.format, m.r, maxFileOffset, bitmap+first/8, last/8-first/8+1, "sector bitmap")
+	if err != nil {
+		return err
+	}
+	present := func(s int64) bool { return bits[s/8-first/8]>>(s%8)&1 != 0 }
+	for done := int64(0); done < int64(len(q)); {
+		s := (rel + done) / m.sector
+		e := s + 1 // the run of sectors alike is [s, e)
+		for e <= last && present(e) == present(s) {
+			e++
+		}
+		end := min(e*m.sector-rel, int64(len(q)))
+		part, at := q[done:end], k*m.block+rel+done
+		if present(s) {
+			if got, err := m.r.ReadAt(part, m.offsets[k]+rel+done); got < len(part) {
+				return m.readError(at+int64(got), m.offsets[k]+rel+done+int64(got), err)
+			}
+		} else if err := m.readParent(part, at); err != nil {
+			return err
+		}
+		done = end
+	}
+	return nil
 }
 
 // readError describes a short read that stopped at virtual offset virt,

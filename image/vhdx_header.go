@@ -86,6 +86,7 @@ type vhdxHeader struct {
 	at        int64 // file offset of the header in use
 	seq       uint64
 	logGUID   vhdxGUID
+	dataWrite vhdxGUID // changes whenever the disk's data does
 	logLength uint32
 	logOffset uint64
 }
@@ -113,6 +114,7 @@ func readVHDXHeader(r io.ReaderAt, size int64) (*vhdxHeader, error) {
 		}
 		h := &vhdxHeader{at: at, seq: binary.LittleEndian.Uint64(b[8:])}
 		copy(h.logGUID[:], b[48:64])
+		copy(h.dataWrite[:], b[32:48])
 		h.logLength = binary.LittleEndian.Uint32(b[68:])
 		h.logOffset = binary.LittleEndian.Uint64(b[72:])
 		if best == nil || h.seq > best.seq {
@@ -200,7 +202,7 @@ type vhdxParams struct {
 	diskSize       int64
 	logicalSector  int64
 	physicalSector int64
-	parentPath     string // from the parent locator, "" when none
+	parent         map[string]string // the parent locator's entries
 }
 
 // readVHDXMetadata reads the metadata table and its items from the
@@ -289,25 +291,27 @@ func parseVHDXParams(items map[vhdxGUID][]byte, at int64) (*vhdxParams, error) {
 	}
 	p.diskSize = int64(diskSize)
 	if p.hasParent {
-		p.parentPath = vhdxParentPath(items[vhdxParentLocator])
+		p.parent = parseVHDXLocator(items[vhdxParentLocator])
 	}
 	return p, nil
 }
 
-// vhdxParentPath returns the parent's path from a parent locator item:
-// the relative path, else the absolute or volume path, else "".
-func vhdxParentPath(loc []byte) string {
+// parseVHDXLocator decodes the key-value entries of a parent locator
+// item (MS-VHDX 2.6.2.6): parent_linkage, relative_path, volume_path,
+// absolute_win32_path. Malformed entries are skipped; values are cut to
+// vhdxMaxPathLen characters.
+func parseVHDXLocator(loc []byte) map[string]string {
+	values := map[string]string{}
 	if len(loc) < 20 {
-		return ""
+		return values
 	}
 	n := min(int(binary.LittleEndian.Uint16(loc[18:])), vhdxMaxLocKeys, (len(loc)-20)/12)
-	values := map[string]string{}
 	str := func(off uint32, length uint16) string {
 		if uint64(off)+uint64(length) > uint64(len(loc)) || length%2 != 0 {
 			return ""
 		}
 		b := loc[off : off+uint32(length)]
-		u := make([]uint16, len(b)/2)
+		u := make([]uint16, min(len(b)/2, vhdxMaxPathLen))
 		for i := range u {
 			u[i] = binary.LittleEndian.Uint16(b[2*i:])
 		}
@@ -318,15 +322,18 @@ func vhdxParentPath(loc []byte) string {
 		key := str(binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint16(e[8:]))
 		values[key] = str(binary.LittleEndian.Uint32(e[4:]), binary.LittleEndian.Uint16(e[10:]))
 	}
+	return values
+}
+
+// vhdxParentName is the parent's path for messages: the relative path,
+// else the absolute or volume path, else a note that there is none.
+func vhdxParentName(loc map[string]string) string {
 	for _, k := range []string{"relative_path", "absolute_win32_path", "volume_path"} {
-		if v := values[k]; v != "" {
-			if r := []rune(v); len(r) > vhdxMaxPathLen {
-				v = string(r[:vhdxMaxPathLen]) + "..."
-			}
+		if v := loc[k]; v != "" {
 			return v
 		}
 	}
-	return ""
+	return "(no path in its parent locator)"
 }
 
 // vhdxError is a FormatError about a VHDX file.
