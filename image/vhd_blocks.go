@@ -175,7 +175,7 @@ type fileRange struct {
 func (m *blockMap) check(structures []fileRange, prefix int64) (referenced int64, err error) {
 	ranges := slices.Clone(structures)
 	for k, off := range m.offsets {
-		if off != noBlock {
+		if off >= 0 {
 			ranges = append(ranges, fileRange{fmt.Sprintf("block %d", k), off - prefix, prefix + m.blockLen(int64(k))})
 		}
 	}

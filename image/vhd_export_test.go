@@ -3,6 +3,7 @@ package image
 import (
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // OpenByTable opens the file at path through the container format table
@@ -20,7 +21,7 @@ func OpenByTable(path string, opts ...Option) (*Image, int64, error) {
 		return nil, 0, err
 	}
 	rc := countFile(f)
-	img, ref, err := OpenReaderByTable(rc, st.Size(), path, opts...)
+	img, ref, err := openByTable(rc, st.Size(), source{Name: path, Dir: filepath.Dir(path), File: f}, opts)
 	if err != nil {
 		f.Close()
 		return nil, 0, err
@@ -30,15 +31,20 @@ func OpenByTable(path string, opts ...Option) (*Image, int64, error) {
 	return img, ref, nil
 }
 
-// OpenReaderByTable is OpenByTable over size bytes of r, named name.
+// OpenReaderByTable is OpenByTable over size bytes of r, named name, as
+// for a remote object (no directory for sibling files).
 func OpenReaderByTable(r io.ReaderAt, size int64, name string, opts ...Option) (*Image, int64, error) {
+	return openByTable(r, size, source{Name: name}, opts)
+}
+
+func openByTable(r io.ReaderAt, size int64, src source, opts []Option) (*Image, int64, error) {
 	head := make([]byte, headLen)
 	n, _ := r.ReadAt(head, 0)
 	for _, cf := range formats {
 		if !cf.Match(head[:n], r, size) {
 			continue
 		}
-		c, err := cf.Open(r, size, source{Name: name}, makeOptions(opts))
+		c, err := cf.Open(r, size, src, makeOptions(opts))
 		if err != nil {
 			return nil, 0, err
 		}
