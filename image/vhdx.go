@@ -17,9 +17,11 @@ func init() {
 	})
 }
 
-// BAT entry states (MS-VHDX 2.5.1). A payload block that is not present,
-// undefined, zero or unmapped reads as zeros (state 5 is "unmapped" in
-// the v0.95 draft that early Hyper-V wrote, which qemu accepts too).
+// BAT entry states (MS-VHDX 2.5.1). A payload block that is undefined,
+// zero or unmapped reads as zeros, as the specification allows for all
+// three (state 5 is "unmapped" in the v0.95 draft that early Hyper-V
+// wrote, which qemu accepts too); one not present reads as zeros too, or
+// from the parent of a differencing disk.
 const (
 	vhdxBlockNotPresent   = 0
 	vhdxBlockUndefined    = 1
@@ -189,9 +191,9 @@ func readVHDXBAT(r io.ReaderAt, size int64, bat vhdxRegion, p *vhdxParams, limit
 		state, off := entry(i)
 		where := bat.offset + 8*i
 		switch state {
-		case vhdxBlockNotPresent, vhdxBlockUndefined:
+		case vhdxBlockNotPresent:
 			m.offsets[k] = absent
-		case vhdxBlockZero, vhdxBlockUnmapped, vhdxBlockUnmappedV095:
+		case vhdxBlockUndefined, vhdxBlockZero, vhdxBlockUnmapped, vhdxBlockUnmappedV095:
 			m.offsets[k] = noBlock
 		case vhdxBlockFullyPresent, vhdxBlockPartial:
 			if off >= maxFileOffset {
