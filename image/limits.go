@@ -90,7 +90,7 @@ func (l Limits) orDefaults() Limits {
 	return l
 }
 
-// WithLimits sets the limits of the qcow2 reader: backing chain depth, L1
-// table size and cluster cache. Partition tables take theirs through
-// ReadTableLimits.
+// WithLimits sets the limits of the container readers: backing chain
+// depth, the qcow2 L1 table size and cluster cache, the VHD and VHDX BAT
+// sizes. Partition tables take theirs through ReadTableLimits.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l.orDefaults() } }
