@@ -20,7 +20,7 @@ func OpenByTable(path string, opts ...Option) (*Image, int64, error) {
 		f.Close()
 		return nil, 0, err
 	}
-	rc := countFile(f)
+	rc := &readCounter{r: f, own: true}
 	img, ref, err := openByTable(rc, st.Size(), source{Name: path, Dir: filepath.Dir(path), File: f}, opts)
 	if err != nil {
 		f.Close()
