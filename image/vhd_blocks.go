@@ -165,10 +165,10 @@ type fileRange struct {
 	off, len int64
 }
 
-// check validates the stored blocks against each other and against the
-// file's own structures: no two blocks and no block and structure may
-// share a byte. (Blocks may lie past the end of the file: such a file was
-// cut short, which referenced reports and reads report.) It returns the
+// check validates the stored blocks and the file's own structures
+// against each other: no two may share a byte. (They may lie past the end
+// of the file: such a file was cut short, which referenced and reads
+// report.) It returns the
 // end of the furthest byte the blocks and structures reference. prefix
 // is how many bytes of the file a block occupies before the data starts
 // (a VHD block's sector bitmap), covered by the overlap check too.
@@ -179,7 +179,7 @@ func (m *blockMap) check(structures []fileRange, prefix int64) (referenced int64
 			ranges = append(ranges, fileRange{fmt.Sprintf("block %d", k), off - prefix, prefix + m.blockLen(int64(k))})
 		}
 	}
-	slices.SortFunc(ranges, func(a, b fileRange) int {
+	slices.SortStableFunc(ranges, func(a, b fileRange) int {
 		if a.off != b.off {
 			return cmp.Compare(a.off, b.off)
 		}

@@ -145,11 +145,13 @@ type vhdxRegion struct {
 // refused.
 func readVHDXRegions(r io.ReaderAt, size int64) (bat, meta vhdxRegion, ranges []fileRange, err error) {
 	var b []byte
+	var tableAt int64
 	for _, at := range []int64{vhdxRegionAt1, vhdxRegionAt2} {
 		if b, err = readStructure(VHDX, r, size, at, vhdxRegionLen, "region table"); err != nil {
 			return bat, meta, nil, err
 		}
 		if string(b[:4]) == "regi" && vhdxChecksumOK(b) {
+			tableAt = at
 			break
 		}
 		b = nil
@@ -159,7 +161,7 @@ func readVHDXRegions(r io.ReaderAt, size int64) (bat, meta vhdxRegion, ranges []
 	}
 	n := binary.LittleEndian.Uint32(b[8:])
 	if n > vhdxMaxEntries {
-		return bat, meta, nil, vhdxError(vhdxRegionAt1+8, ErrFormat, "region table claims %d entries (at most %d)", n, vhdxMaxEntries)
+		return bat, meta, nil, vhdxError(tableAt+8, ErrFormat, "region table claims %d entries (at most %d)", n, vhdxMaxEntries)
 	}
 	for i := range int64(n) {
 		e := b[16+32*i:]
@@ -167,7 +169,7 @@ func readVHDXRegions(r io.ReaderAt, size int64) (bat, meta vhdxRegion, ranges []
 		copy(reg.id[:], e[:16])
 		off, length := binary.LittleEndian.Uint64(e[16:]), binary.LittleEndian.Uint32(e[24:])
 		reg.offset, reg.length, reg.required = int64(off), int64(length), binary.LittleEndian.Uint32(e[28:])&1 != 0
-		where := vhdxRegionAt1 + 16 + 32*i
+		where := tableAt + 16 + 32*i
 		if off%vhdxAlign != 0 || length%vhdxAlign != 0 || off < vhdxReserved || off >= maxFileOffset || length == 0 {
 			return bat, meta, nil, vhdxError(where, ErrFormat, "region %s at 0x%x, 0x%x bytes, is not a non-empty MiB-aligned range after the first MiB", reg.id, off, length)
 		}
@@ -186,10 +188,17 @@ func readVHDXRegions(r io.ReaderAt, size int64) (bat, meta vhdxRegion, ranges []
 				return bat, meta, nil, vhdxError(where, ErrUnsupported, "unknown required region %s", reg.id)
 			}
 		}
-		ranges = append(ranges, fileRange{"region " + reg.id.String(), reg.offset, reg.length})
+		name := "region " + reg.id.String()
+		switch reg.id {
+		case vhdxBATRegion:
+			name = "BAT region"
+		case vhdxMetadataRegion:
+			name = "metadata region"
+		}
+		ranges = append(ranges, fileRange{name, reg.offset, reg.length})
 	}
 	if bat.length == 0 || meta.length == 0 {
-		return bat, meta, nil, vhdxError(vhdxRegionAt1, ErrFormat, "region table lacks the BAT or the metadata region")
+		return bat, meta, nil, vhdxError(tableAt, ErrFormat, "region table lacks the BAT or the metadata region")
 	}
 	return bat, meta, ranges, nil
 }

@@ -185,7 +185,7 @@ func TestVHDXHostile(t *testing.T) {
 		{name: "overlapping blocks", patch: func(b []byte) { copy(vhdxBATEntries(b)[8:16], vhdxBATEntries(b)[:8]) },
 			sentinel: image.ErrFormat, words: []string{"block 1 at file offset", "overlaps block 0"}},
 		{name: "block on the metadata", patch: func(b []byte) { binary.LittleEndian.PutUint64(vhdxBATEntries(b), vhdxMeta|6) },
-			sentinel: image.ErrFormat, words: []string{"block 0 at file offset 0x300000 overlaps region"}},
+			sentinel: image.ErrFormat, words: []string{"block 0 at file offset 0x300000 overlaps metadata region"}},
 		{name: "partially present block", patch: func(b []byte) { vhdxBATEntries(b)[0] |= 7 },
 			sentinel: image.ErrFormat, words: []string{"partially present"}},
 		{name: "block in unknown state", patch: func(b []byte) { vhdxBATEntries(b)[0] = vhdxBATEntries(b)[0]&^7 | 4 },
