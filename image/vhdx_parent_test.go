@@ -173,3 +173,36 @@ func TestVHDXDifferencingRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestVHDXDifferencingChain reads a differencing disk whose parent is
+// itself differencing, under backing-depth limits of 1 and 2.
+func TestVHDXDifferencingChain(t *testing.T) {
+	baseRaw, midRaw, a, b := diffSources(t)
+	c := bytes.Repeat([]byte("top.... "), diffBlocks*diffBlock/8)
+	topRaw := filepath.Join(t.TempDir(), "c.raw")
+	writeHost(t, topRaw, c)
+	convert := func(raw string) []byte {
+		return mustRead(t, fixtures.MustConvert(t, raw, "vhdx", "subformat=dynamic", "block_size=1M"))
+	}
+	base, mid, top := convert(baseRaw), convert(midRaw), convert(topRaw)
+	dir := t.TempDir()
+	writeHost(t, filepath.Join(dir, "base.vhdx"), base)
+	writeHost(t, filepath.Join(dir, "mid.vhdx"), makeDifferencing(t, mid, map[string]string{"parent_linkage": dataWriteGUID(base), "relative_path": "base.vhdx"}))
+	topPath := filepath.Join(dir, "top.vhdx")
+	writeHost(t, topPath, makeDifferencing(t, top, map[string]string{"parent_linkage": dataWriteGUID(mid), "relative_path": "mid.vhdx"}))
+
+	_, _, err := image.OpenByTable(topPath, image.WithBacking(true), image.WithLimits(image.Limits{BackingDepth: 1}))
+	wantFormatError(t, err, image.VHDX, image.ErrUnsupported, `parent "base.vhdx"`, "(the backing-depth limit)")
+
+	img, _, err := image.OpenByTable(topPath, image.WithBacking(true), image.WithLimits(image.Limits{BackingDepth: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if n := len(img.Chain()); n != 4 {
+		t.Errorf("chain of %d layers; want top, mid, base, raw", n)
+	}
+	if got, want := readAll(t, img), diffExpected(diffExpected(a, b), c); !bytes.Equal(got, want) {
+		t.Errorf("two-level differencing disk: %s", firstDiff(got, want))
+	}
+}
