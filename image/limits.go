@@ -28,6 +28,12 @@ type Limits struct {
 	// LVMSegments is the most segments of all the logical volumes of one
 	// volume group together (10000).
 	LVMSegments int
+	// VHDXBATEntries is the most VHDX BAT entries held in memory, 8
+	// bytes each (4Mi: a 4 TiB disk in 1 MiB blocks, 64 TiB in 32 MiB).
+	VHDXBATEntries int
+	// VHDBATEntries is the most VHD BAT entries held in memory, 8 bytes
+	// each (4Mi: the format's 2 TiB in 512 KiB blocks).
+	VHDBATEntries int
 }
 
 // DefaultLimits returns the limits used when none are given.
@@ -41,6 +47,9 @@ func DefaultLimits() Limits {
 		LVMMetadata:  16 << 20,
 		LVMVolumes:   4096,
 		LVMSegments:  10000,
+
+		VHDXBATEntries: 4 << 20,
+		VHDBATEntries:  4 << 20,
 	}
 }
 
@@ -72,10 +81,16 @@ func (l Limits) orDefaults() Limits {
 	if l.LVMSegments <= 0 {
 		l.LVMSegments = d.LVMSegments
 	}
+	if l.VHDXBATEntries <= 0 {
+		l.VHDXBATEntries = d.VHDXBATEntries
+	}
+	if l.VHDBATEntries <= 0 {
+		l.VHDBATEntries = d.VHDBATEntries
+	}
 	return l
 }
 
-// WithLimits sets the limits of the qcow2 reader: backing chain depth, L1
-// table size and cluster cache. Partition tables take theirs through
-// ReadTableLimits.
+// WithLimits sets the limits of the container readers: backing chain
+// depth, the qcow2 L1 table size and cluster cache, the VHD and VHDX BAT
+// sizes. Partition tables take theirs through ReadTableLimits.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l.orDefaults() } }
