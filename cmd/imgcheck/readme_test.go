@@ -14,10 +14,41 @@ func TestReadmeListsEveryRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	table, _, code := runCmd(t, "rules", "--markdown")
-	if code != 0 || !strings.Contains(table, "| `os.supported` |") {
+	if code != 0 || !strings.Contains(table, "| [`os.supported`](docs/rules.md#ossupported) |") {
 		t.Fatalf("rules --markdown: exit %d:\n%s", code, table)
 	}
 	if !strings.Contains(string(readme), table) {
 		t.Error("README.md's rule table differs from `imgcheck rules --markdown`: paste its output into the README")
+	}
+}
+
+// TestRuleReferenceIsCurrent keeps docs/rules.md equal to what `imgcheck
+// rules --format reference` prints, and checks that no document in the
+// repository points outside it (at a specification beside the checkout).
+func TestRuleReferenceIsCurrent(t *testing.T) {
+	ref, _, code := runCmd(t, "rules", "--format", "reference")
+	if code != 0 || !strings.Contains(ref, "## `accounts.password`") || !strings.Contains(ref, "## `image.unreadable`") {
+		t.Fatalf("rules --format reference: exit %d:\n%s", code, ref)
+	}
+	if *update {
+		if err := os.WriteFile("../../docs/rules.md", []byte(ref), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc, err := os.ReadFile("../../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(doc) != ref {
+		t.Errorf("docs/rules.md differs from `imgcheck rules --format reference` (go test -update rewrites it): %s", firstDiff(string(doc), ref))
+	}
+	for _, f := range []string{"../../README.md", "../../docs/rules.md", "../../rules/report/schema/README.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "../shared") || strings.Contains(string(b), "RULES.md") {
+			t.Errorf("%s points at the specification outside the repository (../shared, RULES.md)", f)
+		}
 	}
 }

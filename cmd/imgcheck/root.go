@@ -101,14 +101,15 @@ func markStarts(cmd *cobra.Command, g *globalOptions) {
 	}
 }
 
-// requireSubcommands makes every command that has subcommands refuse an
-// unknown one: a usage error naming it, with cobra's suggestions, instead
-// of help and exit 0. Without arguments it prints its help.
+// requireSubcommands makes every command that has subcommands and no
+// action of its own refuse an unknown one: a usage error naming it, with
+// cobra's suggestions, instead of help and exit 0. Without arguments it
+// prints its help.
 func requireSubcommands(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
 		requireSubcommands(c)
 	}
-	if !cmd.HasSubCommands() {
+	if !cmd.HasSubCommands() || cmd.RunE != nil {
 		return
 	}
 	cmd.SuggestionsMinimumDistance = 2

@@ -151,3 +151,33 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// TestRulesFormats: `rules --format json` lists every rule for tools,
+// `rules explain` prints a rule's section of docs/rules.md.
+func TestRulesFormats(t *testing.T) {
+	out, _, code := runCmd(t, "rules", "--format", "json")
+	var raw []map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil || code != 0 {
+		t.Fatalf("rules --format json: exit %d, %v", code, err)
+	}
+	ids := map[string]bool{}
+	for _, r := range raw {
+		id, _ := r["id"].(string)
+		ids[id] = true
+		for _, k := range []string{"title", "profiles", "levels", "help_uri", "why", "fix"} {
+			if v, ok := r[k]; !ok || v == "" || v == nil {
+				t.Errorf("%s: %s missing", id, k)
+			}
+		}
+	}
+	if !ids["accounts.password"] || !ids["image.unreadable"] {
+		t.Errorf("rules --format json lacks rules: %v", ids)
+	}
+	explain, _, code := runCmd(t, "rules", "explain", "ssh.authorized-keys")
+	if code != 0 || !strings.HasPrefix(explain, "## `ssh.authorized-keys`") || !strings.Contains(explain, "**Fix.**") || !strings.Contains(explain, "| FAIL |") {
+		t.Errorf("rules explain: exit %d:\n%s", code, explain)
+	}
+	if _, stderr, code := runCmd(t, "rules", "explain", "no.such-rule"); code != 2 || !strings.Contains(stderr, "unknown rule") {
+		t.Errorf("explain of an unknown rule: exit %d, %q", code, stderr)
+	}
+}

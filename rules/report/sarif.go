@@ -217,18 +217,14 @@ func RuleDocURI(id string) string {
 }
 
 func sarifRuleFor(id string) sarifRule {
-	title, full := ImageUnreadableTitle, "An image that cannot be opened or read gets no other result: the scan reports why in one line."
+	title := ImageUnreadableTitle
 	if r, ok := rules.Lookup(id); ok {
-		var profiles []string
-		for _, p := range r.Profiles {
-			profiles = append(profiles, string(p))
-		}
 		title = cmp.Or(r.Title, id)
-		full = fmt.Sprintf("%s. imgcheck rule %s, profiles %s", title, id, strings.Join(profiles, ", "))
-		if r.Family != rules.Any {
-			full += ", " + string(r.Family) + " family only"
-		}
-		full += "."
+	}
+	full, help := title+".", title+"."
+	if d, ok := rules.LookupDoc(id); ok {
+		full = title + ". " + d.Why
+		help = d.Why + "\nFix: " + d.Fix
 	}
 	return sarifRule{
 		ID:                   id,
@@ -236,7 +232,7 @@ func sarifRuleFor(id string) sarifRule {
 		HelpURI:              RuleDocURI(id),
 		ShortDescription:     sarifText{Text: title},
 		FullDescription:      sarifText{Text: full},
-		Help:                 sarifHelp{Text: full + " Reference: " + RuleDocURI(id)},
+		Help:                 sarifHelp{Text: help + "\nReference: " + RuleDocURI(id)},
 		DefaultConfiguration: sarifConfig{Level: "warning"},
 		Properties:           map[string]any{"tags": []string{"security", "marketplace"}, "precision": "high"},
 	}
