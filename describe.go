@@ -30,7 +30,7 @@ func (t *Target) describe(res *Result) {
 	}
 	res.Table = rt
 	for _, fi := range t.layout.Filesystems {
-		f := report.Filesystem{Partition: fi.Partition, Type: fi.Type, Offset: fi.Offset, Size: fi.Size, UUID: fi.UUID, Label: fi.Label, Mountpoint: fi.MountPoint, Error: fi.Err}
+		f := report.Filesystem{Partition: fi.Partition, LV: fi.LV, Type: fi.Type, Offset: fi.Offset, Size: fi.Size, UUID: fi.UUID, Label: fi.Label, Mountpoint: fi.MountPoint, Error: fi.Err}
 		if fi.Facts != nil {
 			f.Size, f.Free = fi.Facts.Size, fi.Facts.Free
 		}

@@ -16,7 +16,8 @@ import (
 // package that applies it.
 type limits struct {
 	symlinkHops, dirEntries, gptEntries, ebrLinks, backingDepth int64 // counts
-	qcow2L1, cache, qcow2Cache                                  int64 // bytes
+	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT                    int64 // counts
+	qcow2L1, cache, qcow2Cache, lvmMetadata                     int64 // bytes
 
 	given []string // NAME=VALUE as given, for String
 }
@@ -40,6 +41,11 @@ var limitDefs = []limitDef{
 	{"qcow2-l1", image.DefaultLimits().QCOW2L1Bytes, true, "size of a qcow2 L1 table", func(l *limits) *int64 { return &l.qcow2L1 }},
 	{"cache", fsinspect.DefaultCacheSize, true, "block cache memory", func(l *limits) *int64 { return &l.cache }},
 	{"qcow2-cache", image.DefaultLimits().QCOW2Cache, true, "qcow2 cluster cache memory", func(l *limits) *int64 { return &l.qcow2Cache }},
+	{"lvm-metadata", image.DefaultLimits().LVMMetadata, true, "LVM2 metadata text of a volume group", func(l *limits) *int64 { return &l.lvmMetadata }},
+	{"lvm-volumes", int64(image.DefaultLimits().LVMVolumes), false, "LVM2 logical volumes of a volume group", func(l *limits) *int64 { return &l.lvmVolumes }},
+	{"lvm-segments", int64(image.DefaultLimits().LVMSegments), false, "LVM2 segments of a volume group", func(l *limits) *int64 { return &l.lvmSegments }},
+	{"vhdx-bat", int64(image.DefaultLimits().VHDXBATEntries), false, "VHDX block allocation table entries", func(l *limits) *int64 { return &l.vhdxBAT }},
+	{"vhd-bat", int64(image.DefaultLimits().VHDBATEntries), false, "VHD block allocation table entries", func(l *limits) *int64 { return &l.vhdBAT }},
 }
 
 // Set parses one NAME=VALUE. Any error lists the valid names with their
@@ -89,11 +95,16 @@ func (l *limits) Type() string { return "NAME=VALUE" }
 // imageLimits returns the limits the image package applies.
 func (l *limits) imageLimits() image.Limits {
 	return image.Limits{
-		GPTEntries:   int(l.gptEntries),
-		EBRLinks:     int(l.ebrLinks),
-		BackingDepth: int(l.backingDepth),
-		QCOW2L1Bytes: l.qcow2L1,
-		QCOW2Cache:   l.qcow2Cache,
+		GPTEntries:     int(l.gptEntries),
+		EBRLinks:       int(l.ebrLinks),
+		BackingDepth:   int(l.backingDepth),
+		QCOW2L1Bytes:   l.qcow2L1,
+		QCOW2Cache:     l.qcow2Cache,
+		LVMMetadata:    l.lvmMetadata,
+		LVMVolumes:     int(l.lvmVolumes),
+		LVMSegments:    int(l.lvmSegments),
+		VHDXBATEntries: int(l.vhdxBAT),
+		VHDBATEntries:  int(l.vhdBAT),
 	}
 }
 

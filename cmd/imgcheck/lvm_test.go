@@ -102,6 +102,10 @@ func TestLVMScan(t *testing.T) {
 			if len(got) < 20 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("LVM disk findings:\n%s\nplain disk findings:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
+			js, _, _ := runCmd(t, "scan", "--format", "json", img)
+			if lv := strings.TrimSuffix(strings.TrimPrefix(tt.root, "LV "), " (ext4)"); !strings.Contains(js, `"lv": "`+lv+`"`) {
+				t.Errorf("scan JSON does not name the root's LV %s", lv)
+			}
 		})
 	}
 }

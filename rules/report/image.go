@@ -73,7 +73,8 @@ type Partition struct {
 
 // Filesystem is a filesystem found on the disk.
 type Filesystem struct {
-	Partition  int    `json:"partition"` // partition index; 0 for a bare filesystem
+	Partition  int    `json:"partition"`    // partition index; 0 for a bare filesystem or an LV
+	LV         string `json:"lv,omitempty"` // "vg/lv" for an LVM2 logical volume
 	Type       string `json:"type"`
 	Offset     int64  `json:"offset"`
 	Size       int64  `json:"size"`
