@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -467,7 +468,8 @@ func TestTextGroupsByLevel(t *testing.T) {
 func TestSummaryTable(t *testing.T) {
 	ims := sampleImages()
 	out := string(render(t, "summary", []Image{ims[2], ims[1], ims[0]}, Options{}))
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	table, byRule, _ := strings.Cut(out, "\n\n")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
 	if len(lines) != 6 {
 		t.Fatalf("want header, 3 rows, 1 reason and a total:\n%s", out)
 	}
@@ -484,6 +486,39 @@ func TestSummaryTable(t *testing.T) {
 	}
 	if lines[5] != "3 images: 1 pass, 0 warn, 1 fail, 1 error" {
 		t.Errorf("total = %q", lines[5])
+	}
+	// The cross-image summary: per rule, images at FAIL, ERROR and WARN,
+	// worst first; waived findings are not counted.
+	want := []string{
+		"Images per rule (of 3):",
+		"RULE                  FAIL  ERROR  WARN",
+		"accounts.password     1     0      0",
+		"secrets.database-url  1     0      0",
+		"ssh.private-keys      1     0      0",
+		"image.unreadable      0     1      0",
+		"ssh.known-hosts       0     0      1",
+	}
+	if got := strings.Split(strings.TrimSpace(byRule), "\n"); !slices.Equal(got, want) {
+		t.Errorf("rule summary:\n%s\nwant:\n%s", byRule, strings.Join(want, "\n"))
+	}
+}
+
+// TestSummaryContentErrorReason: an image that opened but whose rules
+// errored (or whose root could not be read) shows the reason under the
+// table, as an unopenable one does.
+func TestSummaryContentErrorReason(t *testing.T) {
+	ruleErr := Image{Path: "images/ruleerr.raw", AllocatedSize: -1, Results: []rules.Result{result("ssh.known-hosts",
+		rules.Finding{Level: rules.Error, Message: "cannot read /root/.ssh/known_hosts: ext4: bad extent"})}}
+	noRoot := Image{Path: "images/lvm.raw", AllocatedSize: -1, RootError: "LVM2 physical volume on partition 2",
+		Results: []rules.Result{result("os.supported", rules.Finding{Level: rules.Error, Message: "cannot evaluate"})}}
+	out := string(render(t, "summary", []Image{ruleErr, noRoot}, Options{}))
+	for _, want := range []string{
+		"images/ruleerr.raw: ssh.known-hosts: cannot read /root/.ssh/known_hosts: ext4: bad extent\n",
+		"images/lvm.raw: no readable root filesystem: LVM2 physical volume on partition 2\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
 	}
 }
 
