@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -147,12 +148,57 @@ func TestBatch(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Name())
 	}
-	if len(names) != 16 { // 4 images x (text, junit, json, sarif)
-		t.Errorf("--output-dir holds %v, want a report per image and format", names)
+	if len(names) != 17 { // 4 images x (text, junit, json, sarif), and batch.txt
+		t.Errorf("--output-dir holds %v, want a report per image and format and the batch text", names)
 	}
 	one, _ := os.ReadFile(filepath.Join(outDir, filepath.Base(leaky)+".txt"))
 	if !strings.Contains(string(one), "[FAIL] ssh.private-keys") || strings.Contains(string(one), filepath.Base(clean)) {
 		t.Errorf("per-image text report of %s:\n%s", leaky, one)
+	}
+	if batch, _ := os.ReadFile(filepath.Join(outDir, "batch.txt")); !strings.HasPrefix(string(batch), "IMAGE") || !strings.Contains(string(batch), "ssh.private-keys") {
+		t.Errorf("batch.txt is not the summary table and rule summary:\n%s", batch)
+	}
+}
+
+// TestOutputDirFormats: with --output-dir, every requested format goes to
+// a file per image plus a batch file, several at once, and stdout gets
+// the summary table only (issue #15).
+func TestOutputDirFormats(t *testing.T) {
+	clean := gptImage(t, cleanTree())
+	leaky := gptImage(t, leakyTree())
+	dir := t.TempDir()
+	out, stderr, code := runCmd(t, "scan", "--output-dir", dir, "--format", "sarif", "--format", "junit", "--format", "json", "--format", "jsonl", clean, leaky)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(out, "IMAGE") || strings.Contains(out, "{") || strings.Contains(out, "<") {
+		t.Errorf("stdout is not the summary table:\n%s", out)
+	}
+	if !strings.Contains(out, "Images per rule (of 2):") || !strings.Contains(out, "ssh.private-keys") {
+		t.Errorf("stdout lacks the cross-image rule summary:\n%s", out)
+	}
+	var names []string
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		names = append(names, f.Name())
+	}
+	want := []string{"batch.json", "batch.sarif"}
+	for _, img := range []string{clean, leaky} {
+		for _, ext := range []string{".json", ".jsonl", ".sarif", ".xml"} {
+			want = append(want, filepath.Base(img)+ext)
+		}
+	}
+	want = append(want, "junit.xml")
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("--output-dir holds %v, want %v", names, want)
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "batch.json"))
+	validateJSON(t, schema(t, "../../rules/report/schema/report.schema.json"), js)
+	line, _ := os.ReadFile(filepath.Join(dir, filepath.Base(leaky)+".jsonl"))
+	validateJSON(t, lineSchema(t), line)
+	if !strings.Contains(string(line), `"source":{"size":`) {
+		t.Errorf("the JSONL line does not record its source: %.200s", line)
 	}
 }
 

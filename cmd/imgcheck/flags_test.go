@@ -35,7 +35,7 @@ func TestScanFlags(t *testing.T) {
 		len(o.images) != 2 || len(o.formats) != 2 || o.enable[0] != "pkg.mongodb-sspl" {
 		t.Errorf("parsed %+v", o)
 	}
-	p, err := o.prepare()
+	p, err := o.prepare(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,8 @@ func TestPanicIsAnErrorRow(t *testing.T) {
 			}
 			return &report.Image{Path: path}
 		}}
-	reps := scanAll(context.Background(), o, p)
+	reps := make([]report.Image, 2)
+	scanAll(context.Background(), o, p, func(pos int, l report.Line) { reps[pos] = *l.Image })
 	if reps[0].Err != nil || reps[1].Err == nil || !strings.Contains(reps[1].Err.Error(), "internal error: assignment to entry in nil map") {
 		t.Errorf("reports: %+v / %v", reps[0], reps[1].Err)
 	}
@@ -106,11 +107,11 @@ func TestPanicIsAnErrorRow(t *testing.T) {
 }
 
 func TestOutputNames(t *testing.T) {
-	got := reportNames([]report.Image{{Path: "a/disk.qcow2"}, {Path: "b/disk.qcow2"}, {Path: "../x y.raw"}, {Path: "/"}})
-	want := []string{"disk.qcow2", "disk.qcow2-2", "x_y.raw", "_"}
+	got := outputNames([]string{"a/disk.qcow2", "b/disk.qcow2", "../x y.raw", "/", "s3://b/k/batch?x=1", "https://u:p@h/i/disk.qcow2?sig=s"})
+	want := []string{"disk.qcow2", "disk.qcow2-2", "x_y.raw", "_", "batch-2", "disk.qcow2-3"}
 	for i := range want {
 		if got[i] != want[i] {
-			t.Errorf("reportNames = %q, want %q", got, want)
+			t.Errorf("outputNames = %q, want %q", got, want)
 			break
 		}
 	}

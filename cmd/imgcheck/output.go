@@ -4,28 +4,38 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
 // output is one requested report: a format written to a file, or to
-// stdout when file is empty.
+// stdout when file is empty (into --output-dir, with one).
 type output struct {
 	format string
 	file   string
 }
 
-var formatExt = map[string]string{"text": ".txt", "json": ".json", "sarif": ".sarif", "junit": ".xml"}
+// formatExt is the file extension of each format's per-image file in
+// --output-dir.
+var formatExt = map[string]string{"text": ".txt", "json": ".json", "jsonl": ".jsonl", "sarif": ".sarif", "junit": ".xml"}
+
+// batchFile is the name of each format's whole-batch file in --output-dir.
+var batchFile = map[string]string{"text": "batch.txt", "json": "batch.json", "jsonl": "batch.jsonl", "sarif": "batch.sarif", "junit": "junit.xml"}
 
 // parseOutputs reads the --format values ("json", "json=out.json"). At
-// most one format goes to stdout; with none at all, text goes there
-// unless --output-dir alone was asked for.
+// most one format goes to stdout. With --output-dir, a format without a
+// file goes there instead (a file per image plus a batch file) and stdout
+// gets the summary table. With no format at all, text goes to stdout, or
+// text and JSON into --output-dir.
 func parseOutputs(specs []string, outputDir string) ([]output, error) {
 	var outs []output
 	stdout := 0
@@ -33,7 +43,7 @@ func parseOutputs(specs []string, outputDir string) ([]output, error) {
 		name, file, _ := strings.Cut(s, "=")
 		name = strings.ToLower(strings.TrimSpace(name))
 		if _, ok := formatExt[name]; !ok {
-			return nil, usagef("--format %q: want text, json, sarif or junit, optionally =FILE", s)
+			return nil, usagef("--format %q: want text, json, jsonl, sarif or junit, optionally =FILE", s)
 		}
 		if file == "" || file == "-" {
 			file = ""
@@ -41,8 +51,8 @@ func parseOutputs(specs []string, outputDir string) ([]output, error) {
 		}
 		outs = append(outs, output{name, file})
 	}
-	if stdout > 1 {
-		return nil, usagef("only one --format can go to stdout; give the others a file (--format json=out.json)")
+	if stdout > 1 && outputDir == "" {
+		return nil, usagef("only one --format can go to stdout; give the others a file (--format json=out.json) or use --output-dir")
 	}
 	if len(outs) == 0 {
 		outs = []output{{format: "text"}}
@@ -59,6 +69,8 @@ func render(w io.Writer, format string, reports []report.Image, o report.Options
 	switch format {
 	case "json":
 		return report.JSON(w, reports, o)
+	case "jsonl":
+		return report.JSONL(w, reports, o)
 	case "sarif":
 		return report.SARIF(w, reports, o)
 	case "junit":
@@ -100,53 +112,22 @@ func renderImgCheck(w io.Writer, im *report.Image, o report.Options) error {
 	})
 }
 
-// writeOutputs writes every requested output, then the per-image files of
-// --output-dir. Files are written whole or not at all.
-func writeOutputs(o *scanOptions, p *scanPlan, reports []report.Image, ro report.Options) error {
-	for _, out := range p.outputs {
-		if out.file == "" {
-			if err := render(o.stdout, out.format, reports, ro, true); err != nil {
-				return err
-			}
-			continue
-		}
-		fo := ro
-		fo.Color = false
-		if err := writeFile(out.file, func(w io.Writer) error { return render(w, out.format, reports, fo, false) }); err != nil {
-			return err
-		}
-	}
-	if o.outputDir == "" {
-		return nil
-	}
-	if err := os.MkdirAll(o.outputDir, 0o755); err != nil {
-		return err
-	}
-	fo := ro
-	fo.Color = false
-	names := reportNames(reports)
-	for i := range reports {
-		for _, out := range p.outputs {
-			file := filepath.Join(o.outputDir, names[i]+formatExt[out.format])
-			one := reports[i : i+1]
-			if err := writeFile(file, func(w io.Writer) error { return render(w, out.format, one, fo, false) }); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// reportNames gives each image a distinct file name stem for --output-dir:
-// its base name, made safe, with a counter when two images share it.
-func reportNames(reports []report.Image) []string {
-	names := make([]string, len(reports))
-	seen := map[string]int{}
-	for i, im := range reports {
-		base := unsafeName.ReplaceAllString(filepath.Base(im.Path), "_")
-		if base == "" || base == "." || base == ".." {
+// outputNames gives each target a distinct file name stem for
+// --output-dir: its base name, made safe, with a counter when two targets
+// share it. The names are decided over the whole list, so every shard of
+// a sharded run names an image alike; "batch" and "junit" are kept for the
+// batch files.
+func outputNames(targets []string) []string {
+	names := make([]string, len(targets))
+	seen := map[string]int{"batch": 1, "junit": 1}
+	for i, t := range targets {
+		base := unsafeName.ReplaceAllString(path.Base(filepath.ToSlash(imgcheck.DisplayName(t))), "_")
+		if u, err := url.Parse(imgcheck.DisplayName(t)); err == nil && imgcheck.IsRemote(t) {
+			base = unsafeName.ReplaceAllString(path.Base(u.Path), "_")
+		}
+		if base == "" || base == "." || base == ".." || base == "/" {
 			base = "image"
 		}
 		seen[base]++

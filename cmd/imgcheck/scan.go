@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -26,6 +26,10 @@ type scanOptions struct {
 	jobs          int
 	from          string
 	outputDir     string
+	resume        bool
+	shard         string
+	shardCount    int
+	stdin         io.Reader
 	timeout       time.Duration
 	waivers       string
 	enable        []string
@@ -52,7 +56,7 @@ type scanOptions struct {
 // newScanCmd builds `imgcheck scan`. runF, when not nil, replaces the scan
 // itself, so flag tests can capture the parsed options.
 func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error) *cobra.Command {
-	o := &scanOptions{globalOptions: g}
+	o := &scanOptions{globalOptions: g, stdin: os.Stdin}
 	cmd := &cobra.Command{
 		Use:   "scan [flags] IMAGE... | --root DIR",
 		Short: "Check images for Marketplace compliance",
@@ -69,11 +73,14 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.profile, "profile", string(rules.Marketplace), "rule profile `NAME`: marketplace or img_check")
-	f.StringArrayVar(&o.formats, "format", nil, "output `FORMAT[=FILE]`: text, json, sarif or junit; repeatable (default text on stdout)")
+	f.StringArrayVar(&o.formats, "format", nil, "output `FORMAT[=FILE]`: text, json, jsonl (a line per image as it ends), sarif or junit; repeatable (default text on stdout)")
 	f.StringVar(&o.failOn, "fail-on", "fail", "lowest `LEVEL` that fails the scan: fail or warn")
 	f.IntVarP(&o.jobs, "jobs", "j", 1, "scan `N` images in parallel")
-	f.StringVar(&o.from, "from", "", "read image paths from `FILE`, one per line")
-	f.StringVar(&o.outputDir, "output-dir", "", "write one report per image and format into `DIR`")
+	f.StringVar(&o.from, "from", "", "read image paths from `FILE` (- for stdin, or s3://bucket/key), one per line")
+	f.StringVar(&o.outputDir, "output-dir", "", "write a report per image and format, and batch files, into `DIR` or s3://bucket/prefix; stdout gets the summary table")
+	f.BoolVar(&o.resume, "resume", false, "with --output-dir, skip images whose JSONL result is already there for the same size and ETag (or modification time)")
+	f.StringVar(&o.shard, "shard", "", "scan only shard `I/N` of the list (0 <= I < N; each image belongs to one shard, by a hash of its name)")
+	f.IntVar(&o.shardCount, "shard-count", 0, "split the list into `N` shards and scan the one of JOB_COMPLETION_INDEX (a Kubernetes Indexed Job; or IMGCHECK_SHARD_COUNT)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on an image after `DURATION` (e.g. 2m); 0 for no limit")
 	f.StringVar(&o.waivers, "waivers", "", "accept known findings listed in the YAML `FILE`")
 	f.StringArrayVar(&o.enable, "enable-rule", nil, "run the off-by-default rule `ID`; repeatable")
@@ -125,7 +132,11 @@ func completeRuleIDs(_ *cobra.Command, _ []string, prefix string) ([]string, cob
 // scanPlan is a validated scan: everything read from flags and input
 // files before the first image is touched.
 type scanPlan struct {
-	targets   []string
+	targets   []string // this shard's targets
+	indexes   []int    // each target's position in the whole list; nil when not sharded
+	names     []string // each target's file name stem in --output-dir
+	shard     shard
+	store     resultStore // --output-dir, or nil
 	root      bool
 	profile   rules.Profile
 	failOn    rules.Level
@@ -139,11 +150,16 @@ type scanPlan struct {
 	// scan scans one target into its report; the library's ScanPath
 	// unless a test replaces it.
 	scan func(ctx context.Context, path string) *report.Image
+	// identify, when set, records the identity of each target's file or
+	// object in its JSONL line; resume, with --resume, returns the
+	// earlier result of a target whose identity has not changed.
+	identify func(ctx context.Context, path string) *report.Source
+	resume   func(ctx context.Context, pos int, src *report.Source) (report.Line, bool)
 }
 
 // prepare validates the flags and reads the input files. Every problem is
 // a usage error: nothing has been scanned yet.
-func (o *scanOptions) prepare() (*scanPlan, error) {
+func (o *scanOptions) prepare(ctx context.Context) (*scanPlan, error) {
 	p := &scanPlan{profile: rules.Profile(o.profile)}
 	if p.profile != rules.Marketplace && p.profile != rules.ImgCheck {
 		return nil, usagef("--profile %q: want marketplace or img_check", o.profile)
@@ -165,11 +181,23 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 	if o.timeout < 0 {
 		return nil, usagef("--timeout %s: want a positive duration", o.timeout)
 	}
-	targets, err := o.targets()
+	targets, err := o.targets(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p.targets, p.root = targets, o.root != ""
+	p.root = o.root != ""
+	if p.shard, err = o.shardFor(); err != nil {
+		return nil, err
+	}
+	names := outputNames(targets)
+	for i, t := range targets {
+		if p.shard.owns(t) {
+			p.targets, p.names = append(p.targets, t), append(p.names, names[i])
+			if p.shard.n > 1 {
+				p.indexes = append(p.indexes, i)
+			}
+		}
+	}
 	if p.rules, err = rules.Select(p.profile, o.enable, o.disable); err != nil {
 		return nil, &usageError{err}
 	}
@@ -212,7 +240,7 @@ func (o *scanOptions) prepare() (*scanPlan, error) {
 
 // targets returns the images to scan: the arguments and the --from list,
 // or the --root directory.
-func (o *scanOptions) targets() ([]string, error) {
+func (o *scanOptions) targets(ctx context.Context) ([]string, error) {
 	if o.root != "" {
 		if len(o.images) > 0 || o.from != "" {
 			return nil, usagef("--root scans one directory; do not name images too")
@@ -221,16 +249,11 @@ func (o *scanOptions) targets() ([]string, error) {
 	}
 	targets := slices.Clone(o.images)
 	if o.from != "" {
-		data, err := os.ReadFile(o.from)
+		data, err := o.readList(ctx)
 		if err != nil {
-			return nil, &usageError{err}
+			return nil, err
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			line = strings.TrimSpace(line)
-			if line != "" && !strings.HasPrefix(line, "#") {
-				targets = append(targets, line)
-			}
-		}
+		targets = append(targets, parseList(data)...)
 	}
 	if len(targets) == 0 {
 		return nil, usagef("no image to scan: name images, use --from FILE or --root DIR")
@@ -241,18 +264,15 @@ func (o *scanOptions) targets() ([]string, error) {
 // runScan scans every target, writes the reports and returns the exit
 // code as an *exitError.
 func runScan(ctx context.Context, o *scanOptions) error {
-	p, err := o.prepare()
+	p, err := o.prepare(ctx)
 	if err != nil {
 		return err
 	}
 	if err := o.crossCheck(ctx, p); err != nil {
 		return err
 	}
-	start := time.Now()
-	reports := scanAll(ctx, o, p)
-	now := time.Now()
-	for i := range reports {
-		report.ApplyWaivers(&reports[i], p.waivers, now)
+	if err := o.prepareOutputDir(ctx, p); err != nil {
+		return err
 	}
 	ropts := report.Options{Color: p.color, FailOn: p.failOn, Version: toolVersion(), ShowContents: o.showContents, SARIFAll: o.sarifAll}
 	switch {
@@ -261,26 +281,50 @@ func runScan(ctx context.Context, o *scanOptions) error {
 	case o.quiet:
 		ropts.Verbosity = report.Quiet
 	}
-	if err := writeOutputs(o, p, reports, ropts); err != nil {
+	s, err := newSink(ctx, o, p, ropts)
+	if err != nil {
 		return err
 	}
-	for _, im := range reports {
-		if im.Profile == rules.ImgCheck && im.Err == nil {
-			report.ImgCheckNotes(o.stderr, im.Results)
-		}
-		if im.Err != nil {
-			fmt.Fprintf(o.stderr, "imgcheck: %s: %s\n", im.Path, oneLine(im.Err.Error()))
-		}
-		for _, w := range im.ExpiredWaivers {
-			fmt.Fprintf(o.stderr, "imgcheck: %s: waiver for %s expired on %s\n", im.Path, w.Rule, w.Expires.Format("2006-01-02"))
-		}
+	start := time.Now()
+	scanAll(ctx, o, p, s.add)
+	if err := s.finish(); err != nil {
+		return err
 	}
 	if o.stats {
-		printScanStats(o.stderr, reports, time.Since(start))
+		printScanStats(o.stderr, s.reports, time.Since(start))
 	}
-	code := report.ExitCode(reports, p.failOn)
-	if code == report.ExitOK {
+	if code := report.ExitCodeOf(s.verdicts, p.failOn); code != report.ExitOK {
+		return &exitError{code}
+	}
+	return nil
+}
+
+// prepareOutputDir opens --output-dir and sets up --resume and the
+// source identities JSONL lines record.
+func (o *scanOptions) prepareOutputDir(ctx context.Context, p *scanPlan) error {
+	jsonl := slices.ContainsFunc(p.outputs, func(out output) bool { return out.format == "jsonl" })
+	if o.resume {
+		if o.outputDir == "" {
+			return usagef("--resume needs --output-dir: it skips images whose result is already there")
+		}
+		if !slices.Contains(p.outputs, output{format: "jsonl"}) {
+			p.outputs = append(p.outputs, output{format: "jsonl"})
+		}
+		jsonl = true
+	}
+	if jsonl && !p.root {
+		p.identify = newSourceIdentifier(o.remote).identify
+	}
+	if o.outputDir == "" {
 		return nil
 	}
-	return &exitError{code}
+	store, err := openStore(ctx, o.outputDir, o.remote, true)
+	if err != nil {
+		return err
+	}
+	p.store = store
+	if o.resume {
+		p.resume = resumeFrom(store, p)
+	}
+	return nil
 }

@@ -30,16 +30,33 @@ type s3Source struct {
 	etag   string
 }
 
-// newS3Source makes a client for s3://bucket/key. Credentials come from
-// SPACES_KEY and SPACES_SECRET (or SPACES_ACCESS_KEY_ID and
-// SPACES_SECRET_ACCESS_KEY) when set, else from the AWS chain: AWS_*
-// variables, ~/.aws, instance roles. The SDK's own retries are off (the
-// Object retries) and so is its logging.
+// newS3Source makes a client for s3://bucket/key.
 func newS3Source(ctx context.Context, u *url.URL, o *options) (*s3Source, error) {
 	bucket, key := u.Host, strings.TrimPrefix(u.Path, "/")
 	if bucket == "" || key == "" {
 		return nil, fmt.Errorf("remote: %s: want s3://bucket/key", Redact(u.String()))
 	}
+	client, err := s3Client(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return &s3Source{client: client, bucket: bucket, key: key}, nil
+}
+
+// S3Client returns the S3 client s3:// images are read with, for callers
+// that list, read or write other objects (result sets): the same
+// credentials, endpoint and region (WithS3Endpoint, WithS3Region,
+// WithHTTPClient).
+func S3Client(ctx context.Context, opts ...Option) (*s3.Client, error) {
+	return s3Client(ctx, makeOptions(opts))
+}
+
+// s3Client makes a client. Credentials come from SPACES_KEY and
+// SPACES_SECRET (or SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY)
+// when set, else from the AWS chain: AWS_* variables, ~/.aws, instance
+// roles. The SDK's own retries are off (the Object retries) and so is its
+// logging.
+func s3Client(ctx context.Context, o *options) (*s3.Client, error) {
 	load := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if o.s3Region != "" {
 		load = append(load, config.WithRegion(o.s3Region))
@@ -57,7 +74,7 @@ func newS3Source(ctx context.Context, u *url.URL, o *options) (*s3Source, error)
 	if cfg.Region == "" {
 		cfg.Region = defaultS3Region
 	}
-	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+	return s3.NewFromConfig(cfg, func(so *s3.Options) {
 		so.Retryer = aws.NopRetryer{}
 		so.Logger = logging.Nop{}
 		so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
@@ -66,8 +83,7 @@ func newS3Source(ctx context.Context, u *url.URL, o *options) (*s3Source, error)
 			so.BaseEndpoint = aws.String(o.s3Endpoint)
 			so.UsePathStyle = true
 		}
-	})
-	return &s3Source{client: client, bucket: bucket, key: key}, nil
+	}), nil
 }
 
 // spacesKeys returns the DigitalOcean Spaces key pair from the

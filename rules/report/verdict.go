@@ -121,6 +121,12 @@ func ExitCode(reports []Image, failOn rules.Level) int {
 	for i := range reports {
 		seen[reports[i].Verdict()] = true
 	}
+	return ExitCodeOf(seen, failOn)
+}
+
+// ExitCodeOf is ExitCode given the set of verdicts the images had, for a
+// batch that does not keep its images.
+func ExitCodeOf(seen map[Verdict]bool, failOn rules.Level) int {
 	switch {
 	case seen[VerdictFail]:
 		return ExitFail
