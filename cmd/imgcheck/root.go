@@ -52,6 +52,8 @@ func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 		newDiffCmd(g),
 		newDoCmd(g),
 		newVersionCmd(g),
+		newReportCmd(g),
+		newWaiversCmd(g),
 	)
 	requireSubcommands(root)
 	markStarts(root, g)

@@ -21,7 +21,7 @@ func hostileLines() []Line {
 	ev := []rules.KV{{Key: "path", Value: "/home/" + hostile + "/.ssh/authorized_keys"}, {Key: "user", Value: hostile},
 		{Key: "comment", Value: hostile}, {Key: hostile, Value: "x"}}
 	im := Image{Path: "images/" + hostile + ".raw", Profile: rules.Marketplace, AllocatedSize: -1, VirtualSize: 1 << 30,
-		OS: OS{Name: hostile, VersionID: hostile, PrettyName: hostile},
+		OS:        OS{Name: hostile, VersionID: hostile, PrettyName: hostile},
 		Container: []Layer{{Format: "raw", Detail: hostile, FileSize: 1}},
 		Results: []rules.Result{
 			result("ssh.authorized-keys", rules.Finding{Level: rules.Fail, Message: "key " + hostile, Subject: hostile, Evidence: ev, Fix: "rm " + hostile}),

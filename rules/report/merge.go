@@ -19,6 +19,8 @@ func Merge(lines []Line) ([]Line, error) {
 		seen[l.Image.Path] = i
 	}
 	out := slices.Clone(lines)
-	slices.SortStableFunc(out, func(a, b Line) int { return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(a.Image.Path, b.Image.Path)) })
+	slices.SortStableFunc(out, func(a, b Line) int {
+		return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(a.Image.Path, b.Image.Path))
+	})
 	return out, nil
 }
