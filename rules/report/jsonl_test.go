@@ -115,13 +115,18 @@ func TestReadResultsRejects(t *testing.T) {
 		"empty":          "",
 		"not JSON":       "hello\n",
 		"old schema":     strings.Replace(line, `"schema_version":"2"`, `"schema_version":"1"`, 1),
-		"unknown field":  strings.Replace(line, `"index":0,`, `"index":0,"bogus":true,`, 1),
+		"no path":        strings.Replace(line, `"path":"images/clean.qcow2"`, `"path":""`, 1),
 		"bad level":      strings.Replace(line, `"level":"pass"`, `"level":"great"`, 1),
 		"truncated line": line[:len(line)/2],
 	} {
 		if err := ReadResults(strings.NewReader(in), func(Line) error { return nil }); err == nil {
 			t.Errorf("%s: read without error", name)
 		}
+	}
+	// A field added later within schema version 2 is ignored.
+	newer := strings.Replace(line, `"index":0,`, `"index":0,"added_later":{"x":1},`, 1)
+	if err := ReadResults(strings.NewReader(newer), func(Line) error { return nil }); err != nil {
+		t.Errorf("a newer line with an unknown field: %v", err)
 	}
 }
 

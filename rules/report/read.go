@@ -12,16 +12,15 @@ import (
 	"github.com/imgcheck/imgcheck/rules"
 )
 
-// maxLine caps one JSON line or document read back by ReadResults.
-const maxLine = 256 << 20
-
 // ReadResults reads a result set written by JSON (a document with an
 // images array) or JSONL (one image object per line) and calls fn with
 // each image in file order. An image of a JSON document gets its position
 // in the array as index. Findings are grouped back into one Result per
 // rule, in order; counts and verdicts are recomputed from the findings.
+// Fields it does not know are ignored, as the schema's versioning asks;
+// the caller bounds the size of r.
 func ReadResults(r io.Reader, fn func(Line) error) error {
-	dec := json.NewDecoder(bufio.NewReader(io.LimitReader(r, maxLine*64)))
+	dec := json.NewDecoder(bufio.NewReader(r))
 	for n := 1; ; n++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
@@ -68,10 +67,8 @@ func ReadResults(r io.Reader, fn func(Line) error) error {
 // decodeLine turns one image object back into a Line; index, when not
 // negative, replaces the object's own.
 func decodeLine(raw []byte, index int) (Line, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var j jsonLine
-	if err := dec.Decode(&j); err != nil {
+	if err := json.Unmarshal(raw, &j); err != nil {
 		return Line{}, err
 	}
 	if j.Path == "" {
