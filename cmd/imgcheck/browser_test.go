@@ -113,6 +113,13 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	do("click", chromedp.Click(`#images tbody tr:not([hidden]) a[data-open]`))
 	opened := eval(`document.querySelector("details.image[data-verdict=fail]").open ? 1 : 0`) == 1
 	filter("")
+	// Sorting by the FAIL column, most first, puts the leaky image on top.
+	eval(`(th => (th.click(), th.click(), 0))(document.querySelectorAll("#images th")[4])`)
+	top, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#images tbody tr").cells[0].textContent`))
+	if err != nil || !strings.Contains(top, "app-build-leaky.raw") {
+		t.Errorf("after sorting by FAIL, descending, the first row is %q (%v)", top, err)
+	}
+	eval(`(th => (th.click(), 0))(document.querySelectorAll("#images th")[0])`)
 	do("narrow", chromedp.EmulateViewport(390, 844))
 	eval(`window.scrollTo(0, 0), 0`)
 	narrow := shot()
