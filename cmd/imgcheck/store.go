@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -121,13 +122,29 @@ func openS3Store(ctx context.Context, dir string, ro imgcheck.RemoteOptions) (*s
 
 func (s *s3Store) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
+// putAttempts is how often a result object is sent before the error
+// counts: the client's own retries are off.
+const putAttempts = 4
+
+// put writes one object; PutObject replaces it whole, so a reader never
+// sees half a report. A failed attempt is retried after 0.5 s, 1 s, 2 s.
 func (s *s3Store) put(ctx context.Context, name string, data []byte) error {
-	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + name), Body: bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String(contentType(name))})
-	if err != nil {
-		return fmt.Errorf("%s%s: %w", s, name, err)
+	var err error
+	for attempt := range putAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s%s: %w", s, name, ctx.Err())
+			case <-time.After(250 * time.Millisecond << attempt):
+			}
+		}
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + name), Body: bytes.NewReader(data),
+			ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String(contentType(name))})
+		if err == nil {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("%s%s: %w", s, name, err)
 }
 
 func (s *s3Store) get(ctx context.Context, name string) ([]byte, error) {
