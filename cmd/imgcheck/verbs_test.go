@@ -85,7 +85,7 @@ func TestRulesMarkdown(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, r := range rules.All() {
-		if !strings.Contains(out, "| `"+r.ID+"` |") {
+		if !strings.Contains(out, "| [`"+r.ID+"`](docs/rules.md#"+strings.ReplaceAll(r.ID, ".", "")+") |") {
 			t.Errorf("rule %s missing", r.ID)
 		}
 	}
