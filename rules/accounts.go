@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -51,7 +53,7 @@ func faultSubject(err error, fallback string) string {
 }
 
 // credentialEvidence is the evidence of a password finding: never the field.
-func credentialEvidence(c Credential, scheme string) []KV {
+func credentialEvidence(c facts.Credential, scheme string) []KV {
 	ev := []KV{{KeyUser, c.User}}
 	if c.UID >= 0 {
 		ev = append(ev, KV{KeyUID, strconv.Itoa(c.UID)})
@@ -63,7 +65,7 @@ func credentialEvidence(c Credential, scheme string) []KV {
 }
 
 // checkCredentials reports every credential of class want, or one PASS.
-func checkCredentials(in *Input, want PasswordClass, level Level, msg func(c Credential, scheme string) string,
+func checkCredentials(in *Input, want facts.PasswordClass, level Level, msg func(c facts.Credential, scheme string) string,
 	fix func(user string) string, pass string) []Finding {
 	a, err := in.Facts.Accounts()
 	if err != nil {
@@ -76,7 +78,7 @@ func checkCredentials(in *Input, want PasswordClass, level Level, msg func(c Cre
 	}
 	found := false
 	for _, c := range a.Credentials() {
-		class, scheme := ClassifyPassword(c.Field)
+		class, scheme := facts.ClassifyPassword(c.Field)
 		if class != want {
 			continue
 		}
@@ -92,8 +94,8 @@ func checkCredentials(in *Input, want PasswordClass, level Level, msg func(c Cre
 }
 
 func checkAccountsPassword(in *Input) []Finding {
-	return checkCredentials(in, UsableHash, Fail,
-		func(c Credential, scheme string) string {
+	return checkCredentials(in, facts.UsableHash, Fail,
+		func(c facts.Credential, scheme string) string {
 			return fmt.Sprintf("User %s has a password set (%s hash in %s line %d)", c.User, scheme, c.Source, c.Line)
 		},
 		func(u string) string { return "remove the password hash before the snapshot: usermod -p '*' " + u },
@@ -101,8 +103,8 @@ func checkAccountsPassword(in *Input) []Finding {
 }
 
 func checkAccountsLockedHash(in *Input) []Finding {
-	return checkCredentials(in, LockedHash, Warn,
-		func(c Credential, scheme string) string {
+	return checkCredentials(in, facts.LockedHash, Warn,
+		func(c facts.Credential, scheme string) string {
 			return fmt.Sprintf("User %s is locked but still ships its %s hash (%s line %d); unlocking restores it",
 				c.User, scheme, c.Source, c.Line)
 		},
@@ -111,8 +113,8 @@ func checkAccountsLockedHash(in *Input) []Finding {
 }
 
 func checkAccountsEmptyPassword(in *Input) []Finding {
-	return checkCredentials(in, EmptyPassword, Fail,
-		func(c Credential, _ string) string {
+	return checkCredentials(in, facts.EmptyPassword, Fail,
+		func(c facts.Credential, _ string) string {
 			return fmt.Sprintf("User %s has an empty password field (%s line %d): password-less login is possible",
 				c.User, c.Source, c.Line)
 		},
@@ -165,21 +167,21 @@ func checkAccountsUsers(in *Input) []Finding {
 func checkShadowBackup(in *Input) []Finding {
 	var out []Finding
 	for _, name := range []string{"etc/shadow-", "etc/passwd-"} {
-		data, err := readIfPresent(in.Guest, name, capConfig)
+		data, err := facts.ReadIfPresent(in.Guest, name, facts.CapConfig)
 		if err != nil {
 			out = append(out, in.Fault("/"+name, err))
 			continue
 		}
 		var users []string
 		if name == "etc/shadow-" {
-			for _, s := range ParseShadow(data) {
-				if c, _ := ClassifyPassword(s.Password); c == UsableHash {
+			for _, s := range facts.ParseShadow(data) {
+				if c, _ := facts.ClassifyPassword(s.Password); c == facts.UsableHash {
 					users = append(users, s.Name)
 				}
 			}
 		} else {
-			for _, u := range ParsePasswd(data) {
-				if c, _ := ClassifyPassword(u.Password); c == UsableHash {
+			for _, u := range facts.ParsePasswd(data) {
+				if c, _ := facts.ClassifyPassword(u.Password); c == facts.UsableHash {
 					users = append(users, u.Name)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // A real-looking sha512crypt hash, planted to prove it is never printed.
@@ -79,36 +80,36 @@ var basePasswd = []string{
 func TestClassifyPassword(t *testing.T) {
 	tests := []struct {
 		field  string
-		class  rules.PasswordClass
+		class  facts.PasswordClass
 		scheme string
 	}{
-		{"", rules.EmptyPassword, ""},
-		{sha512Hash, rules.UsableHash, "sha512crypt"},
-		{"$y$j9T$abc$def", rules.UsableHash, "yescrypt"},
-		{"$gy$j9T$abc$def", rules.UsableHash, "gost-yescrypt"},
-		{"$2b$12$abcdefghijklmnopqrstuv", rules.UsableHash, "bcrypt"},
-		{"$1$salt$hash", rules.UsableHash, "md5crypt"},
-		{"$5$salt$hash", rules.UsableHash, "sha256crypt"},
-		{"$md5,rounds=5000$salt$hash", rules.UsableHash, "sun-md5"},
-		{"abJnggxhB/yWI", rules.UsableHash, "descrypt"},
-		{"_J9..CCCCXBrJUJV154M", rules.UsableHash, "bsdicrypt"},
-		{"!" + sha512Hash, rules.LockedHash, "sha512crypt"},
-		{"!!" + sha512Hash, rules.LockedHash, "sha512crypt"},
-		{"*" + sha512Hash, rules.LockedHash, "sha512crypt"},
-		{"!", rules.NoPassword, ""},
-		{"!!", rules.NoPassword, ""},
-		{"*", rules.NoPassword, ""},
-		{"!*", rules.NoPassword, ""},
-		{"*LK*", rules.NoPassword, ""},
-		{"x", rules.NoPassword, ""},
-		{"NP", rules.NoPassword, ""},
-		{"LOCKED", rules.NoPassword, ""},
-		{"$6$", rules.NoPassword, ""},
-		{"$9$salt$hash", rules.NoPassword, ""},
-		{"abJnggxhB/yW!", rules.NoPassword, ""},
+		{"", facts.EmptyPassword, ""},
+		{sha512Hash, facts.UsableHash, "sha512crypt"},
+		{"$y$j9T$abc$def", facts.UsableHash, "yescrypt"},
+		{"$gy$j9T$abc$def", facts.UsableHash, "gost-yescrypt"},
+		{"$2b$12$abcdefghijklmnopqrstuv", facts.UsableHash, "bcrypt"},
+		{"$1$salt$hash", facts.UsableHash, "md5crypt"},
+		{"$5$salt$hash", facts.UsableHash, "sha256crypt"},
+		{"$md5,rounds=5000$salt$hash", facts.UsableHash, "sun-md5"},
+		{"abJnggxhB/yWI", facts.UsableHash, "descrypt"},
+		{"_J9..CCCCXBrJUJV154M", facts.UsableHash, "bsdicrypt"},
+		{"!" + sha512Hash, facts.LockedHash, "sha512crypt"},
+		{"!!" + sha512Hash, facts.LockedHash, "sha512crypt"},
+		{"*" + sha512Hash, facts.LockedHash, "sha512crypt"},
+		{"!", facts.NoPassword, ""},
+		{"!!", facts.NoPassword, ""},
+		{"*", facts.NoPassword, ""},
+		{"!*", facts.NoPassword, ""},
+		{"*LK*", facts.NoPassword, ""},
+		{"x", facts.NoPassword, ""},
+		{"NP", facts.NoPassword, ""},
+		{"LOCKED", facts.NoPassword, ""},
+		{"$6$", facts.NoPassword, ""},
+		{"$9$salt$hash", facts.NoPassword, ""},
+		{"abJnggxhB/yW!", facts.NoPassword, ""},
 	}
 	for _, tt := range tests {
-		c, s := rules.ClassifyPassword(tt.field)
+		c, s := facts.ClassifyPassword(tt.field)
 		if c != tt.class || s != tt.scheme {
 			t.Errorf("ClassifyPassword(%q) = %v, %q; want %v, %q", tt.field, c, s, tt.class, tt.scheme)
 		}

@@ -3,6 +3,8 @@ package rules
 import (
 	"slices"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // KeyHint is the evidence key of the lines the parity renderer prints
@@ -41,7 +43,7 @@ func init() {
 
 // checkAgentDir is agent.do-dir (RULES.md §2.1.2 h, §2.2).
 func checkAgentDir(in *Input) []Finding {
-	dir, err := isDir(in.Guest, doDir)
+	dir, err := facts.IsDir(in.Guest, doDir)
 	if err != nil {
 		return []Finding{in.Fault("/opt/digitalocean", err)}
 	}
@@ -52,7 +54,7 @@ func checkAgentDir(in *Input) []Finding {
 		return []Finding{in.New(Pass, "/opt/digitalocean", "DigitalOcean Monitoring agent was not found")}
 	}
 	ev := []KV{{KeyPath, "/opt/digitalocean"}}
-	ents, err := readDirFact(in.Guest, doDir)
+	ents, err := facts.ReadDir(in.Guest, doDir)
 	if err != nil {
 		return []Finding{in.Fault("/opt/digitalocean", err)}
 	}
@@ -71,7 +73,7 @@ func checkAgentDir(in *Input) []Finding {
 
 // agentFix is step D2 worded for the family.
 func agentFix(in *Input) string {
-	if fam, _ := in.Facts.Family(); fam == RPM {
+	if fam, _ := in.Facts.Family(); fam == facts.RPM {
 		return "D2: yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
 	}
 	return "D2: apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
@@ -124,7 +126,7 @@ func agentLeftovers(in *Input) ([]KV, error) {
 		}
 	}
 	for _, p := range agentRepoFiles {
-		fi, err := lstatFact(in.Guest, p)
+		fi, err := facts.Lstat(in.Guest, p)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +139,7 @@ func agentLeftovers(in *Input) ([]KV, error) {
 
 // checkAgentLeftovers is agent.do-leftovers (RULES.md §2.2).
 func checkAgentLeftovers(in *Input) []Finding {
-	dir, err := isDir(in.Guest, doDir)
+	dir, err := facts.IsDir(in.Guest, doDir)
 	if err != nil {
 		return []Finding{in.Fault("/opt/digitalocean", err)}
 	}

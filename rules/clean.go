@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Cleanup leftovers of the marketplace profile (RULES.md §5.2): what
@@ -36,7 +37,7 @@ func init() {
 	Register(Rule{ID: "clean.udev-net", Title: "No persistent-net udev rules pinning the build Droplet's MAC",
 		Profiles: mp, Needs: []string{"/etc/udev/rules.d/70-persistent-net.rules"}, Check: checkUdevNet})
 	Register(Rule{ID: "clean.ifcfg-hwaddr", Title: "No HWADDR= in ifcfg network scripts",
-		Profiles: mp, Family: RPM, Needs: []string{"/etc/sysconfig/network-scripts/ifcfg-*"}, Check: checkIfcfgHwaddr})
+		Profiles: mp, Family: facts.RPM, Needs: []string{"/etc/sysconfig/network-scripts/ifcfg-*"}, Check: checkIfcfgHwaddr})
 	Register(Rule{ID: "clean.crash-dumps", Title: "No crash dumps in /var/crash",
 		Profiles: mp, Needs: []string{"/var/crash/*"}, Check: checkCrashDumps})
 	Register(Rule{ID: "clean.dhcp-leases", Title: "No DHCP leases from the build Droplet",
@@ -45,9 +46,10 @@ func init() {
 }
 
 const (
-	modeTmp        = fs.ModeSticky | 0o777
-	maxCountedTree = 10000 // entries counted below one /tmp entry
-	minFreePercent = 5     // clean.zerofile: FAIL below this much free space
+	modeTmp         = fs.ModeSticky | 0o777
+	maxCountedTree  = 10000 // entries counted below one /tmp entry
+	tmpWalkMaxDepth = 32    // directory nesting followed below /tmp, as for /var/log
+	minFreePercent  = 5     // clean.zerofile: FAIL below this much free space
 )
 
 // unixMode renders permission bits in Unix octal ("1777").
@@ -80,7 +82,7 @@ func checkTmpPerms(in *Input) []Finding {
 		level Level
 	}{{"tmp", Fail}, {"var/tmp", Warn}} {
 		display := "/" + d.name
-		fi, err := statFact(in.Guest, d.name)
+		fi, err := facts.Stat(in.Guest, d.name)
 		if err != nil {
 			out = append(out, in.Fault(display, err))
 			continue
@@ -117,7 +119,7 @@ var x11Dirs = map[string]bool{".X11-unix": true, ".ICE-unix": true, ".XIM-unix":
 // tmpIsTmpfs reports whether a tmpfs hides the on-disk /tmp at runtime:
 // /etc/fstab mounts one there, or tmp.mount is active at boot.
 func tmpIsTmpfs(in *Input) (bool, string, error) {
-	data, err := readIfPresent(in.Guest, "etc/fstab", capConfig)
+	data, err := facts.ReadIfPresent(in.Guest, "etc/fstab", facts.CapConfig)
 	if err != nil {
 		return false, "/etc/fstab", err
 	}
@@ -144,7 +146,7 @@ func checkTmpContents(in *Input) []Finding {
 	}
 	var out []Finding
 	for _, dir := range []string{"tmp", "var/tmp"} {
-		ents, err := readDirFact(in.Guest, dir)
+		ents, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			out = append(out, in.Fault("/"+dir, err))
 			continue
@@ -196,7 +198,7 @@ func countTree(g *fsinspect.Guest, dir string, limit int) (int, error) {
 	n := 0
 	var walk func(d string, depth int) error
 	walk = func(d string, depth int) error {
-		ents, err := readDirFact(g, d)
+		ents, err := facts.ReadDir(g, d)
 		if err != nil {
 			return err
 		}
@@ -205,7 +207,7 @@ func countTree(g *fsinspect.Guest, dir string, limit int) (int, error) {
 				return nil
 			}
 			n++
-			if e.Type().IsDir() && depth < logWalkMaxDepth {
+			if e.Type().IsDir() && depth < tmpWalkMaxDepth {
 				if err := walk(d+"/"+e.Name(), depth+1); err != nil {
 					return err
 				}
@@ -221,13 +223,13 @@ func countTree(g *fsinspect.Guest, dir string, limit int) (int, error) {
 func cacheTotal(g *fsinspect.Guest, dir string, deep bool, keep func(string) bool) (count int, size int64, err error) {
 	var walk func(d string, depth int) error
 	walk = func(d string, depth int) error {
-		ents, err := readDirFact(g, d)
+		ents, err := facts.ReadDir(g, d)
 		if err != nil {
 			return err
 		}
 		for _, e := range ents {
 			switch {
-			case e.Type().IsDir() && deep && depth < logWalkMaxDepth:
+			case e.Type().IsDir() && deep && depth < tmpWalkMaxDepth:
 				if err := walk(d+"/"+e.Name(), depth+1); err != nil {
 					return err
 				}
@@ -285,7 +287,7 @@ func checkPkgCache(in *Input) []Finding {
 
 func checkCloudInstance(in *Input) []Finding {
 	const instances = "var/lib/cloud/instances"
-	ents, err := readDirFact(in.Guest, instances)
+	ents, err := facts.ReadDir(in.Guest, instances)
 	if err != nil {
 		return []Finding{in.Fault("/"+instances, err)}
 	}
@@ -296,7 +298,7 @@ func checkCloudInstance(in *Input) []Finding {
 		ev = append(ev, KV{"instance", e.Name()})
 		for _, data := range []string{"user-data.txt", "vendor-data.txt"} {
 			p := instances + "/" + e.Name() + "/" + data
-			fi, err := statFact(in.Guest, p)
+			fi, err := facts.Stat(in.Guest, p)
 			if err != nil {
 				return []Finding{in.Fault("/"+p, err)}
 			}
@@ -312,7 +314,7 @@ func checkCloudInstance(in *Input) []Finding {
 		f.Fix = "C7: rm -rf /var/lib/cloud/instances/*"
 		out = append(out, f)
 	}
-	data, err := readDirFact(in.Guest, "var/lib/cloud/data")
+	data, err := facts.ReadDir(in.Guest, "var/lib/cloud/data")
 	if err != nil {
 		return append(out, in.Fault("/var/lib/cloud/data", err))
 	}
@@ -331,7 +333,7 @@ func checkCloudInstance(in *Input) []Finding {
 }
 
 func checkZerofile(in *Input) []Finding {
-	fi, err := lstatFact(in.Guest, "zerofile")
+	fi, err := facts.Lstat(in.Guest, "zerofile")
 	if err != nil {
 		return []Finding{in.Fault("/zerofile", err)}
 	}
@@ -355,7 +357,7 @@ func checkZerofile(in *Input) []Finding {
 func checkMachineID(in *Input) []Finding {
 	var out []Finding
 	const etcID = "etc/machine-id"
-	data, err := readIfPresent(in.Guest, etcID, capConfig)
+	data, err := facts.ReadIfPresent(in.Guest, etcID, facts.CapConfig)
 	switch {
 	case err != nil:
 		out = append(out, in.Fault("/"+etcID, err))
@@ -368,7 +370,7 @@ func checkMachineID(in *Input) []Finding {
 		out = append(out, f)
 	}
 	const dbusID = "var/lib/dbus/machine-id"
-	fi, err := lstatFact(in.Guest, dbusID)
+	fi, err := facts.Lstat(in.Guest, dbusID)
 	if err != nil {
 		return append(out, in.Fault("/"+dbusID, err))
 	}
@@ -383,7 +385,7 @@ func checkMachineID(in *Input) []Finding {
 		if target == etcID || err != nil {
 			return out
 		}
-		if fi, err = statFact(in.Guest, dbusID); err != nil {
+		if fi, err = facts.Stat(in.Guest, dbusID); err != nil {
 			return append(out, in.Fault("/"+dbusID, err))
 		}
 	}
@@ -401,7 +403,7 @@ func checkMailSpool(in *Input) []Finding {
 	seen := map[string]bool{}
 	var out []Finding
 	for _, dir := range []string{"var/mail", "var/spool/mail"} {
-		ents, err := readDirFact(in.Guest, dir)
+		ents, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			out = append(out, in.Fault("/"+dir, err))
 			continue
@@ -451,7 +453,7 @@ func checkMailSpool(in *Input) []Finding {
 // nonEmptyFileRule reports p at level when it is a non-empty regular file.
 func nonEmptyFileRule(in *Input, p string, level Level, msg, fix string) []Finding {
 	display := "/" + p
-	fi, err := statFact(in.Guest, p)
+	fi, err := facts.Stat(in.Guest, p)
 	if err != nil {
 		return []Finding{in.Fault(display, err)}
 	}
@@ -471,7 +473,7 @@ func checkUdevNet(in *Input) []Finding {
 
 func checkIfcfgHwaddr(in *Input) []Finding {
 	const dir = "etc/sysconfig/network-scripts"
-	ents, err := readDirFact(in.Guest, dir)
+	ents, err := facts.ReadDir(in.Guest, dir)
 	if err != nil {
 		return []Finding{in.Fault("/"+dir, err)}
 	}
@@ -482,7 +484,7 @@ func checkIfcfgHwaddr(in *Input) []Finding {
 		}
 		p := dir + "/" + e.Name()
 		display := "/" + p
-		data, err := readIfPresent(in.Guest, p, capConfig)
+		data, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 		if err != nil {
 			out = append(out, in.Fault(display, err))
 			continue
@@ -509,7 +511,7 @@ func checkIfcfgHwaddr(in *Input) []Finding {
 func leftoverFiles(in *Input, dirs []string, keep func(string) bool, level Level, msg, fix string) []Finding {
 	var out []Finding
 	for _, dir := range dirs {
-		ents, err := readDirFact(in.Guest, dir)
+		ents, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			out = append(out, in.Fault("/"+dir, err))
 			continue
@@ -519,7 +521,7 @@ func leftoverFiles(in *Input, dirs []string, keep func(string) bool, level Level
 				continue
 			}
 			p := dir + "/" + e.Name()
-			fi, err := statFact(in.Guest, p)
+			fi, err := facts.Stat(in.Guest, p)
 			if err != nil {
 				out = append(out, in.Fault("/"+p, err))
 				continue

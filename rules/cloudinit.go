@@ -5,6 +5,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -30,9 +32,9 @@ func init() {
 
 // cloudInit is what the image holds of cloud-init.
 type cloudInit struct {
-	pkg     *Package // installed package, or nil
-	command string   // guest path of the command, or ""
-	pkgErr  error    // the package database fault, if any
+	pkg     *facts.Package // installed package, or nil
+	command string         // guest path of the command, or ""
+	pkgErr  error          // the package database fault, if any
 }
 
 // cloudInitFacts looks up the cloud-init command and package; a package
@@ -137,9 +139,9 @@ func checkCloudInitVersion(in *Input) []Finding {
 	switch {
 	case ver == "":
 		f = in.New(Warn, "cloud-init", "cloud-init version could not be determined", ev...)
-	case debLess(ver, cloudInitMin):
+	case facts.DebCompare(ver, cloudInitMin) < 0:
 		f = in.New(Fail, "cloud-init", fmt.Sprintf("cloud-init %s is older than %s", ver, cloudInitMin), ev...)
-	case debLess(ver, cloudInitRecommended):
+	case facts.DebCompare(ver, cloudInitRecommended) < 0:
 		f = in.New(Warn, "cloud-init", fmt.Sprintf("cloud-init %s is older than the recommended %s", ver, cloudInitRecommended), ev...)
 	default:
 		return []Finding{in.New(Pass, "cloud-init", "cloud-init "+ver+" is recent enough", ev...)}
@@ -155,7 +157,7 @@ var pythonLibDirs = []string{"usr/lib", "usr/local/lib", "usr/lib64", "usr/local
 // python3 site-packages or dist-packages directory.
 func cloudInitVersionPy(in *Input) (version, where string, err error) {
 	for _, base := range pythonLibDirs {
-		ents, err := readDirFact(in.Guest, base)
+		ents, err := facts.ReadDir(in.Guest, base)
 		if err != nil {
 			return "", "", err
 		}
@@ -165,7 +167,7 @@ func cloudInitVersionPy(in *Input) (version, where string, err error) {
 			}
 			for _, sub := range []string{"dist-packages", "site-packages"} {
 				p := path.Join(base, e.Name(), sub, "cloudinit/version.py")
-				b, err := readIfPresent(in.Guest, p, capConfig)
+				b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 				if err != nil {
 					return "", "", err
 				}
@@ -192,7 +194,7 @@ var grubDisabled = regexp.MustCompile(`(^|[\s"'])cloud-init=disabled($|[\s"'])`)
 func checkCloudInitEnabled(in *Input) []Finding {
 	var out []Finding
 	fix := "Re-enable cloud-init: first-boot scripts and SSH key injection depend on it"
-	if fi, err := lstatFact(in.Guest, "etc/cloud/cloud-init.disabled"); err != nil {
+	if fi, err := facts.Lstat(in.Guest, "etc/cloud/cloud-init.disabled"); err != nil {
 		return []Finding{in.Fault("/etc/cloud/cloud-init.disabled", err)}
 	} else if fi != nil {
 		f := in.New(Fail, "/etc/cloud/cloud-init.disabled", "cloud-init is disabled by /etc/cloud/cloud-init.disabled", KV{KeyPath, "/etc/cloud/cloud-init.disabled"})
@@ -200,7 +202,7 @@ func checkCloudInitEnabled(in *Input) []Finding {
 		out = append(out, f)
 	}
 	grubFiles := []string{"etc/default/grub"}
-	ents, err := readDirFact(in.Guest, "etc/default/grub.d")
+	ents, err := facts.ReadDir(in.Guest, "etc/default/grub.d")
 	if err != nil {
 		return []Finding{in.Fault("/etc/default/grub.d", err)}
 	}
@@ -208,7 +210,7 @@ func checkCloudInitEnabled(in *Input) []Finding {
 		grubFiles = append(grubFiles, path.Join("etc/default/grub.d", e.Name()))
 	}
 	for _, p := range grubFiles {
-		b, err := readIfPresent(in.Guest, p, capConfig)
+		b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 		if err != nil {
 			return []Finding{in.Fault("/"+p, err)}
 		}
@@ -224,7 +226,7 @@ func checkCloudInitEnabled(in *Input) []Finding {
 			}
 		}
 	}
-	units, err := readDirFact(in.Guest, "etc/systemd/system")
+	units, err := facts.ReadDir(in.Guest, "etc/systemd/system")
 	if err != nil {
 		return []Finding{in.Fault("/etc/systemd/system", err)}
 	}

@@ -2,14 +2,13 @@ package rules
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Options are the run-wide settings a rule may consult.
@@ -18,7 +17,7 @@ type Options struct {
 	// AptLists, when set, replaces the guest's /var/lib/apt/lists (--apt-lists DIR).
 	AptLists fs.FS
 	// RPMUpdateInfo holds updateinfo.xml documents (--rpm-updateinfo), possibly compressed.
-	RPMUpdateInfo []NamedData
+	RPMUpdateInfo []facts.NamedData
 	MinDisk       int64  // bytes; 0 means the default 25 GiB
 	PlanUnit      string // "gib" (default) or "gb"
 	Plans         []Plan // extra plans (--plans FILE or the sizes API)
@@ -30,12 +29,6 @@ type Options struct {
 	// DOImage is the DigitalOcean API's record of the image, for do.image
 	// (scan --do-image); nil otherwise.
 	DOImage *APIImage
-}
-
-// NamedData is a user-supplied input file read by the CLI.
-type NamedData struct {
-	Name string
-	Data []byte
 }
 
 // Plan is a Droplet size: its slug and its disk in the API's "GB" unit.
@@ -79,7 +72,7 @@ type Input struct {
 	Guest *fsinspect.Guest
 	Opts  *Options
 	Disk  *Disk
-	Facts *Facts
+	Facts *facts.Facts
 	rule  Rule
 }
 
@@ -113,48 +106,6 @@ func (in *Input) Skip(reason, detail string) Finding {
 	return f
 }
 
-// Facts memoises facts computed once per guest and shared by rules. Each
-// fact lives in its own file with an accessor built on memo.
-type Facts struct {
-	guest *fsinspect.Guest
-	opts  *Options
-	mu    sync.Mutex
-	memos map[string]*memoEntry
-}
-
-type memoEntry struct {
-	once sync.Once
-	val  any
-	err  error
-}
-
-// NewFacts returns an empty fact cache for g.
-func NewFacts(g *fsinspect.Guest, o *Options) *Facts {
-	return &Facts{guest: g, opts: o, memos: map[string]*memoEntry{}}
-}
-
-// memo computes the fact named key once and returns its value and error on
-// every call. A failed fact keeps its fault.
-func memo[T any](f *Facts, key string, compute func() (T, error)) (T, error) {
-	f.mu.Lock()
-	e, ok := f.memos[key]
-	if !ok {
-		e = &memoEntry{}
-		f.memos[key] = e
-	}
-	f.mu.Unlock()
-	e.once.Do(func() {
-		defer func() {
-			if p := recover(); p != nil {
-				e.err = fmt.Errorf("internal error computing %s: %v", key, p)
-			}
-		}()
-		e.val, e.err = compute()
-	})
-	v, _ := e.val.(T)
-	return v, e.err
-}
-
 // Result is the outcome of one rule on one image.
 type Result struct {
 	Rule     Rule
@@ -169,10 +120,10 @@ func Run(ctx context.Context, g *fsinspect.Guest, sel []Rule, o Options, disk *D
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	facts := NewFacts(g, &o)
+	fc := NewFacts(g, &o)
 	out := make([]Result, 0, len(sel))
 	for _, r := range sel {
-		in := &Input{Guest: g, Opts: &o, Disk: disk, Facts: facts, rule: r}
+		in := &Input{Guest: g, Opts: &o, Disk: disk, Facts: fc, rule: r}
 		if err := ctx.Err(); err != nil {
 			out = append(out, Result{Rule: r, Findings: []Finding{{Rule: r.ID, Level: Error, Message: "not run: " + err.Error()}}})
 			continue
@@ -191,12 +142,12 @@ func runOne(in *Input, r Rule) (found []Finding) {
 				Evidence: []KV{{"stack", firstFrames(debug.Stack())}}}}
 		}
 	}()
-	if in.Guest != nil && r.Family != Any {
+	if in.Guest != nil && r.Family != facts.Any {
 		fam, err := in.Facts.Family()
 		switch {
 		case err != nil:
 			return []Finding{in.Fault("os family", err)}
-		case fam == Unknown:
+		case fam == facts.Unknown:
 			return []Finding{in.Skip(NotApplicable, "unknown OS family")}
 		case fam != r.Family:
 			return []Finding{in.Skip(NotApplicable, fmt.Sprintf("applies to the %s family, this image is %s", r.Family, fam))}
@@ -255,5 +206,8 @@ func firstFrames(stack []byte) string {
 	return string(stack)
 }
 
-// errNoGuest is returned by facts when the scan has no readable root filesystem.
-var errNoGuest = errors.New("no readable root filesystem")
+// NewFacts returns the fact cache Run builds for g under o, for callers
+// that read facts outside a run (the CLI's OS name, diff).
+func NewFacts(g *fsinspect.Guest, o *Options) *facts.Facts {
+	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now})
+}

@@ -5,6 +5,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // KeyStatus is the evidence key the parity renderer reads on the firewall
@@ -36,7 +38,7 @@ func checkFirewall(in *Input) []Finding {
 		return []Finding{in.Fault("os family", err)}
 	}
 	order := []string{"ufw", "firewalld", "nftables", "iptables", "csf"}
-	if fam == RPM {
+	if fam == facts.RPM {
 		order = []string{"firewalld", "csf", "nftables", "iptables"}
 	}
 	for _, fw := range order {
@@ -56,7 +58,7 @@ func checkFirewall(in *Input) []Finding {
 }
 
 // firewallActive applies the table of RULES.md §2.2.1 to one firewall.
-func firewallActive(in *Input, fw string, fam Family) (bool, string, error) {
+func firewallActive(in *Input, fw string, fam facts.Family) (bool, string, error) {
 	switch fw {
 	case "ufw":
 		on, _, err := ufwActive(in)
@@ -66,7 +68,7 @@ func firewallActive(in *Input, fw string, fam Family) (bool, string, error) {
 		if err != nil || !u.Active() {
 			return false, "", err
 		}
-		ok, err := in.Facts.executable("usr/sbin/firewalld")
+		ok, err := in.Facts.Executable("usr/sbin/firewalld")
 		return ok, "firewalld.service enabled and /usr/sbin/firewalld present", err
 	case "nftables":
 		u, err := in.Facts.Unit("nftables.service")
@@ -74,14 +76,14 @@ func firewallActive(in *Input, fw string, fam Family) (bool, string, error) {
 			return false, "", err
 		}
 		conf := "etc/nftables.conf"
-		if fam == RPM {
+		if fam == facts.RPM {
 			conf = "etc/sysconfig/nftables.conf"
 		}
 		ok, err := nftActive(in, conf, 0)
 		return ok, "nftables.service enabled and /" + conf + " filters", err
 	case "iptables":
 		unit, files := "netfilter-persistent.service", []string{"etc/iptables/rules.v4", "etc/iptables/rules.v6"}
-		if fam == RPM {
+		if fam == facts.RPM {
 			unit, files = "iptables.service", []string{"etc/sysconfig/iptables"}
 		}
 		u, err := in.Facts.Unit(unit)
@@ -89,7 +91,7 @@ func firewallActive(in *Input, fw string, fam Family) (bool, string, error) {
 			return false, "", err
 		}
 		for _, p := range files {
-			b, err := readIfPresent(in.Guest, p, capConfig)
+			b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 			if err != nil {
 				return false, "", err
 			}
@@ -99,11 +101,11 @@ func firewallActive(in *Input, fw string, fam Family) (bool, string, error) {
 		}
 		return false, "", nil
 	case "csf":
-		b, err := readIfPresent(in.Guest, "etc/csf/csf.conf", capConfig)
+		b, err := facts.ReadIfPresent(in.Guest, "etc/csf/csf.conf", facts.CapConfig)
 		if err != nil || b == nil {
 			return false, "", err
 		}
-		vals, _ := parseOSRelease(csfConf(b))
+		vals, _ := facts.ParseOSRelease(csfConf(b))
 		if vals["TESTING"] != "0" {
 			return false, "", nil
 		}
@@ -136,7 +138,7 @@ func ufwActive(in *Input) (active, approximate bool, err error) {
 	}
 	enabled := ""
 	for _, p := range []string{"etc/default/ufw", "etc/ufw/ufw.conf"} {
-		b, err := readIfPresent(in.Guest, p, capConfig)
+		b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 		if err != nil {
 			return false, false, err
 		}
@@ -160,7 +162,7 @@ func lastAssignment(b []byte, key string) (string, bool) {
 	for line := range strings.Lines(string(b)) {
 		line = strings.TrimSpace(line)
 		if k, val, found := strings.Cut(line, "="); found && k == key {
-			v, _ = shellWord(val)
+			v, _ = facts.ShellWord(val)
 			ok = true
 		}
 	}
@@ -188,7 +190,7 @@ func nftActive(in *Input, p string, depth int) (bool, error) {
 	if depth > 8 {
 		return false, fmt.Errorf("/%s: include nesting deeper than 8", p)
 	}
-	b, err := readIfPresent(in.Guest, p, capConfig)
+	b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 	if err != nil || b == nil {
 		return false, err
 	}
@@ -204,7 +206,7 @@ func nftActive(in *Input, p string, depth int) (bool, error) {
 		if !strings.HasPrefix(inc, "/") {
 			inc = path.Join("/", path.Dir(p), inc)
 		}
-		matches, err := guestGlob(in.Guest, inc)
+		matches, err := facts.Glob(in.Guest, inc)
 		if err != nil {
 			return false, err
 		}
@@ -289,7 +291,7 @@ func parityFirewall(in *Input) []Finding {
 		}
 		return result(on, "ufw", approx)
 	case slices.Contains(rhelLikeNames, os):
-		csf, err := isRegular(in.Guest, "usr/lib/systemd/system/csf.service")
+		csf, err := facts.IsRegular(in.Guest, "usr/lib/systemd/system/csf.service")
 		if err != nil {
 			return []Finding{in.Fault("/usr/lib/systemd/system/csf.service", err)}
 		}
@@ -333,7 +335,7 @@ func parityFirewall(in *Input) []Finding {
 func ipTablesLoaded(in *Input) (bool, error) {
 	files := []string{"etc/modules"}
 	for _, d := range []string{"etc/modules-load.d", "usr/lib/modules-load.d", "lib/modules-load.d"} {
-		ents, err := readDirFact(in.Guest, d)
+		ents, err := facts.ReadDir(in.Guest, d)
 		if err != nil {
 			return false, err
 		}
@@ -344,7 +346,7 @@ func ipTablesLoaded(in *Input) (bool, error) {
 		}
 	}
 	for _, p := range files {
-		b, err := readIfPresent(in.Guest, p, capConfig)
+		b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 		if err != nil {
 			return false, err
 		}
@@ -365,7 +367,7 @@ func ipTablesLoaded(in *Input) (bool, error) {
 	if !active {
 		return false, nil
 	}
-	b, err := readIfPresent(in.Guest, "etc/iptables/rules.v4", capConfig)
+	b, err := facts.ReadIfPresent(in.Guest, "etc/iptables/rules.v4", facts.CapConfig)
 	if err != nil {
 		return false, err
 	}
@@ -374,7 +376,7 @@ func ipTablesLoaded(in *Input) (bool, error) {
 	}
 	alt, err := in.Guest.Resolve("etc/alternatives/iptables")
 	if err != nil {
-		return false, ignoreFact(err)
+		return false, facts.IgnoreFact(err)
 	}
 	return strings.Contains(path.Base(alt), "iptables-legacy"), nil
 }

@@ -8,6 +8,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -90,10 +92,10 @@ func scriptProblems(in *Input, name string, fi fs.FileInfo) ([]string, error) {
 		return append(out, "the #! line names no interpreter"), nil
 	}
 	interp := fields[0]
-	gn, valid := guestName(interp)
+	gn, valid := facts.GuestName(interp)
 	ok = false
 	if valid {
-		if ok, err = in.Facts.executable(gn); err != nil {
+		if ok, err = in.Facts.Executable(gn); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +117,7 @@ func scriptProblems(in *Input, name string, fi fs.FileInfo) ([]string, error) {
 func checkFirstBootExecutable(in *Input) []Finding {
 	var out []Finding
 	for _, dir := range firstBootDirs {
-		entries, err := readDirFact(in.Guest, dir)
+		entries, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			out = append(out, in.Fault("/"+dir, err))
 			continue
@@ -133,7 +135,7 @@ func checkFirstBootExecutable(in *Input) []Finding {
 // firstBootEntry judges one entry of a script directory.
 func firstBootEntry(in *Input, name string) Finding {
 	display := "/" + name
-	fi, err := statFact(in.Guest, name)
+	fi, err := facts.Stat(in.Guest, name)
 	if err != nil {
 		return in.Fault(display, err)
 	}
@@ -183,20 +185,20 @@ func checkFirstBootSSHLock(in *Input) []Finding {
 	}
 	var notExec []string
 	for _, dir := range firstBootDirs[:2] { // per-instance, per-boot
-		entries, err := readDirFact(in.Guest, dir)
+		entries, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			return []Finding{in.Fault("/"+dir, err)}
 		}
 		for _, e := range entries {
 			name := path.Join(dir, e.Name())
-			fi, err := statFact(in.Guest, name)
+			fi, err := facts.Stat(in.Guest, name)
 			if err != nil {
 				return []Finding{in.Fault("/"+name, err)}
 			}
 			if fi == nil || !fi.Mode().IsRegular() {
 				continue
 			}
-			data, err := in.Guest.ReadFileLimit(name, capConfig)
+			data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 			if err != nil {
 				return []Finding{in.Fault("/"+name, err)}
 			}
@@ -204,7 +206,7 @@ func checkFirstBootSSHLock(in *Input) []Finding {
 				continue
 			}
 			if fi.Mode().Perm()&0o111 != 0 {
-				return []Finding{in.New(Pass, sshdConfigPath, fmt.Sprintf("The SSH lock (%s) is removed at first boot by /%s", lock.Source, name),
+				return []Finding{in.New(Pass, facts.SSHDConfigPath, fmt.Sprintf("The SSH lock (%s) is removed at first boot by /%s", lock.Source, name),
 					append(ev, KV{KeyPath, "/" + name})...)}
 			}
 			notExec = append(notExec, "/"+name)
@@ -218,7 +220,7 @@ func checkFirstBootSSHLock(in *Input) []Finding {
 			ev = append(ev, KV{KeyPath, p})
 		}
 	}
-	f := in.New(Fail, sshdConfigPath, msg, ev...)
+	f := in.New(Fail, facts.SSHDConfigPath, msg, ev...)
 	f.Fix = "X6: ship an executable per-instance script that removes the Match/ForceCommand lock from sshd_config"
 	return []Finding{f}
 }

@@ -6,6 +6,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -77,9 +79,9 @@ func checkHistory(in *Input) []Finding {
 
 // historyFinding judges one history file. Missing, empty and /dev/null
 // files give no finding. Contents are never reported, only line numbers.
-func historyFinding(in *Input, h Home, name string) (Finding, bool) {
+func historyFinding(in *Input, h facts.Home, name string) (Finding, bool) {
 	display := "/" + name
-	fi, err := statFact(in.Guest, name)
+	fi, err := facts.Stat(in.Guest, name)
 	if err != nil {
 		return in.Fault(display, err), true
 	}
@@ -93,7 +95,7 @@ func historyFinding(in *Input, h Home, name string) (Finding, bool) {
 	if isBash && h.Path == "root" {
 		fix = "C4: truncate /root/.bash_history to 0 bytes (and clear root's shell history)"
 	}
-	data, err := in.Guest.ReadFileLimit(name, capConfig)
+	data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 	big := isBash && fi.Size() >= bashHistoryLimit
 	if err != nil && !big { // a bash history over the cap FAILs on its size alone
 		return in.Fault(display, err), true

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Log rules. In the img_check profile, three loops emulate the script's
@@ -36,11 +37,10 @@ func init() {
 }
 
 const (
-	varLog          = "var/log"
-	cpanelLog       = "cpanel-install.log"
-	lfdLog          = "lfd.log"
-	parityLogMin    = 50 // the script's loop 3: size > 50
-	logWalkMaxDepth = 32
+	varLog       = "var/log"
+	cpanelLog    = "cpanel-install.log"
+	lfdLog       = "lfd.log"
+	parityLogMin = 50 // the script's loop 3: size > 50
 )
 
 // MatchDatedArchive is the glob *-???????? in the C locale: a name that is
@@ -66,7 +66,7 @@ func MatchLogGlob(name string) bool {
 // not exist after resolution ends the loop. judge returns the finding for
 // one entry, if the script prints one.
 func parityLoop(in *Input, match func(string) bool, judge func(p string, fi fs.FileInfo) (Finding, bool)) []Finding {
-	ents, err := readDirFact(in.Guest, varLog)
+	ents, err := facts.ReadDir(in.Guest, varLog)
 	if err != nil {
 		return []Finding{in.Fault("/var/log", err)}
 	}
@@ -76,7 +76,7 @@ func parityLoop(in *Input, match func(string) bool, judge func(p string, fi fs.F
 			continue
 		}
 		p := varLog + "/" + e.Name()
-		fi, err := statFact(in.Guest, p)
+		fi, err := facts.Stat(in.Guest, p)
 		if err != nil {
 			out = append(out, in.Fault("/"+p, err))
 			continue
@@ -213,51 +213,6 @@ func lfdOtherBytes(g *fsinspect.Guest, p string) (n int64, binary bool, err erro
 	}
 }
 
-// logFile is one regular file found under /var/log.
-type logFile struct {
-	path string // guest name, "var/log/..."
-	info fs.FileInfo
-}
-
-// varLogFiles walks /var/log recursively without following links and
-// returns every regular file, dot-files included, in byte order per
-// directory.
-func (f *Facts) varLogFiles() ([]logFile, error) {
-	return memo(f, "varlog", func() ([]logFile, error) {
-		var out []logFile
-		var walk func(dir string, depth int) error
-		walk = func(dir string, depth int) error {
-			if depth > logWalkMaxDepth {
-				return fmt.Errorf("/%s: directories nested deeper than %d levels", dir, logWalkMaxDepth)
-			}
-			ents, err := readDirFact(f.guest, dir)
-			if err != nil {
-				return err
-			}
-			for _, e := range ents {
-				p := dir + "/" + e.Name()
-				switch {
-				case e.Type().IsDir():
-					if err := walk(p, depth+1); err != nil {
-						return err
-					}
-				case e.Type().IsRegular():
-					fi, err := e.Info()
-					if err != nil {
-						return err
-					}
-					out = append(out, logFile{p, fi})
-				}
-			}
-			return nil
-		}
-		if fi, err := lstatFact(f.guest, varLog); err != nil || fi == nil {
-			return nil, err
-		}
-		return out, walk(varLog, 0)
-	})
-}
-
 // compressionSuffixes are the extensions logrotate and friends add.
 var compressionSuffixes = []string{".gz", ".xz", ".bz2", ".zst", ".lz4"}
 
@@ -321,30 +276,30 @@ func logAgeReference(in *Input) time.Time {
 // checkUnclearedMarketplace reports every non-empty regular file under
 // /var/log that no other log rule owns.
 func checkUnclearedMarketplace(in *Input) []Finding {
-	files, err := in.Facts.varLogFiles()
+	files, err := in.Facts.VarLogFiles()
 	if err != nil {
 		return []Finding{in.Fault("/var/log", err)}
 	}
 	ref := logAgeReference(in)
 	var out []Finding
 	for _, lf := range files {
-		name := lf.path[strings.LastIndexByte(lf.path, '/')+1:]
-		if lf.info.Size() == 0 || IsRotatedLog(name) || isJournalFile(lf.path) || isLoginRecord(lf.path) {
+		name := lf.Path[strings.LastIndexByte(lf.Path, '/')+1:]
+		if lf.Info.Size() == 0 || IsRotatedLog(name) || isJournalFile(lf.Path) || isLoginRecord(lf.Path) {
 			continue
 		}
-		display := "/" + lf.path
-		ev := fileEvidence(lf.path, lf.info)
+		display := "/" + lf.Path
+		ev := fileEvidence(lf.Path, lf.Info)
 		age := "older"
-		if mt := lf.info.ModTime(); !mt.After(ref) && ref.Sub(mt) <= 24*time.Hour {
+		if mt := lf.Info.ModTime(); !mt.After(ref) && ref.Sub(mt) <= 24*time.Hour {
 			age = "build"
 		}
 		ev = append(ev, KV{"age", age})
 		switch {
-		case lf.path == varLog+"/"+cpanelLog:
+		case lf.Path == varLog+"/"+cpanelLog:
 			out = append(out, in.New(Info, display, display+" is not truncated; exempt by agreement with DigitalOcean (issue #75)", ev...))
 			continue
-		case lf.path == varLog+"/"+lfdLog:
-			n, _, err := lfdOtherBytes(in.Guest, lf.path)
+		case lf.Path == varLog+"/"+lfdLog:
+			n, _, err := lfdOtherBytes(in.Guest, lf.Path)
 			if err != nil {
 				out = append(out, in.Fault(display, err))
 				continue
@@ -353,7 +308,7 @@ func checkUnclearedMarketplace(in *Input) []Finding {
 				continue
 			}
 		}
-		msg := fmt.Sprintf("log file %s is not truncated (%d bytes)", display, lf.info.Size())
+		msg := fmt.Sprintf("log file %s is not truncated (%d bytes)", display, lf.Info.Size())
 		if name == "auth.log" || name == "ufw.log" {
 			msg += "; DigitalOcean's README accepts a regenerated " + name + ", but truncate it before the snapshot"
 		}
@@ -368,20 +323,20 @@ func checkUnclearedMarketplace(in *Input) []Finding {
 }
 
 func checkRotated(in *Input) []Finding {
-	files, err := in.Facts.varLogFiles()
+	files, err := in.Facts.VarLogFiles()
 	if err != nil {
 		return []Finding{in.Fault("/var/log", err)}
 	}
 	var out []Finding
 	for _, lf := range files {
-		name := lf.path[strings.LastIndexByte(lf.path, '/')+1:]
-		if !IsRotatedLog(name) || isJournalFile(lf.path) {
+		name := lf.Path[strings.LastIndexByte(lf.Path, '/')+1:]
+		if !IsRotatedLog(name) || isJournalFile(lf.Path) {
 			continue
 		}
-		display := "/" + lf.path
-		f := in.New(Warn, display, "rotated log archive "+display, fileEvidence(lf.path, lf.info)...)
+		display := "/" + lf.Path
+		f := in.New(Warn, display, "rotated log archive "+display, fileEvidence(lf.Path, lf.Info)...)
 		f.Fix = "C6: delete " + display
-		if strings.Count(lf.path, "/") > 2 {
+		if strings.Count(lf.Path, "/") > 2 {
 			f.Fix = "X5: delete " + display + " (cleanup.sh only deletes top-level archives)"
 		}
 		out = append(out, f)
@@ -395,7 +350,7 @@ func checkRotated(in *Input) []Finding {
 // checkJournal reports one WARN per machine-id directory holding non-empty
 // journal files.
 func checkJournal(in *Input) []Finding {
-	files, err := in.Facts.varLogFiles()
+	files, err := in.Facts.VarLogFiles()
 	if err != nil {
 		return []Finding{in.Fault("/var/log/journal", err)}
 	}
@@ -406,11 +361,11 @@ func checkJournal(in *Input) []Finding {
 	var order []string
 	groups := map[string]*group{}
 	for _, lf := range files {
-		if !isJournalFile(lf.path) || lf.info.Size() == 0 {
+		if !isJournalFile(lf.Path) || lf.Info.Size() == 0 {
 			continue
 		}
 		dir := varLog + "/journal"
-		if rest := lf.path[len(dir)+1:]; strings.Contains(rest, "/") {
+		if rest := lf.Path[len(dir)+1:]; strings.Contains(rest, "/") {
 			dir += "/" + rest[:strings.IndexByte(rest, '/')]
 		}
 		g, ok := groups[dir]
@@ -420,7 +375,7 @@ func checkJournal(in *Input) []Finding {
 			order = append(order, dir)
 		}
 		g.count++
-		g.bytes += lf.info.Size()
+		g.bytes += lf.Info.Size()
 	}
 	var out []Finding
 	for _, dir := range order {
@@ -442,7 +397,7 @@ func checkLoginRecords(in *Input) []Finding {
 	for _, n := range loginRecords {
 		p := varLog + "/" + n
 		display := "/" + p
-		fi, err := statFact(in.Guest, p)
+		fi, err := facts.Stat(in.Guest, p)
 		if err != nil {
 			out = append(out, in.Fault(display, err))
 			continue

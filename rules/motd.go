@@ -6,6 +6,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -45,13 +47,13 @@ func RunPartsRuns(name string) bool {
 }
 
 func checkMOTD(in *Input) []Finding {
-	entries, err := readDirFact(in.Guest, motdDir)
+	entries, err := facts.ReadDir(in.Guest, motdDir)
 	if err != nil {
 		return []Finding{in.Fault("/"+motdDir, err)}
 	}
 	if entries == nil {
 		fam, err := in.Facts.Family()
-		if err == nil && fam == RPM {
+		if err == nil && fam == facts.RPM {
 			return []Finding{in.Skip(NotApplicable, "rpm family: the MOTD is static, not run by run-parts")}
 		}
 		return []Finding{in.Skip(NotApplicable, "no /etc/update-motd.d")}
@@ -60,7 +62,7 @@ func checkMOTD(in *Input) []Finding {
 	for _, e := range entries {
 		name := path.Join(motdDir, e.Name())
 		display := "/" + name
-		fi, err := statFact(in.Guest, name)
+		fi, err := facts.Stat(in.Guest, name)
 		if err != nil {
 			out = append(out, in.Fault(display, err))
 			continue

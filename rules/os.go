@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Evidence keys of the OS findings that the parity renderer reads.
@@ -35,7 +37,7 @@ func init() {
 }
 
 // osEvidence is the evidence every OS finding carries.
-func osEvidence(r *OSRelease, parity bool) []KV {
+func osEvidence(r *facts.OSRelease, parity bool) []KV {
 	if parity {
 		return []KV{{KeyOS, r.ParityOS}, {KeyRelease, r.ParityVersion}, {KeySource, r.ParitySource}}
 	}
@@ -190,7 +192,7 @@ func marketSupportedRelease(name, ver string) bool {
 	case name == "CentOS Stream":
 		return slices.Contains(streamReleases, ver)
 	case name == "Rocky Linux", name == "AlmaLinux", name == "CloudLinux":
-		m := major(ver)
+		m := facts.MajorVersion(ver)
 		return m == "8" || m == "9"
 	}
 	return false
@@ -203,7 +205,17 @@ func releaseKey(name, ver string) string {
 		name = "Debian"
 	}
 	if name == "CentOS Linux" || name == "CentOS Stream" {
-		ver = major(ver)
+		ver = facts.MajorVersion(ver)
 	}
 	return name + " " + ver
+}
+
+// firstNonEmpty returns the first non-empty string.
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -34,13 +36,13 @@ func checkSecurityUpdates(in *Input) []Finding {
 		return []Finding{in.Fault("os family", err)}
 	}
 	switch {
-	case fam == RPM && in.Profile() == ImgCheck:
+	case fam == facts.RPM && in.Profile() == ImgCheck:
 		return parityRPMUpdates(in)
-	case fam == RPM:
+	case fam == facts.RPM:
 		return marketRPMUpdates(in)
-	case fam == Deb && in.Profile() == ImgCheck:
+	case fam == facts.Deb && in.Profile() == ImgCheck:
 		return parityAptUpdates(in)
-	case fam == Deb:
+	case fam == facts.Deb:
 		return marketAptUpdates(in)
 	}
 	return []Finding{in.Skip(NotApplicable, "unknown OS family")}
@@ -213,9 +215,9 @@ func checkMongoSSPL(in *Input) []Finding {
 	if ver == "" {
 		return []Finding{in.New(Pass, "mongodb", "MongoDB is not installed")}
 	}
-	sspl := debLess("4.0.3", ver)
-	if !debLess("4.0.0", ver) {
-		sspl = debLess("3.6.8", ver)
+	sspl := facts.DebCompare("4.0.3", ver) < 0
+	if facts.DebCompare("4.0.0", ver) >= 0 {
+		sspl = facts.DebCompare("3.6.8", ver) < 0
 	}
 	if sspl {
 		f := in.New(Fail, "mongodb", "An SSPL version of MongoDB is present, "+ver, ev...)
@@ -228,7 +230,7 @@ func checkMongoSSPL(in *Input) []Finding {
 // mongodBinaryVersion scans /usr/bin/mongod (never executed) for the
 // embedded "db version v…" string; "" when absent.
 func mongodBinaryVersion(in *Input) (string, error) {
-	ok, err := isRegular(in.Guest, "usr/bin/mongod")
+	ok, err := facts.IsRegular(in.Guest, "usr/bin/mongod")
 	if err != nil || !ok {
 		return "", err
 	}
@@ -237,7 +239,7 @@ func mongodBinaryVersion(in *Input) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(io.LimitReader(f, capRPMDB), 1<<20)
+	r := bufio.NewReaderSize(io.LimitReader(f, facts.CapRPMDB), 1<<20)
 	var tail []byte
 	buf := make([]byte, 1<<20)
 	for {

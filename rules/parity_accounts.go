@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // The img_check profile's user and root checks (RULES.md §2.1.2 f, g):
@@ -175,11 +176,11 @@ func readParityAccounts(in *Input) (parityAccounts, *Finding) {
 		f := in.Fault(subject, err)
 		return parityAccounts{}, &f
 	}
-	passwd, err := readIfPresent(in.Guest, "etc/passwd", capConfig)
+	passwd, err := facts.ReadIfPresent(in.Guest, "etc/passwd", facts.CapConfig)
 	if err != nil {
 		return fault("/etc/passwd", err)
 	}
-	shadow, err := readIfPresent(in.Guest, "etc/shadow", capConfig)
+	shadow, err := facts.ReadIfPresent(in.Guest, "etc/shadow", facts.CapConfig)
 	if err != nil {
 		return fault("/etc/shadow", err)
 	}
@@ -237,7 +238,7 @@ func parityPassword(in *Input, user string, words []ShadowWord, counted bool) []
 }
 
 func checkRootPassword(in *Input) []Finding {
-	shadow, err := readIfPresent(in.Guest, "etc/shadow", capConfig)
+	shadow, err := facts.ReadIfPresent(in.Guest, "etc/shadow", facts.CapConfig)
 	if err != nil {
 		return []Finding{in.Fault("/etc/shadow", err)}
 	}
@@ -292,13 +293,13 @@ func paritySSH(in *Input, user string) []Finding {
 		f.Approximate = true
 		return []Finding{f}
 	}
-	if ok, err := isDir(in.Guest, home); err != nil {
+	if ok, err := facts.IsDir(in.Guest, home); err != nil {
 		return []Finding{in.Fault("/"+home, err)}
 	} else if !ok {
 		return []Finding{note(Info, "does not have a directory in /home")}
 	}
 	sshDir := home + "/.ssh"
-	if ok, err := isDir(in.Guest, sshDir); err != nil {
+	if ok, err := facts.IsDir(in.Guest, sshDir); err != nil {
 		return []Finding{in.Fault("/"+sshDir, err)}
 	} else if !ok {
 		return []Finding{note(Info, "does not have an .ssh directory")}
@@ -387,7 +388,7 @@ func parityLs(in *Input, dir string, names []string) (bool, *Finding) {
 // resolution, 0 for a directory, and ok false when the redirection fails
 // (dangling link, loop), so that every numeric test on it is false.
 func parityWCSize(in *Input, p string) (size int64, ok bool, err error) {
-	fi, err := statFact(in.Guest, p)
+	fi, err := facts.Stat(in.Guest, p)
 	switch {
 	case err != nil || fi == nil:
 		return 0, false, err
@@ -459,7 +460,7 @@ func paritySSHEntry(in *Input, user, p string) (Finding, bool) {
 // script's cat. A file that cannot be read gets a reason instead: the
 // decision was made on its size alone.
 func parityKeyEvidence(in *Input, p string) []KV {
-	data, err := in.Guest.ReadFileLimit(p, capConfig)
+	data, err := in.Guest.ReadFileLimit(p, facts.CapConfig)
 	if err != nil {
 		return []KV{{KeyReason, "keys not listed: " + err.Error()}}
 	}
@@ -497,7 +498,7 @@ func checkUsersHistory(in *Input) []Finding {
 // judged, by size. ok is false when it is not a regular file.
 func parityHistory(in *Input, user, p string) (Finding, bool) {
 	display := "/" + p
-	fi, err := statFact(in.Guest, p)
+	fi, err := facts.Stat(in.Guest, p)
 	if err != nil {
 		return in.Fault(display, err), true
 	}
@@ -521,7 +522,7 @@ func parityHistory(in *Input, user, p string) (Finding, bool) {
 }
 
 func checkRootHistory(in *Input) []Finding {
-	if ok, err := isDir(in.Guest, "root"); err != nil {
+	if ok, err := facts.IsDir(in.Guest, "root"); err != nil {
 		return []Finding{in.Fault("/root", err)}
 	} else if !ok {
 		return []Finding{silent(in, "/root", "no /root directory, so no history check")}

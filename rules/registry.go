@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Profile selects which rules run and how they word their findings (RULES.md §2).
@@ -15,25 +17,14 @@ const (
 	ImgCheck    Profile = "img_check"
 )
 
-// Family is an OS family (RULES.md §0.2). The empty Family means "any".
-type Family string
-
-// Families.
-const (
-	Any     Family = ""
-	Deb     Family = "deb"
-	RPM     Family = "rpm"
-	Unknown Family = "unknown"
-)
-
 // Rule is one check of the catalogue. Rules are registered from init
 // functions in the files named after catalogue sections, and never change
 // afterwards.
 type Rule struct {
 	ID       string
-	Title    string    // one line, used as help text in SARIF and README
-	Profiles []Profile // profiles the rule runs in
-	Family   Family    // Any, Deb or RPM; other families get SKIP not-applicable
+	Title    string       // one line, used as help text in SARIF and README
+	Profiles []Profile    // profiles the rule runs in
+	Family   facts.Family // Any, Deb or RPM; other families get SKIP not-applicable
 	// Needs names the guest paths (absolute, glob allowed) and facts
 	// ("fact:packages", "fact:sshd", ...) the rule reads. It documents the
 	// rule's inputs and lets tests prove it reads nothing else.

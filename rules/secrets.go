@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -70,7 +72,7 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 // mtime and variable names, never a value.
 func checkSecretFile(in *Input, name, what string) []Finding {
 	display := "/" + name
-	fi, err := statFact(in.Guest, name)
+	fi, err := facts.Stat(in.Guest, name)
 	if err != nil {
 		return []Finding{in.Fault(display, err)}
 	}
@@ -79,7 +81,7 @@ func checkSecretFile(in *Input, name, what string) []Finding {
 	}
 	ev := []KV{{KeyPath, display}, {KeySize, strconv.FormatInt(fi.Size(), 10)}, {KeyMtime, fi.ModTime().UTC().Format(time.RFC3339)}}
 	if fi.Mode().IsRegular() {
-		data, err := in.Guest.ReadFileLimit(name, capConfig)
+		data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 		if err != nil {
 			return []Finding{in.Fault(display, err)}
 		}
@@ -162,11 +164,11 @@ func RedactURL(v string) (redacted string, password bool) {
 
 // databaseURLFiles lists the files the rule reads, as guest names, with
 // whether each is a systemd unit.
-func databaseURLFiles(in *Input, homes []Home) ([]string, map[string]bool, error) {
+func databaseURLFiles(in *Input, homes []facts.Home) ([]string, map[string]bool, error) {
 	files := []string{"etc/environment", "etc/profile"}
 	units := map[string]bool{}
 	listDir := func(dir string) error {
-		entries, err := readDirFact(in.Guest, dir)
+		entries, err := facts.ReadDir(in.Guest, dir)
 		for _, e := range entries {
 			files = append(files, path.Join(dir, e.Name()))
 		}
@@ -185,7 +187,7 @@ func databaseURLFiles(in *Input, homes []Home) ([]string, map[string]bool, error
 		}
 	}
 	const sys = "etc/systemd/system"
-	entries, err := readDirFact(in.Guest, sys)
+	entries, err := facts.ReadDir(in.Guest, sys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,7 +197,7 @@ func databaseURLFiles(in *Input, homes []Home) ([]string, map[string]bool, error
 		case e.Type().IsRegular():
 			files, units[name] = append(files, name), true
 		case e.IsDir() && strings.HasSuffix(e.Name(), ".d"):
-			drop, err := readDirFact(in.Guest, name)
+			drop, err := facts.ReadDir(in.Guest, name)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -219,7 +221,7 @@ func checkDatabaseURL(in *Input) []Finding {
 	seen := map[string]bool{}
 	for _, name := range files {
 		display := "/" + name
-		fi, err := statFact(in.Guest, name)
+		fi, err := facts.Stat(in.Guest, name)
 		if err != nil {
 			out, bad = append(out, in.Fault(display, err)), true
 			continue
@@ -233,7 +235,7 @@ func checkDatabaseURL(in *Input) []Finding {
 			}
 			seen[p] = true
 		}
-		data, err := in.Guest.ReadFileLimit(name, capConfig)
+		data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 		if err != nil {
 			out, bad = append(out, in.Fault(display, err)), true
 			continue
@@ -266,7 +268,7 @@ func checkDatabaseURL(in *Input) []Finding {
 func checkTLSPrivateKeys(in *Input) []Finding {
 	var out []Finding
 	for _, dir := range []string{"etc/ssl/private", "etc/pki/tls/private"} {
-		entries, err := readDirFact(in.Guest, dir)
+		entries, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			out = append(out, in.Fault("/"+dir, err))
 			continue
@@ -274,7 +276,7 @@ func checkTLSPrivateKeys(in *Input) []Finding {
 		for _, e := range entries {
 			name := path.Join(dir, e.Name())
 			display := "/" + name
-			fi, err := statFact(in.Guest, name)
+			fi, err := facts.Stat(in.Guest, name)
 			if err != nil {
 				out = append(out, in.Fault(display, err))
 				continue

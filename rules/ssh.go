@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func init() {
@@ -45,12 +46,12 @@ const sshWalkDepth = 3
 
 // homesOrFault returns the home set, or the findings that report its fault
 // and each home's own fault. Homes with a fault are left out of the list.
-func homesOrFault(in *Input) ([]Home, []Finding) {
+func homesOrFault(in *Input) ([]facts.Home, []Finding) {
 	homes, err := in.Facts.Homes()
 	if err != nil {
 		return nil, []Finding{in.Fault(faultSubject(err, "/etc/passwd"), err)}
 	}
-	var ok []Home
+	var ok []facts.Home
 	var faults []Finding
 	for _, h := range homes {
 		if h.Err != nil {
@@ -70,7 +71,7 @@ type keyFileCandidate struct {
 
 // authorizedKeyFiles lists the files sshd would read: each account's
 // effective AuthorizedKeysFile, and .ssh/authorized_keys{,2} of every home.
-func authorizedKeyFiles(a *Accounts, homes []Home, cfg *SSHDConfig) []keyFileCandidate {
+func authorizedKeyFiles(a *facts.Accounts, homes []facts.Home, cfg *facts.SSHDConfig) []keyFileCandidate {
 	var out []keyFileCandidate
 	homeOf := map[string]string{} // user → home guest name
 	for _, h := range homes {
@@ -92,7 +93,7 @@ func authorizedKeyFiles(a *Accounts, homes []Home, cfg *SSHDConfig) []keyFileCan
 					}
 					p = "/" + h + "/" + p
 				}
-				if n, ok := guestName(p); ok {
+				if n, ok := facts.GuestName(p); ok {
 					out = append(out, keyFileCandidate{n, u.Name})
 				}
 			}
@@ -107,7 +108,7 @@ func authorizedKeyFiles(a *Accounts, homes []Home, cfg *SSHDConfig) []keyFileCan
 }
 
 // expandSSHDTokens expands %%, %h, %u and %U in an AuthorizedKeysFile.
-func expandSSHDTokens(p string, u Account) string {
+func expandSSHDTokens(p string, u facts.Account) string {
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {
 		if p[i] != '%' || i+1 == len(p) {
@@ -140,7 +141,7 @@ func checkAuthorizedKeys(in *Input) []Finding {
 	}
 	cfg, err := in.Facts.SSHD()
 	if err != nil {
-		out = append(out, in.Fault(faultSubject(err, sshdConfigPath), err))
+		out = append(out, in.Fault(faultSubject(err, facts.SSHDConfigPath), err))
 	}
 	seen := map[string]bool{}
 	bad := len(out) > 0
@@ -156,7 +157,7 @@ func checkAuthorizedKeys(in *Input) []Finding {
 			continue
 		}
 		seen[p] = true
-		data, err := readIfPresent(in.Guest, p, capConfig)
+		data, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
 		if err != nil {
 			out, bad = append(out, in.Fault("/"+p, err)), true
 			continue
@@ -208,14 +209,14 @@ type sshFile struct {
 // walkSSHDir lists the regular files under dir to the given depth, dot
 // entries included, following links to files but not into directories.
 func walkSSHDir(g *fsinspect.Guest, dir string, depth int) ([]sshFile, error) {
-	entries, err := readDirFact(g, dir)
+	entries, err := facts.ReadDir(g, dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []sshFile
 	for _, e := range entries {
 		name := path.Join(dir, e.Name())
-		fi, err := statFact(g, name)
+		fi, err := facts.Stat(g, name)
 		if err != nil {
 			return out, err
 		}
@@ -269,12 +270,12 @@ func readKeyHead(g *fsinspect.Guest, name string) ([]byte, error) {
 // directly in the home. At the top level, files with an execute bit are
 // skipped: system accounts have homes such as /usr/bin, where reading the
 // head of every binary would cost tens of MiB of image reads.
-func privateKeyCandidates(g *fsinspect.Guest, h Home) ([]sshFile, error) {
+func privateKeyCandidates(g *fsinspect.Guest, h facts.Home) ([]sshFile, error) {
 	files, err := walkSSHDir(g, path.Join(h.Path, ".ssh"), sshWalkDepth)
 	if err != nil {
 		return files, err
 	}
-	entries, err := readDirFact(g, h.Path)
+	entries, err := facts.ReadDir(g, h.Path)
 	if err != nil {
 		return files, err
 	}
@@ -283,11 +284,11 @@ func privateKeyCandidates(g *fsinspect.Guest, h Home) ([]sshFile, error) {
 			continue
 		}
 		name := path.Join(h.Path, e.Name())
-		fi, err := statFact(g, name)
+		fi, err := facts.Stat(g, name)
 		if err != nil {
 			return files, err
 		}
-		if fi != nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 && fi.Size() > 0 && fi.Size() <= capConfig {
+		if fi != nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 && fi.Size() > 0 && fi.Size() <= facts.CapConfig {
 			files = append(files, sshFile{name, fi, false})
 		}
 	}
@@ -329,7 +330,7 @@ func checkPrivateKeys(in *Input) []Finding {
 
 // privateKeyFinding judges one file: FAIL for a private key, WARN for an
 // empty id_* file; the key body is never part of the finding.
-func privateKeyFinding(in *Input, h Home, file sshFile, display string) (Finding, bool) {
+func privateKeyFinding(in *Input, h facts.Home, file sshFile, display string) (Finding, bool) {
 	base := path.Base(file.name)
 	if file.info.Size() == 0 {
 		if file.inSSH && strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") {
@@ -365,7 +366,7 @@ func keyEvidence(in *Input, name string, k PrivateKey) ([]KV, error) {
 	if k.Fingerprint != "" {
 		return append(ev, KV{KeyKeyType, k.Type}, KV{KeyFingerprint, k.Fingerprint}), nil
 	}
-	data, err := in.Guest.ReadFileLimit(name, capConfig)
+	data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +380,7 @@ func checkKnownHosts(in *Input) []Finding {
 	for _, h := range homes {
 		for _, n := range []string{"known_hosts", "known_hosts2"} {
 			name := path.Join(h.Path, ".ssh", n)
-			data, err := readIfPresent(in.Guest, name, capConfig)
+			data, err := facts.ReadIfPresent(in.Guest, name, facts.CapConfig)
 			if err != nil {
 				out, bad = append(out, in.Fault("/"+name, err)), true
 				continue
@@ -430,7 +431,7 @@ func checkSSHDirOther(in *Input) []Finding {
 	bad := len(out) > 0
 	for _, h := range homes {
 		dir := path.Join(h.Path, ".ssh")
-		entries, err := readDirFact(in.Guest, dir)
+		entries, err := facts.ReadDir(in.Guest, dir)
 		if err != nil {
 			out, bad = append(out, in.Fault("/"+dir, err)), true
 			continue

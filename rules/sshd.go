@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imgcheck/imgcheck/rules/facts"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,7 +42,7 @@ func init() {
 
 // sshdConfig returns the effective sshd configuration, or the findings to
 // return instead: SKIP when openssh-server is absent, ERROR on a fault.
-func sshdConfig(in *Input) (*SSHDConfig, []Finding) {
+func sshdConfig(in *Input) (*facts.SSHDConfig, []Finding) {
 	cmd, err := in.Facts.LookPath("sshd")
 	if err != nil {
 		return nil, []Finding{in.Fault(faultSubject(err, "/usr/sbin/sshd"), err)}
@@ -57,13 +58,13 @@ func sshdConfig(in *Input) (*SSHDConfig, []Finding) {
 	}
 	cfg, err := in.Facts.SSHD()
 	if err != nil {
-		return nil, []Finding{in.Fault(faultSubject(err, sshdConfigPath), err)}
+		return nil, []Finding{in.Fault(faultSubject(err, facts.SSHDConfigPath), err)}
 	}
 	return cfg, nil
 }
 
 // settingEvidence is the evidence of an effective sshd value.
-func settingEvidence(keyword string, s SSHDSetting) []KV {
+func settingEvidence(keyword string, s facts.SSHDSetting) []KV {
 	ev := []KV{{"keyword", keyword}, {KeyValue, s.Value()}, {KeySource, s.Source}}
 	if s.Match != "" {
 		ev = append(ev, KV{"match", s.Match})
@@ -73,7 +74,7 @@ func settingEvidence(keyword string, s SSHDSetting) []KV {
 
 // conditionalInfos reports values of keyword in Match blocks that offline
 // evaluation cannot decide.
-func conditionalInfos(in *Input, cfg *SSHDConfig, keyword string) []Finding {
+func conditionalInfos(in *Input, cfg *facts.SSHDConfig, keyword string) []Finding {
 	var out []Finding
 	for _, s := range cfg.Conditional(keyword) {
 		out = append(out, in.New(Info, s.Source,
@@ -89,7 +90,7 @@ func checkSSHDPasswordAuth(in *Input) []Finding {
 		return stop
 	}
 	s := cfg.Global("PasswordAuthentication")
-	f := in.New(Info, sshdConfigPath, fmt.Sprintf("PasswordAuthentication %s (%s); cloud-init may rewrite it at first boot", s.Value(), s.Source),
+	f := in.New(Info, facts.SSHDConfigPath, fmt.Sprintf("PasswordAuthentication %s (%s); cloud-init may rewrite it at first boot", s.Value(), s.Source),
 		settingEvidence("PasswordAuthentication", s)...)
 	f.Fix = "X8: set PasswordAuthentication explicitly if the image depends on it"
 	return append([]Finding{f}, conditionalInfos(in, cfg, "PasswordAuthentication")...)
@@ -105,11 +106,11 @@ func checkSSHDRootLogin(in *Input) []Finding {
 	var f Finding
 	switch v := strings.ToLower(s.Value()); v {
 	case "prohibit-password", "without-password":
-		f = in.New(Pass, sshdConfigPath, fmt.Sprintf("PermitRootLogin %s (%s): root logs in with a key", v, s.Source), ev...)
+		f = in.New(Pass, facts.SSHDConfigPath, fmt.Sprintf("PermitRootLogin %s (%s): root logs in with a key", v, s.Source), ev...)
 	case "yes":
-		f = in.New(Info, sshdConfigPath, fmt.Sprintf("PermitRootLogin yes (%s): root may also log in with a password", s.Source), ev...)
+		f = in.New(Info, facts.SSHDConfigPath, fmt.Sprintf("PermitRootLogin yes (%s): root may also log in with a password", s.Source), ev...)
 	default:
-		f = in.New(Warn, sshdConfigPath, fmt.Sprintf("PermitRootLogin %s (%s): DigitalOcean customers log in as root by default", s.Value(), s.Source), ev...)
+		f = in.New(Warn, facts.SSHDConfigPath, fmt.Sprintf("PermitRootLogin %s (%s): DigitalOcean customers log in as root by default", s.Value(), s.Source), ev...)
 		f.Fix = "X8: set PermitRootLogin prohibit-password (at " + s.Source + ")"
 	}
 	return append([]Finding{f}, conditionalInfos(in, cfg, "PermitRootLogin")...)
@@ -139,7 +140,7 @@ func checkSSHDEmptyPasswords(in *Input) []Finding {
 	}
 	for _, c := range a.Credentials() {
 		shell, ok := shells[c.User]
-		if class, _ := ClassifyPassword(c.Field); class != EmptyPassword || !ok || !hasLoginShell(shell) {
+		if class, _ := facts.ClassifyPassword(c.Field); class != facts.EmptyPassword || !ok || !hasLoginShell(shell) {
 			continue
 		}
 		s := cfg.ForUser("PermitEmptyPasswords", c.User)
@@ -154,11 +155,11 @@ func checkSSHDEmptyPasswords(in *Input) []Finding {
 	if len(out) == 0 {
 		s := cfg.Global("PermitEmptyPasswords")
 		if strings.EqualFold(s.Value(), "yes") {
-			f := in.New(Warn, sshdConfigPath, fmt.Sprintf("PermitEmptyPasswords yes (%s)", s.Source), settingEvidence("PermitEmptyPasswords", s)...)
+			f := in.New(Warn, facts.SSHDConfigPath, fmt.Sprintf("PermitEmptyPasswords yes (%s)", s.Source), settingEvidence("PermitEmptyPasswords", s)...)
 			f.Fix = "X8: set PermitEmptyPasswords no (at " + s.Source + ")"
 			out = append(out, f)
 		} else {
-			out = append(out, in.New(Pass, sshdConfigPath, fmt.Sprintf("PermitEmptyPasswords %s (%s)", s.Value(), s.Source),
+			out = append(out, in.New(Pass, facts.SSHDConfigPath, fmt.Sprintf("PermitEmptyPasswords %s (%s)", s.Value(), s.Source),
 				settingEvidence("PermitEmptyPasswords", s)...))
 		}
 	}
@@ -174,14 +175,14 @@ func checkRevokedKeys(in *Input) []Finding {
 	ev := settingEvidence("RevokedKeys", s)
 	v := s.Value()
 	if v == "" || strings.EqualFold(v, "none") {
-		return append([]Finding{in.New(Pass, sshdConfigPath, "RevokedKeys is not set", ev...)}, conditionalInfos(in, cfg, "RevokedKeys")...)
+		return append([]Finding{in.New(Pass, facts.SSHDConfigPath, "RevokedKeys is not set", ev...)}, conditionalInfos(in, cfg, "RevokedKeys")...)
 	}
 	if !strings.HasPrefix(v, "/") {
 		v = "/" + v // sshd runs from /
 	}
-	name, _ := guestName(v)
+	name, _ := facts.GuestName(v)
 	display := "/" + name
-	fi, err := statFact(in.Guest, name)
+	fi, err := facts.Stat(in.Guest, name)
 	if err != nil {
 		return []Finding{in.Fault(display, err)}
 	}
@@ -198,7 +199,7 @@ func checkRevokedKeys(in *Input) []Finding {
 		notes = append(notes, fmt.Sprintf("mode %04o, not 0600", fi.Mode().Perm()))
 	}
 	if fi.Size() > 0 {
-		data, err := in.Guest.ReadFileLimit(name, capConfig)
+		data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 		if err != nil {
 			return []Finding{in.Fault(display, err)}
 		}
@@ -223,13 +224,13 @@ func checkRevokedKeys(in *Input) []Finding {
 // order, the last file wins. The default is true.
 func cloudDeleteKeys(in *Input) (value bool, source string, err error) {
 	files := []string{"/etc/cloud/cloud.cfg"}
-	more, err := guestGlob(in.Guest, "/etc/cloud/cloud.cfg.d/*.cfg")
+	more, err := facts.Glob(in.Guest, "/etc/cloud/cloud.cfg.d/*.cfg")
 	if err != nil {
 		return false, "", err
 	}
 	value, source = true, "default"
 	for _, f := range append(files, more...) {
-		data, err := readIfPresent(in.Guest, strings.TrimPrefix(f, "/"), capConfig)
+		data, err := facts.ReadIfPresent(in.Guest, strings.TrimPrefix(f, "/"), facts.CapConfig)
 		if err != nil {
 			return false, "", fmt.Errorf("%s: %w", f, err)
 		}
@@ -268,7 +269,7 @@ func yamlBool(data []byte, key string) (value, ok bool) {
 }
 
 func checkSSHHostKeys(in *Input) []Finding {
-	keys, err := guestGlob(in.Guest, "/etc/ssh/ssh_host_*_key")
+	keys, err := facts.Glob(in.Guest, "/etc/ssh/ssh_host_*_key")
 	if err != nil {
 		return []Finding{in.Fault("/etc/ssh", err)}
 	}
@@ -304,14 +305,14 @@ func checkSSHHostKeys(in *Input) []Finding {
 // hostKeyFingerprint reads a host key's type and fingerprint from its
 // .pub, or derives them from the private key.
 func hostKeyFingerprint(in *Input, name string) (typ, fp string, err error) {
-	pub, err := readIfPresent(in.Guest, name+".pub", capConfig)
+	pub, err := facts.ReadIfPresent(in.Guest, name+".pub", facts.CapConfig)
 	if err != nil {
 		return "", "", err
 	}
 	if keys, _ := ParseAuthorizedKeys(pub); len(keys) > 0 {
 		return keys[0].Type, keys[0].Fingerprint, nil
 	}
-	priv, err := readIfPresent(in.Guest, name, capConfig)
+	priv, err := facts.ReadIfPresent(in.Guest, name, facts.CapConfig)
 	if err != nil {
 		return "", "", err
 	}

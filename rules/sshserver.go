@@ -1,6 +1,10 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
+)
 
 func init() {
 	Register(Rule{
@@ -12,11 +16,11 @@ func init() {
 }
 
 // sshUnits are the units that start sshd, per family (RULES.md §2.2).
-func sshUnits(fam Family) []string {
+func sshUnits(fam facts.Family) []string {
 	switch fam {
-	case Deb:
+	case facts.Deb:
 		return []string{"ssh.service", "ssh.socket"}
-	case RPM:
+	case facts.RPM:
 		return []string{"sshd.service"}
 	}
 	return []string{"ssh.service", "ssh.socket", "sshd.service"}
@@ -29,7 +33,7 @@ func checkSSHServer(in *Input) []Finding {
 	if err != nil {
 		return []Finding{in.Fault("package database", err)}
 	}
-	sshd, err := in.Facts.executable("usr/sbin/sshd")
+	sshd, err := in.Facts.Executable("usr/sbin/sshd")
 	if err != nil {
 		return []Finding{in.Fault("/usr/sbin/sshd", err)}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -79,14 +80,14 @@ type pkgChange struct {
 func versionChange(family, old, new string) string {
 	var c int
 	switch family {
-	case string(rules.Deb):
+	case string(facts.Deb):
 		a, err1 := debversion.NewVersion(old)
 		b, err2 := debversion.NewVersion(new)
 		if err1 != nil || err2 != nil {
 			return "changed"
 		}
 		c = b.Compare(a)
-	case string(rules.RPM):
+	case string(facts.RPM):
 		c = rpmversion.NewVersion(new).Compare(rpmversion.NewVersion(old))
 	}
 	switch {

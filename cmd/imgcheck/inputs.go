@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // maxInputFile caps the size of --plans and --rpm-updateinfo files.
@@ -47,7 +48,7 @@ func (o *scanOptions) ruleOptions(p rules.Profile) (rules.Options, error) {
 		if err != nil {
 			return ro, &usageError{err}
 		}
-		ro.RPMUpdateInfo = []rules.NamedData{{Name: o.rpmUpdateInfo, Data: data}}
+		ro.RPMUpdateInfo = []facts.NamedData{{Name: o.rpmUpdateInfo, Data: data}}
 	}
 	if o.plans != "" {
 		data, err := readCapped(o.plans)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -99,7 +100,7 @@ func ruleProfiles(r rules.Rule) string {
 }
 
 func ruleFamily(r rules.Rule) string {
-	if r.Family == rules.Any {
+	if r.Family == facts.Any {
 		return "any"
 	}
 	return string(r.Family)

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"io/fs"
@@ -33,7 +33,7 @@ type wantLink struct {
 
 // Unit returns the offline state of the named unit ("ssh.service").
 func (f *Facts) Unit(name string) (UnitState, error) {
-	return memo(f, "unit:"+name, func() (UnitState, error) {
+	return Memo(f, "unit:"+name, func() (UnitState, error) {
 		u := UnitState{Name: name}
 		masked, err := f.unitMasked(name)
 		if err != nil {
@@ -62,7 +62,7 @@ func (f *Facts) Unit(name string) (UnitState, error) {
 // symlink to /dev/null, or an empty file.
 func (f *Facts) unitMasked(name string) (bool, error) {
 	p := path.Join("etc/systemd/system", name)
-	fi, err := lstatFact(f.guest, p)
+	fi, err := Lstat(f.guest, p)
 	if err != nil || fi == nil {
 		return false, err
 	}
@@ -85,14 +85,14 @@ func (f *Facts) unitAliases(name string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, dir := range unitDirs {
 		p := path.Join(dir, name)
-		fi, err := statFact(f.guest, p)
+		fi, err := Stat(f.guest, p)
 		if err != nil {
 			return nil, err
 		}
 		if fi == nil || !fi.Mode().IsRegular() {
 			continue // absent, or masked through /dev/null
 		}
-		b, err := f.guest.ReadFileLimit(p, capConfig)
+		b, err := f.guest.ReadFileLimit(p, CapConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +112,7 @@ func (f *Facts) unitAliases(name string) (map[string]bool, error) {
 // wantLinks lists every entry of every *.wants and *.requires directory in
 // the unit directories, once per guest.
 func (f *Facts) wantLinks() ([]wantLink, error) {
-	return memo(f, "unit-links", func() ([]wantLink, error) {
+	return Memo(f, "unit-links", func() ([]wantLink, error) {
 		var out []wantLink
 		seen := map[string]bool{}
 		for _, dir := range unitDirs {
@@ -127,7 +127,7 @@ func (f *Facts) wantLinks() ([]wantLink, error) {
 				continue
 			}
 			seen[real] = true
-			ents, err := readDirFact(f.guest, dir)
+			ents, err := ReadDir(f.guest, dir)
 			if err != nil {
 				return nil, err
 			}
@@ -136,7 +136,7 @@ func (f *Facts) wantLinks() ([]wantLink, error) {
 					continue
 				}
 				sub := path.Join(dir, e.Name())
-				links, err := readDirFact(f.guest, sub)
+				links, err := ReadDir(f.guest, sub)
 				if err != nil {
 					return nil, err
 				}

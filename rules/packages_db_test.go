@@ -18,6 +18,7 @@ import (
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // rpmPkg declares a tiny package for rpmSQLite.
@@ -245,7 +246,7 @@ func TestRPMSQLite(t *testing.T) {
 	}
 
 	// With --rpm-updateinfo: openssh-server 34 < 38 is pending; cloud-init is current.
-	o := rules.Options{RPMUpdateInfo: []rules.NamedData{{Name: "updateinfo.xml.gz", Data: gz(t, updateInfo)}}}
+	o := rules.Options{RPMUpdateInfo: []facts.NamedData{{Name: "updateinfo.xml.gz", Data: gz(t, updateInfo)}}}
 	fs := runRule(t, g, "pkg.security-updates", o)
 	if len(fs) != 1 || fs[0].Level != rules.Fail || fs[0].Get("package") != "openssh-server" || fs[0].Get("candidate") != "8.7p1-38.el9" {
 		t.Fatalf("rpm with updateinfo: %+v", fs)
@@ -388,7 +389,7 @@ func TestNativeArchFromInstalledPackages(t *testing.T) {
 		stanza("tzdata", "all", "installed") + stanza("wine32", "i386", "installed") +
 		stanza("gone", "amd64", "config-files") + stanza("gone2", "amd64", "config-files")
 	g := testGuest(t, fstest.MapFS{"var/lib/dpkg/status": fixtures.File(status, 0o644)})
-	db, err := rules.NewFacts(g, &rules.Options{}).Packages()
+	db, err := facts.New(g, facts.Options{}).Packages()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,8 @@
-package rules
+package facts
 
 import (
 	"io"
 	"strings"
-
-	debversion "github.com/knqyf263/go-deb-version"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
@@ -13,14 +11,14 @@ import (
 func (f *Facts) parityChain(r *OSRelease) error {
 	g := f.guest
 	// 1. /etc/os-release
-	if ok, err := isRegular(g, "etc/os-release"); err != nil {
+	if ok, err := IsRegular(g, "etc/os-release"); err != nil {
 		return err
 	} else if ok {
-		b, err := g.ReadFileLimit("etc/os-release", capConfig)
+		b, err := g.ReadFileLimit("etc/os-release", CapConfig)
 		if err != nil {
 			return err
 		}
-		v, exp := parseOSRelease(b)
+		v, exp := ParseOSRelease(b)
 		r.ParityOS, r.ParityVersion, r.ParitySource, r.ParityApproximate = v["NAME"], v["VERSION_ID"], "/etc/os-release", exp
 		return nil
 	}
@@ -34,7 +32,7 @@ func (f *Facts) parityChain(r *OSRelease) error {
 	if b, err := readRegular(f, "etc/lsb-release"); err != nil {
 		return err
 	} else if b != nil {
-		v, exp := parseOSRelease(b)
+		v, exp := ParseOSRelease(b)
 		r.ParityOS, r.ParityVersion, r.ParitySource, r.ParityApproximate = v["DISTRIB_ID"], v["DISTRIB_RELEASE"], "/etc/lsb-release", exp
 		return nil
 	}
@@ -46,7 +44,7 @@ func (f *Facts) parityChain(r *OSRelease) error {
 		return nil
 	}
 	// 5. /etc/SuSe-release
-	if ok, err := isRegular(g, "etc/SuSe-release"); err != nil {
+	if ok, err := IsRegular(g, "etc/SuSe-release"); err != nil {
 		return err
 	} else if ok {
 		r.ParitySource = "/etc/SuSe-release"
@@ -68,12 +66,12 @@ func (f *Facts) parityChain(r *OSRelease) error {
 	}
 	// 7. uname fallback: the newest kernel's module directory.
 	r.ParityOS, r.ParitySource, r.ParityApproximate = "Linux", "/lib/modules", true
-	ents, err := readDirFact(g, "lib/modules")
+	ents, err := ReadDir(g, "lib/modules")
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if e.IsDir() && (r.ParityVersion == "" || debLess(r.ParityVersion, e.Name())) {
+		if e.IsDir() && (r.ParityVersion == "" || DebCompare(r.ParityVersion, e.Name()) < 0) {
 			r.ParityVersion = e.Name()
 		}
 	}
@@ -98,22 +96,11 @@ func readHead(g *fsinspect.Guest, name string, max int) ([]byte, error) {
 
 // readRegular reads name if it is a regular file in the guest, else returns nil.
 func readRegular(f *Facts, name string) ([]byte, error) {
-	ok, err := isRegular(f.guest, name)
+	ok, err := IsRegular(f.guest, name)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return f.guest.ReadFileLimit(name, capConfig)
-}
-
-// debLess compares two version strings with Debian ordering; unparsable
-// versions compare as strings.
-func debLess(a, b string) bool {
-	va, err1 := debversion.NewVersion(a)
-	vb, err2 := debversion.NewVersion(b)
-	if err1 != nil || err2 != nil {
-		return a < b
-	}
-	return va.LessThan(vb)
+	return f.guest.ReadFileLimit(name, CapConfig)
 }
 
 // lsbRelease emulates `lsb_release -si` / `-sr` for the implementation the
@@ -133,11 +120,11 @@ func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
 		// lsb-release-minimal sources os-release only; the older shell
 		// implementations (FSG, redhat-lsb) read /etc/lsb-release.
 		r.ParitySource = "lsb_release (minimal)"
-		b, err := readIfPresent(f.guest, "usr/lib/os-release", capConfig)
+		b, err := ReadIfPresent(f.guest, "usr/lib/os-release", CapConfig)
 		if err != nil {
 			return err
 		}
-		v, exp := parseOSRelease(b)
+		v, exp := ParseOSRelease(b)
 		id, name := v["ID"], v["NAME"]
 		osName := id
 		if id != "" {
@@ -150,11 +137,11 @@ func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
 		return nil
 	default:
 		r.ParitySource, r.ParityApproximate = "lsb_release (unrecognised)", true
-		b, err := readIfPresent(f.guest, "etc/lsb-release", capConfig)
+		b, err := ReadIfPresent(f.guest, "etc/lsb-release", CapConfig)
 		if err != nil {
 			return err
 		}
-		v, _ := parseOSRelease(b)
+		v, _ := ParseOSRelease(b)
 		r.ParityOS, r.ParityVersion = v["DISTRIB_ID"], v["DISTRIB_RELEASE"]
 		return nil
 	}
@@ -170,18 +157,18 @@ func orNA(s string) string {
 
 // lsbPython emulates the Python lsb_release of Debian ≤ 11 and Ubuntu ≤ 22.04.
 func (f *Facts) lsbPython(r *OSRelease) error {
-	b, err := readIfPresent(f.guest, "etc/lsb-release", capConfig)
+	b, err := ReadIfPresent(f.guest, "etc/lsb-release", CapConfig)
 	if err != nil {
 		return err
 	}
-	lsb, _ := parseOSRelease(b)
+	lsb, _ := ParseOSRelease(b)
 	id, rel := lsb["DISTRIB_ID"], lsb["DISTRIB_RELEASE"]
 	if id == "" || rel == "" {
-		b, err := readIfPresent(f.guest, "usr/lib/os-release", capConfig)
+		b, err := ReadIfPresent(f.guest, "usr/lib/os-release", CapConfig)
 		if err != nil {
 			return err
 		}
-		osr, _ := parseOSRelease(b)
+		osr, _ := ParseOSRelease(b)
 		if id == "" && osr["ID"] != "" {
 			id = strings.ToUpper(osr["ID"][:1]) + osr["ID"][1:]
 		}
@@ -190,7 +177,7 @@ func (f *Facts) lsbPython(r *OSRelease) error {
 		}
 	}
 	if id == "" || rel == "" {
-		b, err := readIfPresent(f.guest, "etc/debian_version", capConfig)
+		b, err := ReadIfPresent(f.guest, "etc/debian_version", CapConfig)
 		if err != nil {
 			return err
 		}

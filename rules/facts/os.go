@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ type OSRelease struct {
 
 // OSRelease reads the guest's release files once (RULES.md §3.2).
 func (f *Facts) OSRelease() (*OSRelease, error) {
-	return memo(f, "os-release", func() (*OSRelease, error) {
+	return Memo(f, "os-release", func() (*OSRelease, error) {
 		r := &OSRelease{}
 		if err := f.parityChain(r); err != nil {
 			return nil, err
@@ -41,7 +41,7 @@ func (f *Facts) OSRelease() (*OSRelease, error) {
 
 // Family decides the OS family (RULES.md §0.2).
 func (f *Facts) Family() (Family, error) {
-	return memo(f, "family", func() (Family, error) {
+	return Memo(f, "family", func() (Family, error) {
 		r, err := f.OSRelease()
 		if err != nil {
 			return Unknown, err
@@ -57,7 +57,7 @@ func (f *Facts) Family() (Family, error) {
 				return RPM, nil
 			}
 		}
-		ok, err := isRegular(f.guest, dpkgStatus)
+		ok, err := IsRegular(f.guest, dpkgStatus)
 		if err != nil || ok {
 			return Deb, err
 		}
@@ -75,7 +75,7 @@ func (f *Facts) Family() (Family, error) {
 // parseOSRelease reads KEY=VALUE lines with shell quoting and no expansion
 // (RULES.md §3.2). It reports whether any value relied on shell expansion
 // the parser does not perform.
-func parseOSRelease(b []byte) (vals map[string]string, expands bool) {
+func ParseOSRelease(b []byte) (vals map[string]string, expands bool) {
 	vals = map[string]string{}
 	for line := range strings.Lines(string(b)) {
 		line = strings.TrimSpace(line)
@@ -86,7 +86,7 @@ func parseOSRelease(b []byte) (vals map[string]string, expands bool) {
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
 			continue
 		}
-		val, exp := shellWord(v)
+		val, exp := ShellWord(v)
 		vals[k] = val
 		expands = expands || exp
 	}
@@ -96,7 +96,7 @@ func parseOSRelease(b []byte) (vals map[string]string, expands bool) {
 // shellWord unquotes one shell word: "…" with \" \\ \$ \` escapes, '…'
 // literally, and bare text up to the first blank. It reports an unquoted
 // or double-quoted $ or backquote, which the shell would expand.
-func shellWord(s string) (string, bool) {
+func ShellWord(s string) (string, bool) {
 	var b strings.Builder
 	exp := false
 	for i := 0; i < len(s); i++ {
@@ -138,14 +138,14 @@ func shellWord(s string) (string, bool) {
 // marketplaceRelease fills the os-release view (RULES.md §3.2 "Marketplace").
 func (f *Facts) marketplaceRelease(r *OSRelease) error {
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		b, err := readIfPresent(f.guest, p, capConfig)
+		b, err := ReadIfPresent(f.guest, p, CapConfig)
 		if err != nil {
 			return err
 		}
 		if b == nil {
 			continue
 		}
-		v, _ := parseOSRelease(b)
+		v, _ := ParseOSRelease(b)
 		r.Source = "/" + p
 		r.Name, r.ID, r.IDLike = v["NAME"], v["ID"], v["ID_LIKE"]
 		r.VersionID, r.PrettyName = v["VERSION_ID"], v["PRETTY_NAME"]
@@ -179,7 +179,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 // major is the text before the first ".", if it is all digits.
-func major(v string) string {
+func MajorVersion(v string) string {
 	m, _, _ := strings.Cut(strings.TrimSpace(v), ".")
 	if m == "" || strings.Trim(m, "0123456789") != "" {
 		return ""
@@ -191,27 +191,27 @@ func major(v string) string {
 // files (RULES.md §3.2): /etc/debian_version, /etc/lsb-release and
 // /etc/redhat-release.
 func (f *Facts) crossCheck(r *OSRelease) error {
-	want := major(r.VersionID)
+	want := MajorVersion(r.VersionID)
 	if want == "" {
 		return nil
 	}
 	check := func(p, ver string) {
-		if m := major(ver); m != "" && m != want {
+		if m := MajorVersion(ver); m != "" && m != want {
 			r.Disagree = append(r.Disagree, fmt.Sprintf("/%s says %s", p, ver))
 		}
 	}
-	if b, err := readIfPresent(f.guest, "etc/debian_version", capConfig); err != nil {
+	if b, err := ReadIfPresent(f.guest, "etc/debian_version", CapConfig); err != nil {
 		return err
 	} else if b != nil && strings.Contains(strings.ToLower(r.ID+" "+r.IDLike), "debian") && r.ID != "ubuntu" {
 		check("etc/debian_version", strings.TrimSpace(string(b)))
 	}
-	if b, err := readIfPresent(f.guest, "etc/lsb-release", capConfig); err != nil {
+	if b, err := ReadIfPresent(f.guest, "etc/lsb-release", CapConfig); err != nil {
 		return err
 	} else if b != nil {
-		v, _ := parseOSRelease(b)
+		v, _ := ParseOSRelease(b)
 		check("etc/lsb-release", v["DISTRIB_RELEASE"])
 	}
-	if b, err := readIfPresent(f.guest, "etc/redhat-release", capConfig); err != nil {
+	if b, err := ReadIfPresent(f.guest, "etc/redhat-release", CapConfig); err != nil {
 		return err
 	} else if b != nil {
 		check("etc/redhat-release", redhatVersion(string(b)))

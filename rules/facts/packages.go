@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"bufio"
@@ -86,7 +86,7 @@ func (db *PackageDB) Installed(name string) []*Package {
 // dpkg (RULES.md §4.1) or rpm (§4.2). An unknown family has an empty
 // database. On a deb or rpm image a missing or corrupt database is an error.
 func (f *Facts) Packages() (*PackageDB, error) {
-	return memo(f, "packages", func() (*PackageDB, error) {
+	return Memo(f, "packages", func() (*PackageDB, error) {
 		fam, err := f.Family()
 		if err != nil {
 			return nil, err
@@ -115,7 +115,7 @@ func (f *Facts) readDpkg() (*PackageDB, error) {
 	if err := f.applyJournal(db); err != nil {
 		return nil, err
 	}
-	arch, err := readIfPresent(f.guest, dpkgArch, capConfig)
+	arch, err := ReadIfPresent(f.guest, dpkgArch, CapConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func commonArch(pkgs []*Package) string {
 
 // applyJournal merges /var/lib/dpkg/updates/<digits> in numeric order.
 func (f *Facts) applyJournal(db *PackageDB) error {
-	ents, err := readDirFact(f.guest, dpkgUpdates)
+	ents, err := ReadDir(f.guest, dpkgUpdates)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"database/sql"
@@ -32,7 +32,7 @@ func (f *Facts) rpmDBPath() (string, error) {
 	for _, db := range rpmDBFiles {
 		for _, dir := range rpmDBDirs {
 			p := path.Join(dir, db.name)
-			ok, err := isRegular(f.guest, p)
+			ok, err := IsRegular(f.guest, p)
 			if err != nil {
 				return "", err
 			}
@@ -60,7 +60,7 @@ func (f *Facts) readRPM() (*PackageDB, error) {
 			db.Format = d.format
 		}
 	}
-	ents, err := readDirFact(f.guest, path.Dir(p))
+	ents, err := ReadDir(f.guest, path.Dir(p))
 	if err != nil {
 		return nil, err
 	}
@@ -89,15 +89,15 @@ func (f *Facts) listRPM(p string) (pkgs []*Package, err error) {
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, io.LimitReader(src, capRPMDB+1))
+	n, err := io.Copy(tmp, io.LimitReader(src, CapRPMDB+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return nil, err
 	}
-	if n > capRPMDB {
-		return nil, fmt.Errorf("rpm database larger than %d bytes: %w", capRPMDB, fsinspect.ErrTooLarge)
+	if n > CapRPMDB {
+		return nil, fmt.Errorf("rpm database larger than %d bytes: %w", CapRPMDB, fsinspect.ErrTooLarge)
 	}
 	if err := checkRPMBlobs(tmp.Name(), path.Base(p)); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"bytes"
@@ -7,8 +7,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	rpmversion "github.com/knqyf263/go-rpm-version"
 )
 
 // RPMUpdates is the rpm view of pending security updates (RULES.md §4.5).
@@ -65,7 +63,7 @@ func rpmEVR(epoch, version, release string) string {
 // RPMSecurity evaluates the security advisories of --rpm-updateinfo, or
 // the dnf/yum cache metadata left in the image, against the rpm database.
 func (f *Facts) RPMSecurity() (*RPMUpdates, error) {
-	return memo(f, "rpm-security", func() (*RPMUpdates, error) {
+	return Memo(f, "rpm-security", func() (*RPMUpdates, error) {
 		db, err := f.Packages()
 		if err != nil {
 			return nil, err
@@ -106,11 +104,11 @@ func (f *Facts) RPMSecurity() (*RPMUpdates, error) {
 						if ap.Arch != p.Arch && ap.Arch != "noarch" {
 							continue
 						}
-						if !rpmLess(p.Version, evr) {
+						if RPMCompare(p.Version, evr) >= 0 {
 							continue
 						}
 						k := key{p.Name, p.Arch}
-						if old, ok := pending[k]; ok && !rpmLess(old.Candidate, evr) {
+						if old, ok := pending[k]; ok && RPMCompare(old.Candidate, evr) >= 0 {
 							continue
 						}
 						pending[k] = PendingUpdate{Name: p.Name, Arch: p.Arch, Installed: p.Version, Candidate: evr, Suite: up.ID}
@@ -126,18 +124,12 @@ func (f *Facts) RPMSecurity() (*RPMUpdates, error) {
 	})
 }
 
-// rpmLess compares two epoch:version-release strings with rpmvercmp.
-func rpmLess(a, b string) bool {
-	va, vb := rpmversion.NewVersion(a), rpmversion.NewVersion(b)
-	return va.LessThan(vb)
-}
-
 // cachedUpdateInfo collects updateinfo files from the dnf and yum caches:
 // /var/cache/dnf/*/repodata/*updateinfo* and /var/cache/yum/**/*updateinfo*
 // (four levels deep at most).
 func (f *Facts) cachedUpdateInfo() ([]NamedData, error) {
 	var out []NamedData
-	repos, err := readDirFact(f.guest, "var/cache/dnf")
+	repos, err := ReadDir(f.guest, "var/cache/dnf")
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +149,7 @@ func (f *Facts) cachedUpdateInfo() ([]NamedData, error) {
 
 // collectUpdateInfo adds the updateinfo files below dir, depth levels deep.
 func (f *Facts) collectUpdateInfo(dir string, depth int, out *[]NamedData) error {
-	ents, err := readDirFact(f.guest, dir)
+	ents, err := ReadDir(f.guest, dir)
 	if err != nil {
 		return err
 	}

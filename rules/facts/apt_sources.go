@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"fmt"
@@ -67,12 +67,12 @@ func parseDeb822Sources(b []byte, file string) ([]aptSource, error) {
 
 // configuredSources reads /etc/apt/sources.list and sources.list.d.
 func (f *Facts) configuredSources() ([]aptSource, error) {
-	b, err := readIfPresent(f.guest, "etc/apt/sources.list", capConfig)
+	b, err := ReadIfPresent(f.guest, "etc/apt/sources.list", CapConfig)
 	if err != nil {
 		return nil, err
 	}
 	out := parseSourcesList(b, "/etc/apt/sources.list")
-	ents, err := readDirFact(f.guest, "etc/apt/sources.list.d")
+	ents, err := ReadDir(f.guest, "etc/apt/sources.list.d")
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (f *Facts) configuredSources() ([]aptSource, error) {
 		if !list && !sources {
 			continue
 		}
-		b, err := readIfPresent(f.guest, p, capConfig)
+		b, err := ReadIfPresent(f.guest, p, CapConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -171,9 +171,9 @@ func (f *Facts) sourceFiles(s aptSource, l listReader, names []string) sourceFil
 	root := strings.TrimPrefix(uri, "file:")
 	root = strings.TrimLeft(root, "/")
 	return sourceFiles{
-		read: func(rel string, max int64) ([]byte, error) { return readIfPresent(f.guest, path.Join(root, rel), max) },
+		read: func(rel string, max int64) ([]byte, error) { return ReadIfPresent(f.guest, path.Join(root, rel), max) },
 		exists: func(rel string) (bool, error) {
-			return isRegular(f.guest, path.Join(root, rel))
+			return IsRegular(f.guest, path.Join(root, rel))
 		},
 		where: func(rel string) string { return "/" + path.Join(root, rel) },
 	}

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 // sshdConfigPath is where sshd's configuration starts (RULES.md §5.3).
-const sshdConfigPath = "/etc/ssh/sshd_config"
+const SSHDConfigPath = "/etc/ssh/sshd_config"
 
 // sshdMaxDepth is OpenSSH's limit on nested Include directives.
 const sshdMaxDepth = 16
@@ -131,20 +131,20 @@ func (c *SSHDConfig) lookup(keyword string, ok func(*sshdLine) bool) SSHDSetting
 // sshd_config or included file, or Include nesting deeper than 16, is an
 // error; a missing sshd_config gives the defaults with Present false.
 func (f *Facts) SSHD() (*SSHDConfig, error) {
-	return memo(f, "sshd", func() (*SSHDConfig, error) {
-		data, err := readIfPresent(f.guest, strings.TrimPrefix(sshdConfigPath, "/"), capConfig)
+	return Memo(f, "sshd", func() (*SSHDConfig, error) {
+		data, err := ReadIfPresent(f.guest, strings.TrimPrefix(SSHDConfigPath, "/"), CapConfig)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sshdConfigPath, err)
+			return nil, fmt.Errorf("%s: %w", SSHDConfigPath, err)
 		}
 		p := &sshdParser{
 			read: func(name string) ([]byte, error) {
-				return readIfPresent(f.guest, strings.TrimPrefix(name, "/"), capConfig)
+				return ReadIfPresent(f.guest, strings.TrimPrefix(name, "/"), CapConfig)
 			},
-			glob: func(pattern string) ([]string, error) { return guestGlob(f.guest, pattern) },
+			glob: func(pattern string) ([]string, error) { return Glob(f.guest, pattern) },
 		}
 		c := &SSHDConfig{Present: data != nil}
 		if data != nil {
-			if err := p.parse(c, sshdConfigPath, data, 0, nil); err != nil {
+			if err := p.parse(c, SSHDConfigPath, data, 0, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -339,7 +339,7 @@ func wildcardMatch(p, s string) bool {
 // guestGlob expands an absolute glob pattern in the guest, like glob(3):
 // '*' and '?' do not match a leading '.', results are sorted, and a pattern
 // with no match gives none. Non-fact errors are returned.
-func guestGlob(g *fsinspect.Guest, pattern string) ([]string, error) {
+func Glob(g *fsinspect.Guest, pattern string) ([]string, error) {
 	if g == nil {
 		return nil, errNoGuest
 	}

@@ -1,4 +1,4 @@
-package rules_test
+package facts_test
 
 import (
 	"io/fs"
@@ -7,7 +7,7 @@ import (
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
-	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func TestHomes(t *testing.T) {
@@ -31,8 +31,8 @@ func TestHomes(t *testing.T) {
 		"home/stray.txt":     fixtures.File("x", 0o644),
 		"srv/app":            fixtures.Dir(0o755),
 	}
-	facts := rules.NewFacts(testGuest(t, tree), &rules.Options{})
-	homes, err := facts.Homes()
+	fc := facts.New(testGuest(t, tree), facts.Options{})
+	homes, err := fc.Homes()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestAccountsFact(t *testing.T) {
 		"etc/group":      fixtures.File("root:x:0:\nsudo:x:27:bob,alice\n", 0o644),
 		"etc/login.defs": fixtures.File("#UID_MIN 5\nUID_MIN 2000\n", 0o644),
 	}
-	a, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).Accounts()
+	a, err := facts.New(testGuest(t, tree), facts.Options{}).Accounts()
 	if err != nil {
 		t.Fatal(err)
 	}

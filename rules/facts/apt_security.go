@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ type AptUpdates struct {
 // installed, and then only for those packages, because only they can be
 // pending (a distribution's main index is the bulk of the work).
 func (f *Facts) AptSecurity() (*AptUpdates, error) {
-	return memo(f, "apt-security", func() (*AptUpdates, error) {
+	return Memo(f, "apt-security", func() (*AptUpdates, error) {
 		db, err := f.Packages()
 		if err != nil {
 			return nil, err
@@ -74,7 +74,7 @@ func newerIn(db *PackageDB, idx []*aptIndex) map[string]bool {
 		}
 		for _, ix := range idx {
 			for _, e := range ix.Entries[p.Name] {
-				if archMatches(e.Arch, p.Arch) && debCompare(e.Version, p.Version) > 0 {
+				if archMatches(e.Arch, p.Arch) && DebCompare(e.Version, p.Version) > 0 {
 					out[p.Name] = true
 				}
 			}
@@ -110,7 +110,7 @@ func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]indexRef, error
 				continue // InRelease preferred
 			}
 		}
-		b, err := l.read(n, capConfig*16)
+		b, err := l.read(n, CapConfig*16)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.where(n), err)
 		}
@@ -221,7 +221,7 @@ func pendingSecurity(db *PackageDB, idx []*aptIndex, now time.Time) *AptUpdates 
 				continue
 			}
 			for _, e := range ix.Entries[p.Name] {
-				if archMatches(e.Arch, p.Arch) && debCompare(e.Version, cand) > 0 {
+				if archMatches(e.Arch, p.Arch) && DebCompare(e.Version, cand) > 0 {
 					cand = e.Version
 				}
 			}

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"encoding/binary"

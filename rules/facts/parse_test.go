@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"errors"
@@ -38,7 +38,7 @@ func TestParseRelations(t *testing.T) {
 }
 
 func TestParseOSReleaseQuoting(t *testing.T) {
-	v, exp := parseOSRelease([]byte("# c\nNAME=\"Debian \\\"GNU\\\"/Linux\"\nID=debian\nVERSION='12 (bookworm)'\nX=$HOME\nNAME2=\"a\" # comment\n"))
+	v, exp := ParseOSRelease([]byte("# c\nNAME=\"Debian \\\"GNU\\\"/Linux\"\nID=debian\nVERSION='12 (bookworm)'\nX=$HOME\nNAME2=\"a\" # comment\n"))
 	if v["NAME"] != `Debian "GNU"/Linux` || v["ID"] != "debian" || v["VERSION"] != "12 (bookworm)" || v["NAME2"] != "a" || !exp {
 		t.Fatalf("%q exp=%v", v, exp)
 	}
@@ -64,20 +64,6 @@ func TestDecompressIndexCap(t *testing.T) {
 	big := make([]byte, capIndex+1)
 	if _, err := decompressIndex("Packages", big); !errors.Is(err, fsinspect.ErrTooLarge) {
 		t.Errorf("over-cap plain index: %v", err)
-	}
-}
-
-func TestNftHookedChainFilters(t *testing.T) {
-	cases := map[string]bool{
-		"table inet f {\n chain input {\n  type filter hook input priority 0; policy accept;\n }\n}\n":          false,
-		"table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}\n":            true,
-		"table inet f {\n chain input { type filter hook input priority 0; ct state established accept; }\n}\n": true,
-		"table inet f {\n chain helper {\n  tcp dport 22 accept\n }\n}\n":                                       false,
-	}
-	for in, want := range cases {
-		if got := nftHookedChainFilters(in); got != want {
-			t.Errorf("%q: %v, want %v", in, got, want)
-		}
 	}
 }
 

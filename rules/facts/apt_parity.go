@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ type AptParity struct {
 
 // AptParity computes what img_check's apt dry run would report offline.
 func (f *Facts) AptParity() (*AptParity, error) {
-	return memo(f, "apt-parity", func() (*AptParity, error) {
+	return Memo(f, "apt-parity", func() (*AptParity, error) {
 		db, err := f.Packages()
 		if err != nil {
 			return nil, err
@@ -188,7 +188,7 @@ func sourceArchs(s aptSource, db *PackageDB) []string {
 // either gets empty fields.
 func readSourceRelease(sf sourceFiles, dir string) (*aptRelease, error) {
 	for _, n := range []string{"InRelease", "Release"} {
-		b, err := sf.read(dir+n, capConfig*16)
+		b, err := sf.read(dir+n, CapConfig*16)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sf.where(dir+n), err)
 		}

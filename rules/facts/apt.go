@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"bytes"
@@ -83,7 +83,7 @@ func (l listReader) names() ([]string, error) {
 	if l.user != nil {
 		ents, err = fs.ReadDir(l.user, ".")
 	} else {
-		ents, err = readDirFact(l.g, aptListsDir)
+		ents, err = ReadDir(l.g, aptListsDir)
 	}
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func (l listReader) where(name string) string {
 // read returns the named list file, or nil when it does not exist.
 func (l listReader) read(name string, max int64) ([]byte, error) {
 	if l.user == nil {
-		return readIfPresent(l.g, path.Join(aptListsDir, name), max)
+		return ReadIfPresent(l.g, path.Join(aptListsDir, name), max)
 	}
 	fi, err := fs.Stat(l.user, name)
 	if err != nil {
@@ -293,20 +293,6 @@ func installedNames(db *PackageDB) map[string]bool {
 // archMatches reports whether an index entry of arch a can replace an
 // installed package of arch b ("all" matches any).
 func archMatches(a, b string) bool { return a == b || a == "all" || b == "all" }
-
-// debCompare orders two Debian versions; unparsable ones compare as text.
-func debCompare(a, b string) int {
-	if a == b {
-		return 0
-	}
-	if debLess(a, b) {
-		return -1
-	}
-	if debLess(b, a) {
-		return 1
-	}
-	return 0
-}
 
 // releaseDate parses a Release Date field.
 func releaseDate(s string) (time.Time, bool) {

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ func FuzzSSHDConfig(f *testing.F) {
 			glob: func(pattern string) ([]string, error) { return []string{pattern}, nil },
 		}
 		c := &SSHDConfig{Present: true}
-		if err := p.parse(c, sshdConfigPath, data, 0, nil); err != nil && !errors.Is(err, ErrIncludeDepth) && !errors.Is(err, ErrIncludeCount) {
+		if err := p.parse(c, SSHDConfigPath, data, 0, nil); err != nil && !errors.Is(err, ErrIncludeDepth) && !errors.Is(err, ErrIncludeCount) {
 			t.Fatal(err)
 		}
 		for _, kw := range []string{"PermitRootLogin", "ForceCommand", "AuthorizedKeysFile"} {

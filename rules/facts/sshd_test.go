@@ -1,9 +1,11 @@
-package rules_test
+package facts_test
 
 import (
 	"testing"
+	"testing/fstest"
 
-	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 func TestSSHDFact(t *testing.T) {
@@ -15,7 +17,7 @@ func TestSSHDFact(t *testing.T) {
 			"Match all\n  Banner /etc/issue.net\n",
 		"etc/ssh/sshd_config.d/a.conf": "PasswordAuthentication = no\n",
 	})
-	cfg, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).SSHD()
+	cfg, err := facts.New(testGuest(t, tree), facts.Options{}).SSHD()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +45,7 @@ func TestSSHDQuoting(t *testing.T) {
 	tree := sshdTree(map[string]string{
 		"etc/ssh/sshd_config": "AuthorizedKeysFile '/etc/ssh/my keys/%u' .ssh/a\\ b \"x\\\"y\" # comment\n",
 	})
-	cfg, err := rules.NewFacts(testGuest(t, tree), &rules.Options{}).SSHD()
+	cfg, err := facts.New(testGuest(t, tree), facts.Options{}).SSHD()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,4 +53,13 @@ func TestSSHDQuoting(t *testing.T) {
 	if len(got) != 3 || got[0] != "/etc/ssh/my keys/%u" || got[1] != ".ssh/a b" || got[2] != `x"y` {
 		t.Errorf("args %q", got)
 	}
+}
+
+// sshdTree is an image with sshd installed and the given config files.
+func sshdTree(files map[string]string) fstest.MapFS {
+	tree := fstest.MapFS{"usr/sbin/sshd": fixtures.File("", 0o755)}
+	for name, body := range files {
+		tree[name] = fixtures.File(body, 0o644)
+	}
+	return tree
 }

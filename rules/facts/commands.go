@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"errors"
@@ -10,10 +10,10 @@ import (
 
 // Read caps of RULES.md §0.1.
 const (
-	capConfig     = 1 << 20   // key, config, script and history files
+	CapConfig     = 1 << 20   // key, config, script and history files
 	capDpkgStatus = 64 << 20  // /var/lib/dpkg/status
 	capIndex      = 256 << 20 // one decompressed package index
-	capRPMDB      = 512 << 20 // one rpm database
+	CapRPMDB      = 512 << 20 // one rpm database
 )
 
 // rootPath is root's PATH, in lookup order (RULES.md §0.1 "Command lookup").
@@ -24,10 +24,10 @@ var rootPath = []string{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin"
 // regular file found, or "" when there is none. An image fault on any
 // candidate is returned as an error.
 func (f *Facts) LookPath(name string) (string, error) {
-	return memo(f, "command:"+name, func() (string, error) {
+	return Memo(f, "command:"+name, func() (string, error) {
 		for _, dir := range rootPath {
 			p := path.Join(dir, name)
-			ok, err := f.executable(p)
+			ok, err := f.Executable(p)
 			if err != nil {
 				return "", err
 			}
@@ -41,8 +41,8 @@ func (f *Facts) LookPath(name string) (string, error) {
 
 // executable reports whether name is, after resolution in the guest, a
 // regular file with an execute bit set (RULES.md §0.1 "Executable").
-func (f *Facts) executable(name string) (bool, error) {
-	fi, err := statFact(f.guest, name)
+func (f *Facts) Executable(name string) (bool, error) {
+	fi, err := Stat(f.guest, name)
 	if err != nil || fi == nil {
 		return false, err
 	}
@@ -52,7 +52,7 @@ func (f *Facts) executable(name string) (bool, error) {
 // statFact stats name in the guest, following links. A guest fact
 // (missing, dangling, loop, not a directory) gives a nil FileInfo and no
 // error; anything else is an image fault.
-func statFact(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
+func Stat(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 	if g == nil {
 		return nil, errNoGuest
 	}
@@ -67,7 +67,7 @@ func statFact(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 }
 
 // lstatFact is statFact without following a final symlink.
-func lstatFact(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
+func Lstat(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 	if g == nil {
 		return nil, errNoGuest
 	}
@@ -82,21 +82,21 @@ func lstatFact(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 }
 
 // isRegular is the shell's -f: a regular file after resolution in the guest.
-func isRegular(g *fsinspect.Guest, name string) (bool, error) {
-	fi, err := statFact(g, name)
+func IsRegular(g *fsinspect.Guest, name string) (bool, error) {
+	fi, err := Stat(g, name)
 	return fi != nil && fi.Mode().IsRegular(), err
 }
 
 // isDir is the shell's -d: a directory after resolution in the guest.
-func isDir(g *fsinspect.Guest, name string) (bool, error) {
-	fi, err := statFact(g, name)
+func IsDir(g *fsinspect.Guest, name string) (bool, error) {
+	fi, err := Stat(g, name)
 	return fi != nil && fi.IsDir(), err
 }
 
 // readIfPresent reads a guest file of at most max bytes. A missing file (or
 // any other guest fact), or a directory where a file was expected, gives
 // nil data and no error; a fault, including a file over the cap, is an error.
-func readIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
+func ReadIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
 	if g == nil {
 		return nil, errNoGuest
 	}
@@ -118,7 +118,7 @@ func readIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
 
 // readDirFact lists a guest directory. A missing directory (or any other
 // guest fact) gives no entries and no error.
-func readDirFact(g *fsinspect.Guest, name string) ([]fs.DirEntry, error) {
+func ReadDir(g *fsinspect.Guest, name string) ([]fs.DirEntry, error) {
 	if g == nil {
 		return nil, errNoGuest
 	}
@@ -133,7 +133,7 @@ func readDirFact(g *fsinspect.Guest, name string) ([]fs.DirEntry, error) {
 }
 
 // ignoreFact drops a guest-fact error and keeps a fault.
-func ignoreFact(err error) error {
+func IgnoreFact(err error) error {
 	if fsinspect.IsFact(err) {
 		return nil
 	}

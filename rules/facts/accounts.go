@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"bytes"
@@ -103,24 +103,24 @@ func (a *Accounts) Credentials() []Credential {
 // Accounts returns the guest's accounts. A missing /etc/passwd gives no
 // accounts; an unreadable one, or an unreadable /etc/shadow, is a fault.
 func (f *Facts) Accounts() (*Accounts, error) {
-	return memo(f, "accounts", func() (*Accounts, error) {
+	return Memo(f, "accounts", func() (*Accounts, error) {
 		a := &Accounts{UIDMin: 1000}
-		passwd, err := readIfPresent(f.guest, "etc/passwd", capConfig)
+		passwd, err := ReadIfPresent(f.guest, "etc/passwd", CapConfig)
 		if err != nil {
 			return nil, err
 		}
 		a.Users = ParsePasswd(passwd)
-		shadow, err := readIfPresent(f.guest, "etc/shadow", capConfig)
+		shadow, err := ReadIfPresent(f.guest, "etc/shadow", CapConfig)
 		if err != nil {
 			return nil, err
 		}
 		a.Shadow, a.ShadowPresent = ParseShadow(shadow), shadow != nil
-		group, err := readIfPresent(f.guest, "etc/group", capConfig)
+		group, err := ReadIfPresent(f.guest, "etc/group", CapConfig)
 		if err != nil {
 			return nil, err
 		}
 		a.Groups = ParseGroup(group)
-		defs, err := readIfPresent(f.guest, "etc/login.defs", capConfig)
+		defs, err := ReadIfPresent(f.guest, "etc/login.defs", CapConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -308,7 +308,7 @@ const Unowned = "(unowned)"
 // by resolved path, in that order. A home that cannot be read (an image
 // fault on it, or on /home itself) is in the set with Err set.
 func (f *Facts) Homes() ([]Home, error) {
-	return memo(f, "homes", func() ([]Home, error) {
+	return Memo(f, "homes", func() ([]Home, error) {
 		a, err := f.Accounts()
 		if err != nil {
 			return nil, err
@@ -338,7 +338,7 @@ func (f *Facts) Homes() ([]Home, error) {
 			homes = append(homes, h)
 		}
 		for _, u := range a.Users {
-			if name, ok := guestName(u.Home); ok {
+			if name, ok := GuestName(u.Home); ok {
 				add(name, u.Name, false)
 			}
 		}
@@ -347,7 +347,7 @@ func (f *Facts) Homes() ([]Home, error) {
 			root = n
 		}
 		add("root", root, false)
-		entries, err := readDirFact(f.guest, "home")
+		entries, err := ReadDir(f.guest, "home")
 		if err != nil {
 			homes = append(homes, Home{Path: "home", User: Unowned, Err: err})
 		}
@@ -365,7 +365,7 @@ func (f *Facts) Homes() ([]Home, error) {
 
 // guestName turns an absolute guest path from a config file into a
 // fs.ValidPath name; "/" becomes ".". Relative paths are refused.
-func guestName(p string) (string, bool) {
+func GuestName(p string) (string, bool) {
 	if !strings.HasPrefix(p, "/") {
 		return "", false
 	}
@@ -404,7 +404,7 @@ func resolveDir(g *fsinspect.Guest, name string) (p string, isDir bool, err erro
 		}
 		return "", false, err
 	}
-	fi, err := statFact(g, p)
+	fi, err := Stat(g, p)
 	if err != nil || fi == nil {
 		return "", false, err
 	}

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"slices"
@@ -49,7 +49,7 @@ func (r depRelation) versionOK(v string) bool {
 	if r.op == "" {
 		return true
 	}
-	c := debCompare(v, r.version)
+	c := DebCompare(v, r.version)
 	switch r.op {
 	case "<<":
 		return c < 0
@@ -116,7 +116,7 @@ func upgradeSet(db *PackageDB, idx []*aptIndex) []PendingUpdate {
 		var all []ver
 		for _, ix := range idx {
 			for _, e := range ix.Entries[p.Name] {
-				if !archMatches(e.Arch, p.Arch) || debCompare(e.Version, p.Version) < 0 {
+				if !archMatches(e.Arch, p.Arch) || DebCompare(e.Version, p.Version) < 0 {
 					continue
 				}
 				all = append(all, ver{e.Version, ix.Release.priority(), e})
@@ -128,11 +128,11 @@ func upgradeSet(db *PackageDB, idx []*aptIndex) []PendingUpdate {
 			}
 		}
 		for _, v := range all {
-			if v.prio > best.prio || (v.prio == best.prio && debCompare(v.v, best.v) > 0) {
+			if v.prio > best.prio || (v.prio == best.prio && DebCompare(v.v, best.v) > 0) {
 				best = v
 			}
 		}
-		if best.pkg == nil || debCompare(best.v, p.Version) <= 0 {
+		if best.pkg == nil || DebCompare(best.v, p.Version) <= 0 {
 			continue
 		}
 		s.cand = best.pkg
