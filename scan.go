@@ -106,8 +106,8 @@ func guestOS(g *fsinspect.Guest, o *rules.Options) report.OS {
 	var out report.OS
 	if r, err := facts.OSRelease(); err == nil && r != nil {
 		out = report.OS{ID: r.ID, Name: r.Name, VersionID: r.VersionID, PrettyName: r.PrettyName}
-		if o.Profile == rules.ImgCheck {
-			out.Name, out.VersionID = r.ParityOS, r.ParityVersion
+		if c, err := facts.ReleaseChain(); err == nil && o.Profile == rules.ImgCheck {
+			out.Name, out.VersionID = c.OS, c.Version
 		}
 	}
 	if fam, err := facts.Family(); err == nil {

@@ -1,15 +1,10 @@
 package rules
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
-
-// KeyHint is the evidence key of the lines the parity renderer prints
-// after the agent FAIL, in order (RULES.md §2.1.2 h).
-const KeyHint = "hint"
 
 const doDir = "opt/digitalocean"
 
@@ -23,22 +18,20 @@ var (
 	}
 )
 
-func init() {
-	needs := []string{"/opt/digitalocean", "fact:packages", "fact:units droplet-agent.service do-agent.service",
-		"/etc/apt/sources.list.d/droplet-agent.list", "/etc/apt/sources.list.d/digitalocean-agent.list",
-		"/etc/yum.repos.d/droplet-agent.repo", "/etc/yum.repos.d/digitalocean-agent.repo"}
-	Register(Rule{
-		ID: "agent.do-dir", Title: "No DigitalOcean agent directory /opt/digitalocean",
-		Profiles: []Profile{Marketplace, ImgCheck},
-		Needs:    needs,
-		Check:    checkAgentDir,
-	})
-	Register(Rule{
-		ID: "agent.do-leftovers", Title: "No DigitalOcean agent packages, units or repositories",
-		Profiles: []Profile{Marketplace},
-		Needs:    needs,
-		Check:    checkAgentLeftovers,
-	})
+var needs = []string{"/opt/digitalocean", "fact:packages", "fact:units droplet-agent.service do-agent.service",
+	"/etc/apt/sources.list.d/droplet-agent.list", "/etc/apt/sources.list.d/digitalocean-agent.list",
+	"/etc/yum.repos.d/droplet-agent.repo", "/etc/yum.repos.d/digitalocean-agent.repo"}
+
+var agentDoDirRule = Rule{
+	ID: "agent.do-dir", Title: "No DigitalOcean agent directory /opt/digitalocean",
+	Needs: needs,
+	Check: checkAgentDir,
+}
+
+var agentDoLeftoversRule = Rule{
+	ID: "agent.do-leftovers", Title: "No DigitalOcean agent packages, units or repositories",
+	Needs: needs,
+	Check: checkAgentLeftovers,
 }
 
 // checkAgentDir is agent.do-dir (RULES.md §2.1.2 h, §2.2).
@@ -46,9 +39,6 @@ func checkAgentDir(in *Input) []Finding {
 	dir, err := facts.IsDir(in.Guest, doDir)
 	if err != nil {
 		return []Finding{in.Fault("/opt/digitalocean", err)}
-	}
-	if in.Profile() == ImgCheck {
-		return []Finding{parityAgent(in, dir)}
 	}
 	if !dir {
 		return []Finding{in.New(Pass, "/opt/digitalocean", "DigitalOcean Monitoring agent was not found")}
@@ -77,30 +67,6 @@ func agentFix(in *Input) string {
 		return "D2: yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
 	}
 	return "D2: apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
-}
-
-// parityAgent is img_check's agent test with its OS-dependent hint (P3).
-func parityAgent(in *Input, dir bool) Finding {
-	if !dir {
-		f := in.New(Pass, "/opt/digitalocean", "DigitalOcean Monitoring agent was not found")
-		f.Counted = true
-		return f
-	}
-	r, err := in.Facts.OSRelease()
-	if err != nil {
-		return in.Fault("os-release", err)
-	}
-	ev := []KV{{KeyPath, "/opt/digitalocean"}}
-	switch {
-	case slices.Contains(rhelLikeNames, r.ParityOS):
-		ev = append(ev, KV{KeyHint, "To uninstall the agent: 'sudo yum remove droplet-agent'"},
-			KV{KeyHint, "To remove the DO directory: 'find /opt/digitalocean/ -type d -empty -delete'"})
-	case r.ParityOS == "Ubuntu" || r.ParityOS == "Debian":
-		ev = append(ev, KV{KeyHint, "To uninstall the agent and remove the DO directory: 'sudo apt-get purge droplet-agent'"})
-	}
-	f := in.New(Fail, "/opt/digitalocean", "DigitalOcean directory detected.", ev...)
-	f.Counted, f.Fix = true, agentFix(in)
-	return f
 }
 
 // agentLeftovers lists installed agent packages, enabled agent units and

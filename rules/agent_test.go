@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"testing"
 	"testing/fstest"
 
@@ -56,14 +57,14 @@ func TestAgentParityHints(t *testing.T) {
 					n++
 				}
 			}
-			if n != c.hints || !f.Counted {
-				t.Errorf("hints %d counted %v, want %d true: %+v", n, f.Counted, c.hints, f.Evidence)
+			if n != c.hints || !imgcheck.Counted(f) {
+				t.Errorf("hints %d counted %v, want %d true: %+v", n, imgcheck.Counted(f), c.hints, f.Evidence)
 			}
 		})
 	}
 	g := testGuest(t, ubuntuTree())
 	f := expectOne(t, runRule(t, g, "agent.do-dir", parity), rules.Pass, "DigitalOcean Monitoring agent was not found")
-	if !f.Counted {
+	if !imgcheck.Counted(f) {
 		t.Error("parity PASS not counted")
 	}
 }

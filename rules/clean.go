@@ -16,34 +16,41 @@ import (
 // DigitalOcean's cleanup.sh and the 1-Click cleanup remove, and a few
 // build-time identities they miss.
 
-func init() {
-	mp := []Profile{Marketplace}
-	Register(Rule{ID: "clean.tmp-perms", Title: "/tmp and /var/tmp are root-owned with mode 1777",
-		Profiles: mp, Needs: []string{"/tmp", "/var/tmp"}, Check: checkTmpPerms})
-	Register(Rule{ID: "clean.tmp-contents", Title: "/tmp and /var/tmp are empty",
-		Profiles: mp, Needs: []string{"/tmp/*", "/var/tmp/*", "/etc/fstab", "fact:units"}, Check: checkTmpContents})
-	Register(Rule{ID: "clean.pkg-cache", Title: "Package caches are cleaned",
-		Profiles: mp, Needs: []string{"/var/cache/apt/archives/*.deb", "/var/cache/apt/archives/partial/*",
-			"/var/cache/apt/*.bin", "/var/cache/dnf/**", "/var/cache/yum/**"}, Check: checkPkgCache})
-	Register(Rule{ID: "clean.cloud-instance", Title: "No cloud-init instance state from the build Droplet",
-		Profiles: mp, Needs: []string{"/var/lib/cloud/instances/*", "/var/lib/cloud/instance", "/var/lib/cloud/data/*"},
-		Check: checkCloudInstance})
-	Register(Rule{ID: "clean.zerofile", Title: "No /zerofile left by an interrupted zero-fill",
-		Profiles: mp, Needs: []string{"/zerofile", "fact:superblock"}, Check: checkZerofile})
-	Register(Rule{ID: "clean.machine-id", Title: "machine-id is empty so every Droplet gets its own",
-		Profiles: mp, Needs: []string{"/etc/machine-id", "/var/lib/dbus/machine-id"}, Check: checkMachineID})
-	Register(Rule{ID: "clean.mail-spool", Title: "Mailboxes are empty",
-		Profiles: mp, Needs: []string{"/var/mail/*", "/var/spool/mail/*", "/etc/passwd"}, Check: checkMailSpool})
-	Register(Rule{ID: "clean.udev-net", Title: "No persistent-net udev rules pinning the build Droplet's MAC",
-		Profiles: mp, Needs: []string{"/etc/udev/rules.d/70-persistent-net.rules"}, Check: checkUdevNet})
-	Register(Rule{ID: "clean.ifcfg-hwaddr", Title: "No HWADDR= in ifcfg network scripts",
-		Profiles: mp, Family: facts.RPM, Needs: []string{"/etc/sysconfig/network-scripts/ifcfg-*"}, Check: checkIfcfgHwaddr})
-	Register(Rule{ID: "clean.crash-dumps", Title: "No crash dumps in /var/crash",
-		Profiles: mp, Needs: []string{"/var/crash/*"}, Check: checkCrashDumps})
-	Register(Rule{ID: "clean.dhcp-leases", Title: "No DHCP leases from the build Droplet",
-		Profiles: mp, Needs: []string{"/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/NetworkManager/*.lease"},
-		Check: checkDHCPLeases})
-}
+var cleanTmpPermsRule = Rule{ID: "clean.tmp-perms", Title: "/tmp and /var/tmp are root-owned with mode 1777",
+	Needs: []string{"/tmp", "/var/tmp"}, Check: checkTmpPerms}
+
+var cleanTmpContentsRule = Rule{ID: "clean.tmp-contents", Title: "/tmp and /var/tmp are empty",
+	Needs: []string{"/tmp/*", "/var/tmp/*", "/etc/fstab", "fact:units"}, Check: checkTmpContents}
+
+var cleanPkgCacheRule = Rule{ID: "clean.pkg-cache", Title: "Package caches are cleaned",
+	Needs: []string{"/var/cache/apt/archives/*.deb", "/var/cache/apt/archives/partial/*",
+		"/var/cache/apt/*.bin", "/var/cache/dnf/**", "/var/cache/yum/**"}, Check: checkPkgCache}
+
+var cleanCloudInstanceRule = Rule{ID: "clean.cloud-instance", Title: "No cloud-init instance state from the build Droplet",
+	Needs: []string{"/var/lib/cloud/instances/*", "/var/lib/cloud/instance", "/var/lib/cloud/data/*"},
+	Check: checkCloudInstance}
+
+var cleanZerofileRule = Rule{ID: "clean.zerofile", Title: "No /zerofile left by an interrupted zero-fill",
+	Needs: []string{"/zerofile", "fact:superblock"}, Check: checkZerofile}
+
+var cleanMachineIdRule = Rule{ID: "clean.machine-id", Title: "machine-id is empty so every Droplet gets its own",
+	Needs: []string{"/etc/machine-id", "/var/lib/dbus/machine-id"}, Check: checkMachineID}
+
+var cleanMailSpoolRule = Rule{ID: "clean.mail-spool", Title: "Mailboxes are empty",
+	Needs: []string{"/var/mail/*", "/var/spool/mail/*", "/etc/passwd"}, Check: checkMailSpool}
+
+var cleanUdevNetRule = Rule{ID: "clean.udev-net", Title: "No persistent-net udev rules pinning the build Droplet's MAC",
+	Needs: []string{"/etc/udev/rules.d/70-persistent-net.rules"}, Check: checkUdevNet}
+
+var cleanIfcfgHwaddrRule = Rule{ID: "clean.ifcfg-hwaddr", Title: "No HWADDR= in ifcfg network scripts",
+	Family: facts.RPM, Needs: []string{"/etc/sysconfig/network-scripts/ifcfg-*"}, Check: checkIfcfgHwaddr}
+
+var cleanCrashDumpsRule = Rule{ID: "clean.crash-dumps", Title: "No crash dumps in /var/crash",
+	Needs: []string{"/var/crash/*"}, Check: checkCrashDumps}
+
+var cleanDhcpLeasesRule = Rule{ID: "clean.dhcp-leases", Title: "No DHCP leases from the build Droplet",
+	Needs: []string{"/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/NetworkManager/*.lease"},
+	Check: checkDHCPLeases}
 
 const (
 	modeTmp         = fs.ModeSticky | 0o777
@@ -159,7 +166,7 @@ func checkTmpContents(in *Input) []Finding {
 				out = append(out, in.Fault(display, err))
 				continue
 			}
-			ev := []KV{{KeyPath, display}, {"type", fileType(fi.Mode())}}
+			ev := []KV{{KeyPath, display}, {"type", FileType(fi.Mode())}}
 			if fi.IsDir() {
 				n, err := countTree(in.Guest, p, maxCountedTree)
 				if err != nil {

@@ -9,25 +9,22 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "cloudinit.installed", Title: "cloud-init is installed",
-		Profiles: []Profile{Marketplace, ImgCheck},
-		Needs:    []string{"fact:packages", "fact:command cloud-init"},
-		Check:    checkCloudInitInstalled,
-	})
-	Register(Rule{
-		ID: "cloudinit.version", Title: "cloud-init is version 0.7.9 or later",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:packages", "fact:command cloud-init", "/usr/lib/python3*/*-packages/cloudinit/version.py", "/usr/local/lib/python3*/*-packages/cloudinit/version.py"},
-		Check:    checkCloudInitVersion,
-	})
-	Register(Rule{
-		ID: "cloudinit.enabled", Title: "cloud-init is not disabled",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"/etc/cloud/cloud-init.disabled", "/etc/default/grub", "/etc/default/grub.d/*", "/etc/systemd/system/cloud-*.service"},
-		Check:    checkCloudInitEnabled,
-	})
+var cloudinitInstalledRule = Rule{
+	ID: "cloudinit.installed", Title: "cloud-init is installed",
+	Needs: []string{"fact:packages", "fact:command cloud-init"},
+	Check: checkCloudInitInstalled,
+}
+
+var cloudinitVersionRule = Rule{
+	ID: "cloudinit.version", Title: "cloud-init is version 0.7.9 or later",
+	Needs: []string{"fact:packages", "fact:command cloud-init", "/usr/lib/python3*/*-packages/cloudinit/version.py", "/usr/local/lib/python3*/*-packages/cloudinit/version.py"},
+	Check: checkCloudInitVersion,
+}
+
+var cloudinitEnabledRule = Rule{
+	ID: "cloudinit.enabled", Title: "cloud-init is not disabled",
+	Needs: []string{"/etc/cloud/cloud-init.disabled", "/etc/default/grub", "/etc/default/grub.d/*", "/etc/systemd/system/cloud-*.service"},
+	Check: checkCloudInitEnabled,
 }
 
 // cloudInit is what the image holds of cloud-init.
@@ -60,21 +57,6 @@ func cloudInitFacts(in *Input) (cloudInit, error) {
 // checkCloudInitInstalled is cloudinit.installed: the command only in
 // parity (§2.1.2 b), the package or the command in the marketplace profile.
 func checkCloudInitInstalled(in *Input) []Finding {
-	if in.Profile() == ImgCheck {
-		cmd, err := in.Facts.LookPath("cloud-init")
-		if err != nil {
-			return []Finding{in.Fault("cloud-init command", err)}
-		}
-		var f Finding
-		if cmd != "" {
-			f = in.New(Pass, "cloud-init", "Cloud-init is installed.", KV{KeyPath, cmd})
-		} else {
-			f = in.New(Fail, "cloud-init", "No valid verison of cloud-init was found.")
-			f.Fix = "C2: install cloud-init (apt-get install cloud-init / yum install cloud-init)"
-		}
-		f.Counted = true
-		return []Finding{f}
-	}
 	c, err := cloudInitFacts(in)
 	if err != nil {
 		return []Finding{in.Fault("cloud-init command", err)}

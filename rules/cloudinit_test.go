@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"fmt"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,7 +51,7 @@ func TestCloudInitInstalled(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := expectOne(t, runRule(t, testGuest(t, c.tree), "cloudinit.installed", c.opts), c.level, c.msg)
-			if c.opts.Profile == rules.ImgCheck && !f.Counted {
+			if c.opts.Profile == rules.ImgCheck && !imgcheck.Counted(f) {
 				t.Error("parity finding not counted")
 			}
 		})

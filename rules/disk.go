@@ -15,21 +15,23 @@ import (
 // the smallest Droplet disk, the plans and the custom-image upload limit.
 // They read only in.Disk, never the guest, and do not apply to --root scans.
 
-func init() {
-	both := []Profile{Marketplace, ImgCheck}
-	Register(Rule{ID: "disk.layout", Title: "Container, partition table and root filesystem are consistent",
-		Profiles: both, Needs: []string{"fact:disk"}, Check: checkDiskLayout})
-	Register(Rule{ID: "disk.fs-state", Title: "The root filesystem was cleanly unmounted",
-		Profiles: both, Needs: []string{"fact:disk"}, Check: checkFSState})
-	Register(Rule{ID: "disk.min-size", Title: "The virtual disk fits the smallest Droplet disk",
-		Profiles: both, Needs: []string{"fact:disk"}, Check: checkMinSize})
-	Register(Rule{ID: "disk.plans", Title: "Droplet plans that can launch the image",
-		Profiles: both, Needs: []string{"fact:disk"}, Check: checkPlans})
-	Register(Rule{ID: "disk.shrink-hint", Title: "An oversized disk whose data would fit the minimum",
-		Profiles: both, Needs: []string{"fact:disk"}, Check: checkShrinkHint})
-	Register(Rule{ID: "disk.upload-limit", Title: "The virtual disk is within the 100 GB custom-image upload limit",
-		Profiles: both, Needs: []string{"fact:disk"}, Check: checkUploadLimit})
-}
+var diskLayoutRule = Rule{ID: "disk.layout", Title: "Container, partition table and root filesystem are consistent",
+	Needs: []string{"fact:disk"}, Check: checkDiskLayout}
+
+var diskFsStateRule = Rule{ID: "disk.fs-state", Title: "The root filesystem was cleanly unmounted",
+	Needs: []string{"fact:disk"}, Check: checkFSState}
+
+var diskMinSizeRule = Rule{ID: "disk.min-size", Title: "The virtual disk fits the smallest Droplet disk",
+	Needs: []string{"fact:disk"}, Check: checkMinSize}
+
+var diskPlansRule = Rule{ID: "disk.plans", Title: "Droplet plans that can launch the image",
+	Needs: []string{"fact:disk"}, Check: checkPlans}
+
+var diskShrinkHintRule = Rule{ID: "disk.shrink-hint", Title: "An oversized disk whose data would fit the minimum",
+	Needs: []string{"fact:disk"}, Check: checkShrinkHint}
+
+var diskUploadLimitRule = Rule{ID: "disk.upload-limit", Title: "The virtual disk is within the 100 GB custom-image upload limit",
+	Needs: []string{"fact:disk"}, Check: checkUploadLimit}
 
 // Size units.
 const (

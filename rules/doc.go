@@ -1,5 +1,8 @@
-// Package rules is the Marketplace rule catalogue: the registry, the facts
-// computed once per guest, the rules themselves and the findings they return.
+// Package rules is the rule engine and the marketplace profile: the
+// registry keyed by (profile, rule ID), the engine that runs a selection
+// over a guest, the findings, and the marketplace checks grouped by
+// catalogue section. Facts come from rules/facts; the img_check profile
+// registers itself from rules/imgcheck.
 //
 // It sees only the guest view (fsinspect.Guest) and plain facts about the
 // disk, never image bytes, so every rule runs the same on an image and on a

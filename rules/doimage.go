@@ -13,10 +13,8 @@ import (
 // API's record and passes it in Options.DOImage; the rule runs only when
 // enabled, which --do-image does.
 
-func init() {
-	Register(Rule{ID: "do.image", Title: "The DigitalOcean API's image record matches the scanned image",
-		Profiles: []Profile{Marketplace, ImgCheck}, Needs: []string{"fact:os-release", "fact:disk"}, Off: true, Check: checkDOImage})
-}
+var doImageRule = Rule{ID: "do.image", Title: "The DigitalOcean API's image record matches the scanned image",
+	Needs: []string{"fact:os-release", "fact:disk"}, Off: true, Check: checkDOImage}
 
 // APIImage is the DigitalOcean API's record of an image or snapshot, as the
 // do.image rule compares it.

@@ -76,9 +76,6 @@ type Input struct {
 	rule  Rule
 }
 
-// Profile is the profile being run.
-func (in *Input) Profile() Profile { return in.Opts.Profile }
-
 // Fault turns an image fault on one of the rule's inputs into an ERROR
 // finding naming that input (RULES.md §1.1 invariant 1).
 func (in *Input) Fault(subject string, err error) Finding {
@@ -162,7 +159,7 @@ func runOne(in *Input, r Rule) (found []Finding) {
 			found[i].Rule = r.ID
 		}
 	}
-	if in.Opts.Profile != ImgCheck {
+	if !r.Uncapped {
 		found = capFindings(r.ID, found)
 	}
 	return found
@@ -171,7 +168,7 @@ func runOne(in *Input, r Rule) (found []Finding) {
 // MaxFindingsPerRule bounds what one rule reports on one image in the
 // marketplace profile, so that a hostile image (say a million files in
 // /tmp) cannot make reports grow without bound. The img_check profile is
-// never capped: its counters must be the script's.
+// never capped (Rule.Uncapped): its counters must be the script's.
 const MaxFindingsPerRule = 1000
 
 // capFindings keeps the first MaxFindingsPerRule-1 findings and folds the

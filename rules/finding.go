@@ -101,9 +101,6 @@ type Finding struct {
 	Fix         string `json:"fix,omitempty"`
 	SkipReason  string `json:"skip_reason,omitempty"`
 	Approximate bool   `json:"approximate,omitempty"`
-	// Counted is used by the img_check profile only: whether the finding
-	// changed the script's counters (false for Q1 findings, INFO, SKIP, ERROR).
-	Counted bool `json:"counted,omitempty"`
 	// Waived is set by the report layer when a waiver matched.
 	Waived       bool   `json:"waived,omitempty"`
 	WaiverReason string `json:"waiver_reason,omitempty"`

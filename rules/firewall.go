@@ -9,30 +9,20 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// KeyStatus is the evidence key the parity renderer reads on the firewall
-// WARN: "no" means the finding is counted but must not change STATUS (Q3).
-const KeyStatus = "status"
-
-func init() {
-	Register(Rule{
-		ID: "fw.active", Title: "A firewall is active at boot",
-		Profiles: []Profile{Marketplace, ImgCheck},
-		Needs: []string{"fact:os-release", "fact:commands ufw firewall-cmd", "/etc/default/ufw", "/etc/ufw/ufw.conf",
-			"fact:units ufw firewalld nftables netfilter-persistent iptables csf", "/usr/lib/systemd/system/csf.service",
-			"/etc/modules", "/etc/modules-load.d/*.conf", "/usr/lib/modules-load.d/*.conf", "/lib/modules-load.d/*.conf",
-			"/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/alternatives/iptables", "/etc/sysconfig/iptables",
-			"/etc/nftables.conf", "/etc/sysconfig/nftables.conf", "/etc/csf/csf.conf", "/usr/sbin/firewalld"},
-		Check: checkFirewall,
-	})
+var fwActiveRule = Rule{
+	ID: "fw.active", Title: "A firewall is active at boot",
+	Needs: []string{"fact:os-release", "fact:commands ufw firewall-cmd", "/etc/default/ufw", "/etc/ufw/ufw.conf",
+		"fact:units ufw firewalld nftables netfilter-persistent iptables csf", "/usr/lib/systemd/system/csf.service",
+		"/etc/modules", "/etc/modules-load.d/*.conf", "/usr/lib/modules-load.d/*.conf", "/lib/modules-load.d/*.conf",
+		"/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/alternatives/iptables", "/etc/sysconfig/iptables",
+		"/etc/nftables.conf", "/etc/sysconfig/nftables.conf", "/etc/csf/csf.conf", "/usr/sbin/firewalld"},
+	Check: checkFirewall,
 }
 
 const firewallFix = "enable a firewall that loads at boot (ufw enable; systemctl enable firewalld)"
 
 // checkFirewall is fw.active: §2.2.1 in the marketplace profile, §2.1.2 c in parity.
 func checkFirewall(in *Input) []Finding {
-	if in.Profile() == ImgCheck {
-		return parityFirewall(in)
-	}
 	fam, err := in.Facts.Family()
 	if err != nil {
 		return []Finding{in.Fault("os family", err)}
@@ -61,7 +51,7 @@ func checkFirewall(in *Input) []Finding {
 func firewallActive(in *Input, fw string, fam facts.Family) (bool, string, error) {
 	switch fw {
 	case "ufw":
-		on, _, err := ufwActive(in)
+		on, _, err := UFWActive(in)
 		return on, "ufw ENABLED=yes and ufw.service enabled", err
 	case "firewalld":
 		u, err := in.Facts.Unit("firewalld.service")
@@ -128,10 +118,10 @@ func csfConf(b []byte) []byte {
 	return []byte(out.String())
 }
 
-// ufwActive applies the three offline conditions of RULES.md §2.1.5. It
-// also reports whether the answer is approximate: ENABLED=yes with the
-// unit disabled or masked.
-func ufwActive(in *Input) (active, approximate bool, err error) {
+// UFWActive is fw.active's ufw test in both profiles: it applies the
+// three offline conditions of RULES.md §2.1.5. It also reports whether the
+// answer is approximate: ENABLED=yes with the unit disabled or masked.
+func UFWActive(in *Input) (active, approximate bool, err error) {
 	cmd, err := in.Facts.LookPath("ufw")
 	if err != nil || cmd == "" {
 		return false, false, err
@@ -260,137 +250,6 @@ func nftHookedChainFilters(s string) bool {
 		case f[0] == "comment":
 		default:
 			filters = true
-		}
-	}
-	return false
-}
-
-// parityFirewall follows RULES.md §2.1.2 c literally (Q3, Q4, Q5).
-func parityFirewall(in *Input) []Finding {
-	r, err := in.Facts.OSRelease()
-	if err != nil {
-		return []Finding{in.Fault("os-release", err)}
-	}
-	os := r.ParityOS
-	result := func(pass bool, fw string, approximate bool, ev ...KV) []Finding {
-		var f Finding
-		if pass {
-			f = in.New(Pass, fw, fmt.Sprintf("Firewall service (%s) is active", fw), ev...)
-		} else {
-			f = in.New(Warn, fw, fmt.Sprintf("No firewall is configured. Ensure %s is installed and configured", fw), append(ev, KV{KeyStatus, "no"})...)
-			f.Fix = firewallFix
-		}
-		f.Counted, f.Approximate = true, approximate
-		return []Finding{f}
-	}
-	switch {
-	case os == "Ubuntu":
-		on, approx, err := ufwActive(in)
-		if err != nil {
-			return []Finding{in.Fault("ufw", err)}
-		}
-		return result(on, "ufw", approx)
-	case slices.Contains(rhelLikeNames, os):
-		csf, err := facts.IsRegular(in.Guest, "usr/lib/systemd/system/csf.service")
-		if err != nil {
-			return []Finding{in.Fault("/usr/lib/systemd/system/csf.service", err)}
-		}
-		if !csf {
-			return result(true, "firewalld", false, KV{KeyReason, "img_check's firewalld test always passes on this OS (Q4)"})
-		}
-		cmd, err := in.Facts.LookPath("firewall-cmd")
-		if err != nil {
-			return []Finding{in.Fault("firewall-cmd", err)}
-		}
-		return result(cmd != "", "csf", false, KV{KeyReason, "img_check's csf test: passes when firewall-cmd exists (Q4)"})
-	case strings.Contains(os, "Debian"):
-		ufw, err := in.Facts.LookPath("ufw")
-		if err != nil {
-			return []Finding{in.Fault("ufw", err)}
-		}
-		if ufw != "" {
-			on, approx, err := ufwActive(in)
-			if err != nil {
-				return []Finding{in.Fault("ufw", err)}
-			}
-			return result(on, "ufw", approx)
-		}
-		fwcmd, err := in.Facts.LookPath("firewall-cmd")
-		if err != nil {
-			return []Finding{in.Fault("firewall-cmd", err)}
-		}
-		if fwcmd != "" {
-			return result(false, "firewalld", false, KV{KeyReason, "img_check's firewalld test always warns on Debian (Q5)"})
-		}
-		on, err := ipTablesLoaded(in)
-		if err != nil {
-			return []Finding{in.Fault("ip_tables", err)}
-		}
-		return result(on, "iptables", true)
-	}
-	return []Finding{in.Skip(NotApplicable, "img_check has no firewall test for "+quoteEmpty(os))}
-}
-
-// ipTablesLoaded is the offline stand-in for `lsmod | grep ip_tables` (§2.1.5).
-func ipTablesLoaded(in *Input) (bool, error) {
-	files := []string{"etc/modules"}
-	for _, d := range []string{"etc/modules-load.d", "usr/lib/modules-load.d", "lib/modules-load.d"} {
-		ents, err := facts.ReadDir(in.Guest, d)
-		if err != nil {
-			return false, err
-		}
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".conf") {
-				files = append(files, path.Join(d, e.Name()))
-			}
-		}
-	}
-	for _, p := range files {
-		b, err := facts.ReadIfPresent(in.Guest, p, facts.CapConfig)
-		if err != nil {
-			return false, err
-		}
-		for line := range strings.Lines(string(b)) {
-			if w := strings.Fields(line); len(w) > 0 && w[0] == "ip_tables" {
-				return true, nil
-			}
-		}
-	}
-	active := false
-	for _, u := range []string{"netfilter-persistent.service", "iptables-persistent.service"} {
-		st, err := in.Facts.Unit(u)
-		if err != nil {
-			return false, err
-		}
-		active = active || st.Active()
-	}
-	if !active {
-		return false, nil
-	}
-	b, err := facts.ReadIfPresent(in.Guest, "etc/iptables/rules.v4", facts.CapConfig)
-	if err != nil {
-		return false, err
-	}
-	if !iptablesTableWithRule(b) {
-		return false, nil
-	}
-	alt, err := in.Guest.Resolve("etc/alternatives/iptables")
-	if err != nil {
-		return false, facts.IgnoreFact(err)
-	}
-	return strings.Contains(path.Base(alt), "iptables-legacy"), nil
-}
-
-// iptablesTableWithRule reports a table section (*filter, …) followed by an -A rule.
-func iptablesTableWithRule(b []byte) bool {
-	table := false
-	for line := range strings.Lines(string(b)) {
-		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "*") {
-			table = true
-		}
-		if table && strings.HasPrefix(t, "-A ") {
-			return true
 		}
 	}
 	return false

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"testing"
 	"testing/fstest"
 
@@ -66,8 +67,8 @@ func TestFirewallParity(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := expectOne(t, runRule(t, testGuest(t, c.tree), "fw.active", parity), c.level, c.msg)
-			if !f.Counted || f.Approximate != c.approx {
-				t.Errorf("counted=%v approximate=%v, want true %v", f.Counted, f.Approximate, c.approx)
+			if !imgcheck.Counted(f) || f.Approximate != c.approx {
+				t.Errorf("counted=%v approximate=%v, want true %v", imgcheck.Counted(f), f.Approximate, c.approx)
 			}
 			if (f.Level == rules.Warn) != (f.Get("status") == "no") {
 				t.Errorf("a parity firewall WARN must carry status=no (Q3): %+v", f.Evidence)

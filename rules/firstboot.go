@@ -12,19 +12,16 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "firstboot.executable", Title: "First-boot scripts are executable and have a valid interpreter",
-		Profiles: []Profile{Marketplace},
-		Needs:    firstBootNeeds(),
-		Check:    checkFirstBootExecutable,
-	})
-	Register(Rule{
-		ID: "firstboot.ssh-lock", Title: "The first-boot SSH lock has an executable removal script",
-		Profiles: []Profile{Marketplace},
-		Needs:    append([]string{"fact:sshd", "/etc/ssh/sshd_config", "fact:packages"}, firstBootNeeds()...),
-		Check:    checkFirstBootSSHLock,
-	})
+var firstbootExecutableRule = Rule{
+	ID: "firstboot.executable", Title: "First-boot scripts are executable and have a valid interpreter",
+	Needs: firstBootNeeds(),
+	Check: checkFirstBootExecutable,
+}
+
+var firstbootSshLockRule = Rule{
+	ID: "firstboot.ssh-lock", Title: "The first-boot SSH lock has an executable removal script",
+	Needs: append([]string{"fact:sshd", "/etc/ssh/sshd_config", "fact:packages"}, firstBootNeeds()...),
+	Check: checkFirstBootSSHLock,
 }
 
 // firstBootDirs are cloud-init's script directories (RULES.md §5.2).

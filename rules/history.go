@@ -10,13 +10,10 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "history.shell", Title: "No shell or REPL history is left in any home",
-		Profiles: []Profile{Marketplace},
-		Needs:    append([]string{"fact:homes"}, historyNeeds()...),
-		Check:    checkHistory,
-	})
+var historyShellRule = Rule{
+	ID: "history.shell", Title: "No shell or REPL history is left in any home",
+	Needs: append([]string{"fact:homes"}, historyNeeds()...),
+	Check: checkHistory,
 }
 
 // historyFiles are the history files checked in each home (RULES.md

@@ -20,21 +20,18 @@ import (
 // rotated archives, journal files, login records, and the rest
 // (logs.uncleared, §5.2).
 
-func init() {
-	Register(Rule{ID: "logs.archive-dated", Title: "No /var/log/*-???????? entries (img_check glob, Q6)",
-		Profiles: []Profile{ImgCheck}, Needs: []string{"/var/log/*-????????"}, Check: checkArchiveDated})
-	Register(Rule{ID: "logs.archive-numbered", Title: "No /var/log/*.[0-9] entries (img_check glob)",
-		Profiles: []Profile{ImgCheck}, Needs: []string{"/var/log/*.[0-9]"}, Check: checkArchiveNumbered})
-	Register(Rule{ID: "logs.uncleared", Title: "Log files under /var/log are truncated",
-		Profiles: []Profile{ImgCheck, Marketplace}, Needs: []string{"/var/log/**"}, Check: checkUncleared})
-	Register(Rule{ID: "logs.rotated", Title: "No rotated log archives under /var/log",
-		Profiles: []Profile{Marketplace}, Needs: []string{"/var/log/**"}, Check: checkRotated})
-	Register(Rule{ID: "logs.journal", Title: "No systemd journal files from the build",
-		Profiles: []Profile{Marketplace}, Needs: []string{"/var/log/journal/**"}, Check: checkJournal})
-	Register(Rule{ID: "logs.login-records", Title: "lastlog, wtmp, btmp, faillog and tallylog are empty",
-		Profiles: []Profile{Marketplace}, Needs: []string{"/var/log/lastlog", "/var/log/wtmp", "/var/log/btmp",
-			"/var/log/faillog", "/var/log/tallylog"}, Check: checkLoginRecords})
-}
+var logsUnclearedRule = Rule{ID: "logs.uncleared", Title: "Log files under /var/log are truncated",
+	Needs: []string{"/var/log/**"}, Check: checkUncleared}
+
+var logsRotatedRule = Rule{ID: "logs.rotated", Title: "No rotated log archives under /var/log",
+	Needs: []string{"/var/log/**"}, Check: checkRotated}
+
+var logsJournalRule = Rule{ID: "logs.journal", Title: "No systemd journal files from the build",
+	Needs: []string{"/var/log/journal/**"}, Check: checkJournal}
+
+var logsLoginRecordsRule = Rule{ID: "logs.login-records", Title: "lastlog, wtmp, btmp, faillog and tallylog are empty",
+	Needs: []string{"/var/log/lastlog", "/var/log/wtmp", "/var/log/btmp",
+		"/var/log/faillog", "/var/log/tallylog"}, Check: checkLoginRecords}
 
 const (
 	varLog       = "var/log"
@@ -42,122 +39,6 @@ const (
 	lfdLog       = "lfd.log"
 	parityLogMin = 50 // the script's loop 3: size > 50
 )
-
-// MatchDatedArchive is the glob *-???????? in the C locale: a name that is
-// not a dot-name and ends in '-' followed by exactly 8 bytes.
-func MatchDatedArchive(name string) bool {
-	return !strings.HasPrefix(name, ".") && len(name) >= 9 && name[len(name)-9] == '-'
-}
-
-// MatchNumberedArchive is the glob *.[0-9]: not a dot-name, ending in '.'
-// and one digit.
-func MatchNumberedArchive(name string) bool {
-	n := len(name)
-	return !strings.HasPrefix(name, ".") && n >= 2 && name[n-2] == '.' && name[n-1] >= '0' && name[n-1] <= '9'
-}
-
-// MatchLogGlob is the glob *.log: not a dot-name, ending in ".log".
-func MatchLogGlob(name string) bool {
-	return !strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".log")
-}
-
-// parityLoop emulates `for f in /var/log/<glob>; do [[ -e $f ]] || break;
-// ...; done`: matching entries in byte order, and the first one that does
-// not exist after resolution ends the loop. judge returns the finding for
-// one entry, if the script prints one.
-func parityLoop(in *Input, match func(string) bool, judge func(p string, fi fs.FileInfo) (Finding, bool)) []Finding {
-	ents, err := facts.ReadDir(in.Guest, varLog)
-	if err != nil {
-		return []Finding{in.Fault("/var/log", err)}
-	}
-	var out []Finding
-	for _, e := range ents {
-		if !match(e.Name()) {
-			continue
-		}
-		p := varLog + "/" + e.Name()
-		fi, err := facts.Stat(in.Guest, p)
-		if err != nil {
-			out = append(out, in.Fault("/"+p, err))
-			continue
-		}
-		if fi == nil {
-			break
-		}
-		if f, ok := judge(p, fi); ok {
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, silent(in, "/var/log", "no entry matched"))
-	}
-	return out
-}
-
-// parityLogWarn is the WARN of the log loops. Evidence carries the size of
-// a regular file, which the text frame needs for its content block; the
-// script's cat prints nothing for a directory.
-func parityLogWarn(in *Input, p string, fi fs.FileInfo, msg, fix string) Finding {
-	display := "/" + p
-	ev := []KV{{KeyPath, display}}
-	if fi.Mode().IsRegular() {
-		ev = append(ev, KV{KeySize, strconv.FormatInt(fi.Size(), 10)})
-	} else {
-		ev = append(ev, KV{"type", fileType(fi.Mode())})
-	}
-	f := in.New(Warn, display, fmt.Sprintf(msg, display), ev...)
-	f.Counted = true
-	f.Fix = fix
-	return f
-}
-
-func checkArchiveDated(in *Input) []Finding {
-	return parityLoop(in, MatchDatedArchive, func(p string, fi fs.FileInfo) (Finding, bool) {
-		if p == varLog+"/"+cpanelLog {
-			return Finding{}, false
-		}
-		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "C6: delete /"+p), true
-	})
-}
-
-func checkArchiveNumbered(in *Input) []Finding {
-	return parityLoop(in, MatchNumberedArchive, func(p string, fi fs.FileInfo) (Finding, bool) {
-		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "C6: delete /"+p), true
-	})
-}
-
-func checkUncleared(in *Input) []Finding {
-	if in.Profile() == ImgCheck {
-		return checkUnclearedParity(in)
-	}
-	return checkUnclearedMarketplace(in)
-}
-
-// checkUnclearedParity is loop 3: *.log files over 50 bytes; for lfd.log
-// only the bytes of lines other than csf's reset and watch lines count;
-// cpanel-install.log is exempt.
-func checkUnclearedParity(in *Input) []Finding {
-	return parityLoop(in, MatchLogGlob, func(p string, fi fs.FileInfo) (Finding, bool) {
-		name := p[len(varLog)+1:]
-		if name == cpanelLog || !fi.Mode().IsRegular() {
-			return Finding{}, false
-		}
-		size, approximate := fi.Size(), false
-		if name == lfdLog {
-			n, binary, err := lfdOtherBytes(in.Guest, p)
-			if err != nil {
-				return in.Fault("/"+p, err), true
-			}
-			size, approximate = n, binary
-		}
-		if size <= parityLogMin {
-			return Finding{}, false
-		}
-		f := parityLogWarn(in, p, fi, "un-cleared log file, %s found; Contents:", "C5: truncate /"+p+" to 0 bytes")
-		f.Approximate = approximate
-		return f, true
-	})
-}
 
 // lfdResetLine reports whether line is one csf's lfd writes when it
 // resets: the script's grep -E -v '/var/log/messages has been reset|
@@ -171,15 +52,15 @@ func lfdResetLine(line []byte) bool {
 // decides: a NUL byte in it makes grep treat the whole file as binary.
 const grepBinaryWindow = 32 << 10
 
-// lfdOtherBytes is `grep -E -v <reset lines> lfd.log | wc -c`: the bytes of
-// the other lines, each with its newline (grep adds one to a last line
+// LFDOtherBytes, for logs.uncleared in both profiles, is
+// `grep -E -v <reset lines> lfd.log | wc -c`: the bytes of the other lines, each with its newline (grep adds one to a last line
 // without it). The file is streamed, so no read cap applies. GNU grep
 // prints nothing more once it finds binary data, which in the C locale
 // the script runs in is a NUL byte: nothing at all when one is in its
 // first buffer, otherwise nothing from the line holding it (checked with
 // grep 3.8). binary reports that this happened, which makes the answer
 // approximate.
-func lfdOtherBytes(g *fsinspect.Guest, p string) (n int64, binary bool, err error) {
+func LFDOtherBytes(g *fsinspect.Guest, p string) (n int64, binary bool, err error) {
 	f, err := g.Open(p)
 	if err != nil {
 		return 0, false, err
@@ -273,9 +154,9 @@ func logAgeReference(in *Input) time.Time {
 	return in.Opts.Now
 }
 
-// checkUnclearedMarketplace reports every non-empty regular file under
+// checkUncleared reports every non-empty regular file under
 // /var/log that no other log rule owns.
-func checkUnclearedMarketplace(in *Input) []Finding {
+func checkUncleared(in *Input) []Finding {
 	files, err := in.Facts.VarLogFiles()
 	if err != nil {
 		return []Finding{in.Fault("/var/log", err)}
@@ -299,7 +180,7 @@ func checkUnclearedMarketplace(in *Input) []Finding {
 			out = append(out, in.New(Info, display, display+" is not truncated; exempt by agreement with DigitalOcean (issue #75)", ev...))
 			continue
 		case lf.Path == varLog+"/"+lfdLog:
-			n, _, err := lfdOtherBytes(in.Guest, lf.Path)
+			n, _, err := LFDOtherBytes(in.Guest, lf.Path)
 			if err != nil {
 				out = append(out, in.Fault(display, err))
 				continue
@@ -423,8 +304,9 @@ func checkLoginRecords(in *Input) []Finding {
 	return out
 }
 
-// fileType names the type of a file mode for evidence.
-func fileType(m fs.FileMode) string {
+// FileType names the type of a file mode for evidence ("file",
+// "directory", "symlink", ...).
+func FileType(m fs.FileMode) string {
 	switch {
 	case m.IsRegular():
 		return "file"

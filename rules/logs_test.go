@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -28,13 +29,13 @@ func TestLogGlobs(t *testing.T) {
 		{".log", false, false, false},
 		{"cpanel-install.log", false, false, true},
 	} {
-		if got := rules.MatchDatedArchive(tc.name); got != tc.dated {
+		if got := imgcheck.MatchDatedArchive(tc.name); got != tc.dated {
 			t.Errorf("MatchDatedArchive(%q) = %v", tc.name, got)
 		}
-		if got := rules.MatchNumberedArchive(tc.name); got != tc.num {
+		if got := imgcheck.MatchNumberedArchive(tc.name); got != tc.num {
 			t.Errorf("MatchNumberedArchive(%q) = %v", tc.name, got)
 		}
-		if got := rules.MatchLogGlob(tc.name); got != tc.logGl {
+		if got := imgcheck.MatchLogGlob(tc.name); got != tc.logGl {
 			t.Errorf("MatchLogGlob(%q) = %v", tc.name, got)
 		}
 	}

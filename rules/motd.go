@@ -10,13 +10,10 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "motd.executable", Title: "MOTD scripts are executable and named so run-parts runs them",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"/etc/update-motd.d/*", "fact:family"},
-		Check:    checkMOTD,
-	})
+var motdExecutableRule = Rule{
+	ID: "motd.executable", Title: "MOTD scripts are executable and named so run-parts runs them",
+	Needs: []string{"/etc/update-motd.d/*", "fact:family"},
+	Check: checkMOTD,
 }
 
 // motdDir is where pam_motd's update-motd runs scripts with run-parts.

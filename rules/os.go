@@ -12,36 +12,29 @@ import (
 const (
 	KeyOS      = "os"      // the script's OS string, printed as "Distribution:"
 	KeyRelease = "version" // the script's VER string, printed as "Version:"
-	KeyExiting = "exiting" // "yes" on the parity os.supported FAIL: the script prints "Exiting..." and stops
 )
 
-func init() {
-	Register(Rule{
-		ID: "os.supported", Title: "The operating system is one DigitalOcean supports",
-		Profiles: []Profile{Marketplace, ImgCheck},
-		Needs:    []string{"/etc/os-release", "/usr/lib/os-release", "/etc/lsb-release", "/etc/debian_version", "/etc/redhat-release", "fact:os-release"},
-		Check:    checkOSSupported,
-	})
-	Register(Rule{
-		ID: "os.release", Title: "The release is one DigitalOcean supports",
-		Profiles: []Profile{Marketplace, ImgCheck},
-		Needs:    []string{"fact:os-release"},
-		Check:    checkOSRelease,
-	})
-	Register(Rule{
-		ID: "os.eol", Title: "The release is past its end of standard support",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:os-release"},
-		Check:    checkOSEOL,
-	})
+var osSupportedRule = Rule{
+	ID: "os.supported", Title: "The operating system is one DigitalOcean supports",
+	Needs: []string{"/etc/os-release", "/usr/lib/os-release", "/etc/lsb-release", "/etc/debian_version", "/etc/redhat-release", "fact:os-release"},
+	Check: checkOSSupported,
+}
+
+var osReleaseRule = Rule{
+	ID: "os.release", Title: "The release is one DigitalOcean supports",
+	Needs: []string{"fact:os-release"},
+	Check: checkOSRelease,
+}
+
+var osEolRule = Rule{
+	ID: "os.eol", Title: "The release is past its end of standard support",
+	Needs: []string{"fact:os-release"},
+	Check: checkOSEOL,
 }
 
 // osEvidence is the evidence every OS finding carries.
-func osEvidence(r *facts.OSRelease, parity bool) []KV {
-	if parity {
-		return []KV{{KeyOS, r.ParityOS}, {KeyRelease, r.ParityVersion}, {KeySource, r.ParitySource}}
-	}
-	return []KV{{KeyOS, r.Name}, {KeyRelease, r.VersionID}, {KeySource, firstNonEmpty(r.Source, r.ParitySource)}}
+func osEvidence(r *facts.OSRelease) []KV {
+	return []KV{{KeyOS, r.Name}, {KeyRelease, r.VersionID}, {KeySource, r.Source}}
 }
 
 // checkOSSupported is os.supported (RULES.md §2.1.2 a, §2.2).
@@ -50,22 +43,10 @@ func checkOSSupported(in *Input) []Finding {
 	if err != nil {
 		return []Finding{in.Fault("os-release", err)}
 	}
-	if in.Profile() == ImgCheck {
-		var f Finding
-		if paritySupportedOS(r.ParityOS) {
-			f = in.New(Pass, r.ParityOS, "Supported Operating System Detected: "+r.ParityOS, osEvidence(r, true)...)
-		} else {
-			f = in.New(Fail, r.ParityOS, r.ParityOS+" is not a supported Operating System",
-				append(osEvidence(r, true), KV{KeyExiting, "yes"})...)
-			f.Fix = "Build on a supported distribution (RULES.md §3.1)"
-		}
-		f.Counted, f.Approximate = true, r.ParityApproximate
-		return []Finding{f}
-	}
 	if marketSupportedOS(r.Name) {
-		return []Finding{in.New(Pass, r.Name, "Supported Operating System Detected: "+r.Name, osEvidence(r, false)...)}
+		return []Finding{in.New(Pass, r.Name, "Supported Operating System Detected: "+r.Name, osEvidence(r)...)}
 	}
-	f := in.New(Fail, r.Name, fmt.Sprintf("%s is not a supported Operating System", quoteEmpty(r.Name)), osEvidence(r, false)...)
+	f := in.New(Fail, r.Name, fmt.Sprintf("%s is not a supported Operating System", quoteEmpty(r.Name)), osEvidence(r)...)
 	f.Fix = "Build on Ubuntu LTS, Debian 9-13, CentOS, Rocky Linux, AlmaLinux or CloudLinux 8/9"
 	return []Finding{f}
 }
@@ -84,20 +65,6 @@ func checkOSRelease(in *Input) []Finding {
 	if err != nil {
 		return []Finding{in.Fault("os-release", err)}
 	}
-	if in.Profile() == ImgCheck {
-		if !paritySupportedOS(r.ParityOS) {
-			return []Finding{in.Skip(NotApplicable, "the script exits after the unsupported OS")}
-		}
-		var f Finding
-		if paritySupportedRelease(r.ParityOS, r.ParityVersion) {
-			f = in.New(Pass, r.ParityVersion, "Supported Release Detected: "+r.ParityVersion, osEvidence(r, true)...)
-		} else {
-			f = in.New(Fail, r.ParityVersion, r.ParityOS+" "+r.ParityVersion+" is not a supported Operating System Version", osEvidence(r, true)...)
-			f.Fix = "Build on a supported release (RULES.md §3.1)"
-		}
-		f.Counted, f.Approximate = true, r.ParityApproximate
-		return []Finding{f}
-	}
 	if !marketSupportedOS(r.Name) {
 		return []Finding{in.Skip(NotApplicable, "the operating system is not supported (os.supported)")}
 	}
@@ -105,17 +72,17 @@ func checkOSRelease(in *Input) []Finding {
 	key := releaseKey(r.Name, r.VersionID)
 	switch {
 	case !marketSupportedRelease(r.Name, r.VersionID):
-		f := in.New(Fail, r.VersionID, fmt.Sprintf("%s %s is not a supported Operating System Version", r.Name, quoteEmpty(r.VersionID)), osEvidence(r, false)...)
+		f := in.New(Fail, r.VersionID, fmt.Sprintf("%s %s is not a supported Operating System Version", r.Name, quoteEmpty(r.VersionID)), osEvidence(r)...)
 		f.Fix = "Build on a supported release (RULES.md §3.1)"
 		out = append(out, f)
 	case readmeUnlisted[key]:
-		out = append(out, in.New(Info, r.VersionID, key+" is accepted by img_check.sh but not listed in DigitalOcean's README", osEvidence(r, false)...))
+		out = append(out, in.New(Info, r.VersionID, key+" is accepted by img_check.sh but not listed in DigitalOcean's README", osEvidence(r)...))
 	default:
-		out = append(out, in.New(Pass, r.VersionID, "Supported Release Detected: "+r.VersionID, osEvidence(r, false)...))
+		out = append(out, in.New(Pass, r.VersionID, "Supported Release Detected: "+r.VersionID, osEvidence(r)...))
 	}
 	if len(r.Disagree) > 0 {
 		out = append(out, in.New(Info, "release files", "release files disagree: "+strings.Join(r.Disagree, "; "),
-			append(osEvidence(r, false), KV{KeyReason, strings.Join(r.Disagree, "; ")})...))
+			append(osEvidence(r), KV{KeyReason, strings.Join(r.Disagree, "; ")})...))
 	}
 	return out
 }
@@ -129,9 +96,9 @@ func checkOSEOL(in *Input) []Finding {
 	key := releaseKey(r.Name, r.VersionID)
 	if when, ok := endOfLifeRelease[key]; ok {
 		return []Finding{in.New(Info, key, fmt.Sprintf("%s is past its end of standard support (%s)", key, when),
-			append(osEvidence(r, false), KV{KeyDate, when})...)}
+			append(osEvidence(r), KV{KeyDate, when})...)}
 	}
-	return []Finding{in.New(Pass, key, key+" is not in the end-of-life table", osEvidence(r, false)...)}
+	return []Finding{in.New(Pass, key, key+" is not in the end-of-life table", osEvidence(r)...)}
 }
 
 // Supported-release tables (RULES.md §3.1).
@@ -149,30 +116,6 @@ var (
 		"CentOS Stream 8": "May 2024",
 	}
 )
-
-// paritySupportedOS is the script's OS test (§3.1 "img_check" column).
-func paritySupportedOS(os string) bool {
-	return os == "Ubuntu" || strings.Contains(os, "Debian") || slices.Contains(rhelLikeNames, os)
-}
-
-// paritySupportedRelease is the script's release test for a supported OS.
-func paritySupportedRelease(os, ver string) bool {
-	switch {
-	case os == "Ubuntu":
-		return slices.Contains(ubuntuReleases, ver)
-	case strings.Contains(os, "Debian"):
-		return slices.Contains(debianReleases, ver)
-	case os == "CentOS Linux":
-		return slices.Contains(centosReleases, ver)
-	case os == "CentOS Stream":
-		return slices.Contains(streamReleases, ver)
-	case os == "Rocky Linux":
-		return strings.Contains(ver, "8.") || strings.Contains(ver, "9.")
-	case os == "AlmaLinux", os == "CloudLinux":
-		return strings.ContainsAny(ver, "89")
-	}
-	return false
-}
 
 // marketSupportedOS is the marketplace OS test: the script's names, with
 // Debian anchored at the start.

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -76,8 +77,8 @@ func TestOSSupportedAndRelease(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			g := testGuest(t, c.tree)
 			f := expectOne(t, runRule(t, g, "os.supported", c.opts), c.supLevel, c.supMsg)
-			if c.opts.Profile == rules.ImgCheck && (!f.Counted || f.Get("os") != c.distro || f.Get("version") != c.ver) {
-				t.Errorf("parity evidence os=%q version=%q counted=%v, want %q %q true", f.Get("os"), f.Get("version"), f.Counted, c.distro, c.ver)
+			if c.opts.Profile == rules.ImgCheck && (!imgcheck.Counted(f) || f.Get("os") != c.distro || f.Get("version") != c.ver) {
+				t.Errorf("parity evidence os=%q version=%q counted=%v, want %q %q true", f.Get("os"), f.Get("version"), imgcheck.Counted(f), c.distro, c.ver)
 			}
 			rel := runRule(t, g, "os.release", c.opts)
 			if rel[0].Level != c.relLevel || rel[0].Message != c.relMsg {
@@ -90,7 +91,7 @@ func TestOSSupportedAndRelease(t *testing.T) {
 func TestOSUnsupported(t *testing.T) {
 	g := testGuest(t, osTree(`NAME="Fedora Linux"`, `VERSION_ID=40`, `ID=fedora`))
 	f := expectOne(t, runRule(t, g, "os.supported", parity), rules.Fail, "Fedora Linux is not a supported Operating System")
-	if f.Get("exiting") != "yes" || !f.Counted {
+	if f.Get("exiting") != "yes" || !imgcheck.Counted(f) {
 		t.Errorf("G10: parity FAIL must be counted and mark exiting: %+v", f)
 	}
 	expectOne(t, runRule(t, g, "os.supported", rules.Options{}), rules.Fail, "Fedora Linux is not a supported Operating System")

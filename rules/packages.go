@@ -11,20 +11,17 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "pkg.security-updates", Title: "No security updates are pending",
-		Profiles: []Profile{Marketplace, ImgCheck},
-		Needs:    []string{"fact:packages", "/var/lib/apt/lists/*", "/etc/apt/sources.list", "/etc/apt/sources.list.d/*", "/var/cache/dnf/*/repodata/*updateinfo*", "/var/cache/yum/**/*updateinfo*"},
-		Check:    checkSecurityUpdates,
-	})
-	Register(Rule{
-		ID: "pkg.mongodb-sspl", Title: "MongoDB is not an SSPL-licensed version (legacy)",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:packages", "/usr/bin/mongod"},
-		Off:      true,
-		Check:    checkMongoSSPL,
-	})
+var pkgSecurityUpdatesRule = Rule{
+	ID: "pkg.security-updates", Title: "No security updates are pending",
+	Needs: []string{"fact:packages", "/var/lib/apt/lists/*", "/etc/apt/sources.list", "/etc/apt/sources.list.d/*", "/var/cache/dnf/*/repodata/*updateinfo*", "/var/cache/yum/**/*updateinfo*"},
+	Check: checkSecurityUpdates,
+}
+
+var pkgMongodbSsplRule = Rule{
+	ID: "pkg.mongodb-sspl", Title: "MongoDB is not an SSPL-licensed version (legacy)",
+	Needs: []string{"fact:packages", "/usr/bin/mongod"},
+	Off:   true,
+	Check: checkMongoSSPL,
 }
 
 const securityFix = "C2: apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
@@ -36,71 +33,12 @@ func checkSecurityUpdates(in *Input) []Finding {
 		return []Finding{in.Fault("os family", err)}
 	}
 	switch {
-	case fam == facts.RPM && in.Profile() == ImgCheck:
-		return parityRPMUpdates(in)
 	case fam == facts.RPM:
 		return marketRPMUpdates(in)
-	case fam == facts.Deb && in.Profile() == ImgCheck:
-		return parityAptUpdates(in)
 	case fam == facts.Deb:
 		return marketAptUpdates(in)
 	}
 	return []Finding{in.Skip(NotApplicable, "unknown OS family")}
-}
-
-// parityPass is the script's PASS line, counted.
-func parityPass(in *Input, approximate bool, ev ...KV) Finding {
-	f := in.New(Pass, "security updates", "There are no pending security updates for this image.", ev...)
-	f.Counted, f.Approximate = true, approximate
-	return f
-}
-
-// parityFail is the script's FAIL line; the renderer prints the header
-// "Here is a list of the security updates that are not installed:" and
-// the KeyPackage values when it has them.
-func parityFail(in *Input, n int, approximate bool, ev ...KV) Finding {
-	f := in.New(Fail, "security updates", fmt.Sprintf("There are %d security updates available for this image that have not been installed.", n), ev...)
-	f.Counted, f.Approximate, f.Fix = true, approximate, securityFix
-	return f
-}
-
-// parityAptUpdates is the script's apt result (§2.1.2 d) from the emulation.
-func parityAptUpdates(in *Input) []Finding {
-	res, err := in.Facts.AptParity()
-	if err != nil {
-		return []Finding{in.Fault("apt lists", err)}
-	}
-	ev := []KV{{KeyCount, fmt.Sprint(len(res.Indexes))}}
-	if res.Date != "" {
-		ev = append(ev, KV{KeyDate, res.Date})
-	}
-	if len(res.Indexes) == 0 {
-		ev = append(ev, KV{KeyReason, "no index of a configured source in the image: a Droplet with network access would fetch current indexes first, so DigitalOcean's review may report updates published after the build"})
-		return []Finding{parityPass(in, true, ev...)}
-	}
-	if len(res.Security) == 0 {
-		return []Finding{parityPass(in, true, ev...)}
-	}
-	for _, u := range res.Security {
-		ev = append(ev, KV{KeyPackage, u.Display()})
-	}
-	return []Finding{parityFail(in, len(res.Security), true, ev...)}
-}
-
-// parityRPMUpdates is the script's yum result (§2.1.2 d, P7).
-func parityRPMUpdates(in *Input) []Finding {
-	res, err := in.Facts.RPMSecurity()
-	if err != nil {
-		return []Finding{in.Fault("updateinfo", err)}
-	}
-	if !res.Evaluable || len(res.Pending) == 0 {
-		ev := []KV{{KeyReason, "yum cannot reach a repository offline; a Droplet with network access may report updates published after the build"}}
-		if res.Evaluable {
-			ev = []KV{{KeySource, strings.Join(res.Sources, " ")}, {KeyDate, res.Date}}
-		}
-		return []Finding{parityPass(in, true, ev...)}
-	}
-	return []Finding{parityFail(in, len(res.Pending), true, KV{KeySource, strings.Join(res.Sources, " ")}, KV{KeyDate, res.Date})}
 }
 
 // marketAptUpdates reports each pending package (§4.4 steps 1–8).

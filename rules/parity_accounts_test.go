@@ -2,10 +2,11 @@ package rules_test
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
@@ -20,11 +21,11 @@ var parityOpts = rules.Options{Profile: rules.ImgCheck}
 func findingLines(fs []rules.Finding) string {
 	var b strings.Builder
 	for _, f := range fs {
-		if f.ParitySilent() {
+		if imgcheck.Silent(f) {
 			continue
 		}
 		counted := ""
-		if f.Counted {
+		if imgcheck.Counted(f) {
 			counted = " (counted)"
 		}
 		fmt.Fprintf(&b, "%s %s%s\n", strings.ToUpper(f.Level.String()), f.Message, counted)
@@ -43,48 +44,6 @@ func wantLines(t *testing.T, fs []rules.Finding, want string) {
 const edKeyLine = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHXgOWcVrUGQ5qKzeoQ0iEQfxCNqcA3zeVoXjXV7JDKF alice@build\n"
 
 const passwdBase = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-
-func TestParityUsers(t *testing.T) {
-	passwd := passwdBase +
-		"alice:x:1000:1000::/home/alice:/bin/bash\n" +
-		"centos:x:1001:1001::/home/centos:/bin/bash\n" +
-		"nfsnobody:x:65534:65534::/:/sbin/nologin\n" +
-		"sys999:x:999:999::/:/bin/sh\n" +
-		"spaced:x: 1500 :1::/:/bin/sh\n" +
-		"expo:x:1e3:1::/:/bin/sh\n" +
-		"word:x:abc:1::/:/bin/sh\n" + // "abc" >= "1000" as strings
-		"digits:x:2:1::/:/bin/sh\n" +
-		"short:x\n" +
-		"\n"
-	got := rules.ParityUsers([]byte(passwd), rules.Gawk)
-	want := []rules.ParityUser{{Name: "alice", Line: 4}, {Name: "spaced", Line: 8}, {Name: "expo", Line: 9}, {Name: "word", Line: 10}}
-	if !slices.Equal(got, want) {
-		t.Errorf("ParityUsers = %+v, want %+v", got, want)
-	}
-	// Checked against mawk 1.3.4 20200120 (Debian 12): strtod takes hex.
-	hex := "a:x:0x3E8\nb:x: 0x3e8 \nc:x:0x1p10\nd:x:0x\ne:x:0x3e7\nf:x:+nan\ng:x:nan\nh:x:-inf\n"
-	if got, want := rules.ParityUsers([]byte(hex), rules.Mawk), []rules.ParityUser{{"a", 1}, {"b", 2}, {"c", 3}, {"g", 7}}; !slices.Equal(got, want) {
-		t.Errorf("mawk: ParityUsers = %+v, want %+v", got, want)
-	}
-	if got, want := rules.ParityUsers([]byte(hex), rules.Gawk), []rules.ParityUser{{"g", 7}}; !slices.Equal(got, want) {
-		t.Errorf("gawk: ParityUsers = %+v, want %+v", got, want)
-	}
-}
-
-func TestParityShadow(t *testing.T) {
-	got := rules.ParityShadow([]byte("root:*:1:0:::\nalice:$6$x$y:1:::\n\nbob::1:\nodd a:!:\x00x\nlone\n"))
-	want := []rules.ShadowWord{
-		{Name: "root", Field: "*", Line: 1},
-		{Name: "alice", Field: "$6$x$y", Line: 2},
-		{Name: "bob", Field: "", Line: 4},
-		{Name: "odd", Field: "", Line: 5},
-		{Name: "a", Field: "!", Line: 5}, // the NUL byte is dropped: the word is "a:!:x"
-		{Name: "lone", Field: "", Line: 6},
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("ParityShadow =\n%+v\nwant\n%+v", got, want)
-	}
-}
 
 func TestRootPassword(t *testing.T) {
 	for _, tc := range []struct {

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"errors"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"testing"
 	"testing/fstest"
 
@@ -11,7 +12,7 @@ import (
 )
 
 func counted(rule string, l rules.Level) rules.Finding {
-	return rules.Finding{Rule: rule, Level: l, Counted: true}
+	return rules.Finding{Rule: rule, Level: l}
 }
 
 func TestParityCountsAndExitCode(t *testing.T) {
@@ -30,22 +31,22 @@ func TestParityCountsAndExitCode(t *testing.T) {
 		{"INFO, SKIP and ERROR are not counted; ERROR exits 3", res(counted("os.supported", rules.Pass),
 			rules.Finding{Rule: "root.ssh", Level: rules.Info}, rules.Finding{Rule: "x", Level: rules.Error}), 1, 0, 0, 0, 3},
 		{"FAIL outranks ERROR", res(counted("root.password", rules.Fail), rules.Finding{Rule: "x", Level: rules.Error}), 0, 0, 1, 2, 1},
-		{"unknown OS exits 1", res(rules.Finding{Rule: "os.supported", Level: rules.Fail, Counted: true,
-			Evidence: []rules.KV{{Key: rules.KeyExiting, Value: "yes"}}}), 0, 0, 1, 2, 1},
+		{"unknown OS exits 1", res(rules.Finding{Rule: "os.supported", Level: rules.Fail,
+			Evidence: []rules.KV{{Key: imgcheck.KeyExiting, Value: "yes"}}}), 0, 0, 1, 2, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, w, f, s := rules.ParityCounts(tc.rs)
+			p, w, f, s := imgcheck.Counts(tc.rs)
 			if p != tc.pass || w != tc.warn || f != tc.fail || s != tc.status {
 				t.Errorf("counts = %d/%d/%d status %d, want %d/%d/%d status %d", p, w, f, s, tc.pass, tc.warn, tc.fail, tc.status)
 			}
-			if rc := rules.ParityExitCode(tc.rs); rc != tc.rc {
+			if rc := imgcheck.ExitCode(tc.rs); rc != tc.rc {
 				t.Errorf("exit code %d, want %d", rc, tc.rc)
 			}
 		})
 	}
-	stop := res(rules.Finding{Rule: "os.supported", Level: rules.Fail, Evidence: []rules.KV{{Key: rules.KeyExiting, Value: "yes"}}})
-	if !rules.ParityStops(stop) || rules.ParityStops(res(counted("os.supported", rules.Fail))) {
-		t.Error("ParityStops must follow the os.supported exiting evidence")
+	stop := res(rules.Finding{Rule: "os.supported", Level: rules.Fail, Evidence: []rules.KV{{Key: imgcheck.KeyExiting, Value: "yes"}}})
+	if !imgcheck.Stops(stop) || imgcheck.Stops(res(counted("os.supported", rules.Fail))) {
+		t.Error("Stops must follow the os.supported exiting evidence")
 	}
 }
 
@@ -91,7 +92,7 @@ func TestFaultsAreErrors(t *testing.T) {
 			if f.Level == rules.Error {
 				hasError = true
 			}
-			if f.Level == rules.Pass || f.ParitySilent() {
+			if f.Level == rules.Pass || imgcheck.Silent(f) {
 				t.Errorf("%s (%s): %s %q despite the unreadable filesystem", c.id, c.profile, f.Level, f.Message)
 			}
 		}

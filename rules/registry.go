@@ -17,13 +17,14 @@ const (
 	ImgCheck    Profile = "img_check"
 )
 
-// Rule is one check of the catalogue. Rules are registered from init
-// functions in the files named after catalogue sections, and never change
-// afterwards.
+// Rule is one check of a profile. Rules are registered from init
+// functions, in the order they run, and never change afterwards.
 type Rule struct {
-	ID       string
-	Title    string       // one line, used as help text in SARIF and README
-	Profiles []Profile    // profiles the rule runs in
+	ID    string
+	Title string // one line, used as help text in SARIF and README
+	// Profiles lists the profiles the rule's ID is registered in; the
+	// registry fills it.
+	Profiles []Profile
 	Family   facts.Family // Any, Deb or RPM; other families get SKIP not-applicable
 	// Needs names the guest paths (absolute, glob allowed) and facts
 	// ("fact:packages", "fact:sshd", ...) the rule reads. It documents the
@@ -31,6 +32,9 @@ type Rule struct {
 	Needs []string
 	// Off marks opt-in rules, enabled only with --enable-rule.
 	Off bool
+	// Uncapped keeps every finding (MaxFindingsPerRule does not apply):
+	// the img_check profile's counters must be the script's.
+	Uncapped bool
 	// Check makes the decision. It never returns zero findings.
 	Check func(in *Input) []Finding
 }
@@ -38,64 +42,121 @@ type Rule struct {
 // InProfile reports whether r runs in profile p.
 func (r Rule) InProfile(p Profile) bool { return slices.Contains(r.Profiles, p) }
 
+// profiles are the known profiles, in the order Rule.Profiles lists them.
+var profiles = []Profile{Marketplace, ImgCheck}
+
+// ruleKey names one registration: a rule ID may be registered once per profile.
+type ruleKey struct {
+	profile Profile
+	id      string
+}
+
 var (
-	registry = map[string]Rule{}
+	registry = map[ruleKey]Rule{}
+	order    = map[Profile][]string{} // IDs per profile, in registration order
 	validID  = regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9-]+)+$`)
 )
 
-// Register adds a rule to the catalogue. It must be called from init only,
-// and panics on a malformed, unknown or duplicate ID, like database/sql.Register.
-func Register(r Rule) {
+// Register adds r to profile p's rules, after those registered before it:
+// registration order is the order rules run and are reported in. It must
+// be called from init only, and panics on a malformed or duplicate ID or an
+// unknown profile, like database/sql.Register.
+func Register(p Profile, r Rule) {
 	if !validID.MatchString(r.ID) {
 		panic(fmt.Sprintf("rules: malformed rule ID %q", r.ID))
 	}
-	if !slices.Contains(catalogue, r.ID) {
-		panic(fmt.Sprintf("rules: rule %q is not in the catalogue order list", r.ID))
+	if !slices.Contains(profiles, p) {
+		panic(fmt.Sprintf("rules: rule %q registered in unknown profile %q", r.ID, p))
 	}
-	if _, dup := registry[r.ID]; dup {
-		panic(fmt.Sprintf("rules: rule %q registered twice", r.ID))
+	k := ruleKey{p, r.ID}
+	if _, dup := registry[k]; dup {
+		panic(fmt.Sprintf("rules: rule %q registered twice in profile %s", r.ID, p))
 	}
-	if r.Check == nil || len(r.Profiles) == 0 {
-		panic(fmt.Sprintf("rules: rule %q has no Check or no profile", r.ID))
+	if r.Check == nil {
+		panic(fmt.Sprintf("rules: rule %q has no Check", r.ID))
 	}
-	registry[r.ID] = r
+	registry[k] = r
+	order[p] = append(order[p], r.ID)
 }
 
-// All returns every registered rule in catalogue order.
-func All() []Rule {
-	out := make([]Rule, 0, len(registry))
-	for _, id := range catalogue {
-		if r, ok := registry[id]; ok {
-			out = append(out, r)
+// withProfiles returns r with Profiles listing every profile its ID is
+// registered in.
+func withProfiles(r Rule) Rule {
+	r.Profiles = nil
+	for _, p := range profiles {
+		if _, ok := registry[ruleKey{p, r.ID}]; ok {
+			r.Profiles = append(r.Profiles, p)
 		}
+	}
+	return r
+}
+
+// All returns one rule per ID in catalogue order: the profiles' orders
+// merged, each profile's own rules placed before the first shared rule
+// that follows them (RULES.md's order).
+func All() []Rule {
+	var ids []string
+	for _, p := range profiles {
+		ids = merge(ids, order[p])
+	}
+	out := make([]Rule, 0, len(ids))
+	for _, id := range ids {
+		r, _ := Lookup(id)
+		out = append(out, r)
 	}
 	return out
 }
 
-// Lookup returns the registered rule with the given ID.
-func Lookup(id string) (Rule, bool) {
-	r, ok := registry[id]
-	return r, ok
+// merge returns a with the IDs of b that a lacks, each placed before the
+// next ID the two share.
+func merge(a, b []string) []string {
+	var out []string
+	next := 0 // the first ID of b not placed yet
+	placeUpTo := func(k int) {
+		for ; next < k; next++ {
+			if !slices.Contains(a, b[next]) {
+				out = append(out, b[next])
+			}
+		}
+	}
+	for _, id := range a {
+		if k := slices.Index(b, id); k >= next {
+			placeUpTo(k)
+			next = k + 1
+		}
+		out = append(out, id)
+	}
+	placeUpTo(len(b))
+	return out
 }
 
-// Select returns the rules of profile p in catalogue order: the default-on
-// rules plus those named in enable, minus those named in disable.
-// Unknown IDs are an error.
+// Lookup returns the rule registered under id, as the first profile that
+// registers it defines it.
+func Lookup(id string) (Rule, bool) {
+	for _, p := range profiles {
+		if r, ok := registry[ruleKey{p, id}]; ok {
+			return withProfiles(r), true
+		}
+	}
+	return Rule{}, false
+}
+
+// Select returns the rules of profile p in registration order: the
+// default-on rules plus those named in enable, minus those named in
+// disable. Unknown IDs are an error.
 func Select(p Profile, enable, disable []string) ([]Rule, error) {
 	for _, id := range append(slices.Clone(enable), disable...) {
-		if _, ok := registry[id]; !ok {
+		if _, ok := Lookup(id); !ok {
 			return nil, fmt.Errorf("unknown rule %q (see 'imgcheck rules')", id)
 		}
 	}
 	var out []Rule
-	for _, r := range All() {
-		if !r.InProfile(p) || slices.Contains(disable, r.ID) {
+	for _, id := range order[p] {
+		r := registry[ruleKey{p, id}]
+		if slices.Contains(disable, id) || (r.Off && !slices.Contains(enable, id)) {
 			continue
 		}
-		if r.Off && !slices.Contains(enable, r.ID) {
-			continue
-		}
-		out = append(out, r)
+		out = append(out, withProfiles(r))
 	}
 	return out, nil
 }

@@ -12,37 +12,34 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "secrets.dbaas-credentials", Title: "No managed-database credentials file from the build Droplet",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"/root/.digitalocean_dbaas_credentials"},
-		Check: func(in *Input) []Finding {
-			return checkSecretFile(in, "root/.digitalocean_dbaas_credentials", "the build Droplet's managed-database credentials")
-		},
-	})
-	Register(Rule{
-		ID: "secrets.database-url", Title: "No DATABASE_URL is baked into the environment",
-		Profiles: []Profile{Marketplace},
-		Needs: []string{"/etc/environment", "/etc/profile", "/etc/profile.d/*", "/etc/bash.bashrc", "/etc/default/*",
-			"<home>/.bashrc", "<home>/.profile", "<home>/.bash_profile", "<home>/.zshrc", "<home>/.pam_environment",
-			"/etc/systemd/system/*", "/etc/systemd/system/*.d/*.conf", "fact:homes"},
-		Check: checkDatabaseURL,
-	})
-	Register(Rule{
-		ID: "secrets.do-password", Title: "No build-time passwords file",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"/root/.digitalocean_password"},
-		Check: func(in *Input) []Finding {
-			return checkSecretFile(in, "root/.digitalocean_password", "passwords generated at build time, shared by every Droplet")
-		},
-	})
-	Register(Rule{
-		ID: "secrets.tls-private-keys", Title: "TLS private keys generated at build time are listed",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"/etc/ssl/private/*", "/etc/pki/tls/private/*"},
-		Check:    checkTLSPrivateKeys,
-	})
+var secretsDbaasCredentialsRule = Rule{
+	ID: "secrets.dbaas-credentials", Title: "No managed-database credentials file from the build Droplet",
+	Needs: []string{"/root/.digitalocean_dbaas_credentials"},
+	Check: func(in *Input) []Finding {
+		return checkSecretFile(in, "root/.digitalocean_dbaas_credentials", "the build Droplet's managed-database credentials")
+	},
+}
+
+var secretsDatabaseUrlRule = Rule{
+	ID: "secrets.database-url", Title: "No DATABASE_URL is baked into the environment",
+	Needs: []string{"/etc/environment", "/etc/profile", "/etc/profile.d/*", "/etc/bash.bashrc", "/etc/default/*",
+		"<home>/.bashrc", "<home>/.profile", "<home>/.bash_profile", "<home>/.zshrc", "<home>/.pam_environment",
+		"/etc/systemd/system/*", "/etc/systemd/system/*.d/*.conf", "fact:homes"},
+	Check: checkDatabaseURL,
+}
+
+var secretsDoPasswordRule = Rule{
+	ID: "secrets.do-password", Title: "No build-time passwords file",
+	Needs: []string{"/root/.digitalocean_password"},
+	Check: func(in *Input) []Finding {
+		return checkSecretFile(in, "root/.digitalocean_password", "passwords generated at build time, shared by every Droplet")
+	},
+}
+
+var secretsTlsPrivateKeysRule = Rule{
+	ID: "secrets.tls-private-keys", Title: "TLS private keys generated at build time are listed",
+	Needs: []string{"/etc/ssl/private/*", "/etc/pki/tls/private/*"},
+	Check: checkTLSPrivateKeys,
 }
 
 // secretNames returns the variable names of a "name=value" or

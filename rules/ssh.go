@@ -14,31 +14,28 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "ssh.authorized-keys", Title: "No home ships authorized_keys with keys in them",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:homes", "fact:sshd", "<home>/.ssh/authorized_keys", "<home>/.ssh/authorized_keys2", "AuthorizedKeysFile"},
-		Check:    checkAuthorizedKeys,
-	})
-	Register(Rule{
-		ID: "ssh.private-keys", Title: "No home holds a private key",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:homes", "<home>/.ssh/**", "<home>/*"},
-		Check:    checkPrivateKeys,
-	})
-	Register(Rule{
-		ID: "ssh.known-hosts", Title: "No home ships known_hosts entries",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:homes", "<home>/.ssh/known_hosts", "<home>/.ssh/known_hosts2"},
-		Check:    checkKnownHosts,
-	})
-	Register(Rule{
-		ID: "ssh.dir-other", Title: "Other entries of each .ssh directory are listed",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:homes", "<home>/.ssh/*"},
-		Check:    checkSSHDirOther,
-	})
+var sshAuthorizedKeysRule = Rule{
+	ID: "ssh.authorized-keys", Title: "No home ships authorized_keys with keys in them",
+	Needs: []string{"fact:homes", "fact:sshd", "<home>/.ssh/authorized_keys", "<home>/.ssh/authorized_keys2", "AuthorizedKeysFile"},
+	Check: checkAuthorizedKeys,
+}
+
+var sshPrivateKeysRule = Rule{
+	ID: "ssh.private-keys", Title: "No home holds a private key",
+	Needs: []string{"fact:homes", "<home>/.ssh/**", "<home>/*"},
+	Check: checkPrivateKeys,
+}
+
+var sshKnownHostsRule = Rule{
+	ID: "ssh.known-hosts", Title: "No home ships known_hosts entries",
+	Needs: []string{"fact:homes", "<home>/.ssh/known_hosts", "<home>/.ssh/known_hosts2"},
+	Check: checkKnownHosts,
+}
+
+var sshDirOtherRule = Rule{
+	ID: "ssh.dir-other", Title: "Other entries of each .ssh directory are listed",
+	Needs: []string{"fact:homes", "<home>/.ssh/*"},
+	Check: checkSSHDirOther,
 }
 
 // sshWalkDepth is how deep private-key discovery descends into .ssh (§2.2.4).

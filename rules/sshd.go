@@ -11,33 +11,34 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func init() {
-	sshdNeeds := []string{"fact:sshd", "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*", "fact:packages", "/usr/sbin/sshd"}
-	Register(Rule{
-		ID: "clean.ssh-host-keys", Title: "No SSH host keys are baked into the image",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"/etc/ssh/ssh_host_*_key", "/etc/ssh/ssh_host_*_key.pub", "/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d/*.cfg"},
-		Check:    checkSSHHostKeys,
-	})
-	Register(Rule{
-		ID: "clean.revoked-keys", Title: "The RevokedKeys file sshd names exists",
-		Profiles: []Profile{Marketplace},
-		Needs:    append([]string{"/etc/ssh/revoked_keys"}, sshdNeeds...),
-		Check:    checkRevokedKeys,
-	})
-	Register(Rule{
-		ID: "sshd.password-auth", Title: "Effective sshd PasswordAuthentication",
-		Profiles: []Profile{Marketplace}, Needs: sshdNeeds, Check: checkSSHDPasswordAuth,
-	})
-	Register(Rule{
-		ID: "sshd.root-login", Title: "sshd lets root log in with a key",
-		Profiles: []Profile{Marketplace}, Needs: sshdNeeds, Check: checkSSHDRootLogin,
-	})
-	Register(Rule{
-		ID: "sshd.empty-passwords", Title: "sshd refuses empty passwords",
-		Profiles: []Profile{Marketplace}, Needs: append([]string{"fact:accounts"}, sshdNeeds...),
-		Check: checkSSHDEmptyPasswords,
-	})
+var sshdNeeds = []string{"fact:sshd", "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*", "fact:packages", "/usr/sbin/sshd"}
+
+var cleanSshHostKeysRule = Rule{
+	ID: "clean.ssh-host-keys", Title: "No SSH host keys are baked into the image",
+	Needs: []string{"/etc/ssh/ssh_host_*_key", "/etc/ssh/ssh_host_*_key.pub", "/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d/*.cfg"},
+	Check: checkSSHHostKeys,
+}
+
+var cleanRevokedKeysRule = Rule{
+	ID: "clean.revoked-keys", Title: "The RevokedKeys file sshd names exists",
+	Needs: append([]string{"/etc/ssh/revoked_keys"}, sshdNeeds...),
+	Check: checkRevokedKeys,
+}
+
+var sshdPasswordAuthRule = Rule{
+	ID: "sshd.password-auth", Title: "Effective sshd PasswordAuthentication",
+	Needs: sshdNeeds, Check: checkSSHDPasswordAuth,
+}
+
+var sshdRootLoginRule = Rule{
+	ID: "sshd.root-login", Title: "sshd lets root log in with a key",
+	Needs: sshdNeeds, Check: checkSSHDRootLogin,
+}
+
+var sshdEmptyPasswordsRule = Rule{
+	ID: "sshd.empty-passwords", Title: "sshd refuses empty passwords",
+	Needs: append([]string{"fact:accounts"}, sshdNeeds...),
+	Check: checkSSHDEmptyPasswords,
 }
 
 // sshdConfig returns the effective sshd configuration, or the findings to

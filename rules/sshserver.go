@@ -6,13 +6,10 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-func init() {
-	Register(Rule{
-		ID: "ssh.server", Title: "An SSH server is installed and enabled",
-		Profiles: []Profile{Marketplace},
-		Needs:    []string{"fact:packages", "/usr/sbin/sshd", "fact:units ssh.service ssh.socket sshd.service"},
-		Check:    checkSSHServer,
-	})
+var sshServerRule = Rule{
+	ID: "ssh.server", Title: "An SSH server is installed and enabled",
+	Needs: []string{"fact:packages", "/usr/sbin/sshd", "fact:units ssh.service ssh.socket sshd.service"},
+	Check: checkSSHServer,
 }
 
 // sshUnits are the units that start sshd, per family (RULES.md §2.2).

@@ -5,20 +5,13 @@ import (
 	"strings"
 )
 
-// OSRelease is what the image says about its distribution (RULES.md §3.2),
-// read two ways: as the marketplace profile reads it (os-release fields)
-// and as img_check.sh v1.8.1 would print it (ParityOS, ParityVersion).
+// OSRelease is what the image says about its distribution (RULES.md §3.2):
+// /etc/os-release, else /usr/lib/os-release, else the release chain's OS
+// and VER as Name and VersionID.
 type OSRelease struct {
-	// Marketplace view: /etc/os-release, else /usr/lib/os-release, else
-	// the parity chain's OS and VER as Name and VersionID.
 	Name, ID, IDLike, VersionID, PrettyName string
 	Codename                                string // VERSION_CODENAME, UBUNTU_CODENAME or the word in VERSION's parentheses
-	Source                                  string // guest path read, "" when the parity chain was used
-
-	// Parity view: the script's OS and VER (§3.2 "Parity chain").
-	ParityOS, ParityVersion string
-	ParitySource            string // the step that decided, e.g. "/etc/os-release", "lsb_release (minimal)"
-	ParityApproximate       bool   // the emulation may differ from the live script
+	Source                                  string // guest path read, or the release chain's step when no os-release file exists
 
 	// Disagree names release files whose major versions disagree with
 	// os-release, e.g. "/etc/debian_version says 11"; empty when consistent.
@@ -28,11 +21,12 @@ type OSRelease struct {
 // OSRelease reads the guest's release files once (RULES.md §3.2).
 func (f *Facts) OSRelease() (*OSRelease, error) {
 	return Memo(f, "os-release", func() (*OSRelease, error) {
-		r := &OSRelease{}
-		if err := f.parityChain(r); err != nil {
+		c, err := f.ReleaseChain()
+		if err != nil {
 			return nil, err
 		}
-		if err := f.marketplaceRelease(r); err != nil {
+		r := &OSRelease{}
+		if err := f.marketplaceRelease(r, c); err != nil {
 			return nil, err
 		}
 		return r, nil
@@ -136,7 +130,7 @@ func ShellWord(s string) (string, bool) {
 }
 
 // marketplaceRelease fills the os-release view (RULES.md §3.2 "Marketplace").
-func (f *Facts) marketplaceRelease(r *OSRelease) error {
+func (f *Facts) marketplaceRelease(r *OSRelease, c *ReleaseChain) error {
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
 		b, err := ReadIfPresent(f.guest, p, CapConfig)
 		if err != nil {
@@ -152,7 +146,7 @@ func (f *Facts) marketplaceRelease(r *OSRelease) error {
 		r.Codename = firstNonEmpty(v["VERSION_CODENAME"], v["UBUNTU_CODENAME"], parenWord(v["VERSION"]))
 		return f.crossCheck(r)
 	}
-	r.Name, r.VersionID = r.ParityOS, r.ParityVersion
+	r.Name, r.VersionID, r.Source = c.OS, c.Version, c.Source
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 )
 
 // maxContents caps the body --show-contents prints for one file.
@@ -41,7 +42,7 @@ func ContentFiles(results []rules.Result) []ContentFile {
 			switch {
 			case p == "":
 			case strings.HasPrefix(f.Rule, "logs.") && f.Level == rules.Warn, (f.Rule == "root.ssh" || f.Rule == "users.ssh") && f.Level == rules.Fail:
-				out = append(out, ContentFile{Path: p, Max: maxShownBody, Whole: true})
+				out = append(out, ContentFile{Path: p, Max: imgcheck.MaxShownBody, Whole: true})
 			case contentRules[f.Rule] && (f.Level == rules.Warn || f.Level == rules.Fail):
 				out = append(out, ContentFile{Path: p, Max: maxContents})
 			}
@@ -72,7 +73,7 @@ func writeContents(w *bufio.Writer, contents map[string][]byte, f rules.Finding)
 		body = body[:maxContents]
 	}
 	for _, line := range strings.SplitAfter(strings.TrimRight(string(body), "\n"), "\n") {
-		w.WriteString(indent + redact(strings.TrimRight(line, "\r\n")) + "\n")
+		w.WriteString(indent + rules.Redact(strings.TrimRight(line, "\r\n")) + "\n")
 	}
 	if truncated {
 		w.WriteString(indent + "[... truncated]\n")

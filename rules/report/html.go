@@ -145,7 +145,7 @@ func htmlImageOf(im *Image, i int, resumed bool) htmlImage {
 // plain redacts s and shows its control characters (ANSI escapes,
 // carriage returns) as visible \xNN text instead of passing them on.
 func plain(s string) string {
-	s = redact(s)
+	s = rules.Redact(s)
 	if strings.IndexFunc(s, isControl) < 0 {
 		return s
 	}

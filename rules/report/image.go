@@ -123,3 +123,7 @@ func (im *Image) Findings() []rules.Finding {
 	}
 	return out
 }
+
+// Redact masks anything in s that looks like a secret (rules.Redact); the
+// CLI applies it to output it writes itself (diff).
+func Redact(s string) string { return rules.Redact(s) }

@@ -17,6 +17,7 @@ import (
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -156,7 +157,7 @@ func imgcheckOnDir(t *testing.T, root string) (plain, color string, rc int) {
 	if err := report.ImgCheck(&colored, rs, report.ImgCheckOptions{Now: goldenNow, ShowContents: true, Contents: contentsOf(t, g, rs), Color: true}); err != nil {
 		t.Fatal(err)
 	}
-	return out.String(), colored.String(), rules.ParityExitCode(rs)
+	return out.String(), colored.String(), imgcheck.ExitCode(rs)
 }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)

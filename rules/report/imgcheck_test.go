@@ -17,6 +17,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"github.com/imgcheck/imgcheck/rules/report"
 )
 
@@ -56,7 +57,7 @@ func parityRun(t *testing.T, tree fstest.MapFS, o report.ImgCheckOptions) (stdou
 	if err := report.ImgCheckNotes(&errs, rs); err != nil {
 		t.Fatal(err)
 	}
-	return out.String(), errs.String(), rules.ParityExitCode(rs)
+	return out.String(), errs.String(), imgcheck.ExitCode(rs)
 }
 
 // withoutDate drops the "Executed on:" line, which golden tests ignore.

@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
+
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -113,7 +115,7 @@ func JSON(w io.Writer, reports []Image, o Options) error {
 
 func toJSON(im *Image, o Options) jsonImage {
 	j := jsonImage{
-		Path:           redact(im.Path),
+		Path:           rules.Redact(im.Path),
 		Root:           im.Root,
 		SHA256:         im.SHA256,
 		Profile:        profileName(im.Profile),
@@ -123,7 +125,7 @@ func toJSON(im *Image, o Options) jsonImage {
 		PartitionTable: im.Table,
 		Filesystems:    im.Filesystems,
 		OS:             im.OS,
-		RootError:      redact(oneLine(im.RootError)),
+		RootError:      rules.Redact(oneLine(im.RootError)),
 		Findings:       []jsonFinding{},
 		Counts:         im.Count(),
 		Verdict:        im.Verdict(),
@@ -139,13 +141,13 @@ func toJSON(im *Image, o Options) jsonImage {
 		j.AllocatedSize = &a
 	}
 	if im.Err != nil {
-		j.Error = redact(oneLine(im.Err.Error()))
+		j.Error = rules.Redact(oneLine(im.Err.Error()))
 	}
 	for _, f := range im.Findings() {
 		j.Findings = append(j.Findings, findingJSON(f, im.Profile))
 	}
 	for _, w := range im.ExpiredWaivers {
-		j.ExpiredWaivers = append(j.ExpiredWaivers, jsonWaiver{w.Rule, w.Image, w.Subject, redact(w.Reason), w.Expires.Format(dateLayout)})
+		j.ExpiredWaivers = append(j.ExpiredWaivers, jsonWaiver{w.Rule, w.Image, w.Subject, rules.Redact(w.Reason), w.Expires.Format(dateLayout)})
 	}
 	if s := im.Stats; s != nil {
 		js := &jsonStats{Seconds: s.Duration.Round(time.Millisecond).Seconds(), BytesRead: s.BytesRead, ReadCalls: s.ReadCalls}
@@ -216,22 +218,22 @@ func totals(reports []Image) jsonTotals {
 func findingJSON(f rules.Finding, p rules.Profile) jsonFinding {
 	ev := make(jsonEvidence, len(f.Evidence))
 	for i, kv := range f.Evidence {
-		ev[i] = rules.KV{Key: kv.Key, Value: redact(kv.Value)}
+		ev[i] = rules.KV{Key: kv.Key, Value: rules.Redact(kv.Value)}
 	}
 	j := jsonFinding{
 		Rule:         f.Rule,
 		Level:        f.Level.String(),
-		Message:      redact(f.Message),
-		Subject:      redact(f.Subject),
+		Message:      rules.Redact(f.Message),
+		Subject:      rules.Redact(f.Subject),
 		Evidence:     ev,
-		Fix:          redact(f.Fix),
+		Fix:          rules.Redact(f.Fix),
 		SkipReason:   f.SkipReason,
 		Approximate:  f.Approximate,
 		Waived:       f.Waived,
-		WaiverReason: redact(f.WaiverReason),
+		WaiverReason: rules.Redact(f.WaiverReason),
 	}
 	if p == rules.ImgCheck {
-		c := f.Counted
+		c := imgcheck.Counted(f)
 		j.Counted = &c
 	}
 	return j

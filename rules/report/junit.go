@@ -94,7 +94,7 @@ func JUnit(w io.Writer, reports []Image, o Options) error {
 }
 
 func junitSuiteFor(im *Image, o Options) junitSuite {
-	s := junitSuite{Name: redact(im.Path)}
+	s := junitSuite{Name: rules.Redact(im.Path)}
 	s.Properties = append(s.Properties, junitProperty{"profile", profileName(im.Profile)}, junitProperty{"verdict", string(im.Verdict())})
 	if t := osText(im.OS); t != "" {
 		s.Properties = append(s.Properties, junitProperty{"os", t})
@@ -109,7 +109,7 @@ func junitSuiteFor(im *Image, o Options) junitSuite {
 	class := "imgcheck." + junitClass(im.Path)
 	if im.Err != nil {
 		s.Cases = append(s.Cases, junitCase{Name: ImageUnreadable, Classname: class, Time: s.Time,
-			Error: &junitMessage{Message: redact(oneLine(im.Err.Error())), Type: "ERROR"}})
+			Error: &junitMessage{Message: rules.Redact(oneLine(im.Err.Error())), Type: "ERROR"}})
 	}
 	for _, r := range im.Results {
 		s.Cases = append(s.Cases, junitCaseFor(r, class, im.Profile, o))
@@ -143,7 +143,7 @@ func junitLine(f rules.Finding) string {
 	if f.Fix != "" {
 		line += " fix: " + oneLine(f.Fix)
 	}
-	return redact(line) + "\n"
+	return rules.Redact(line) + "\n"
 }
 
 // junitBody is the lines of fs, safe for a CDATA section.
@@ -175,16 +175,16 @@ func junitCaseFor(r rules.Result, class string, p rules.Profile, o Options) juni
 	if len(warns) > 0 {
 		c.Properties = &junitProperties{}
 		for _, f := range warns {
-			c.Properties.Property = append(c.Properties.Property, junitProperty{"warn", redact(oneLine(f.Message))})
+			c.Properties.Property = append(c.Properties.Property, junitProperty{"warn", rules.Redact(oneLine(f.Message))})
 		}
 	}
 	switch {
 	case len(errs) > 0:
-		c.Error = &junitMessage{Message: redact(oneLine(errs[0].Message)), Type: "ERROR", Body: junitBody(errs)}
+		c.Error = &junitMessage{Message: rules.Redact(oneLine(errs[0].Message)), Type: "ERROR", Body: junitBody(errs)}
 	case len(failing) > 0:
-		c.Failure = &junitMessage{Message: redact(oneLine(failing[0].Message)), Type: strings.ToUpper(failing[0].Level.String()), Body: junitBody(failing)}
+		c.Failure = &junitMessage{Message: rules.Redact(oneLine(failing[0].Message)), Type: strings.ToUpper(failing[0].Level.String()), Body: junitBody(failing)}
 	case allSkip:
-		c.Skipped = &junitMessage{Message: redact(oneLine(r.Findings[0].Message))}
+		c.Skipped = &junitMessage{Message: rules.Redact(oneLine(r.Findings[0].Message))}
 	}
 	// system-out: the whole rule's findings for a passing case, the WARNs
 	// beside a failure or an error.

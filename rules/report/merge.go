@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/imgcheck/imgcheck/rules"
 )
 
 // Merge joins the result sets of the shards of a batch into one, ordered
@@ -14,7 +16,7 @@ func Merge(lines []Line) ([]Line, error) {
 	seen := map[string]int{}
 	for i, l := range lines {
 		if j, dup := seen[l.Image.Path]; dup {
-			return nil, fmt.Errorf("image %s appears twice (index %d and index %d): merge each shard's results once", redact(l.Image.Path), lines[j].Index, l.Index)
+			return nil, fmt.Errorf("image %s appears twice (index %d and index %d): merge each shard's results once", rules.Redact(l.Image.Path), lines[j].Index, l.Index)
 		}
 		seen[l.Image.Path] = i
 	}

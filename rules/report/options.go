@@ -3,6 +3,8 @@ package report
 import (
 	"time"
 
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
+
 	"github.com/imgcheck/imgcheck/rules"
 )
 
@@ -57,7 +59,7 @@ func (o Options) failOn() rules.Level {
 // failing reports whether f makes its image fail under o. In the img_check
 // profile only counted findings can fail (RULES.md §2.1.3 Q1).
 func (o Options) failing(f rules.Finding, p rules.Profile) bool {
-	if f.Waived || (p == rules.ImgCheck && !f.Counted) {
+	if f.Waived || (p == rules.ImgCheck && !imgcheck.Counted(f)) {
 		return false
 	}
 	return f.Level == rules.Fail || (f.Level == rules.Warn && o.failOn() == rules.Warn)

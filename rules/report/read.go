@@ -100,9 +100,6 @@ func decodeLine(raw []byte, index int) (Line, error) {
 		}
 		fd := rules.Finding{Rule: f.Rule, Level: lv, Message: f.Message, Subject: f.Subject, Evidence: []rules.KV(f.Evidence),
 			Fix: f.Fix, SkipReason: f.SkipReason, Approximate: f.Approximate, Waived: f.Waived, WaiverReason: f.WaiverReason}
-		if f.Counted != nil {
-			fd.Counted = *f.Counted
-		}
 		if n := len(im.Results); n == 0 || im.Results[n-1].Rule.ID != f.Rule {
 			rule, ok := rules.Lookup(f.Rule)
 			if !ok {

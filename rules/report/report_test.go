@@ -74,8 +74,8 @@ func sampleImages() []Image {
 		Err: errors.New("qcow2: L1 table at 0x30000 runs past end of file (size 0x2000)")}
 	parity := Image{Path: "/abs/parity image.raw", Profile: rules.ImgCheck, AllocatedSize: -1,
 		Results: []rules.Result{
-			result("users.password", rules.Finding{Level: rules.Fail, Subject: "alice", Message: "User alice has a password set on their account. Only system users are allowed on the image.", Counted: false}),
-			result("root.password", rules.Finding{Level: rules.Pass, Message: "User root has no password set.", Counted: true}),
+			result("users.password", rules.Finding{Level: rules.Fail, Subject: "alice", Message: "User alice has a password set on their account. Only system users are allowed on the image."}),
+			result("root.password", rules.Finding{Level: rules.Pass, Message: "User root has no password set."}),
 		}}
 	out := []Image{clean, failing, broken, parity}
 	for i := range out {
@@ -528,7 +528,7 @@ func TestExitCode(t *testing.T) {
 	warnOnly := Image{Path: "w", Results: []rules.Result{result("ssh.known-hosts", rules.Finding{Level: rules.Warn})}}
 	waivedFail := Image{Path: "wf", Results: []rules.Result{result("ssh.known-hosts", rules.Finding{Level: rules.Fail, Waived: true, WaiverReason: "r"})}}
 	ruleError := Image{Path: "e", Results: []rules.Result{result("ssh.known-hosts", rules.Finding{Level: rules.Error}, rules.Finding{Level: rules.Warn})}}
-	parityStatus2 := Image{Path: "p", Profile: rules.ImgCheck, Results: []rules.Result{result("root.password", rules.Finding{Level: rules.Fail, Counted: true})}}
+	parityStatus2 := Image{Path: "p", Profile: rules.ImgCheck, Results: []rules.Result{result("root.password", rules.Finding{Level: rules.Fail})}}
 	for _, tc := range []struct {
 		name   string
 		ims    []Image

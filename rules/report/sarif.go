@@ -155,7 +155,7 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 				if strings.HasPrefix(subject, "/") {
 					kind = "resource"
 				}
-				l.LogicalLocations = []sarifLogical{{Name: redact(subject), FullyQualifiedName: redact(subject), Kind: kind}}
+				l.LogicalLocations = []sarifLogical{{Name: rules.Redact(subject), FullyQualifiedName: rules.Redact(subject), Kind: kind}}
 			}
 			return []sarifLocation{l}
 		}
@@ -163,7 +163,7 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 			ri := addRule(rules.Finding{Rule: ImageUnreadable, Level: rules.Error})
 			run.Results = append(run.Results, sarifResult{
 				RuleID: ImageUnreadable, RuleIndex: ri, Kind: "fail", Level: "error",
-				Message:             sarifText{Text: redact(im.Path + ": " + oneLine(im.Err.Error()))},
+				Message:             sarifText{Text: rules.Redact(im.Path + ": " + oneLine(im.Err.Error()))},
 				Locations:           loc(""),
 				PartialFingerprints: fingerprint(uri, ImageUnreadable, ""),
 			})
@@ -183,16 +183,16 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 			}
 			r := sarifResult{
 				RuleID: f.Rule, RuleIndex: ri, Kind: kind, Level: level,
-				Message:             sarifText{Text: redact(msg)},
+				Message:             sarifText{Text: rules.Redact(msg)},
 				Locations:           loc(f.Subject),
 				PartialFingerprints: fingerprint(uri, f.Rule, f.Subject),
-				Properties:          map[string]any{"image": redact(im.Path), "imgcheckLevel": f.Level.String()},
+				Properties:          map[string]any{"image": rules.Redact(im.Path), "imgcheckLevel": f.Level.String()},
 			}
 			if f.Approximate {
 				r.Properties["approximate"] = true
 			}
 			if f.Waived {
-				r.Suppressions = []sarifSuppression{{Kind: "external", Justification: redact(f.WaiverReason)}}
+				r.Suppressions = []sarifSuppression{{Kind: "external", Justification: rules.Redact(f.WaiverReason)}}
 			}
 			run.Results = append(run.Results, r)
 		}
@@ -254,7 +254,7 @@ func (r *sarifRule) saw(f rules.Finding) {
 		r.Properties["security-severity"] = severity
 		r.DefaultConfiguration.Level = level
 	}
-	if fix := redact(oneLine(f.Fix)); fix != "" && !strings.Contains(r.Help.Text, fix) {
+	if fix := rules.Redact(oneLine(f.Fix)); fix != "" && !strings.Contains(r.Help.Text, fix) {
 		r.Help.Text += "\nFix: " + fix
 	}
 	r.Help.Markdown = fmt.Sprintf("**%s**: %s\n\n%s\n\n[Rule reference](%s)", r.ID, r.ShortDescription.Text, strings.ReplaceAll(helpFixes(r.Help.Text), "\n", "\n\n"), r.HelpURI)

@@ -35,12 +35,12 @@ type RuleTally struct {
 
 // Add counts one image.
 func (t *Tally) Add(im *Image) {
-	r := tallyRow{path: redact(im.Path), os: im.OS.Name, release: im.OS.VersionID, counts: im.Count(), disk: im.VirtualSize, verdict: im.Verdict()}
+	r := tallyRow{path: rules.Redact(im.Path), os: im.OS.Name, release: im.OS.VersionID, counts: im.Count(), disk: im.VirtualSize, verdict: im.Verdict()}
 	if im.Err != nil {
 		r.os, r.release = "", ""
 	}
 	if r.verdict == VerdictError {
-		r.reason = redact(errorReason(im))
+		r.reason = rules.Redact(errorReason(im))
 	}
 	t.rows = append(t.rows, r)
 	if t.rules == nil {

@@ -40,7 +40,7 @@ func Text(w io.Writer, reports []Image, o Options) error {
 }
 
 func writeText(w *bufio.Writer, im *Image, o Options) {
-	p := func(format string, a ...any) { w.WriteString(redact(fmt.Sprintf(format, a...))) }
+	p := func(format string, a ...any) { w.WriteString(rules.Redact(fmt.Sprintf(format, a...))) }
 	if o.Verbosity <= Quiet {
 		p("%s\n", summaryLine(im))
 		return
@@ -124,7 +124,7 @@ func writeFinding(w *bufio.Writer, f rules.Finding, o Options) {
 	if f.Fix != "" {
 		b.WriteString(indent + "fix: " + oneLine(f.Fix) + "\n")
 	}
-	w.WriteString(redact(b.String()))
+	w.WriteString(rules.Redact(b.String()))
 }
 
 // noGuest reports whether f is the ERROR of a guest rule that could not

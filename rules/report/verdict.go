@@ -1,6 +1,9 @@
 package report
 
-import "github.com/imgcheck/imgcheck/rules"
+import (
+	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
+)
 
 // Counts are the number of findings of each level. Waived counts the WARN
 // and FAIL findings a waiver covered; they are included in Warn and Fail too.
@@ -90,13 +93,13 @@ func (im *Image) Verdict() Verdict {
 }
 
 func parityVerdict(rs []rules.Result) Verdict {
-	switch rules.ParityExitCode(rs) {
+	switch imgcheck.ExitCode(rs) {
 	case ExitFail:
 		return VerdictFail
 	case ExitError:
 		return VerdictError
 	}
-	if _, _, _, status := rules.ParityCounts(rs); status == 1 {
+	if _, _, _, status := imgcheck.Counts(rs); status == 1 {
 		return VerdictWarn
 	}
 	return VerdictPass

@@ -7,8 +7,29 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// parityChain emulates the script's OS/VER detection (RULES.md §3.2).
-func (f *Facts) parityChain(r *OSRelease) error {
+// ReleaseChain is the distribution as a shell script learns it by trying,
+// in order, /etc/os-release, lsb_release, /etc/lsb-release,
+// /etc/debian_version, /etc/SuSe-release, /etc/redhat-release and uname
+// (RULES.md §3.2 "Parity chain"): img_check.sh v1.8.1's OS and VER, and
+// OSRelease's fallback when the image has no os-release file.
+type ReleaseChain struct {
+	OS, Version string
+	Source      string // the step that decided, e.g. "/etc/os-release", "lsb_release (minimal)"
+	Approximate bool   // the emulation may differ from the live script
+}
+
+// ReleaseChain runs the release chain once.
+func (f *Facts) ReleaseChain() (*ReleaseChain, error) {
+	return Memo(f, "release-chain", func() (*ReleaseChain, error) {
+		r := &ReleaseChain{}
+		if err := f.releaseChain(r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	})
+}
+
+func (f *Facts) releaseChain(r *ReleaseChain) error {
 	g := f.guest
 	// 1. /etc/os-release
 	if ok, err := IsRegular(g, "etc/os-release"); err != nil {
@@ -19,7 +40,7 @@ func (f *Facts) parityChain(r *OSRelease) error {
 			return err
 		}
 		v, exp := ParseOSRelease(b)
-		r.ParityOS, r.ParityVersion, r.ParitySource, r.ParityApproximate = v["NAME"], v["VERSION_ID"], "/etc/os-release", exp
+		r.OS, r.Version, r.Source, r.Approximate = v["NAME"], v["VERSION_ID"], "/etc/os-release", exp
 		return nil
 	}
 	// 2. lsb_release
@@ -33,21 +54,21 @@ func (f *Facts) parityChain(r *OSRelease) error {
 		return err
 	} else if b != nil {
 		v, exp := ParseOSRelease(b)
-		r.ParityOS, r.ParityVersion, r.ParitySource, r.ParityApproximate = v["DISTRIB_ID"], v["DISTRIB_RELEASE"], "/etc/lsb-release", exp
+		r.OS, r.Version, r.Source, r.Approximate = v["DISTRIB_ID"], v["DISTRIB_RELEASE"], "/etc/lsb-release", exp
 		return nil
 	}
 	// 4. /etc/debian_version
 	if b, err := readRegular(f, "etc/debian_version"); err != nil {
 		return err
 	} else if b != nil {
-		r.ParityOS, r.ParityVersion, r.ParitySource = "Debian", strings.TrimRight(string(b), "\n"), "/etc/debian_version"
+		r.OS, r.Version, r.Source = "Debian", strings.TrimRight(string(b), "\n"), "/etc/debian_version"
 		return nil
 	}
 	// 5. /etc/SuSe-release
 	if ok, err := IsRegular(g, "etc/SuSe-release"); err != nil {
 		return err
 	} else if ok {
-		r.ParitySource = "/etc/SuSe-release"
+		r.Source = "/etc/SuSe-release"
 		return nil
 	}
 	// 6. /etc/redhat-release
@@ -56,23 +77,23 @@ func (f *Facts) parityChain(r *OSRelease) error {
 	} else if b != nil {
 		fields := strings.Split(strings.TrimRight(string(b), "\n"), " ")
 		if len(fields) > 2 {
-			r.ParityVersion, _, _ = strings.Cut(fields[2], ".")
+			r.Version, _, _ = strings.Cut(fields[2], ".")
 		}
 		if first, _, _ := strings.Cut(fields[0], "."); first == "CentOS" {
-			r.ParityOS = "CentOS Linux"
+			r.OS = "CentOS Linux"
 		}
-		r.ParitySource = "/etc/redhat-release"
+		r.Source = "/etc/redhat-release"
 		return nil
 	}
 	// 7. uname fallback: the newest kernel's module directory.
-	r.ParityOS, r.ParitySource, r.ParityApproximate = "Linux", "/lib/modules", true
+	r.OS, r.Source, r.Approximate = "Linux", "/lib/modules", true
 	ents, err := ReadDir(g, "lib/modules")
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if e.IsDir() && (r.ParityVersion == "" || DebCompare(r.ParityVersion, e.Name()) < 0) {
-			r.ParityVersion = e.Name()
+		if e.IsDir() && (r.Version == "" || DebCompare(r.Version, e.Name()) < 0) {
+			r.Version = e.Name()
 		}
 	}
 	return nil
@@ -105,7 +126,7 @@ func readRegular(f *Facts, name string) ([]byte, error) {
 
 // lsbRelease emulates `lsb_release -si` / `-sr` for the implementation the
 // image ships, recognised by content (RULES.md §3.2 step 2).
-func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
+func (f *Facts) lsbRelease(r *ReleaseChain, cmd string) error {
 	body, err := readHead(f.guest, strings.TrimPrefix(cmd, "/"), 64<<10)
 	if err != nil {
 		return err
@@ -113,13 +134,13 @@ func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
 	first, _, _ := strings.Cut(string(body), "\n")
 	switch {
 	case strings.HasPrefix(first, "#!") && strings.Contains(first, "python"):
-		r.ParitySource, r.ParityApproximate = "lsb_release (python)", true
+		r.Source, r.Approximate = "lsb_release (python)", true
 		return f.lsbPython(r)
 	case strings.HasPrefix(first, "#!") && strings.HasSuffix(strings.TrimSpace(first), "/sh") &&
 		strings.Contains(string(body), "/usr/lib/os-release") && !strings.Contains(string(body), "/etc/lsb-release"):
 		// lsb-release-minimal sources os-release only; the older shell
 		// implementations (FSG, redhat-lsb) read /etc/lsb-release.
-		r.ParitySource = "lsb_release (minimal)"
+		r.Source = "lsb_release (minimal)"
 		b, err := ReadIfPresent(f.guest, "usr/lib/os-release", CapConfig)
 		if err != nil {
 			return err
@@ -133,16 +154,16 @@ func (f *Facts) lsbRelease(r *OSRelease, cmd string) error {
 		if name != "" && strings.EqualFold(name, id) {
 			osName = name
 		}
-		r.ParityOS, r.ParityVersion, r.ParityApproximate = orNA(osName), orNA(v["VERSION_ID"]), exp
+		r.OS, r.Version, r.Approximate = orNA(osName), orNA(v["VERSION_ID"]), exp
 		return nil
 	default:
-		r.ParitySource, r.ParityApproximate = "lsb_release (unrecognised)", true
+		r.Source, r.Approximate = "lsb_release (unrecognised)", true
 		b, err := ReadIfPresent(f.guest, "etc/lsb-release", CapConfig)
 		if err != nil {
 			return err
 		}
 		v, _ := ParseOSRelease(b)
-		r.ParityOS, r.ParityVersion = v["DISTRIB_ID"], v["DISTRIB_RELEASE"]
+		r.OS, r.Version = v["DISTRIB_ID"], v["DISTRIB_RELEASE"]
 		return nil
 	}
 }
@@ -156,7 +177,7 @@ func orNA(s string) string {
 }
 
 // lsbPython emulates the Python lsb_release of Debian ≤ 11 and Ubuntu ≤ 22.04.
-func (f *Facts) lsbPython(r *OSRelease) error {
+func (f *Facts) lsbPython(r *ReleaseChain) error {
 	b, err := ReadIfPresent(f.guest, "etc/lsb-release", CapConfig)
 	if err != nil {
 		return err
@@ -190,6 +211,6 @@ func (f *Facts) lsbPython(r *OSRelease) error {
 			}
 		}
 	}
-	r.ParityOS, r.ParityVersion = orNA(id), orNA(rel)
+	r.OS, r.Version = orNA(id), orNA(rel)
 	return nil
 }

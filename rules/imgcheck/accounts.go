@@ -1,4 +1,4 @@
-package rules
+package imgcheck
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
@@ -18,21 +19,23 @@ import (
 // word splitting), homes are /home/<u> and /root, and the .ssh probes and
 // size tests behave like ls, wc -c and the shell's -d and -f.
 
-func init() {
-	parity := []Profile{ImgCheck}
-	Register(Rule{ID: "users.password", Title: "User-created accounts have no password (img_check; not counted, Q1)",
-		Profiles: parity, Needs: []string{"/etc/passwd", "/etc/shadow"}, Check: checkUsersPassword})
-	Register(Rule{ID: "users.ssh", Title: "User-created accounts have no SSH files (img_check; only with a '*' entry, Q2)",
-		Profiles: parity, Needs: []string{"/etc/passwd", "/home/*/.ssh/*"}, Check: checkUsersSSH})
-	Register(Rule{ID: "users.history", Title: "User-created accounts have a cleared .bash_history (img_check; not counted, Q1)",
-		Profiles: parity, Needs: []string{"/etc/passwd", "/home/*/.bash_history"}, Check: checkUsersHistory})
-	Register(Rule{ID: "root.password", Title: "root has no password (img_check)",
-		Profiles: parity, Needs: []string{"/etc/shadow"}, Check: checkRootPassword})
-	Register(Rule{ID: "root.ssh", Title: "root's .ssh holds no keys or other files (img_check)",
-		Profiles: parity, Needs: []string{"/root/.ssh/*"}, Check: checkRootSSH})
-	Register(Rule{ID: "root.history", Title: "root's .bash_history is cleared (img_check)",
-		Profiles: parity, Needs: []string{"/root/.bash_history"}, Check: checkRootHistory})
-}
+var usersPasswordRule = rules.Rule{ID: "users.password", Title: "User-created accounts have no password (img_check; not counted, Q1)",
+	Needs: []string{"/etc/passwd", "/etc/shadow"}, Check: checkUsersPassword}
+
+var usersSshRule = rules.Rule{ID: "users.ssh", Title: "User-created accounts have no SSH files (img_check; only with a '*' entry, Q2)",
+	Needs: []string{"/etc/passwd", "/home/*/.ssh/*"}, Check: checkUsersSSH}
+
+var usersHistoryRule = rules.Rule{ID: "users.history", Title: "User-created accounts have a cleared .bash_history (img_check; not counted, Q1)",
+	Needs: []string{"/etc/passwd", "/home/*/.bash_history"}, Check: checkUsersHistory}
+
+var rootPasswordRule = rules.Rule{ID: "root.password", Title: "root has no password (img_check)",
+	Needs: []string{"/etc/shadow"}, Check: checkRootPassword}
+
+var rootSshRule = rules.Rule{ID: "root.ssh", Title: "root's .ssh holds no keys or other files (img_check)",
+	Needs: []string{"/root/.ssh/*"}, Check: checkRootSSH}
+
+var rootHistoryRule = rules.Rule{ID: "root.history", Title: "root's .bash_history is cleared (img_check)",
+	Needs: []string{"/root/.bash_history"}, Check: checkRootHistory}
 
 // Thresholds of the script's wc -c tests.
 const (
@@ -95,7 +98,7 @@ func ParityUsers(passwd []byte, awk AwkFlavor) []ParityUser {
 
 // parityAwk tells which awk runs the script's user selection: mawk when
 // /usr/bin/awk resolves to it, as on Debian and Ubuntu.
-func parityAwk(in *Input) (AwkFlavor, error) {
+func parityAwk(in *rules.Input) (AwkFlavor, error) {
 	p, err := in.Guest.Resolve("usr/bin/awk")
 	switch {
 	case err != nil && !fsinspect.IsFact(err):
@@ -108,12 +111,12 @@ func parityAwk(in *Input) (AwkFlavor, error) {
 
 // forUser tags the findings made for one checked account with its name
 // and passwd line, so the text frame can regroup them per account.
-func forUser(u ParityUser, fs []Finding) []Finding {
+func forUser(u ParityUser, fs []rules.Finding) []rules.Finding {
 	for i := range fs {
-		if fs[i].Get(KeyUser) == "" {
-			fs[i].Evidence = append(fs[i].Evidence, KV{KeyUser, u.Name})
+		if fs[i].Get(rules.KeyUser) == "" {
+			fs[i].Evidence = append(fs[i].Evidence, rules.KV{Key: rules.KeyUser, Value: u.Name})
 		}
-		fs[i].Evidence = append(fs[i].Evidence, KV{KeyPasswdLine, strconv.Itoa(u.Line)})
+		fs[i].Evidence = append(fs[i].Evidence, rules.KV{Key: KeyPasswdLine, Value: strconv.Itoa(u.Line)})
 	}
 	return fs
 }
@@ -171,8 +174,8 @@ type parityAccounts struct {
 // readParityAccounts reads /etc/passwd and /etc/shadow as the script
 // does (a missing file reads as empty) and selects the users with the
 // image's awk. A fault gives the ERROR finding naming the input.
-func readParityAccounts(in *Input) (parityAccounts, *Finding) {
-	fault := func(subject string, err error) (parityAccounts, *Finding) {
+func readParityAccounts(in *rules.Input) (parityAccounts, *rules.Finding) {
+	fault := func(subject string, err error) (parityAccounts, *rules.Finding) {
 		f := in.Fault(subject, err)
 		return parityAccounts{}, &f
 	}
@@ -192,16 +195,16 @@ func readParityAccounts(in *Input) (parityAccounts, *Finding) {
 }
 
 // silent is a finding for which the script prints nothing.
-func silent(in *Input, subject, msg string) Finding {
-	return in.New(Pass, subject, msg, KV{KeyParity, ParityNoLine})
+func silent(in *rules.Input, subject, msg string) rules.Finding {
+	return in.New(rules.Pass, subject, msg, rules.KV{Key: KeyParity, Value: ParityNoLine})
 }
 
-func checkUsersPassword(in *Input) []Finding {
+func checkUsersPassword(in *rules.Input) []rules.Finding {
 	acc, fault := readParityAccounts(in)
 	if fault != nil {
-		return []Finding{*fault}
+		return []rules.Finding{*fault}
 	}
-	var out []Finding
+	var out []rules.Finding
 	for _, u := range acc.users {
 		out = append(out, forUser(u, parityPassword(in, u.Name, acc.shadow, false))...)
 	}
@@ -212,35 +215,34 @@ func checkUsersPassword(in *Input) []Finding {
 }
 
 // parityPassword prints one result per shadow word named user (P4).
-func parityPassword(in *Input, user string, words []ShadowWord, counted bool) []Finding {
-	var out []Finding
+func parityPassword(in *rules.Input, user string, words []ShadowWord, counted bool) []rules.Finding {
+	var out []rules.Finding
 	for _, w := range words {
 		if w.Name != user {
 			continue
 		}
-		ev := []KV{{KeyUser, user}, {KeyPath, "/etc/shadow"}, {KeyLine, strconv.Itoa(w.Line)}}
-		var f Finding
+		ev := []rules.KV{{Key: rules.KeyUser, Value: user}, {Key: rules.KeyPath, Value: "/etc/shadow"}, {Key: rules.KeyLine, Value: strconv.Itoa(w.Line)}}
+		var f rules.Finding
 		switch {
 		case parityNoPassword(w.Field):
-			f = in.New(Pass, user, fmt.Sprintf("User %s has no password set.", user), ev...)
+			f = in.New(rules.Pass, user, fmt.Sprintf("User %s has no password set.", user), ev...)
 		case counted:
-			f = in.New(Fail, user, fmt.Sprintf("User %s has a password set on their account.", user), ev...)
+			f = in.New(rules.Fail, user, fmt.Sprintf("User %s has a password set on their account.", user), ev...)
 		default:
-			f = in.New(Fail, user, fmt.Sprintf("User %s has a password set on their account. Only system users are allowed on the image.", user), ev...)
+			f = in.New(rules.Fail, user, fmt.Sprintf("User %s has a password set on their account. Only system users are allowed on the image.", user), ev...)
 		}
-		if f.Level == Fail {
+		if f.Level == rules.Fail {
 			f.Fix = fmt.Sprintf("lock the password: usermod -p '*' %s", user)
 		}
-		f.Counted = counted
 		out = append(out, f)
 	}
 	return out
 }
 
-func checkRootPassword(in *Input) []Finding {
+func checkRootPassword(in *rules.Input) []rules.Finding {
 	shadow, err := facts.ReadIfPresent(in.Guest, "etc/shadow", facts.CapConfig)
 	if err != nil {
-		return []Finding{in.Fault("/etc/shadow", err)}
+		return []rules.Finding{in.Fault("/etc/shadow", err)}
 	}
 	out := parityPassword(in, "root", ParityShadow(shadow), true)
 	if len(out) == 0 {
@@ -249,12 +251,12 @@ func checkRootPassword(in *Input) []Finding {
 	return out
 }
 
-func checkUsersSSH(in *Input) []Finding {
+func checkUsersSSH(in *rules.Input) []rules.Finding {
 	acc, fault := readParityAccounts(in)
 	if fault != nil {
-		return []Finding{*fault}
+		return []rules.Finding{*fault}
 	}
-	var out []Finding
+	var out []rules.Finding
 	for _, u := range acc.users {
 		out = append(out, forUser(u, paritySSH(in, u.Name))...)
 	}
@@ -264,7 +266,7 @@ func checkUsersSSH(in *Input) []Finding {
 	return out
 }
 
-func checkRootSSH(in *Input) []Finding { return paritySSH(in, "root") }
+func checkRootSSH(in *rules.Input) []rules.Finding { return paritySSH(in, "root") }
 
 // parityHome is the script's home for user: /root for root, otherwise
 // /home/<u> whatever passwd says. ok is false for a name that cannot be a
@@ -280,33 +282,32 @@ func parityHome(user string) (home string, ok bool) {
 // paritySSH is the .ssh part of checkRoot and checkUsers. Root's findings
 // are counted; a user's are not (Q1), and a user's directory is inspected
 // only when it holds an entry literally named "*" (Q2).
-func paritySSH(in *Input, user string) []Finding {
+func paritySSH(in *rules.Input, user string) []rules.Finding {
 	root := user == "root"
 	home, valid := parityHome(user)
-	note := func(level Level, msg string) Finding {
-		f := in.New(level, "/"+home, fmt.Sprintf("User %s %s", user, msg), KV{KeyUser, user}, KV{KeyPath, "/" + home})
-		f.Counted = root && level != Info
+	note := func(level rules.Level, msg string) rules.Finding {
+		f := in.New(level, "/"+home, fmt.Sprintf("User %s %s", user, msg), rules.KV{Key: rules.KeyUser, Value: user}, rules.KV{Key: rules.KeyPath, Value: "/" + home})
 		return f
 	}
 	if !valid {
-		f := note(Info, "does not have a directory in /home")
+		f := note(rules.Info, "does not have a directory in /home")
 		f.Approximate = true
-		return []Finding{f}
+		return []rules.Finding{f}
 	}
 	if ok, err := facts.IsDir(in.Guest, home); err != nil {
-		return []Finding{in.Fault("/"+home, err)}
+		return []rules.Finding{in.Fault("/"+home, err)}
 	} else if !ok {
-		return []Finding{note(Info, "does not have a directory in /home")}
+		return []rules.Finding{note(rules.Info, "does not have a directory in /home")}
 	}
 	sshDir := home + "/.ssh"
 	if ok, err := facts.IsDir(in.Guest, sshDir); err != nil {
-		return []Finding{in.Fault("/"+sshDir, err)}
+		return []rules.Finding{in.Fault("/"+sshDir, err)}
 	} else if !ok {
-		return []Finding{note(Info, "does not have an .ssh directory")}
+		return []rules.Finding{note(rules.Info, "does not have an .ssh directory")}
 	}
 	ents, err := in.Guest.ReadDir(sshDir)
 	if err != nil {
-		return []Finding{in.Fault("/"+sshDir, err)}
+		return []rules.Finding{in.Fault("/"+sshDir, err)}
 	}
 	var names []string
 	for _, e := range ents {
@@ -325,21 +326,21 @@ func paritySSH(in *Input, user string) []Finding {
 	}
 	lsOK, fault := parityLs(in, sshDir, probe)
 	if fault != nil {
-		return []Finding{*fault}
+		return []rules.Finding{*fault}
 	}
 	if !lsOK {
-		f := note(Info, "has no SSH keys present")
+		f := note(rules.Info, "has no SSH keys present")
 		switch {
 		case len(probe) > 0:
-			f.Evidence = append(f.Evidence, KV{KeyCount, strconv.Itoa(len(names))},
-				KV{KeyReason, fmt.Sprintf("the script's ls probe fails (a symlink loop or a path through a non-directory), so the %d entries of /%s are not inspected", len(names), sshDir)})
+			f.Evidence = append(f.Evidence, rules.KV{Key: rules.KeyCount, Value: strconv.Itoa(len(names))},
+				rules.KV{Key: rules.KeyReason, Value: fmt.Sprintf("the script's ls probe fails (a symlink loop or a path through a non-directory), so the %d entries of /%s are not inspected", len(names), sshDir)})
 		case len(names) > 0:
-			f.Evidence = append(f.Evidence, KV{KeyCount, strconv.Itoa(len(names))},
-				KV{KeyReason, fmt.Sprintf("Q2: without an entry named '*' the script never looks inside /%s, so its %d entries are not inspected", sshDir, len(names))})
+			f.Evidence = append(f.Evidence, rules.KV{Key: rules.KeyCount, Value: strconv.Itoa(len(names))},
+				rules.KV{Key: rules.KeyReason, Value: fmt.Sprintf("Q2: without an entry named '*' the script never looks inside /%s, so its %d entries are not inspected", sshDir, len(names))})
 		}
-		return []Finding{f}
+		return []rules.Finding{f}
 	}
-	var out []Finding
+	var out []rules.Finding
 	for _, n := range names {
 		f, ok := paritySSHEntry(in, user, sshDir+"/"+n)
 		if ok {
@@ -356,7 +357,7 @@ func paritySSH(in *Input, user string) []Finding {
 // fails when there is nothing to list, and when any entry cannot be
 // stat'ed for a reason other than a dangling link (GNU ls then falls back
 // to the link itself), or is a directory that cannot be read.
-func parityLs(in *Input, dir string, names []string) (bool, *Finding) {
+func parityLs(in *rules.Input, dir string, names []string) (bool, *rules.Finding) {
 	if len(names) == 0 {
 		return false, nil
 	}
@@ -387,7 +388,7 @@ func parityLs(in *Input, dir string, names []string) (bool, *Finding) {
 // parityWCSize is `wc -c < p`: the size of a regular file after
 // resolution, 0 for a directory, and ok false when the redirection fails
 // (dangling link, loop), so that every numeric test on it is false.
-func parityWCSize(in *Input, p string) (size int64, ok bool, err error) {
+func parityWCSize(in *rules.Input, p string) (size int64, ok bool, err error) {
 	fi, err := facts.Stat(in.Guest, p)
 	switch {
 	case err != nil || fi == nil:
@@ -402,25 +403,25 @@ func parityWCSize(in *Input, p string) (size int64, ok bool, err error) {
 
 // paritySSHEntry judges one entry of a .ssh directory (the tables of
 // RULES.md §2.1.2 f and g). ok is false where the script prints nothing.
-func paritySSHEntry(in *Input, user, p string) (Finding, bool) {
+func paritySSHEntry(in *rules.Input, user, p string) (rules.Finding, bool) {
 	root := user == "root"
 	display := "/" + p
 	size, sized, err := parityWCSize(in, p)
 	if err != nil {
 		return in.Fault(display, err), true
 	}
-	ev := []KV{{KeyUser, user}, {KeyPath, display}}
+	ev := []rules.KV{{Key: rules.KeyUser, Value: user}, {Key: rules.KeyPath, Value: display}}
 	if sized {
-		ev = append(ev, KV{KeySize, strconv.FormatInt(size, 10)})
+		ev = append(ev, rules.KV{Key: rules.KeySize, Value: strconv.FormatInt(size, 10)})
 	}
-	var f Finding
+	var f rules.Finding
 	name := p[strings.LastIndexByte(p, '/')+1:]
 	switch name {
 	case "authorized_keys":
 		if !sized || size <= parityKeyFileMin {
-			return Finding{}, false
+			return rules.Finding{}, false
 		}
-		f = in.New(Fail, display, fmt.Sprintf("User %s has a populated authorized_keys file in %s", user, display),
+		f = in.New(rules.Fail, display, fmt.Sprintf("User %s has a populated authorized_keys file in %s", user, display),
 			append(ev, parityKeyEvidence(in, p)...)...)
 		f.Fix = "X1: delete " + display
 		if root {
@@ -428,30 +429,29 @@ func paritySSHEntry(in *Input, user, p string) (Finding, bool) {
 		}
 	case "id_rsa":
 		if sized && size > 0 {
-			f = in.New(Fail, display, fmt.Sprintf("User %s has a private key file in %s", user, display), ev...)
+			f = in.New(rules.Fail, display, fmt.Sprintf("User %s has a private key file in %s", user, display), ev...)
 		} else {
-			f = in.New(Warn, display, fmt.Sprintf("User %s has empty private key file in %s", user, display), ev...)
+			f = in.New(rules.Warn, display, fmt.Sprintf("User %s has empty private key file in %s", user, display), ev...)
 		}
 		f.Fix = "X1: delete " + display
 	case "known_hosts":
 		if !sized || size <= parityKeyFileMin {
-			return Finding{}, false
+			return rules.Finding{}, false
 		}
 		msg := fmt.Sprintf("User %s has a known_hosts file in %s", user, display)
 		if root {
 			msg = fmt.Sprintf("User %s has a populated known_hosts file in %s", user, display)
 		}
-		f = in.New(Warn, display, msg, ev...)
+		f = in.New(rules.Warn, display, msg, ev...)
 		f.Fix = "X1: delete " + display
 	default:
 		msg := fmt.Sprintf("User %s has a file in their .ssh directory named %s", user, display)
 		if root {
 			msg = fmt.Sprintf("User %s has a file in their .ssh directory at %s", user, display)
 		}
-		f = in.New(Warn, display, msg, ev...)
+		f = in.New(rules.Warn, display, msg, ev...)
 		f.Fix = "X1: remove " + display + " unless every Droplet needs it"
 	}
-	f.Counted = root
 	return f, true
 }
 
@@ -459,33 +459,33 @@ func paritySSHEntry(in *Input, user, p string) (Finding, bool) {
 // fingerprint and comment, for the content block that replaces the
 // script's cat. A file that cannot be read gets a reason instead: the
 // decision was made on its size alone.
-func parityKeyEvidence(in *Input, p string) []KV {
+func parityKeyEvidence(in *rules.Input, p string) []rules.KV {
 	data, err := in.Guest.ReadFileLimit(p, facts.CapConfig)
 	if err != nil {
-		return []KV{{KeyReason, "keys not listed: " + err.Error()}}
+		return []rules.KV{{Key: rules.KeyReason, Value: "keys not listed: " + err.Error()}}
 	}
-	keys, _ := ParseAuthorizedKeys(data)
-	ev := []KV{{KeyCount, strconv.Itoa(len(keys))}}
+	keys, _ := rules.ParseAuthorizedKeys(data)
+	ev := []rules.KV{{Key: rules.KeyCount, Value: strconv.Itoa(len(keys))}}
 	for _, k := range keys {
-		ev = append(ev, KV{KeyLine, strconv.Itoa(k.Line)}, KV{KeyKeyType, k.Type},
-			KV{KeyFingerprint, k.Fingerprint}, KV{"comment", k.Comment})
+		ev = append(ev, rules.KV{Key: rules.KeyLine, Value: strconv.Itoa(k.Line)}, rules.KV{Key: rules.KeyKeyType, Value: k.Type},
+			rules.KV{Key: rules.KeyFingerprint, Value: k.Fingerprint}, rules.KV{Key: "comment", Value: k.Comment})
 	}
 	return ev
 }
 
-func checkUsersHistory(in *Input) []Finding {
+func checkUsersHistory(in *rules.Input) []rules.Finding {
 	acc, fault := readParityAccounts(in)
 	if fault != nil {
-		return []Finding{*fault}
+		return []rules.Finding{*fault}
 	}
-	var out []Finding
+	var out []rules.Finding
 	for _, u := range acc.users {
 		home, valid := parityHome(u.Name)
 		if !valid {
 			continue
 		}
 		if f, ok := parityHistory(in, u.Name, home+"/.bash_history"); ok {
-			out = append(out, forUser(u, []Finding{f})...)
+			out = append(out, forUser(u, []rules.Finding{f})...)
 		}
 	}
 	if len(out) == 0 {
@@ -496,42 +496,40 @@ func checkUsersHistory(in *Input) []Finding {
 
 // parityHistory is the script's .bash_history test: only a regular file is
 // judged, by size. ok is false when it is not a regular file.
-func parityHistory(in *Input, user, p string) (Finding, bool) {
+func parityHistory(in *rules.Input, user, p string) (rules.Finding, bool) {
 	display := "/" + p
 	fi, err := facts.Stat(in.Guest, p)
 	if err != nil {
 		return in.Fault(display, err), true
 	}
 	if fi == nil || !fi.Mode().IsRegular() {
-		return Finding{}, false
+		return rules.Finding{}, false
 	}
-	ev := []KV{{KeyUser, user}, {KeyPath, display}, {KeySize, strconv.FormatInt(fi.Size(), 10)}}
+	ev := []rules.KV{{Key: rules.KeyUser, Value: user}, {Key: rules.KeyPath, Value: display}, {Key: rules.KeySize, Value: strconv.FormatInt(fi.Size(), 10)}}
 	root := user == "root"
-	var f Finding
+	var f rules.Finding
 	if fi.Size() < parityHistoryMax {
-		f = in.New(Pass, display, fmt.Sprintf("%s's Bash History appears to have been cleared", user), ev...)
+		f = in.New(rules.Pass, display, fmt.Sprintf("%s's Bash History appears to have been cleared", user), ev...)
 	} else {
-		f = in.New(Fail, display, fmt.Sprintf("%s's Bash History should be cleared to prevent sensitive information from leaking", user), ev...)
+		f = in.New(rules.Fail, display, fmt.Sprintf("%s's Bash History should be cleared to prevent sensitive information from leaking", user), ev...)
 		f.Fix = "X2: truncate " + display + " to 0 bytes"
 		if root {
 			f.Fix = "C4: truncate " + display + " to 0 bytes"
 		}
 	}
-	f.Counted = root
 	return f, true
 }
 
-func checkRootHistory(in *Input) []Finding {
+func checkRootHistory(in *rules.Input) []rules.Finding {
 	if ok, err := facts.IsDir(in.Guest, "root"); err != nil {
-		return []Finding{in.Fault("/root", err)}
+		return []rules.Finding{in.Fault("/root", err)}
 	} else if !ok {
-		return []Finding{silent(in, "/root", "no /root directory, so no history check")}
+		return []rules.Finding{silent(in, "/root", "no /root directory, so no history check")}
 	}
 	if f, ok := parityHistory(in, "root", "root/.bash_history"); ok {
-		return []Finding{f}
+		return []rules.Finding{f}
 	}
-	f := in.New(Pass, "/root/.bash_history", "The Root User's Bash History is not present",
-		KV{KeyUser, "root"}, KV{KeyPath, "/root/.bash_history"})
-	f.Counted = true
-	return []Finding{f}
+	f := in.New(rules.Pass, "/root/.bash_history", "The Root User's Bash History is not present",
+		rules.KV{Key: rules.KeyUser, Value: "root"}, rules.KV{Key: rules.KeyPath, Value: "/root/.bash_history"})
+	return []rules.Finding{f}
 }

@@ -1,10 +1,10 @@
-package report
+package rules
 
 import "regexp"
 
 // The redactor is the last line of defence of RULES.md §1.2: rules never put
-// secrets into findings, and whatever slips through anyway is masked here,
-// in every output format.
+// secrets into findings, and whatever slips through anyway is masked by
+// every writer of findings (rules/report, the img_check frame).
 var redactions = []struct {
 	re   *regexp.Regexp
 	repl string
@@ -25,11 +25,9 @@ var redactions = []struct {
 
 // Redact masks anything in s that looks like a secret: private-key
 // blocks, crypt(3) password hashes, DigitalOcean tokens, the password
-// of a URL and name=value passwords. Every writer of this package applies it to what it prints;
-// the CLI applies it to output it writes itself (diff).
-func Redact(s string) string { return redact(s) }
-
-func redact(s string) string {
+// of a URL and name=value passwords. Every report writer applies it to
+// what it prints.
+func Redact(s string) string {
 	for _, r := range redactions {
 		s = r.re.ReplaceAllString(s, r.repl)
 	}

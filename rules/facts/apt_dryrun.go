@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// AptParity is the emulation of `apt-get --just-print upgrade` on the
+// AptDryRun is `apt-get --just-print upgrade` emulated offline on the
 // image's lists (RULES.md §4.4 "Parity").
-type AptParity struct {
+type AptDryRun struct {
 	Sources int      // configured deb sources
 	Indexes []string // Packages indexes of configured sources
 	// Upgrades is the upgrade set. It stays nil when no index whose origin
@@ -21,9 +21,9 @@ type AptParity struct {
 	Date        string          // oldest Release Date of the configured sources with indexes
 }
 
-// AptParity computes what img_check's apt dry run would report offline.
-func (f *Facts) AptParity() (*AptParity, error) {
-	return Memo(f, "apt-parity", func() (*AptParity, error) {
+// AptDryRun computes the dry run once: what img_check.sh's apt test would see.
+func (f *Facts) AptDryRun() (*AptDryRun, error) {
+	return Memo(f, "apt-dry-run", func() (*AptDryRun, error) {
 		db, err := f.Packages()
 		if err != nil {
 			return nil, err
@@ -32,11 +32,11 @@ func (f *Facts) AptParity() (*AptParity, error) {
 		if err != nil {
 			return nil, err
 		}
-		refs, err := f.parityRefs(db, srcs)
+		refs, err := f.dryRunRefs(db, srcs)
 		if err != nil {
 			return nil, err
 		}
-		res := &AptParity{Sources: len(srcs)}
+		res := &AptDryRun{Sources: len(srcs)}
 		var rels []*aptRelease
 		for _, r := range refs {
 			res.Indexes = append(res.Indexes, r.sf.where(r.file))
@@ -128,9 +128,9 @@ func (r parityRef) read(want map[string]bool) (*aptIndex, error) {
 	return &aptIndex{File: r.sf.where(r.file), Arch: indexArch(strings.ReplaceAll(r.file, "/", "_")), Release: r.rel, Entries: entries}, nil
 }
 
-// parityRefs finds the Packages files of the configured sources and reads
+// dryRunRefs finds the Packages files of the configured sources and reads
 // their Release files (which must decode).
-func (f *Facts) parityRefs(db *PackageDB, srcs []aptSource) ([]parityRef, error) {
+func (f *Facts) dryRunRefs(db *PackageDB, srcs []aptSource) ([]parityRef, error) {
 	l := f.lists()
 	names, err := l.names()
 	if err != nil {
