@@ -9,37 +9,33 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-var accountsNeeds = []string{"/etc/passwd", "/etc/shadow", "fact:accounts"}
-
 var accountsPasswordRule = Rule{
 	ID: "accounts.password", Title: "No account ships a usable password hash",
-	Needs: accountsNeeds, Check: checkAccountsPassword,
+	Check: checkAccountsPassword,
 }
 
 var accountsLockedHashRule = Rule{
 	ID: "accounts.locked-hash", Title: "No locked account keeps its old password hash",
-	Needs: accountsNeeds, Check: checkAccountsLockedHash,
+	Check: checkAccountsLockedHash,
 }
 
 var accountsEmptyPasswordRule = Rule{
 	ID: "accounts.empty-password", Title: "No account has an empty password",
-	Needs: accountsNeeds, Check: checkAccountsEmptyPassword,
+	Check: checkAccountsEmptyPassword,
 }
 
 var accountsUid0Rule = Rule{
 	ID: "accounts.uid0", Title: "Only root has UID 0",
-	Needs: []string{"/etc/passwd", "fact:accounts"}, Check: checkAccountsUID0,
+	Check: checkAccountsUID0,
 }
 
 var accountsUsersRule = Rule{
 	ID: "accounts.users", Title: "User-created accounts (UID >= UID_MIN) are listed",
-	Needs: []string{"/etc/passwd", "/etc/login.defs", "fact:accounts"},
 	Check: checkAccountsUsers,
 }
 
 var accountsShadowBackupRule = Rule{
 	ID: "accounts.shadow-backup", Title: "Backup account files hold no password hash",
-	Needs: []string{"/etc/shadow-", "/etc/passwd-"},
 	Check: checkShadowBackup,
 }
 

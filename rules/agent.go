@@ -18,19 +18,13 @@ var (
 	}
 )
 
-var needs = []string{"/opt/digitalocean", "fact:packages", "fact:units droplet-agent.service do-agent.service",
-	"/etc/apt/sources.list.d/droplet-agent.list", "/etc/apt/sources.list.d/digitalocean-agent.list",
-	"/etc/yum.repos.d/droplet-agent.repo", "/etc/yum.repos.d/digitalocean-agent.repo"}
-
 var agentDoDirRule = Rule{
 	ID: "agent.do-dir", Title: "No DigitalOcean agent directory /opt/digitalocean",
-	Needs: needs,
 	Check: checkAgentDir,
 }
 
 var agentDoLeftoversRule = Rule{
 	ID: "agent.do-leftovers", Title: "No DigitalOcean agent packages, units or repositories",
-	Needs: needs,
 	Check: checkAgentLeftovers,
 }
 

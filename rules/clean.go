@@ -17,39 +17,36 @@ import (
 // build-time identities they miss.
 
 var cleanTmpPermsRule = Rule{ID: "clean.tmp-perms", Title: "/tmp and /var/tmp are root-owned with mode 1777",
-	Needs: []string{"/tmp", "/var/tmp"}, Check: checkTmpPerms}
+	Check: checkTmpPerms}
 
 var cleanTmpContentsRule = Rule{ID: "clean.tmp-contents", Title: "/tmp and /var/tmp are empty",
-	Needs: []string{"/tmp/*", "/var/tmp/*", "/etc/fstab", "fact:units"}, Check: checkTmpContents}
+	Check: checkTmpContents}
 
 var cleanPkgCacheRule = Rule{ID: "clean.pkg-cache", Title: "Package caches are cleaned",
-	Needs: []string{"/var/cache/apt/archives/*.deb", "/var/cache/apt/archives/partial/*",
-		"/var/cache/apt/*.bin", "/var/cache/dnf/**", "/var/cache/yum/**"}, Check: checkPkgCache}
+	Check: checkPkgCache}
 
 var cleanCloudInstanceRule = Rule{ID: "clean.cloud-instance", Title: "No cloud-init instance state from the build Droplet",
-	Needs: []string{"/var/lib/cloud/instances/*", "/var/lib/cloud/instance", "/var/lib/cloud/data/*"},
 	Check: checkCloudInstance}
 
 var cleanZerofileRule = Rule{ID: "clean.zerofile", Title: "No /zerofile left by an interrupted zero-fill",
-	Needs: []string{"/zerofile", "fact:superblock"}, Check: checkZerofile}
+	Check: checkZerofile}
 
 var cleanMachineIdRule = Rule{ID: "clean.machine-id", Title: "machine-id is empty so every Droplet gets its own",
-	Needs: []string{"/etc/machine-id", "/var/lib/dbus/machine-id"}, Check: checkMachineID}
+	Check: checkMachineID}
 
 var cleanMailSpoolRule = Rule{ID: "clean.mail-spool", Title: "Mailboxes are empty",
-	Needs: []string{"/var/mail/*", "/var/spool/mail/*", "/etc/passwd"}, Check: checkMailSpool}
+	Check: checkMailSpool}
 
 var cleanUdevNetRule = Rule{ID: "clean.udev-net", Title: "No persistent-net udev rules pinning the build Droplet's MAC",
-	Needs: []string{"/etc/udev/rules.d/70-persistent-net.rules"}, Check: checkUdevNet}
+	Check: checkUdevNet}
 
 var cleanIfcfgHwaddrRule = Rule{ID: "clean.ifcfg-hwaddr", Title: "No HWADDR= in ifcfg network scripts",
-	Family: facts.RPM, Needs: []string{"/etc/sysconfig/network-scripts/ifcfg-*"}, Check: checkIfcfgHwaddr}
+	Family: facts.RPM, Check: checkIfcfgHwaddr}
 
 var cleanCrashDumpsRule = Rule{ID: "clean.crash-dumps", Title: "No crash dumps in /var/crash",
-	Needs: []string{"/var/crash/*"}, Check: checkCrashDumps}
+	Check: checkCrashDumps}
 
 var cleanDhcpLeasesRule = Rule{ID: "clean.dhcp-leases", Title: "No DHCP leases from the build Droplet",
-	Needs: []string{"/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/NetworkManager/*.lease"},
 	Check: checkDHCPLeases}
 
 const (

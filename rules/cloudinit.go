@@ -11,19 +11,16 @@ import (
 
 var cloudinitInstalledRule = Rule{
 	ID: "cloudinit.installed", Title: "cloud-init is installed",
-	Needs: []string{"fact:packages", "fact:command cloud-init"},
 	Check: checkCloudInitInstalled,
 }
 
 var cloudinitVersionRule = Rule{
 	ID: "cloudinit.version", Title: "cloud-init is version 0.7.9 or later",
-	Needs: []string{"fact:packages", "fact:command cloud-init", "/usr/lib/python3*/*-packages/cloudinit/version.py", "/usr/local/lib/python3*/*-packages/cloudinit/version.py"},
 	Check: checkCloudInitVersion,
 }
 
 var cloudinitEnabledRule = Rule{
 	ID: "cloudinit.enabled", Title: "cloud-init is not disabled",
-	Needs: []string{"/etc/cloud/cloud-init.disabled", "/etc/default/grub", "/etc/default/grub.d/*", "/etc/systemd/system/cloud-*.service"},
 	Check: checkCloudInitEnabled,
 }
 

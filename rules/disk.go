@@ -16,22 +16,22 @@ import (
 // They read only in.Disk, never the guest, and do not apply to --root scans.
 
 var diskLayoutRule = Rule{ID: "disk.layout", Title: "Container, partition table and root filesystem are consistent",
-	Needs: []string{"fact:disk"}, Check: checkDiskLayout}
+	Check: checkDiskLayout}
 
 var diskFsStateRule = Rule{ID: "disk.fs-state", Title: "The root filesystem was cleanly unmounted",
-	Needs: []string{"fact:disk"}, Check: checkFSState}
+	Check: checkFSState}
 
 var diskMinSizeRule = Rule{ID: "disk.min-size", Title: "The virtual disk fits the smallest Droplet disk",
-	Needs: []string{"fact:disk"}, Check: checkMinSize}
+	Check: checkMinSize}
 
 var diskPlansRule = Rule{ID: "disk.plans", Title: "Droplet plans that can launch the image",
-	Needs: []string{"fact:disk"}, Check: checkPlans}
+	Check: checkPlans}
 
 var diskShrinkHintRule = Rule{ID: "disk.shrink-hint", Title: "An oversized disk whose data would fit the minimum",
-	Needs: []string{"fact:disk"}, Check: checkShrinkHint}
+	Check: checkShrinkHint}
 
 var diskUploadLimitRule = Rule{ID: "disk.upload-limit", Title: "The virtual disk is within the 100 GB custom-image upload limit",
-	Needs: []string{"fact:disk"}, Check: checkUploadLimit}
+	Check: checkUploadLimit}
 
 // Size units.
 const (

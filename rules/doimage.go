@@ -14,7 +14,7 @@ import (
 // enabled, which --do-image does.
 
 var doImageRule = Rule{ID: "do.image", Title: "The DigitalOcean API's image record matches the scanned image",
-	Needs: []string{"fact:os-release", "fact:disk"}, Off: true, Check: checkDOImage}
+	Off: true, Check: checkDOImage}
 
 // APIImage is the DigitalOcean API's record of an image or snapshot, as the
 // do.image rule compares it.

@@ -11,11 +11,6 @@ import (
 
 var fwActiveRule = Rule{
 	ID: "fw.active", Title: "A firewall is active at boot",
-	Needs: []string{"fact:os-release", "fact:commands ufw firewall-cmd", "/etc/default/ufw", "/etc/ufw/ufw.conf",
-		"fact:units ufw firewalld nftables netfilter-persistent iptables csf", "/usr/lib/systemd/system/csf.service",
-		"/etc/modules", "/etc/modules-load.d/*.conf", "/usr/lib/modules-load.d/*.conf", "/lib/modules-load.d/*.conf",
-		"/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/alternatives/iptables", "/etc/sysconfig/iptables",
-		"/etc/nftables.conf", "/etc/sysconfig/nftables.conf", "/etc/csf/csf.conf", "/usr/sbin/firewalld"},
 	Check: checkFirewall,
 }
 

@@ -14,13 +14,11 @@ import (
 
 var firstbootExecutableRule = Rule{
 	ID: "firstboot.executable", Title: "First-boot scripts are executable and have a valid interpreter",
-	Needs: firstBootNeeds(),
 	Check: checkFirstBootExecutable,
 }
 
 var firstbootSshLockRule = Rule{
 	ID: "firstboot.ssh-lock", Title: "The first-boot SSH lock has an executable removal script",
-	Needs: append([]string{"fact:sshd", "/etc/ssh/sshd_config", "fact:packages"}, firstBootNeeds()...),
 	Check: checkFirstBootSSHLock,
 }
 
@@ -29,14 +27,6 @@ var firstBootDirs = []string{
 	"var/lib/cloud/scripts/per-instance",
 	"var/lib/cloud/scripts/per-boot",
 	"var/lib/cloud/scripts/per-once",
-}
-
-func firstBootNeeds() []string {
-	out := make([]string, len(firstBootDirs))
-	for i, d := range firstBootDirs {
-		out[i] = "/" + d + "/*"
-	}
-	return out
 }
 
 // scriptHead is how much of a script is read to check its first line.

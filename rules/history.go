@@ -12,7 +12,6 @@ import (
 
 var historyShellRule = Rule{
 	ID: "history.shell", Title: "No shell or REPL history is left in any home",
-	Needs: append([]string{"fact:homes"}, historyNeeds()...),
 	Check: checkHistory,
 }
 
@@ -22,14 +21,6 @@ var historyFiles = []string{
 	".bash_history", ".zsh_history", ".zhistory", ".local/share/fish/fish_history",
 	".mysql_history", ".psql_history", ".python_history", ".lesshst", ".viminfo",
 	".sqlite_history", ".node_repl_history", ".rediscli_history",
-}
-
-func historyNeeds() []string {
-	out := make([]string, len(historyFiles))
-	for i, f := range historyFiles {
-		out[i] = "<home>/" + f
-	}
-	return out
 }
 
 // bashHistoryLimit is the size from which .bash_history FAILs, as img_check.

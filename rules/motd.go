@@ -12,7 +12,6 @@ import (
 
 var motdExecutableRule = Rule{
 	ID: "motd.executable", Title: "MOTD scripts are executable and named so run-parts runs them",
-	Needs: []string{"/etc/update-motd.d/*", "fact:family"},
 	Check: checkMOTD,
 }
 

@@ -16,19 +16,16 @@ const (
 
 var osSupportedRule = Rule{
 	ID: "os.supported", Title: "The operating system is one DigitalOcean supports",
-	Needs: []string{"/etc/os-release", "/usr/lib/os-release", "/etc/lsb-release", "/etc/debian_version", "/etc/redhat-release", "fact:os-release"},
 	Check: checkOSSupported,
 }
 
 var osReleaseRule = Rule{
 	ID: "os.release", Title: "The release is one DigitalOcean supports",
-	Needs: []string{"fact:os-release"},
 	Check: checkOSRelease,
 }
 
 var osEolRule = Rule{
 	ID: "os.eol", Title: "The release is past its end of standard support",
-	Needs: []string{"fact:os-release"},
 	Check: checkOSEOL,
 }
 

@@ -13,13 +13,11 @@ import (
 
 var pkgSecurityUpdatesRule = Rule{
 	ID: "pkg.security-updates", Title: "No security updates are pending",
-	Needs: []string{"fact:packages", "/var/lib/apt/lists/*", "/etc/apt/sources.list", "/etc/apt/sources.list.d/*", "/var/cache/dnf/*/repodata/*updateinfo*", "/var/cache/yum/**/*updateinfo*"},
 	Check: checkSecurityUpdates,
 }
 
 var pkgMongodbSsplRule = Rule{
 	ID: "pkg.mongodb-sspl", Title: "MongoDB is not an SSPL-licensed version (legacy)",
-	Needs: []string{"fact:packages", "/usr/bin/mongod"},
 	Off:   true,
 	Check: checkMongoSSPL,
 }

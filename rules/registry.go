@@ -26,10 +26,6 @@ type Rule struct {
 	// registry fills it.
 	Profiles []Profile
 	Family   facts.Family // Any, Deb or RPM; other families get SKIP not-applicable
-	// Needs names the guest paths (absolute, glob allowed) and facts
-	// ("fact:packages", "fact:sshd", ...) the rule reads. It documents the
-	// rule's inputs and lets tests prove it reads nothing else.
-	Needs []string
 	// Off marks opt-in rules, enabled only with --enable-rule.
 	Off bool
 	// Uncapped keeps every finding (MaxFindingsPerRule does not apply):

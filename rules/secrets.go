@@ -14,7 +14,6 @@ import (
 
 var secretsDbaasCredentialsRule = Rule{
 	ID: "secrets.dbaas-credentials", Title: "No managed-database credentials file from the build Droplet",
-	Needs: []string{"/root/.digitalocean_dbaas_credentials"},
 	Check: func(in *Input) []Finding {
 		return checkSecretFile(in, "root/.digitalocean_dbaas_credentials", "the build Droplet's managed-database credentials")
 	},
@@ -22,15 +21,11 @@ var secretsDbaasCredentialsRule = Rule{
 
 var secretsDatabaseUrlRule = Rule{
 	ID: "secrets.database-url", Title: "No DATABASE_URL is baked into the environment",
-	Needs: []string{"/etc/environment", "/etc/profile", "/etc/profile.d/*", "/etc/bash.bashrc", "/etc/default/*",
-		"<home>/.bashrc", "<home>/.profile", "<home>/.bash_profile", "<home>/.zshrc", "<home>/.pam_environment",
-		"/etc/systemd/system/*", "/etc/systemd/system/*.d/*.conf", "fact:homes"},
 	Check: checkDatabaseURL,
 }
 
 var secretsDoPasswordRule = Rule{
 	ID: "secrets.do-password", Title: "No build-time passwords file",
-	Needs: []string{"/root/.digitalocean_password"},
 	Check: func(in *Input) []Finding {
 		return checkSecretFile(in, "root/.digitalocean_password", "passwords generated at build time, shared by every Droplet")
 	},
@@ -38,7 +33,6 @@ var secretsDoPasswordRule = Rule{
 
 var secretsTlsPrivateKeysRule = Rule{
 	ID: "secrets.tls-private-keys", Title: "TLS private keys generated at build time are listed",
-	Needs: []string{"/etc/ssl/private/*", "/etc/pki/tls/private/*"},
 	Check: checkTLSPrivateKeys,
 }
 

@@ -16,25 +16,21 @@ import (
 
 var sshAuthorizedKeysRule = Rule{
 	ID: "ssh.authorized-keys", Title: "No home ships authorized_keys with keys in them",
-	Needs: []string{"fact:homes", "fact:sshd", "<home>/.ssh/authorized_keys", "<home>/.ssh/authorized_keys2", "AuthorizedKeysFile"},
 	Check: checkAuthorizedKeys,
 }
 
 var sshPrivateKeysRule = Rule{
 	ID: "ssh.private-keys", Title: "No home holds a private key",
-	Needs: []string{"fact:homes", "<home>/.ssh/**", "<home>/*"},
 	Check: checkPrivateKeys,
 }
 
 var sshKnownHostsRule = Rule{
 	ID: "ssh.known-hosts", Title: "No home ships known_hosts entries",
-	Needs: []string{"fact:homes", "<home>/.ssh/known_hosts", "<home>/.ssh/known_hosts2"},
 	Check: checkKnownHosts,
 }
 
 var sshDirOtherRule = Rule{
 	ID: "ssh.dir-other", Title: "Other entries of each .ssh directory are listed",
-	Needs: []string{"fact:homes", "<home>/.ssh/*"},
 	Check: checkSSHDirOther,
 }
 

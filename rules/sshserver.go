@@ -8,7 +8,6 @@ import (
 
 var sshServerRule = Rule{
 	ID: "ssh.server", Title: "An SSH server is installed and enabled",
-	Needs: []string{"fact:packages", "/usr/sbin/sshd", "fact:units ssh.service ssh.socket sshd.service"},
 	Check: checkSSHServer,
 }
 
