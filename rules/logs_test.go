@@ -159,7 +159,7 @@ func TestMarketplaceLogs(t *testing.T) {
 		"var/log/journal/0123abcd/empty.journal":   fixtures.File("", 0o640),
 		"var/log/journal/4567/system.journal":      fixtures.File("", 0o640),
 	}
-	g := testGuest(t, tree)
+	g := ext4Guest(t, tree) // lastlog is sparse: only a real filesystem has holes
 	mp := rules.Options{Profile: rules.Marketplace, Now: time.Date(2025, 11, 1, 13, 0, 0, 0, time.UTC)}
 
 	un := runRule(t, g, "logs.uncleared", mp)
