@@ -50,7 +50,7 @@ func TestParityCountsAndExitCode(t *testing.T) {
 	}
 }
 
-// faultGuest is tree built into an image, with an unreadable filesystem
+// faultGuest is tree in memory, with an unreadable filesystem
 // mounted at each of points, as fsinspect does for an fstab entry whose
 // filesystem is missing.
 func faultGuest(t *testing.T, tree fstest.MapFS, points ...string) *fsinspect.Guest {
