@@ -51,8 +51,8 @@ func cloudInitFacts(in *Input) (cloudInit, error) {
 	return c, nil
 }
 
-// checkCloudInitInstalled is cloudinit.installed: the command only in
-// parity (§2.1.2 b), the package or the command in the marketplace profile.
+// checkCloudInitInstalled is cloudinit.installed: the package or the
+// command (RULES.md §2.2).
 func checkCloudInitInstalled(in *Input) []Finding {
 	c, err := cloudInitFacts(in)
 	if err != nil {

@@ -16,7 +16,7 @@ var fwActiveRule = Rule{
 
 const firewallFix = "enable a firewall that loads at boot (ufw enable; systemctl enable firewalld)"
 
-// checkFirewall is fw.active: §2.2.1 in the marketplace profile, §2.1.2 c in parity.
+// checkFirewall is fw.active in the marketplace profile (RULES.md §2.2.1).
 func checkFirewall(in *Input) []Finding {
 	fam, err := in.Facts.Family()
 	if err != nil {

@@ -14,11 +14,10 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// Log rules. In the img_check profile, three loops emulate the script's
-// bash globs over /var/log (RULES.md §2.1.2 e). In the marketplace profile,
-// /var/log is walked recursively and each leftover goes to one rule:
-// rotated archives, journal files, login records, and the rest
-// (logs.uncleared, §5.2).
+// Log rules (RULES.md §5.2): /var/log is walked recursively and each
+// leftover goes to one rule: rotated archives, journal files, login
+// records, and the rest (logs.uncleared). The img_check profile's globs
+// are in rules/imgcheck.
 
 var logsUnclearedRule = Rule{ID: "logs.uncleared", Title: "Log files under /var/log are truncated",
 	Check: checkUncleared}
