@@ -363,7 +363,7 @@ func (f *Facts) Homes() ([]Home, error) {
 	})
 }
 
-// guestName turns an absolute guest path from a config file into a
+// GuestName turns an absolute guest path from a config file into a
 // fs.ValidPath name; "/" becomes ".". Relative paths are refused.
 func GuestName(p string) (string, bool) {
 	if !strings.HasPrefix(p, "/") {

@@ -11,7 +11,7 @@ import (
 )
 
 // Facts memoises facts computed once per guest and shared by rules. Each
-// fact lives in its own file with an accessor built on memo.
+// fact lives in its own file with an accessor built on Memo.
 type Facts struct {
 	guest *fsinspect.Guest
 	opts  Options
@@ -41,7 +41,7 @@ type Options struct {
 	Now time.Time
 }
 
-// memo computes the fact named key once and returns its value and error on
+// Memo computes the fact named key once and returns its value and error on
 // every call. A failed fact keeps its fault.
 func Memo[T any](f *Facts, key string, compute func() (T, error)) (T, error) {
 	f.mu.Lock()

@@ -66,7 +66,7 @@ func (f *Facts) Family() (Family, error) {
 	})
 }
 
-// parseOSRelease reads KEY=VALUE lines with shell quoting and no expansion
+// ParseOSRelease reads KEY=VALUE lines with shell quoting and no expansion
 // (RULES.md §3.2). It reports whether any value relied on shell expansion
 // the parser does not perform.
 func ParseOSRelease(b []byte) (vals map[string]string, expands bool) {
@@ -87,7 +87,7 @@ func ParseOSRelease(b []byte) (vals map[string]string, expands bool) {
 	return vals, expands
 }
 
-// shellWord unquotes one shell word: "…" with \" \\ \$ \` escapes, '…'
+// ShellWord unquotes one shell word: "…" with \" \\ \$ \` escapes, '…'
 // literally, and bare text up to the first blank. It reports an unquoted
 // or double-quoted $ or backquote, which the shell would expand.
 func ShellWord(s string) (string, bool) {
@@ -172,7 +172,7 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// major is the text before the first ".", if it is all digits.
+// MajorVersion is the text before the first ".", if it is all digits.
 func MajorVersion(v string) string {
 	m, _, _ := strings.Cut(strings.TrimSpace(v), ".")
 	if m == "" || strings.Trim(m, "0123456789") != "" {

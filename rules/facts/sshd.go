@@ -11,7 +11,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// sshdConfigPath is where sshd's configuration starts (RULES.md §5.3).
+// SSHDConfigPath is where sshd's configuration starts (RULES.md §5.3).
 const SSHDConfigPath = "/etc/ssh/sshd_config"
 
 // sshdMaxDepth is OpenSSH's limit on nested Include directives.
@@ -336,7 +336,7 @@ func wildcardMatch(p, s string) bool {
 	return s != "" && s[0] == p[0] && wildcardMatch(p[1:], s[1:])
 }
 
-// guestGlob expands an absolute glob pattern in the guest, like glob(3):
+// Glob expands an absolute glob pattern in the guest, like glob(3):
 // '*' and '?' do not match a leading '.', results are sorted, and a pattern
 // with no match gives none. Non-fact errors are returned.
 func Glob(g *fsinspect.Guest, pattern string) ([]string, error) {

@@ -8,13 +8,13 @@ import (
 // logWalkMaxDepth bounds the /var/log walk against hostile nesting.
 const logWalkMaxDepth = 32
 
-// logFile is one regular file found under /var/log.
+// LogFile is one regular file found under /var/log.
 type LogFile struct {
 	Path string // guest name, "var/log/..."
 	Info fs.FileInfo
 }
 
-// varLogFiles walks /var/log recursively without following links and
+// VarLogFiles walks /var/log recursively without following links and
 // returns every regular file, dot-files included, in byte order per
 // directory.
 func (f *Facts) VarLogFiles() ([]LogFile, error) {
