@@ -1,12 +1,12 @@
 package rules_test
 
 import (
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 )
 
 func TestAgent(t *testing.T) {

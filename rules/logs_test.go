@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 )
 
 func TestLogGlobs(t *testing.T) {
@@ -73,22 +73,22 @@ func g7Tree() fstest.MapFS {
 func TestParityLogLoops(t *testing.T) {
 	t.Run("G7", func(t *testing.T) {
 		g := testGuest(t, g7Tree())
-		wantLines(t, runRule(t, g, "logs.archive-dated", parityOpts),
+		wantLines(t, runRule(t, g, "logs.archive-dated", parity),
 			"WARN Log archive /var/log/cloud-init.log found; Contents: (counted)\n"+
 				"WARN Log archive /var/log/unattended-upgrades found; Contents: (counted)\n")
-		wantLines(t, runRule(t, g, "logs.archive-numbered", parityOpts),
+		wantLines(t, runRule(t, g, "logs.archive-numbered", parity),
 			"WARN Log archive /var/log/syslog.1 found; Contents: (counted)\n")
-		wantLines(t, runRule(t, g, "logs.uncleared", parityOpts),
+		wantLines(t, runRule(t, g, "logs.uncleared", parity),
 			"WARN un-cleared log file, /var/log/auth.log found; Contents: (counted)\n")
 	})
 	t.Run("G8 a dangling match ends loop 1 only", func(t *testing.T) {
 		tree := g7Tree()
 		tree["var/log/a-12345678"] = fixtures.Symlink("/nowhere")
 		g := testGuest(t, tree)
-		wantLines(t, runRule(t, g, "logs.archive-dated", parityOpts), "")
-		wantLines(t, runRule(t, g, "logs.archive-numbered", parityOpts),
+		wantLines(t, runRule(t, g, "logs.archive-dated", parity), "")
+		wantLines(t, runRule(t, g, "logs.archive-numbered", parity),
 			"WARN Log archive /var/log/syslog.1 found; Contents: (counted)\n")
-		wantLines(t, runRule(t, g, "logs.uncleared", parityOpts),
+		wantLines(t, runRule(t, g, "logs.uncleared", parity),
 			"WARN un-cleared log file, /var/log/auth.log found; Contents: (counted)\n")
 	})
 	t.Run("a dangling link later in the order stops only the rest", func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestParityLogLoops(t *testing.T) {
 			"var/log/b.log": fixtures.Symlink("gone"),
 			"var/log/c.log": fixtures.File(strings.Repeat("c", 51), 0o640),
 		})
-		wantLines(t, runRule(t, g, "logs.uncleared", parityOpts),
+		wantLines(t, runRule(t, g, "logs.uncleared", parity),
 			"WARN un-cleared log file, /var/log/a.log found; Contents: (counted)\n")
 	})
 	t.Run("lfd.log counts only lines other than csf's", func(t *testing.T) {
@@ -112,14 +112,14 @@ func TestParityLogLoops(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				g := testGuest(t, fstest.MapFS{"var/log/lfd.log": fixtures.File(tc.body, 0o600)})
-				wantLines(t, runRule(t, g, "logs.uncleared", parityOpts), tc.want)
+				wantLines(t, runRule(t, g, "logs.uncleared", parity), tc.want)
 			})
 		}
 	})
 	t.Run("no /var/log", func(t *testing.T) {
 		g := testGuest(t, fstest.MapFS{"etc/hostname": fixtures.File("x", 0o644)})
 		for _, id := range []string{"logs.archive-dated", "logs.archive-numbered", "logs.uncleared"} {
-			fs := runRule(t, g, id, parityOpts)
+			fs := runRule(t, g, id, parity)
 			if len(fs) == 0 || findingLines(fs) != "" {
 				t.Errorf("%s: %+v", id, fs)
 			}
@@ -127,7 +127,7 @@ func TestParityLogLoops(t *testing.T) {
 	})
 	t.Run("size evidence for the content block", func(t *testing.T) {
 		g := testGuest(t, g7Tree())
-		fs := runRule(t, g, "logs.archive-dated", parityOpts)
+		fs := runRule(t, g, "logs.archive-dated", parity)
 		if fs[0].Get(rules.KeySize) != "10" || fs[1].Get(rules.KeySize) != "" || fs[1].Get("type") != "directory" {
 			t.Errorf("evidence %+v / %+v", fs[0].Evidence, fs[1].Evidence)
 		}

@@ -1,13 +1,13 @@
 package rules_test
 
 import (
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 )
 
 // osTree is a tree with /etc/os-release holding the given lines.

@@ -1,13 +1,13 @@
 package rules_test
 
 import (
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 )
 
 // g16 is RULES.md G16: Debian 12 with a file: source whose Release says
