@@ -2,10 +2,11 @@ package rules_test
 
 import (
 	"fmt"
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"

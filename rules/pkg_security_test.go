@@ -3,10 +3,11 @@ package rules_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/rules/imgcheck"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"

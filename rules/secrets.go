@@ -280,7 +280,7 @@ func checkTLSPrivateKeys(in *Input) []Finding {
 				out = append(out, in.Fault(display, err))
 				continue
 			}
-			k, ok := DetectPrivateKey(head)
+			k, ok := facts.DetectPrivateKey(head)
 			if !ok {
 				continue
 			}

@@ -168,7 +168,7 @@ func checkAuthorizedKeys(in *Input) []Finding {
 // authorizedKeysFinding judges one authorized_keys file: FAIL with every
 // key's fingerprint, WARN for content without a parsable key.
 func authorizedKeysFinding(in *Input, p, user string, data []byte) (Finding, bool) {
-	keys, bad := ParseAuthorizedKeys(data)
+	keys, bad := facts.ParseAuthorizedKeys(data)
 	fix := "X1: delete " + p + " (Packer: ssh_clear_authorized_keys)"
 	if p == "/root/.ssh/authorized_keys" || user == "root" {
 		fix = "C8: delete " + p + " (Packer: ssh_clear_authorized_keys)"
@@ -231,7 +231,7 @@ func walkSSHDir(g *fsinspect.Guest, dir string, depth int) ([]sshFile, error) {
 // sniffSize is read first from files that may be binaries.
 const sniffSize = 4096
 
-// readKeyHead reads at most keyScanLimit bytes of name, stopping after the
+// readKeyHead reads at most facts.KeyScanLimit bytes of name, stopping after the
 // first 4 KiB when they contain a NUL byte (a binary is never a key file).
 func readKeyHead(g *fsinspect.Guest, name string) ([]byte, error) {
 	f, err := g.Open(name)
@@ -251,7 +251,7 @@ func readKeyHead(g *fsinspect.Guest, name string) ([]byte, error) {
 	if strings.IndexByte(string(buf), 0) >= 0 {
 		return nil, nil
 	}
-	rest, err := io.ReadAll(io.LimitReader(f, keyScanLimit-sniffSize))
+	rest, err := io.ReadAll(io.LimitReader(f, facts.KeyScanLimit-sniffSize))
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func privateKeyFinding(in *Input, h facts.Home, file sshFile, display string) (F
 	if err != nil {
 		return in.Fault(display, err), true
 	}
-	k, ok := DetectPrivateKey(head)
+	k, ok := facts.DetectPrivateKey(head)
 	if !ok {
 		return Finding{}, false
 	}
@@ -354,7 +354,7 @@ func privateKeyFinding(in *Input, h facts.Home, file sshFile, display string) (F
 // keyEvidence describes a private key found in name: format, encryption,
 // and the public half's type and fingerprint, or when none can be derived
 // the SHA-256 digest of the file. Never the key itself.
-func keyEvidence(in *Input, name string, k PrivateKey) ([]KV, error) {
+func keyEvidence(in *Input, name string, k facts.PrivateKey) ([]KV, error) {
 	ev := []KV{{"format", k.Format}, {"encrypted", k.Encrypted}}
 	if k.Fingerprint != "" {
 		return append(ev, KV{KeyKeyType, k.Type}, KV{KeyFingerprint, k.Fingerprint}), nil
@@ -452,4 +452,12 @@ func checkSSHDirOther(in *Input) []Finding {
 		out = append(out, in.New(Pass, ".ssh", "No other entries in any .ssh directory"))
 	}
 	return out
+}
+
+// yesNo is the evidence text of a boolean.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

@@ -202,7 +202,7 @@ func checkRevokedKeys(in *Input) []Finding {
 		if bytes.HasPrefix(data, []byte("SSHKRL\n\x00")) {
 			notes = append(notes, "holds a binary key revocation list")
 		} else {
-			keys, _ := ParseAuthorizedKeys(data)
+			keys, _ := facts.ParseAuthorizedKeys(data)
 			ev = append(ev, KV{KeyCount, strconv.Itoa(len(keys))})
 			notes = append(notes, fmt.Sprintf("holds %d revoked key(s)", len(keys)))
 		}
@@ -305,13 +305,13 @@ func hostKeyFingerprint(in *Input, name string) (typ, fp string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if keys, _ := ParseAuthorizedKeys(pub); len(keys) > 0 {
+	if keys, _ := facts.ParseAuthorizedKeys(pub); len(keys) > 0 {
 		return keys[0].Type, keys[0].Fingerprint, nil
 	}
 	priv, err := facts.ReadIfPresent(in.Guest, name, facts.CapConfig)
 	if err != nil {
 		return "", "", err
 	}
-	k, _ := DetectPrivateKey(priv)
+	k, _ := facts.DetectPrivateKey(priv)
 	return k.Type, k.Fingerprint, nil
 }

@@ -22,9 +22,8 @@ import (
 	"testing"
 	"testing/cryptotest"
 
+	"github.com/imgcheck/imgcheck/rules/facts"
 	"golang.org/x/crypto/ssh"
-
-	"github.com/imgcheck/imgcheck/rules"
 )
 
 // testKey is a key pair generated at test time, with its encodings.
@@ -129,7 +128,7 @@ func dsaPEM(t *testing.T) ([]byte, string) {
 		Name       string
 		P, Q, G, Y *big.Int
 	}{"ssh-dss", k.P, k.Q, k.G, k.Y})
-	return pem.EncodeToMemory(&pem.Block{Type: "DSA PRIVATE KEY", Bytes: der}), rules.Fingerprint(blob)
+	return pem.EncodeToMemory(&pem.Block{Type: "DSA PRIVATE KEY", Bytes: der}), facts.Fingerprint(blob)
 }
 
 // puttyFile builds a PuTTY v3 key file around pub; the private lines are
@@ -177,7 +176,7 @@ func TestParseAuthorizedKeys(t *testing.T) {
 		"ssh-rsa " + strings.Fields(keyEd.line)[1], // type mismatch
 		strings.Fields(keyEd.line)[0] + " " + strings.Fields(keyEd.line)[1] + " " + long,
 	}, "\n")
-	keys, bad := rules.ParseAuthorizedKeys([]byte(data))
+	keys, bad := facts.ParseAuthorizedKeys([]byte(data))
 	if len(keys) != 4 {
 		t.Fatalf("got %d keys, want 4: %+v", len(keys), keys)
 	}
@@ -212,7 +211,7 @@ func TestParseAuthorizedKeysCert(t *testing.T) {
 		ValidPrincipals: []string{"root"}, ValidBefore: ssh.CertTimeInfinity}
 	must(t, cert.SignCert(rand.Reader, keyRSA.signer))
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert)))
-	keys, bad := rules.ParseAuthorizedKeys([]byte(`from="10.0.0.1,10.0.0.2",environment="A=b c" ` + line + "\n"))
+	keys, bad := facts.ParseAuthorizedKeys([]byte(`from="10.0.0.1,10.0.0.2",environment="A=b c" ` + line + "\n"))
 	if len(keys) != 1 || len(bad) != 0 {
 		t.Fatalf("keys %+v bad %v", keys, bad)
 	}
@@ -269,7 +268,7 @@ func keygenFingerprints(t *testing.T, data []byte) []string {
 func TestFingerprintMatchesSSHKeygen(t *testing.T) {
 	testKeys(t)
 	data := []byte(keyEd.line + "\n" + keyRSA.line + "\n" + keyEC.line + "\n")
-	keys, _ := rules.ParseAuthorizedKeys(data)
+	keys, _ := facts.ParseAuthorizedKeys(data)
 	got := keygenFingerprints(t, data)
 	if len(got) != len(keys) {
 		t.Fatalf("ssh-keygen printed %v for %d keys", got, len(keys))
@@ -310,7 +309,7 @@ func TestDetectPrivateKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, ok := rules.DetectPrivateKey(tt.data)
+			k, ok := facts.DetectPrivateKey(tt.data)
 			if !ok {
 				t.Fatal("not detected")
 			}
@@ -330,7 +329,7 @@ func TestDetectPrivateKeyNegative(t *testing.T) {
 		"marker late": append(bytes.Repeat([]byte("#\n"), (64<<10)/2+1), rsaPEM(t)...),
 		"config":      []byte("Host *\n  IdentityFile ~/.ssh/id_rsa\n"),
 	} {
-		if k, ok := rules.DetectPrivateKey(data); ok {
+		if k, ok := facts.DetectPrivateKey(data); ok {
 			t.Errorf("%s: detected %+v", name, k)
 		}
 	}
@@ -345,7 +344,7 @@ func TestPrivateKeyFingerprintMatchesSSHKeygen(t *testing.T) {
 		"pem ec":  ecPEM(t),
 		"pem dsa": dsaKey,
 	} {
-		k, _ := rules.DetectPrivateKey(data)
+		k, _ := facts.DetectPrivateKey(data)
 		if got := keygenFingerprints(t, data); len(got) != 1 || got[0] != k.Fingerprint {
 			t.Errorf("%s: fingerprint %s, ssh-keygen %v", name, k.Fingerprint, got)
 		}
@@ -357,7 +356,7 @@ func FuzzParseAuthorizedKeys(f *testing.F) {
 	f.Add([]byte(`command="a \"b\" c" ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ== x`))
 	f.Add([]byte("# only a comment\n\n\t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, _ := rules.ParseAuthorizedKeys(data)
+		keys, _ := facts.ParseAuthorizedKeys(data)
 		for _, k := range keys {
 			if !strings.HasPrefix(k.Fingerprint, "SHA256:") || len([]rune(k.Comment)) > 64 {
 				t.Fatalf("bad key %+v", k)
@@ -372,7 +371,7 @@ func FuzzDetectPrivateKey(f *testing.F) {
 	f.Add([]byte("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nP2/56wAAAA==\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n"))
 	f.Add([]byte("-----BEGIN DSA PRIVATE KEY-----\nMAA=\n-----END DSA PRIVATE KEY-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		k, ok := rules.DetectPrivateKey(data)
+		k, ok := facts.DetectPrivateKey(data)
 		if ok && k.Fingerprint != "" && !strings.HasPrefix(k.Fingerprint, "SHA256:") {
 			t.Fatalf("bad fingerprint %+v", k)
 		}

@@ -464,7 +464,7 @@ func parityKeyEvidence(in *rules.Input, p string) []rules.KV {
 	if err != nil {
 		return []rules.KV{{Key: rules.KeyReason, Value: "keys not listed: " + err.Error()}}
 	}
-	keys, _ := rules.ParseAuthorizedKeys(data)
+	keys, _ := facts.ParseAuthorizedKeys(data)
 	ev := []rules.KV{{Key: rules.KeyCount, Value: strconv.Itoa(len(keys))}}
 	for _, k := range keys {
 		ev = append(ev, rules.KV{Key: rules.KeyLine, Value: strconv.Itoa(k.Line)}, rules.KV{Key: rules.KeyKeyType, Value: k.Type},

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"bytes"
@@ -159,8 +159,8 @@ type PrivateKey struct {
 	Fingerprint string
 }
 
-// keyScanLimit is how much of a file private-key detection looks at.
-const keyScanLimit = 64 << 10
+// KeyScanLimit is how much of a file private-key detection looks at.
+const KeyScanLimit = 64 << 10
 
 // pemFormats maps the PEM labels of private keys to their format names.
 var pemFormats = map[string]string{
@@ -178,8 +178,8 @@ var pemFormats = map[string]string{
 // half is read from the unencrypted public section; for unencrypted PEM and
 // PKCS#8 keys it is derived.
 func DetectPrivateKey(data []byte) (PrivateKey, bool) {
-	if len(data) > keyScanLimit {
-		data = data[:keyScanLimit]
+	if len(data) > KeyScanLimit {
+		data = data[:KeyScanLimit]
 	}
 	if bytes.HasPrefix(data, []byte("PuTTY-User-Key-File-")) {
 		return puttyKey(data), true
