@@ -23,8 +23,16 @@ func mountRO(t *testing.T, img string) string {
 	if err != nil {
 		t.Skipf("cannot loop-mount (needs root and loop devices): %v: %s", err, out)
 	}
+	// Another test process walking the host's / (the live --root tests)
+	// may hold the mount busy for a moment: retry, then detach it lazily.
 	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+		for range 20 {
+			if exec.Command("umount", dir).Run() == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
 			t.Errorf("umount %s: %v: %s", dir, err, out)
 		}
 	})
