@@ -58,9 +58,9 @@ func checkAgentDir(in *Input) []Finding {
 // agentFix is step D2 worded for the family.
 func agentFix(in *Input) string {
 	if fam, _ := in.Facts.Family(); fam == facts.RPM {
-		return "D2: yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
+		return "yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
 	}
-	return "D2: apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
+	return "apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
 }
 
 // agentLeftovers lists installed agent packages, enabled agent units and

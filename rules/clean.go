@@ -109,7 +109,7 @@ func checkTmpPerms(in *Input) []Finding {
 			}
 		}
 		if f.Level != Pass {
-			f.Fix = fmt.Sprintf("C1: mkdir -p %s && chown root:root %s && chmod 1777 %s", display, display, display)
+			f.Fix = fmt.Sprintf("mkdir -p %s && chown root:root %s && chmod 1777 %s", display, display, display)
 		}
 		out = append(out, f)
 	}
@@ -186,7 +186,7 @@ func checkTmpContents(in *Input) []Finding {
 				f.Level = Info
 				f.Message = display + " is on the disk under the tmpfs mounted on /tmp at boot, so it is hidden at runtime"
 			}
-			f.Fix = "C3: delete " + display
+			f.Fix = "delete " + display
 			out = append(out, f)
 		}
 	}
@@ -261,11 +261,11 @@ func checkPkgCache(in *Input) []Finding {
 		what string
 		fix  string
 	}{
-		{"var/cache/apt/archives", false, suffix(".deb"), "downloaded .deb files", "X9: apt-get clean"},
-		{"var/cache/apt/archives/partial", false, everything, "partial downloads", "X9: apt-get clean"},
-		{"var/cache/apt", false, suffix(".bin"), "apt package caches", "X9: apt-get clean"},
-		{"var/cache/dnf", true, everything, "dnf cache files", "C2: dnf clean all"},
-		{"var/cache/yum", true, everything, "yum cache files", "C2: yum clean all"},
+		{"var/cache/apt/archives", false, suffix(".deb"), "downloaded .deb files", "apt-get clean"},
+		{"var/cache/apt/archives/partial", false, everything, "partial downloads", "apt-get clean"},
+		{"var/cache/apt", false, suffix(".bin"), "apt package caches", "apt-get clean"},
+		{"var/cache/dnf", true, everything, "dnf cache files", "dnf clean all"},
+		{"var/cache/yum", true, everything, "yum cache files", "yum clean all"},
 	}
 	var out []Finding
 	for _, c := range caches {
@@ -315,7 +315,7 @@ func checkCloudInstance(in *Input) []Finding {
 	if len(ids) > 0 {
 		f := in.New(Warn, "/"+instances, fmt.Sprintf("cloud-init state of %d instance(s) from the build Droplet: %s",
 			len(ids), strings.Join(ids, ", ")), ev...)
-		f.Fix = "C7: rm -rf /var/lib/cloud/instances/*"
+		f.Fix = "rm -rf /var/lib/cloud/instances/*"
 		out = append(out, f)
 	}
 	data, err := facts.ReadDir(in.Guest, "var/lib/cloud/data")
@@ -354,7 +354,7 @@ func checkZerofile(in *Input) []Finding {
 			f.Message += fmt.Sprintf(", and the filesystem has only %d%% of its blocks free", free)
 		}
 	}
-	f.Fix = "C10: rm -f /zerofile"
+	f.Fix = "rm -f /zerofile"
 	return []Finding{f}
 }
 
@@ -370,7 +370,7 @@ func checkMachineID(in *Input) []Finding {
 	default:
 		f := in.New(Warn, "/"+etcID, "/etc/machine-id holds an ID that every Droplet would share (journal, DHCP DUID)",
 			KV{KeyPath, "/" + etcID}, KV{KeySize, strconv.Itoa(len(data))})
-		f.Fix = "X3: truncate /etc/machine-id to 0 bytes (do not delete it)"
+		f.Fix = "truncate /etc/machine-id to 0 bytes (do not delete it)"
 		out = append(out, f)
 	}
 	const dbusID = "var/lib/dbus/machine-id"
@@ -396,7 +396,7 @@ func checkMachineID(in *Input) []Finding {
 	if fi != nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 		f := in.New(Warn, "/"+dbusID, "/var/lib/dbus/machine-id is a copy of a machine ID, not a link to /etc/machine-id",
 			KV{KeyPath, "/" + dbusID}, KV{KeySize, strconv.FormatInt(fi.Size(), 10)})
-		f.Fix = "X3: rm /var/lib/dbus/machine-id (or link it to /etc/machine-id)"
+		f.Fix = "rm /var/lib/dbus/machine-id (or link it to /etc/machine-id)"
 		out = append(out, f)
 	}
 	return out
@@ -444,7 +444,7 @@ func checkMailSpool(in *Input) []Finding {
 				}
 			}
 			f := in.New(Warn, display, fmt.Sprintf("mailbox %s holds %d bytes", display, fi.Size()), ev...)
-			f.Fix = "X4: truncate " + display + " to 0 bytes"
+			f.Fix = "truncate " + display + " to 0 bytes"
 			out = append(out, f)
 		}
 	}

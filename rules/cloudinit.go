@@ -71,7 +71,7 @@ func checkCloudInitInstalled(in *Input) []Finding {
 		return []Finding{in.Fault("package database", c.pkgErr)}
 	}
 	f := in.New(Fail, "cloud-init", "cloud-init is not installed: no package and no cloud-init command")
-	f.Fix = "C2: install cloud-init (apt-get install cloud-init / yum install cloud-init)"
+	f.Fix = "install cloud-init (apt-get install cloud-init / yum install cloud-init)"
 	return []Finding{f}
 }
 
@@ -113,7 +113,7 @@ func checkCloudInitVersion(in *Input) []Finding {
 			ev = append(ev, KV{KeyVersion, v})
 		}
 	}
-	fix := "C2: upgrade cloud-init to " + cloudInitRecommended + " or later"
+	fix := "upgrade cloud-init to " + cloudInitRecommended + " or later"
 	var f Finding
 	switch {
 	case ver == "":

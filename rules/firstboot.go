@@ -126,11 +126,11 @@ func firstBootEntry(in *Input, name string) Finding {
 	if err != nil {
 		return in.Fault(display, err)
 	}
-	fix := "X6: chmod 0755 " + display + " and give it a valid #! line with LF endings"
+	fix := "chmod 0755 " + display + " and give it a valid #! line with LF endings"
 	switch {
 	case fi == nil:
 		f := in.New(Fail, display, display+" is a dangling link: cloud-init cannot run it", KV{KeyPath, display})
-		f.Fix = "X6: fix or remove the link " + display
+		f.Fix = "fix or remove the link " + display
 		return f
 	case fi.IsDir():
 		return in.New(Info, display, display+" is a directory: cloud-init does not run it", KV{KeyPath, display})
@@ -208,7 +208,7 @@ func checkFirstBootSSHLock(in *Input) []Finding {
 		}
 	}
 	f := in.New(Fail, facts.SSHDConfigPath, msg, ev...)
-	f.Fix = "X6: ship an executable per-instance script that removes the Match/ForceCommand lock from sshd_config"
+	f.Fix = "ship an executable per-instance script that removes the Match/ForceCommand lock from sshd_config"
 	return []Finding{f}
 }
 

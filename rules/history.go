@@ -78,10 +78,10 @@ func historyFinding(in *Input, h facts.Home, name string) (Finding, bool) {
 	}
 	size := strconv.FormatInt(fi.Size(), 10)
 	ev := []KV{{KeyPath, display}, {KeyUser, h.User}, {KeySize, size}}
-	fix := "X2: truncate or delete " + display
+	fix := "truncate or delete " + display
 	isBash := path.Base(name) == ".bash_history"
 	if isBash && h.Path == "root" {
-		fix = "C4: truncate /root/.bash_history to 0 bytes (and clear root's shell history)"
+		fix = "truncate /root/.bash_history to 0 bytes (and clear root's shell history)"
 	}
 	data, err := in.Guest.ReadFileLimit(name, facts.CapConfig)
 	big := isBash && fi.Size() >= bashHistoryLimit

@@ -192,7 +192,7 @@ func checkUncleared(in *Input) []Finding {
 			msg += "; DigitalOcean's README accepts a regenerated " + name + ", but truncate it before the snapshot"
 		}
 		f := in.New(Warn, display, msg, ev...)
-		f.Fix = "C5: truncate " + display + " to 0 bytes"
+		f.Fix = "truncate " + display + " to 0 bytes"
 		out = append(out, f)
 	}
 	if len(out) == 0 {
@@ -214,9 +214,9 @@ func checkRotated(in *Input) []Finding {
 		}
 		display := "/" + lf.Path
 		f := in.New(Warn, display, "rotated log archive "+display, fileEvidence(lf.Path, lf.Info)...)
-		f.Fix = "C6: delete " + display
+		f.Fix = "delete " + display
 		if strings.Count(lf.Path, "/") > 2 {
-			f.Fix = "X5: delete " + display + " (cleanup.sh only deletes top-level archives)"
+			f.Fix = "delete " + display + " (cleanup.sh only deletes top-level archives)"
 		}
 		out = append(out, f)
 	}
@@ -262,7 +262,7 @@ func checkJournal(in *Input) []Finding {
 		display := "/" + dir
 		f := in.New(Warn, display, fmt.Sprintf("%d journal files with %d bytes in %s", g.count, g.bytes, display),
 			KV{KeyPath, display}, KV{KeyCount, strconv.Itoa(g.count)}, KV{KeySize, strconv.FormatInt(g.bytes, 10)})
-		f.Fix = "X5: remove the journal files in " + display + " (journalctl --rotate; journalctl --vacuum-time=1s)"
+		f.Fix = "remove the journal files in " + display + " (journalctl --rotate; journalctl --vacuum-time=1s)"
 		out = append(out, f)
 	}
 	if len(out) == 0 {
@@ -285,12 +285,12 @@ func checkLoginRecords(in *Input) []Finding {
 			continue
 		}
 		msg := fmt.Sprintf("login records in %s (%d bytes)", display, fi.Size())
-		fix := "X5: truncate " + display + " to 0 bytes"
+		fix := "truncate " + display + " to 0 bytes"
 		switch n {
 		case "btmp":
 			msg += "; failed logins can contain passwords typed as user names"
 		case "lastlog", "wtmp":
-			fix = "D1: truncate " + display + " to 0 bytes"
+			fix = "truncate " + display + " to 0 bytes"
 		}
 		f := in.New(Warn, display, msg, fileEvidence(p, fi)...)
 		f.Fix = fix

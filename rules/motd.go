@@ -90,7 +90,7 @@ func checkMOTD(in *Input) []Finding {
 			ev = append(ev, KV{KeyReason, p})
 		}
 		f := in.New(Warn, display, fmt.Sprintf("MOTD script %s will not run: %s", display, strings.Join(problems, "; ")), ev...)
-		f.Fix = "X6: chmod 0755 " + display + ", start it with #!, and use a name of letters, digits, - and _ only"
+		f.Fix = "chmod 0755 " + display + ", start it with #!, and use a name of letters, digits, - and _ only"
 		out = append(out, f)
 	}
 	if len(out) == 0 {

@@ -70,7 +70,7 @@ func checkOSRelease(in *Input) []Finding {
 	switch {
 	case !marketSupportedRelease(r.Name, r.VersionID):
 		f := in.New(Fail, r.VersionID, fmt.Sprintf("%s %s is not a supported Operating System Version", r.Name, quoteEmpty(r.VersionID)), osEvidence(r)...)
-		f.Fix = "Build on a supported release (RULES.md §3.1)"
+		f.Fix = "Rebuild the image on a supported release (see imgcheck rules explain os.release)"
 		out = append(out, f)
 	case readmeUnlisted[key]:
 		out = append(out, in.New(Info, r.VersionID, key+" is accepted by img_check.sh but not listed in DigitalOcean's README", osEvidence(r)...))

@@ -22,7 +22,7 @@ var pkgMongodbSsplRule = Rule{
 	Check: checkMongoSSPL,
 }
 
-const securityFix = "C2: apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
+const securityFix = "apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
 
 // checkSecurityUpdates is pkg.security-updates, by family and profile.
 func checkSecurityUpdates(in *Input) []Finding {

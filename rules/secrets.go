@@ -81,7 +81,7 @@ func checkSecretFile(in *Input, name, what string) []Finding {
 		}
 	}
 	f := in.New(Fail, display, fmt.Sprintf("%s holds %s", display, what), ev...)
-	f.Fix = "X7: delete " + display + " and generate credentials at first boot"
+	f.Fix = "delete " + display + " and generate credentials at first boot"
 	return []Finding{f}
 }
 
@@ -247,7 +247,7 @@ func checkDatabaseURL(in *Input) []Finding {
 			msg = fmt.Sprintf("%s sets DATABASE_URL with a password (line %d)", display, found[0].line)
 		}
 		f := in.New(level, display, msg, ev...)
-		f.Fix = "X7: remove DATABASE_URL from " + display + " and set it at first boot"
+		f.Fix = "remove DATABASE_URL from " + display + " and set it at first boot"
 		out, bad = append(out, f), true
 	}
 	if !bad {

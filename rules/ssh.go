@@ -169,9 +169,9 @@ func checkAuthorizedKeys(in *Input) []Finding {
 // key's fingerprint, WARN for content without a parsable key.
 func authorizedKeysFinding(in *Input, p, user string, data []byte) (Finding, bool) {
 	keys, bad := facts.ParseAuthorizedKeys(data)
-	fix := "X1: delete " + p + " (Packer: ssh_clear_authorized_keys)"
+	fix := "delete " + p + " (Packer: ssh_clear_authorized_keys)"
 	if p == "/root/.ssh/authorized_keys" || user == "root" {
-		fix = "C8: delete " + p + " (Packer: ssh_clear_authorized_keys)"
+		fix = "delete " + p + " (Packer: ssh_clear_authorized_keys)"
 	}
 	if len(keys) == 0 {
 		if len(bad) == 0 {
@@ -328,7 +328,7 @@ func privateKeyFinding(in *Input, h facts.Home, file sshFile, display string) (F
 	if file.info.Size() == 0 {
 		if file.inSSH && strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") {
 			f := in.New(Warn, display, "Empty private key file "+display, KV{KeyPath, display}, KV{KeyUser, h.User}, KV{KeySize, "0"})
-			f.Fix = "X1: delete " + display
+			f.Fix = "delete " + display
 			return f, true
 		}
 		return Finding{}, false
@@ -347,7 +347,7 @@ func privateKeyFinding(in *Input, h facts.Home, file sshFile, display string) (F
 	}
 	ev := append([]KV{{KeyPath, display}, {KeyUser, h.User}}, kev...)
 	f := in.New(Fail, display, fmt.Sprintf("Private key (%s) in %s", k.Format, display), ev...)
-	f.Fix = "X1: delete " + display
+	f.Fix = "delete " + display
 	return f, true
 }
 
@@ -394,7 +394,7 @@ func checkKnownHosts(in *Input) []Finding {
 			}
 			f := in.New(Warn, "/"+name, fmt.Sprintf("%s has %d entries: it reveals the hosts the build contacted", "/"+name, entries),
 				KV{KeyPath, "/" + name}, KV{KeyUser, h.User}, KV{KeyCount, strconv.Itoa(entries)}, KV{"hashed", hashedWord(hashed, entries)})
-			f.Fix = "X1: delete /" + name
+			f.Fix = "delete /" + name
 			out, bad = append(out, f), true
 		}
 	}

@@ -99,7 +99,7 @@ func TestAuthorizedKeysEvidence(t *testing.T) {
 	fs := run(t, sshTree(fstest.MapFS{"root/.ssh/authorized_keys": fixtures.File(data, 0o600)}), "ssh.authorized-keys")
 	wantSummary(t, fs, "FAIL /root/.ssh/authorized_keys\n")
 	f := fs[0]
-	if ev(f, "count") != "2" || ev(f, "user") != "root" || !strings.HasPrefix(f.Fix, "C8:") {
+	if ev(f, "count") != "2" || ev(f, "user") != "root" || !strings.HasPrefix(f.Fix, "delete /root/.ssh/authorized_keys") {
 		t.Errorf("finding %+v", f)
 	}
 	var fps, types []string

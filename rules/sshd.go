@@ -88,7 +88,7 @@ func checkSSHDPasswordAuth(in *Input) []Finding {
 	s := cfg.Global("PasswordAuthentication")
 	f := in.New(Info, facts.SSHDConfigPath, fmt.Sprintf("PasswordAuthentication %s (%s); cloud-init may rewrite it at first boot", s.Value(), s.Source),
 		settingEvidence("PasswordAuthentication", s)...)
-	f.Fix = "X8: set PasswordAuthentication explicitly if the image depends on it"
+	f.Fix = "set PasswordAuthentication explicitly if the image depends on it"
 	return append([]Finding{f}, conditionalInfos(in, cfg, "PasswordAuthentication")...)
 }
 
@@ -107,7 +107,7 @@ func checkSSHDRootLogin(in *Input) []Finding {
 		f = in.New(Info, facts.SSHDConfigPath, fmt.Sprintf("PermitRootLogin yes (%s): root may also log in with a password", s.Source), ev...)
 	default:
 		f = in.New(Warn, facts.SSHDConfigPath, fmt.Sprintf("PermitRootLogin %s (%s): DigitalOcean customers log in as root by default", s.Value(), s.Source), ev...)
-		f.Fix = "X8: set PermitRootLogin prohibit-password (at " + s.Source + ")"
+		f.Fix = "set PermitRootLogin prohibit-password (at " + s.Source + ")"
 	}
 	return append([]Finding{f}, conditionalInfos(in, cfg, "PermitRootLogin")...)
 }
@@ -145,14 +145,14 @@ func checkSSHDEmptyPasswords(in *Input) []Finding {
 		}
 		f := in.New(Fail, c.User, fmt.Sprintf("PermitEmptyPasswords yes (%s) and %s has an empty password and shell %s: anyone can log in",
 			s.Source, c.User, shell), append(settingEvidence("PermitEmptyPasswords", s), KV{KeyUser, c.User})...)
-		f.Fix = "X8: set PermitEmptyPasswords no, and lock the account (usermod -p '*' " + c.User + ")"
+		f.Fix = "set PermitEmptyPasswords no, and lock the account (usermod -p '*' " + c.User + ")"
 		out = append(out, f)
 	}
 	if len(out) == 0 {
 		s := cfg.Global("PermitEmptyPasswords")
 		if strings.EqualFold(s.Value(), "yes") {
 			f := in.New(Warn, facts.SSHDConfigPath, fmt.Sprintf("PermitEmptyPasswords yes (%s)", s.Source), settingEvidence("PermitEmptyPasswords", s)...)
-			f.Fix = "X8: set PermitEmptyPasswords no (at " + s.Source + ")"
+			f.Fix = "set PermitEmptyPasswords no (at " + s.Source + ")"
 			out = append(out, f)
 		} else {
 			out = append(out, in.New(Pass, facts.SSHDConfigPath, fmt.Sprintf("PermitEmptyPasswords %s (%s)", s.Value(), s.Source),
@@ -182,7 +182,7 @@ func checkRevokedKeys(in *Input) []Finding {
 	if err != nil {
 		return []Finding{in.Fault(display, err)}
 	}
-	fix := "C9: recreate " + display + " empty, with mode 0600"
+	fix := "recreate " + display + " empty, with mode 0600"
 	if fi == nil || !fi.Mode().IsRegular() {
 		f := in.New(Fail, display, fmt.Sprintf("RevokedKeys %s (%s) is missing or not a regular file: sshd refuses every public key", display, s.Source),
 			append(ev, KV{KeyPath, display})...)
@@ -286,7 +286,7 @@ func checkSSHHostKeys(in *Input) []Finding {
 		if !deleteKeys {
 			f = in.New(Fail, p, fmt.Sprintf("SSH host key %s is in the image and ssh_deletekeys is false (%s): every Droplet would share this host identity", p, source), ev...)
 		}
-		f.Fix = "C8: delete /etc/ssh/ssh_host_*key* before the snapshot"
+		f.Fix = "delete /etc/ssh/ssh_host_*key* before the snapshot"
 		if !deleteKeys {
 			f.Fix += ", and remove ssh_deletekeys: false from " + source
 		}

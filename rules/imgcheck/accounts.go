@@ -19,13 +19,13 @@ import (
 // word splitting), homes are /home/<u> and /root, and the .ssh probes and
 // size tests behave like ls, wc -c and the shell's -d and -f.
 
-var usersPasswordRule = rules.Rule{ID: "users.password", Title: "User-created accounts have no password (img_check; not counted, Q1)",
+var usersPasswordRule = rules.Rule{ID: "users.password", Title: "User-created accounts have no password (img_check; the script does not count it)",
 	Check: checkUsersPassword}
 
-var usersSshRule = rules.Rule{ID: "users.ssh", Title: "User-created accounts have no SSH files (img_check; only with a '*' entry, Q2)",
+var usersSshRule = rules.Rule{ID: "users.ssh", Title: "User-created accounts have no SSH files (img_check; the script looks only when .ssh has an entry named '*')",
 	Check: checkUsersSSH}
 
-var usersHistoryRule = rules.Rule{ID: "users.history", Title: "User-created accounts have a cleared .bash_history (img_check; not counted, Q1)",
+var usersHistoryRule = rules.Rule{ID: "users.history", Title: "User-created accounts have a cleared .bash_history (img_check; the script does not count it)",
 	Check: checkUsersHistory}
 
 var rootPasswordRule = rules.Rule{ID: "root.password", Title: "root has no password (img_check)",
@@ -336,7 +336,7 @@ func paritySSH(in *rules.Input, user string) []rules.Finding {
 				rules.KV{Key: rules.KeyReason, Value: fmt.Sprintf("the script's ls probe fails (a symlink loop or a path through a non-directory), so the %d entries of /%s are not inspected", len(names), sshDir)})
 		case len(names) > 0:
 			f.Evidence = append(f.Evidence, rules.KV{Key: rules.KeyCount, Value: strconv.Itoa(len(names))},
-				rules.KV{Key: rules.KeyReason, Value: fmt.Sprintf("Q2: without an entry named '*' the script never looks inside /%s, so its %d entries are not inspected", sshDir, len(names))})
+				rules.KV{Key: rules.KeyReason, Value: fmt.Sprintf("without an entry named '*' the script never looks inside /%s, so its %d entries are not inspected", sshDir, len(names))})
 		}
 		return []rules.Finding{f}
 	}
@@ -423,9 +423,9 @@ func paritySSHEntry(in *rules.Input, user, p string) (rules.Finding, bool) {
 		}
 		f = in.New(rules.Fail, display, fmt.Sprintf("User %s has a populated authorized_keys file in %s", user, display),
 			append(ev, parityKeyEvidence(in, p)...)...)
-		f.Fix = "X1: delete " + display
+		f.Fix = "delete " + display
 		if root {
-			f.Fix = "C8: delete " + display
+			f.Fix = "delete " + display
 		}
 	case "id_rsa":
 		if sized && size > 0 {
@@ -433,7 +433,7 @@ func paritySSHEntry(in *rules.Input, user, p string) (rules.Finding, bool) {
 		} else {
 			f = in.New(rules.Warn, display, fmt.Sprintf("User %s has empty private key file in %s", user, display), ev...)
 		}
-		f.Fix = "X1: delete " + display
+		f.Fix = "delete " + display
 	case "known_hosts":
 		if !sized || size <= parityKeyFileMin {
 			return rules.Finding{}, false
@@ -443,14 +443,14 @@ func paritySSHEntry(in *rules.Input, user, p string) (rules.Finding, bool) {
 			msg = fmt.Sprintf("User %s has a populated known_hosts file in %s", user, display)
 		}
 		f = in.New(rules.Warn, display, msg, ev...)
-		f.Fix = "X1: delete " + display
+		f.Fix = "delete " + display
 	default:
 		msg := fmt.Sprintf("User %s has a file in their .ssh directory named %s", user, display)
 		if root {
 			msg = fmt.Sprintf("User %s has a file in their .ssh directory at %s", user, display)
 		}
 		f = in.New(rules.Warn, display, msg, ev...)
-		f.Fix = "X1: remove " + display + " unless every Droplet needs it"
+		f.Fix = "remove " + display + " unless every Droplet needs it"
 	}
 	return f, true
 }
@@ -512,9 +512,9 @@ func parityHistory(in *rules.Input, user, p string) (rules.Finding, bool) {
 		f = in.New(rules.Pass, display, fmt.Sprintf("%s's Bash History appears to have been cleared", user), ev...)
 	} else {
 		f = in.New(rules.Fail, display, fmt.Sprintf("%s's Bash History should be cleared to prevent sensitive information from leaking", user), ev...)
-		f.Fix = "X2: truncate " + display + " to 0 bytes"
+		f.Fix = "truncate " + display + " to 0 bytes"
 		if root {
-			f.Fix = "C4: truncate " + display + " to 0 bytes"
+			f.Fix = "truncate " + display + " to 0 bytes"
 		}
 	}
 	return f, true

@@ -142,7 +142,7 @@ func TestRootSSHKeyEvidence(t *testing.T) {
 		f.Get("comment") != "alice@build" || f.Get(rules.KeyCount) != "1" || f.Get(rules.KeyLine) != "2" {
 		t.Errorf("evidence %+v", f.Evidence)
 	}
-	if !strings.HasPrefix(f.Fix, "C8:") {
+	if !strings.HasPrefix(f.Fix, "delete /root/.ssh/authorized_keys") {
 		t.Errorf("fix %q", f.Fix)
 	}
 	noSecret(t, fs, "AAAAC3NzaC1lZDI1NTE5AAAAIHXgOWcVrUGQ5qKzeoQ0iEQfxCNqcA3zeVoXjXV7JDKF")

@@ -13,7 +13,7 @@ func parityCloudInitInstalled(in *rules.Input) []rules.Finding {
 		f = in.New(rules.Pass, "cloud-init", "Cloud-init is installed.", rules.KV{Key: rules.KeyPath, Value: cmd})
 	} else {
 		f = in.New(rules.Fail, "cloud-init", "No valid verison of cloud-init was found.")
-		f.Fix = "C2: install cloud-init (apt-get install cloud-init / yum install cloud-init)"
+		f.Fix = "install cloud-init (apt-get install cloud-init / yum install cloud-init)"
 	}
 	return []rules.Finding{f}
 }

@@ -402,13 +402,13 @@ func WriteNotes(w io.Writer, rs []rules.Result) error {
 				}
 				notes = append(notes, "approximate: "+line)
 			case strings.HasPrefix(f.Rule, "users.") && (f.Level == rules.Warn || f.Level == rules.Fail) && !Counted(f):
-				notes = append(notes, "not counted by img_check.sh (Q1); the marketplace profile counts it: "+line)
+				notes = append(notes, "not counted by img_check.sh; the marketplace profile counts it: "+line)
 			case (f.Rule == "users.ssh" || f.Rule == "root.ssh") && f.Level == rules.Info && f.Get(rules.KeyReason) != "":
 				notes = append(notes, "not inspected by img_check.sh; the marketplace profile inspects it: "+line+" ("+rules.Redact(frameLine(f.Get(rules.KeyReason)))+")")
 			case f.Rule == "logs.archive-dated" && f.Level == rules.Warn && !rules.IsRotatedLog(path.Base(f.Get(rules.KeyPath))):
-				notes = append(notes, "Q6: the script's *-???????? glob also matches live logs and directories; the marketplace profile does not call this an archive: "+line)
+				notes = append(notes, "the script's *-???????? glob also matches live logs and directories; the marketplace profile does not call this an archive: "+line)
 			case f.Rule == "fw.active" && f.Level == rules.Warn:
-				notes = append(notes, "counted as a warning but does not change the script's status (Q3): "+line)
+				notes = append(notes, "counted as a warning but does not change the script's status: "+line)
 			}
 		}
 	}

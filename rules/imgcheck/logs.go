@@ -10,7 +10,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-var logsArchiveDatedRule = rules.Rule{ID: "logs.archive-dated", Title: "No /var/log/*-???????? entries (img_check glob, Q6)",
+var logsArchiveDatedRule = rules.Rule{ID: "logs.archive-dated", Title: "No /var/log/*-???????? entries (img_check's glob, which also matches live logs)",
 	Check: checkArchiveDated}
 
 var logsArchiveNumberedRule = rules.Rule{ID: "logs.archive-numbered", Title: "No /var/log/*.[0-9] entries (img_check glob)",
@@ -88,13 +88,13 @@ func checkArchiveDated(in *rules.Input) []rules.Finding {
 		if p == varLog+"/"+cpanelLog {
 			return rules.Finding{}, false
 		}
-		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "C6: delete /"+p), true
+		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "delete /"+p), true
 	})
 }
 
 func checkArchiveNumbered(in *rules.Input) []rules.Finding {
 	return parityLoop(in, MatchNumberedArchive, func(p string, fi fs.FileInfo) (rules.Finding, bool) {
-		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "C6: delete /"+p), true
+		return parityLogWarn(in, p, fi, "Log archive %s found; Contents:", "delete /"+p), true
 	})
 }
 
@@ -118,7 +118,7 @@ func checkUnclearedParity(in *rules.Input) []rules.Finding {
 		if size <= parityLogMin {
 			return rules.Finding{}, false
 		}
-		f := parityLogWarn(in, p, fi, "un-cleared log file, %s found; Contents:", "C5: truncate /"+p+" to 0 bytes")
+		f := parityLogWarn(in, p, fi, "un-cleared log file, %s found; Contents:", "truncate /"+p+" to 0 bytes")
 		f.Approximate = approximate
 		return f, true
 	})

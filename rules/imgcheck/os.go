@@ -44,7 +44,7 @@ func parityOSSupported(in *rules.Input) []rules.Finding {
 	} else {
 		f = in.New(rules.Fail, r.OS, r.OS+" is not a supported Operating System",
 			append(osEvidence(r), rules.KV{Key: KeyExiting, Value: "yes"})...)
-		f.Fix = "Build on a supported distribution (RULES.md §3.1)"
+		f.Fix = "Rebuild the image from a supported distribution's cloud image (see imgcheck rules explain os.supported)"
 	}
 	f.Approximate = r.Approximate
 	return []rules.Finding{f}
@@ -64,7 +64,7 @@ func parityOSRelease(in *rules.Input) []rules.Finding {
 		f = in.New(rules.Pass, r.Version, "Supported Release Detected: "+r.Version, osEvidence(r)...)
 	} else {
 		f = in.New(rules.Fail, r.Version, r.OS+" "+r.Version+" is not a supported Operating System Version", osEvidence(r)...)
-		f.Fix = "Build on a supported release (RULES.md §3.1)"
+		f.Fix = "Rebuild the image on a supported release (see imgcheck rules explain os.release)"
 	}
 	f.Approximate = r.Approximate
 	return []rules.Finding{f}

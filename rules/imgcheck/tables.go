@@ -27,15 +27,15 @@ const (
 // Fixes attached to the script's failures.
 const (
 	firewallFix = "enable a firewall that loads at boot (ufw enable; systemctl enable firewalld)"
-	securityFix = "C2: apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
+	securityFix = "apt-get update && apt-get -y upgrade (or yum -y update --security) before the snapshot"
 )
 
 // agentFix is step D2 worded for the family.
 func agentFix(in *rules.Input) string {
 	if fam, _ := in.Facts.Family(); fam == facts.RPM {
-		return "D2: yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
+		return "yum remove droplet-agent do-agent, then find /opt/digitalocean/ -type d -empty -delete (or build with the Packer droplet-agent option off)"
 	}
-	return "D2: apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
+	return "apt-get purge droplet-agent do-agent (or build with the Packer droplet-agent option off)"
 }
 
 // quoteEmpty shows an empty name as "(unknown)".
