@@ -178,6 +178,11 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			want: []string{"[INFO] accounts.password: no /etc/shadow: password fields read from /etc/passwd"}},
 		{name: "root on the second linux partition", path: secondRoot, code: 0,
 			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)", "root_offset=17825792"}},
+		// 10⁸ groups of one 1 KiB block, with 3.2 GB of valid
+		// descriptors in a 1.6 MB qcow2: descriptors are read on demand
+		// (the first and last at open), nothing is sized by the count.
+		{name: "ext4 claiming 10^8 block groups", path: groupBomb(t, 100_000_000), code: 3,
+			want: []string{noRoot + " (partition 1: looking for os-release: lstat etc/os-release: ext4: corrupt filesystem: inode 2: mode 00)"}},
 	}
 }
 

@@ -65,6 +65,7 @@ func TestMemoryBound(t *testing.T) {
 		{"gpt 100k entries", []string{"scan", must(fixtures.GPTEntryCount(clean, 100000))}},
 		{"gzip upload", []string{"scan", "--tmpdir", t.TempDir(), fixtures.MustGzip(t, clean, "gzip")}},
 		{"batch", []string{"scan", "-j", "2", big, bigQ, clean, cleanZ}},
+		{"ext4 claiming 10^9 block groups", []string{"scan", groupBomb(t, 1_000_000_000)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,4 +89,19 @@ func TestMemoryBound(t *testing.T) {
 	if len(files) != 3 {
 		t.Errorf("--output-dir wrote %v", files)
 	}
+}
+
+// groupBomb is a qcow2 disk whose ext4 superblock claims groups block
+// groups of one 1 KiB block (fixtures.Ext4GroupCount), each with a valid
+// descriptor: a terabyte-sized virtual disk whose gigabytes of
+// descriptors are one repeated qcow2 cluster, in a file of a few MiB.
+func groupBomb(t *testing.T, groups uint32) string {
+	must := fixtures.MustHostile(t)
+	plain := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20, BlockSize: 1024, Features: "^metadata_csum"})
+	const partStart = 1 << 20 // where fixtures.Disk puts the first partition
+	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", DiskSize: int64(groups)<<10 + 16<<20,
+		Parts: []fixtures.Part{{Type: "linux", Size: fixtures.Rest, Image: must(fixtures.Ext4GroupCount(plain, groups))}}})
+	q := fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{})
+	from := int64(partStart + fixtures.Ext4GroupTableFilled - 64<<10)
+	return must(fixtures.QCOW2RepeatCluster(q, from, partStart+2048+int64(groups)*32))
 }

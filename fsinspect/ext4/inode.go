@@ -55,10 +55,14 @@ func (fsys *FS) inode(ino uint32) (*inode, error) {
 		return nil, corruptf("inode %d out of range (1..%d)", ino, g.inodesCount)
 	}
 	group := uint64(ino-1) / uint64(g.inodesPerGroup)
-	if fsys.iuninit[group] {
+	gd, err := fsys.group(group)
+	if err != nil {
+		return nil, err
+	}
+	if gd.uninit {
 		return nil, corruptf("inode %d in group %d whose inode table is uninitialised", ino, group)
 	}
-	off := int64(fsys.itable[group])*g.blockSize + int64(uint64(ino-1)%uint64(g.inodesPerGroup))*g.inodeSize
+	off := int64(gd.inodeTable)*g.blockSize + int64(uint64(ino-1)%uint64(g.inodesPerGroup))*g.inodeSize
 	b := make([]byte, g.inodeSize)
 	if err := readFull(fsys.r, b, off); err != nil {
 		return nil, err
