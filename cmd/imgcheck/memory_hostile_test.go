@@ -66,6 +66,8 @@ func TestMemoryBound(t *testing.T) {
 		{"gzip upload", []string{"scan", "--tmpdir", t.TempDir(), fixtures.MustGzip(t, clean, "gzip")}},
 		{"batch", []string{"scan", "-j", "2", big, bigQ, clean, cleanZ}},
 		{"ext4 claiming 10^9 block groups", []string{"scan", groupBomb(t, 1_000_000_000)}},
+		{"8k inline_data inodes of 32 KiB, scan", []string{"scan", "--hash=false", inlineBomb(t)}},
+		{"8k inline_data inodes of 32 KiB, ls -R", []string{"ls", "-R", inlineBomb(t), "/"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -104,4 +106,19 @@ func groupBomb(t *testing.T, groups uint32) string {
 	q := fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{})
 	from := int64(partStart + fixtures.Ext4GroupTableFilled - 64<<10)
 	return must(fixtures.QCOW2RepeatCluster(q, from, partStart+2048+int64(groups)*32))
+}
+
+// inlineBomb is a disk whose /tmp holds 8,192 inline_data files of 30,000
+// bytes, each kept in its own 32 KiB inode (64 KiB blocks): 256 MiB of
+// inodes that compress to a few MiB.
+func inlineBomb(t *testing.T) string {
+	tree := cleanTree()
+	data := strings.Repeat("x", 30000)
+	for i := range 8192 {
+		tree[fmt.Sprintf("tmp/inline%04d", i)] = fixtures.File(data, 0o644)
+	}
+	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 400 << 20, BlockSize: 65536, InodeSize: 32768,
+		Features: "inline_data,^has_journal,^metadata_csum", Extra: []string{"-N", "8400"}})
+	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
+	return fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{Compress: true})
 }

@@ -8,10 +8,10 @@ import (
 	"slices"
 )
 
-// Cache bounds: parsed inodes by count, parsed directories by their
-// total number of entries, group descriptor blocks by bytes.
+// Cache bounds: parsed inodes and group descriptor blocks by bytes,
+// parsed directories by their total number of entries.
 const (
-	inodeCacheSize = 8192
+	inodeCacheSize = 4 << 20
 	dirCacheSize   = 200000
 	descCacheSize  = 1 << 20
 )
