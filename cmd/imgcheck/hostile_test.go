@@ -183,6 +183,13 @@ func hostileCorpus(t *testing.T) []hostileCase {
 		// (the first and last at open), nothing is sized by the count.
 		{name: "ext4 claiming 10^8 block groups", path: groupBomb(t, 100_000_000), code: 3,
 			want: []string{noRoot + " (partition 1: looking for os-release: lstat etc/os-release: ext4: corrupt filesystem: inode 2: mode 00)"}},
+		// A directory too large for the entry-count cache was parsed again
+		// for every lookup in it: ls -R never ended. Now its index is
+		// cached by bytes, and one too large for memory is refused.
+		{name: "ext4 directory of 201k entries", path: bigDir(t, "/var/log/many", 201_000, 12), code: 0,
+			want: []string{"[PASS] logs.uncleared: every log file under /var/log is empty"}},
+		{name: "ext4 directory of 190k names of 255 bytes", path: bigDir(t, "/var/log/long", 190_000, 255), code: 3,
+			want: []string{"[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log/long: ext4: unsupported: inode ", "directory index needs more than 33554432 bytes of memory"}},
 	}
 }
 

@@ -68,6 +68,10 @@ func TestMemoryBound(t *testing.T) {
 		{"ext4 claiming 10^9 block groups", []string{"scan", groupBomb(t, 1_000_000_000)}},
 		{"8k inline_data inodes of 32 KiB, scan", []string{"scan", "--hash=false", inlineBomb(t)}},
 		{"8k inline_data inodes of 32 KiB, ls -R", []string{"ls", "-R", inlineBomb(t), "/"}},
+		{"201k entries in /var/log/many, scan", []string{"scan", "--hash=false", bigDir(t, "var/log/many", 201_000, 12)}},
+		{"201k entries in /var/log/many, ls -R", []string{"ls", "-R", bigDir(t, "var/log/many", 201_000, 12), "/"}},
+		{"190k names of 255 bytes, scan", []string{"scan", "--hash=false", bigDir(t, "var/log/long", 190_000, 255)}},
+		{"190k names of 255 bytes, ls -R", []string{"ls", "-R", bigDir(t, "var/log/long", 190_000, 255), "/"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,4 +125,14 @@ func inlineBomb(t *testing.T) string {
 		Features: "inline_data,^has_journal,^metadata_csum", Extra: []string{"-N", "8400"}})
 	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
 	return fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{Compress: true})
+}
+
+// bigDir is a disk whose directory dir holds n hard links to
+// /etc/machine-id with names of nameLen bytes, in plain unindexed blocks
+// (fixtures.Ext4BigDir): every lookup in it that misses the directory
+// cache parses it whole.
+func bigDir(t *testing.T, dir string, n, nameLen int) string {
+	must := fixtures.MustHostile(t)
+	fsimg := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: int64(n)*int64(nameLen+12) + 64<<20})
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: must(fixtures.Ext4BigDir(fsimg, dir, n, nameLen, "/etc/machine-id"))}}})
 }

@@ -8,11 +8,12 @@ import (
 	"slices"
 )
 
-// Cache bounds: parsed inodes and group descriptor blocks by bytes,
-// parsed directories by their total number of entries.
+// Cache bounds, in bytes of memory: parsed inodes, parsed directories
+// (one of the largest readable fits, see MaxDirIndexBytes), group
+// descriptor blocks.
 const (
 	inodeCacheSize = 4 << 20
-	dirCacheSize   = 200000
+	dirCacheSize   = MaxDirIndexBytes
 	descCacheSize  = 1 << 20
 )
 
