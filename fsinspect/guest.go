@@ -24,6 +24,7 @@ type Guest struct {
 	err    error   // sticky error from a nil root or a bad option
 	stats  func() Stats
 	set    settings // set by the Options
+	dirs   dirCache // link-free directories resolve found
 }
 
 // Mount attaches a Backend at a guest directory. Point is a guest path
@@ -83,6 +84,7 @@ func (g *Guest) Mount(point string, b Backend) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.dirs.reset()
 	if p == "." {
 		g.root = b
 		return nil

@@ -6,10 +6,17 @@ import "github.com/imgcheck/imgcheck/image"
 // (MAXSYMLINKS), unless WithMaxHops says otherwise.
 const DefaultMaxHops = 40
 
+// DefaultMaxComponents is how many path components, those of symlink
+// targets included, one lookup may visit unless WithMaxComponents says
+// otherwise: ten times the depth of any real tree, a small fraction of
+// what 40 hops of 4 KiB targets could make a lookup walk.
+const DefaultMaxComponents = 4096
+
 // settings are the bounds the Options set besides mounts: the Guest's own,
 // and those OpenImage reads before it builds the Guest.
 type settings struct {
 	maxHops    int
+	maxComps   int          // path components one lookup visits
 	cacheSize  int64        // OpenImage's block cache, in bytes
 	dirEntries int          // per ext directory; 0 for ext4's default
 	table      image.Limits // partition table bounds; zero fields are defaults
@@ -17,7 +24,7 @@ type settings struct {
 
 // defaultSettings are the settings of a Guest made without options.
 func defaultSettings() settings {
-	return settings{maxHops: DefaultMaxHops, cacheSize: DefaultCacheSize}
+	return settings{maxHops: DefaultMaxHops, maxComps: DefaultMaxComponents, cacheSize: DefaultCacheSize}
 }
 
 // optionSettings returns the settings opts make, applying them to a
@@ -36,6 +43,17 @@ func WithMaxHops(n int) Option {
 	return func(g *Guest) {
 		if n > 0 {
 			g.set.maxHops = n
+		}
+	}
+}
+
+// WithMaxComponents sets how many path components one lookup may visit,
+// counting each component of each symlink target it follows, before it
+// fails with ErrTooManyComponents; n <= 0 keeps DefaultMaxComponents.
+func WithMaxComponents(n int) Option {
+	return func(g *Guest) {
+		if n > 0 {
+			g.set.maxComps = n
 		}
 	}
 }

@@ -190,6 +190,14 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			want: []string{"[PASS] logs.uncleared: every log file under /var/log is empty"}},
 		{name: "ext4 directory of 190k names of 255 bytes", path: bigDir(t, "/var/log/long", 190_000, 255), code: 3,
 			want: []string{"[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log/long: ext4: unsupported: inode ", "directory index needs more than 33554432 bytes of memory"}},
+		// Each lookup walked every prefix from the root: 40 symlinks
+		// diving 800 levels took cat 20 s, and ls -R of a 1,500-deep tree
+		// never ended. Now a lookup visits at most 4096 components
+		// (lookup-components) and starts below the directories it knows.
+		{name: "40 symlinks diving 800 levels", path: symlinkDive(t, 40, 800), code: 3,
+			want: []string{"[ERROR] accounts.users: cannot evaluate: /etc/passwd: open etc/passwd: lookup visits too many path components"}},
+		{name: "1,500-deep directory tree", path: deepTree(t, 1500), code: 0,
+			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)"}},
 	}
 }
 

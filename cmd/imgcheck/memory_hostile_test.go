@@ -136,3 +136,31 @@ func bigDir(t *testing.T, dir string, n, nameLen int) string {
 	fsimg := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: int64(n)*int64(nameLen+12) + 64<<20})
 	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: must(fixtures.Ext4BigDir(fsimg, dir, n, nameLen, "/etc/machine-id"))}}})
 }
+
+// deepTree is a disk whose /srv/deep holds a chain of depth directories,
+// with a file at the bottom.
+func deepTree(t *testing.T, depth int) string {
+	tree := cleanTree()
+	tree["srv/deep/"+strings.Repeat("d/", depth)+"bottom"] = fixtures.File("x\n", 0o644)
+	return gptImage(t, tree)
+}
+
+// symlinkDive is a disk whose /etc/passwd resolves through links
+// symlinks, each diving depth directories down /srv/deep and climbing
+// back before naming the next: links×2×depth components for one lookup.
+func symlinkDive(t *testing.T, links, depth int) string {
+	tree := cleanTree()
+	tree["srv/deep/"+strings.Repeat("d/", depth)+"bottom"] = fixtures.File("x\n", 0o644)
+	dive := "../srv/deep/" + strings.Repeat("d/", depth) + strings.Repeat("../", depth+2)
+	for i := range links {
+		next := "etc/passwd-real"
+		if i+1 < links {
+			next = fmt.Sprintf("etc/dive%02d", i+1)
+		}
+		tree[fmt.Sprintf("etc/dive%02d", i)] = fixtures.Symlink(dive + next)
+	}
+	tree["etc/passwd-real"] = tree["etc/passwd"]
+	tree["etc/passwd"] = fixtures.Symlink("dive00")
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux",
+		Image: fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: 64 << 20})}}})
+}

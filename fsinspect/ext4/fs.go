@@ -10,11 +10,12 @@ import (
 
 // Cache bounds, in bytes of memory: parsed inodes, parsed directories
 // (one of the largest readable fits, see MaxDirIndexBytes), group
-// descriptor blocks.
+// descriptor blocks, directories by path.
 const (
 	inodeCacheSize = 4 << 20
 	dirCacheSize   = MaxDirIndexBytes
 	descCacheSize  = 1 << 20
+	pathCacheSize  = 2 << 20
 )
 
 // FS is a read-only ext2/3/4 filesystem. It implements fs.FS,
@@ -31,6 +32,7 @@ type FS struct {
 	descs  *lru[uint64, []byte]
 	inodes *lru[uint32, *inode]
 	dirs   *lru[uint32, *dir]
+	paths  *lru[string, *pathDir] // directories by path, see lookup
 	// maxDirEntries bounds the entries of one directory.
 	maxDirEntries int
 	closer        io.Closer // the file Open opened; nil after New
@@ -90,6 +92,7 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 		descs:  newLRU[uint64, []byte](descCacheSize),
 		inodes: newLRU[uint32, *inode](inodeCacheSize),
 		dirs:   newLRU[uint32, *dir](dirCacheSize),
+		paths:  newLRU[string, *pathDir](pathCacheSize),
 
 		maxDirEntries: DefaultMaxDirEntries,
 	}
