@@ -198,6 +198,10 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			want: []string{"[ERROR] accounts.users: cannot evaluate: /etc/passwd: open etc/passwd: lookup visits too many path components"}},
 		{name: "1,500-deep directory tree", path: deepTree(t, 1500), code: 0,
 			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)"}},
+		// Two hard links per level, 30 levels: 2^30 paths. ls -R walks
+		// with fsinspect.Guest.WalkDir, which enters each directory once.
+		{name: "ext4 directory DAG of 2^30 paths", path: inDisk(must(fixtures.Ext4DirDAG(root, "/etc/dag", 30))), code: 0,
+			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)"}},
 	}
 }
 
