@@ -62,7 +62,7 @@ func (w *walk) dir(name, real string, d fs.DirEntry) error {
 		}
 		w.seen[key] = true
 	}
-	ents, err := w.g.ReadDir(real)
+	ents, err := w.g.ReadDir(real) // fails once the Guest's context is done
 	if err != nil {
 		if err = w.fn(name, d, err); err != nil {
 			if err == fs.SkipDir {

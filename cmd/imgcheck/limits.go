@@ -17,7 +17,7 @@ import (
 type limits struct {
 	symlinkHops, dirEntries, gptEntries, ebrLinks, backingDepth int64 // counts
 	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT, lookupComponents  int64 // counts
-	qcow2L1, cache, qcow2Cache, lvmMetadata                     int64 // bytes
+	qcow2L1, cache, qcow2Cache, lvmMetadata, fileRead           int64 // bytes
 
 	given []string // NAME=VALUE as given, for String
 }
@@ -47,6 +47,7 @@ var limitDefs = []limitDef{
 	{"vhdx-bat", int64(image.DefaultLimits().VHDXBATEntries), false, "VHDX block allocation table entries", func(l *limits) *int64 { return &l.vhdxBAT }},
 	{"vhd-bat", int64(image.DefaultLimits().VHDBATEntries), false, "VHD block allocation table entries", func(l *limits) *int64 { return &l.vhdBAT }},
 	{"lookup-components", fsinspect.DefaultMaxComponents, false, "path components (symlink targets included) one guest lookup visits", func(l *limits) *int64 { return &l.lookupComponents }},
+	{"file-read", fsinspect.DefaultMaxFileRead, true, "bytes read from one opened guest file", func(l *limits) *int64 { return &l.fileRead }},
 }
 
 // Set parses one NAME=VALUE. Any error lists the valid names with their
@@ -114,6 +115,7 @@ func (l *limits) guestOptions() []fsinspect.Option {
 	return []fsinspect.Option{
 		fsinspect.WithMaxHops(int(l.symlinkHops)),
 		fsinspect.WithMaxComponents(int(l.lookupComponents)),
+		fsinspect.WithMaxFileRead(l.fileRead),
 		fsinspect.WithDirEntries(int(l.dirEntries)),
 		fsinspect.WithCacheSize(l.cache),
 	}

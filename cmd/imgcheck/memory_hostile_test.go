@@ -72,6 +72,9 @@ func TestMemoryBound(t *testing.T) {
 		{"201k entries in /var/log/many, ls -R", []string{"ls", "-R", bigDir(t, "var/log/many", 201_000, 12), "/"}},
 		{"190k names of 255 bytes, scan", []string{"scan", "--hash=false", bigDir(t, "var/log/long", 190_000, 255)}},
 		{"190k names of 255 bytes, ls -R", []string{"ls", "-R", bigDir(t, "var/log/long", 190_000, 255), "/"}},
+		// The img_check profile streams lfd.log to count its lines: the
+		// file-read limit ends it with an ERROR (it never ended).
+		{"lfd.log of 4 TiB in four blocks, img_check", []string{"scan", "--profile", "img_check", lfdBomb(t)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -163,4 +166,16 @@ func symlinkDive(t *testing.T, links, depth int) string {
 	tree["etc/passwd"] = fixtures.Symlink("dive00")
 	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux",
 		Image: fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: 64 << 20})}}})
+}
+
+// lfdBomb is a disk whose /var/log/lfd.log claims 4 TiB described by four
+// blocks (fixtures.Ext4SharedIndirect): lines of x repeated forever, which
+// the img_check profile streams to count.
+func lfdBomb(t *testing.T) string {
+	must := fixtures.MustHostile(t)
+	tree := cleanTree()
+	tree["var/log/lfd.log"] = fixtures.File(strings.Repeat(strings.Repeat("x", 63)+"\n", 256), 0o600)
+	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: 64 << 20, Features: "^extent,^64bit,^metadata_csum"})
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux",
+		Image: must(fixtures.Ext4SharedIndirect(fsimg, "/var/log/lfd.log", 4<<40))}}})
 }
