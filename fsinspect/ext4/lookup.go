@@ -15,7 +15,7 @@ type pathDir struct {
 	up    *pathDir // the parent on the path; nil for the root
 }
 
-// pathDirCost is the memory a cached pathDir may keep alive besides its
+// cost is the memory a cached pathDir may keep alive besides its
 // key: its own node and the chain of ancestors, which it may be the last
 // to hold.
 func (p *pathDir) cost() int { return 64 + 32*p.depth }
