@@ -12,7 +12,7 @@ import (
 // of the image: the file does not exist (a dangling symlink included), a
 // path component is not a directory (syscall.ENOTDIR), or a lookup loops
 // (ErrLoop). Anything else (corrupt or unsupported data, I/O errors,
-// ErrTooLarge, an unavailable mount, an unknown error) is a fault, and
+// ErrTooLarge, ErrTooManyComponents, an unavailable mount, an unknown error) is a fault, and
 // IsFact fails closed on it. IsFact(nil) is false.
 func IsFact(err error) bool {
 	if err == nil || isFault(err) {
@@ -28,7 +28,7 @@ func isFault(err error) bool {
 		me *MountError
 		fe *image.FormatError
 	)
-	if errors.Is(err, ErrTooLarge) || errors.As(err, &me) || errors.As(err, &fe) {
+	if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrTooManyComponents) || errors.As(err, &me) || errors.As(err, &fe) {
 		return true
 	}
 	for _, t := range fsTypes {

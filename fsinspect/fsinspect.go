@@ -46,4 +46,9 @@ var (
 	// ErrTooLarge: a file is larger than the caller's read cap. It is a
 	// fault for rules (never silently truncated).
 	ErrTooLarge = errors.New("file exceeds read cap")
+	// ErrTooManyComponents: one lookup visited more path components,
+	// symlink targets included, than WithMaxComponents allows. It is a
+	// fault: no real guest needs it, a hostile one uses it to make every
+	// lookup slow.
+	ErrTooManyComponents = errors.New("lookup visits too many path components")
 )

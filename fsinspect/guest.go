@@ -1,6 +1,7 @@
 package fsinspect
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -24,6 +25,7 @@ type Guest struct {
 	err    error   // sticky error from a nil root or a bad option
 	stats  func() Stats
 	set    settings // set by the Options
+	dirs   dirCache // link-free directories resolve found
 }
 
 // Mount attaches a Backend at a guest directory. Point is a guest path
@@ -83,6 +85,7 @@ func (g *Guest) Mount(point string, b Backend) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.dirs.reset()
 	if p == "." {
 		g.root = b
 		return nil
@@ -145,7 +148,8 @@ func (g *Guest) isMountPoint(p string) bool {
 	return found
 }
 
-// check validates name for op and returns the sticky option error if any.
+// check validates name for op and returns the sticky option error, or
+// the context's once it is done, if any.
 func (g *Guest) check(op, name string) error {
 	if !fs.ValidPath(name) {
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
@@ -153,7 +157,18 @@ func (g *Guest) check(op, name string) error {
 	if g.err != nil {
 		return &fs.PathError{Op: op, Path: name, Err: g.err}
 	}
+	if err := g.ctxErr(); err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
+	}
 	return nil
+}
+
+// ctxErr returns the error of the WithContext context once it is done.
+func (g *Guest) ctxErr() error {
+	if g.set.ctx == nil {
+		return nil
+	}
+	return context.Cause(g.set.ctx)
 }
 
 // Open opens the named file, following symlinks inside the guest. A

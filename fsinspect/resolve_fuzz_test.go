@@ -17,6 +17,7 @@ func FuzzResolve(f *testing.F) {
 	f.Add("x>../../../../etc/passwd\ny>/x/../etc")
 	f.Add("etc/l>..\nm>etc/l/etc/l/etc/l/usr")
 	f.Add("d>usr/\ne>etc/passwd/")
+	f.Add("a>" + strings.Repeat("usr/bin/../../", 300) + "etc/passwd\nb>a\nc>b\nd>c") // 1,200 components a hop
 	f.Fuzz(func(t *testing.T, spec string) {
 		tree := fstest.MapFS{
 			"etc/passwd": fixtures.File("p", 0o644),

@@ -178,6 +178,30 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			want: []string{"[INFO] accounts.password: no /etc/shadow: password fields read from /etc/passwd"}},
 		{name: "root on the second linux partition", path: secondRoot, code: 0,
 			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)", "root_offset=17825792"}},
+		// 10⁸ groups of one 1 KiB block, with 3.2 GB of valid
+		// descriptors in a 1.6 MB qcow2: descriptors are read on demand
+		// (the first and last at open), nothing is sized by the count.
+		{name: "ext4 claiming 10^8 block groups", path: groupBomb(t, 100_000_000), code: 3,
+			want: []string{noRoot + " (partition 1: looking for os-release: lstat etc/os-release: ext4: corrupt filesystem: inode 2: mode 00)"}},
+		// A directory too large for the entry-count cache was parsed again
+		// for every lookup in it: ls -R never ended. Now its index is
+		// cached by bytes, and one too large for memory is refused.
+		{name: "ext4 directory of 201k entries", path: bigDir(t, "/var/log/many", 201_000, 12), code: 0,
+			want: []string{"[PASS] logs.uncleared: every log file under /var/log is empty"}},
+		{name: "ext4 directory of 190k names of 255 bytes", path: bigDir(t, "/var/log/long", 190_000, 255), code: 3,
+			want: []string{"[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log/long: ext4: unsupported: inode ", "directory index needs more than 33554432 bytes of memory"}},
+		// Each lookup walked every prefix from the root: 40 symlinks
+		// diving 800 levels took cat 20 s, and ls -R of a 1,500-deep tree
+		// never ended. Now a lookup visits at most 4096 components
+		// (lookup-components) and starts below the directories it knows.
+		{name: "40 symlinks diving 800 levels", path: symlinkDive(t, 40, 800), code: 3,
+			want: []string{"[ERROR] accounts.users: cannot evaluate: /etc/passwd: open etc/passwd: lookup visits too many path components"}},
+		{name: "1,500-deep directory tree", path: deepTree(t, 1500), code: 0,
+			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)"}},
+		// Two hard links per level, 30 levels: 2^30 paths. ls -R walks
+		// with fsinspect.Guest.WalkDir, which enters each directory once.
+		{name: "ext4 directory DAG of 2^30 paths", path: inDisk(must(fixtures.Ext4DirDAG(root, "/etc/dag", 30))), code: 0,
+			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)"}},
 	}
 }
 

@@ -16,8 +16,8 @@ import (
 // package that applies it.
 type limits struct {
 	symlinkHops, dirEntries, gptEntries, ebrLinks, backingDepth int64 // counts
-	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT                    int64 // counts
-	qcow2L1, cache, qcow2Cache, lvmMetadata                     int64 // bytes
+	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT, lookupComponents  int64 // counts
+	qcow2L1, cache, qcow2Cache, lvmMetadata, fileRead           int64 // bytes
 
 	given []string // NAME=VALUE as given, for String
 }
@@ -46,6 +46,8 @@ var limitDefs = []limitDef{
 	{"lvm-segments", int64(image.DefaultLimits().LVMSegments), false, "LVM2 segments of a volume group", func(l *limits) *int64 { return &l.lvmSegments }},
 	{"vhdx-bat", int64(image.DefaultLimits().VHDXBATEntries), false, "VHDX block allocation table entries", func(l *limits) *int64 { return &l.vhdxBAT }},
 	{"vhd-bat", int64(image.DefaultLimits().VHDBATEntries), false, "VHD block allocation table entries", func(l *limits) *int64 { return &l.vhdBAT }},
+	{"lookup-components", fsinspect.DefaultMaxComponents, false, "path components (symlink targets included) one guest lookup visits", func(l *limits) *int64 { return &l.lookupComponents }},
+	{"file-read", fsinspect.DefaultMaxFileRead, true, "bytes read from one opened guest file", func(l *limits) *int64 { return &l.fileRead }},
 }
 
 // Set parses one NAME=VALUE. Any error lists the valid names with their
@@ -112,6 +114,8 @@ func (l *limits) imageLimits() image.Limits {
 func (l *limits) guestOptions() []fsinspect.Option {
 	return []fsinspect.Option{
 		fsinspect.WithMaxHops(int(l.symlinkHops)),
+		fsinspect.WithMaxComponents(int(l.lookupComponents)),
+		fsinspect.WithMaxFileRead(l.fileRead),
 		fsinspect.WithDirEntries(int(l.dirEntries)),
 		fsinspect.WithCacheSize(l.cache),
 	}

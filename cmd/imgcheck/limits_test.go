@@ -179,7 +179,7 @@ func TestLimitCaches(t *testing.T) {
 // TestLimitUsage checks that a bad --limit is a usage error listing every
 // limit with its default, and that scan --help lists them.
 func TestLimitUsage(t *testing.T) {
-	const list = "symlink-hops=40, dir-entries=1000000, gpt-entries=16384, ebr-links=256, backing-depth=8, qcow2-l1=32MiB, cache=64MiB, qcow2-cache=32MiB"
+	const list = "symlink-hops=40, dir-entries=1000000, gpt-entries=16384, ebr-links=256, backing-depth=8, qcow2-l1=32MiB, cache=32MiB, qcow2-cache=32MiB"
 	for _, arg := range []string{"hops=3", "symlink-hops=0", "symlink-hops=-1", "symlink-hops=x", "dir-entries", "cache=0", "qcow2-l1=lots", "gpt-entries=1.5"} {
 		for _, verb := range []string{"scan", "info", "ls", "cat", "diff"} {
 			_, stderr, code := runCmd(t, verb, "--limit", arg, "a.img", "b")

@@ -74,8 +74,11 @@ func guestName(p string) string {
 	return strings.TrimPrefix(c, "/")
 }
 
-// listDir prints name like ls -la: the directory's entries, or the file
-// itself when name is not a directory.
+// listDir lists the guest directory name like ls -la, or with recursive
+// every directory below it too, like ls -laR: each directory's listing,
+// then those of its subdirectories in order (fsinspect.Guest.WalkDir, so
+// a directory hard-linked in several places is listed but entered once).
+// A name that is not a directory gives its own line.
 func listDir(w io.Writer, g *fsinspect.Guest, name string, recursive bool) error {
 	fi, err := g.Lstat(name)
 	if err != nil {
@@ -84,14 +87,29 @@ func listDir(w io.Writer, g *fsinspect.Guest, name string, recursive bool) error
 	if !fi.IsDir() {
 		return lsLine(w, g, name, fi, "/"+strings.TrimPrefix(name, "."))
 	}
-	if recursive {
-		fmt.Fprintf(w, "%s:\n", "/"+strings.TrimPrefix(name, "."))
+	if !recursive {
+		return listEntries(w, g, name)
 	}
+	first := true
+	return g.WalkDir(name, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		if !first {
+			fmt.Fprintln(w)
+		}
+		first = false
+		fmt.Fprintf(w, "%s:\n", "/"+strings.TrimPrefix(p, "."))
+		return listEntries(w, g, p)
+	})
+}
+
+// listEntries writes one line per entry of the guest directory name.
+func listEntries(w io.Writer, g *fsinspect.Guest, name string) error {
 	entries, err := g.ReadDir(name)
 	if err != nil {
 		return err
 	}
-	var dirs []string
 	for _, e := range entries {
 		child := path.Join(name, e.Name())
 		info, err := g.Lstat(child)
@@ -100,15 +118,6 @@ func listDir(w io.Writer, g *fsinspect.Guest, name string, recursive bool) error
 			continue
 		}
 		if err := lsLine(w, g, child, info, e.Name()); err != nil {
-			return err
-		}
-		if recursive && info.IsDir() {
-			dirs = append(dirs, child)
-		}
-	}
-	for _, d := range dirs {
-		fmt.Fprintln(w)
-		if err := listDir(w, g, d, true); err != nil {
 			return err
 		}
 	}

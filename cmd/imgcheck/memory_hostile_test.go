@@ -65,6 +65,16 @@ func TestMemoryBound(t *testing.T) {
 		{"gpt 100k entries", []string{"scan", must(fixtures.GPTEntryCount(clean, 100000))}},
 		{"gzip upload", []string{"scan", "--tmpdir", t.TempDir(), fixtures.MustGzip(t, clean, "gzip")}},
 		{"batch", []string{"scan", "-j", "2", big, bigQ, clean, cleanZ}},
+		{"ext4 claiming 10^9 block groups", []string{"scan", groupBomb(t, 1_000_000_000)}},
+		{"8k inline_data inodes of 32 KiB, scan", []string{"scan", "--hash=false", inlineBomb(t)}},
+		{"8k inline_data inodes of 32 KiB, ls -R", []string{"ls", "-R", inlineBomb(t), "/"}},
+		{"201k entries in /var/log/many, scan", []string{"scan", "--hash=false", bigDir(t, "var/log/many", 201_000, 12)}},
+		{"201k entries in /var/log/many, ls -R", []string{"ls", "-R", bigDir(t, "var/log/many", 201_000, 12), "/"}},
+		{"190k names of 255 bytes, scan", []string{"scan", "--hash=false", bigDir(t, "var/log/long", 190_000, 255)}},
+		{"190k names of 255 bytes, ls -R", []string{"ls", "-R", bigDir(t, "var/log/long", 190_000, 255), "/"}},
+		// The img_check profile streams lfd.log to count its lines: the
+		// file-read limit ends it with an ERROR (it never ended).
+		{"lfd.log of 4 TiB in four blocks, img_check", []string{"scan", "--profile", "img_check", lfdBomb(t)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,4 +98,84 @@ func TestMemoryBound(t *testing.T) {
 	if len(files) != 3 {
 		t.Errorf("--output-dir wrote %v", files)
 	}
+}
+
+// groupBomb is a qcow2 disk whose ext4 superblock claims groups block
+// groups of one 1 KiB block (fixtures.Ext4GroupCount), each with a valid
+// descriptor: a terabyte-sized virtual disk whose gigabytes of
+// descriptors are one repeated qcow2 cluster, in a file of a few MiB.
+func groupBomb(t *testing.T, groups uint32) string {
+	must := fixtures.MustHostile(t)
+	plain := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 64 << 20, BlockSize: 1024, Features: "^metadata_csum"})
+	const partStart = 1 << 20 // where fixtures.Disk puts the first partition
+	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", DiskSize: int64(groups)<<10 + 16<<20,
+		Parts: []fixtures.Part{{Type: "linux", Size: fixtures.Rest, Image: must(fixtures.Ext4GroupCount(plain, groups))}}})
+	q := fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{})
+	from := int64(partStart + fixtures.Ext4GroupTableFilled - 64<<10)
+	return must(fixtures.QCOW2RepeatCluster(q, from, partStart+2048+int64(groups)*32))
+}
+
+// inlineBomb is a disk whose /tmp holds 8,192 inline_data files of 30,000
+// bytes, each kept in its own 32 KiB inode (64 KiB blocks): 256 MiB of
+// inodes that compress to a few MiB.
+func inlineBomb(t *testing.T) string {
+	tree := cleanTree()
+	data := strings.Repeat("x", 30000)
+	for i := range 8192 {
+		tree[fmt.Sprintf("tmp/inline%04d", i)] = fixtures.File(data, 0o644)
+	}
+	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 400 << 20, BlockSize: 65536, InodeSize: 32768,
+		Features: "inline_data,^has_journal,^metadata_csum", Extra: []string{"-N", "8400"}})
+	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
+	return fixtures.MustQCOW2(t, disk, fixtures.QCOW2Options{Compress: true})
+}
+
+// bigDir is a disk whose directory dir holds n hard links to
+// /etc/machine-id with names of nameLen bytes, in plain unindexed blocks
+// (fixtures.Ext4BigDir): every lookup in it that misses the directory
+// cache parses it whole.
+func bigDir(t *testing.T, dir string, n, nameLen int) string {
+	must := fixtures.MustHostile(t)
+	fsimg := fixtures.MustExt4(t, cleanTree(), fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: int64(n)*int64(nameLen+12) + 64<<20})
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: must(fixtures.Ext4BigDir(fsimg, dir, n, nameLen, "/etc/machine-id"))}}})
+}
+
+// deepTree is a disk whose /srv/deep holds a chain of depth directories,
+// with a file at the bottom.
+func deepTree(t *testing.T, depth int) string {
+	tree := cleanTree()
+	tree["srv/deep/"+strings.Repeat("d/", depth)+"bottom"] = fixtures.File("x\n", 0o644)
+	return gptImage(t, tree)
+}
+
+// symlinkDive is a disk whose /etc/passwd resolves through links
+// symlinks, each diving depth directories down /srv/deep and climbing
+// back before naming the next: links×2×depth components for one lookup.
+func symlinkDive(t *testing.T, links, depth int) string {
+	tree := cleanTree()
+	tree["srv/deep/"+strings.Repeat("d/", depth)+"bottom"] = fixtures.File("x\n", 0o644)
+	dive := "../srv/deep/" + strings.Repeat("d/", depth) + strings.Repeat("../", depth+2)
+	for i := range links {
+		next := "etc/passwd-real"
+		if i+1 < links {
+			next = fmt.Sprintf("etc/dive%02d", i+1)
+		}
+		tree[fmt.Sprintf("etc/dive%02d", i)] = fixtures.Symlink(dive + next)
+	}
+	tree["etc/passwd-real"] = tree["etc/passwd"]
+	tree["etc/passwd"] = fixtures.Symlink("dive00")
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux",
+		Image: fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: 64 << 20})}}})
+}
+
+// lfdBomb is a disk whose /var/log/lfd.log claims 4 TiB described by four
+// blocks (fixtures.Ext4SharedIndirect): lines of x repeated forever, which
+// the img_check profile streams to count.
+func lfdBomb(t *testing.T) string {
+	must := fixtures.MustHostile(t)
+	tree := cleanTree()
+	tree["var/log/lfd.log"] = fixtures.File(strings.Repeat(strings.Repeat("x", 63)+"\n", 256), 0o600)
+	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: 64 << 20, Features: "^extent,^64bit,^metadata_csum"})
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux",
+		Image: must(fixtures.Ext4SharedIndirect(fsimg, "/var/log/lfd.log", 4<<40))}}})
 }

@@ -11,8 +11,19 @@ import (
 
 // maxDirSize bounds a directory's data: a larger one fails (holes
 // included), and so does one larger than the filesystem. The number of
-// entries is bounded by FS.maxDirEntries.
+// entries is bounded by FS.maxDirEntries, the memory of its index by
+// MaxDirIndexBytes.
 const maxDirSize = 1 << 30
+
+// MaxDirIndexBytes bounds the memory of one parsed directory (see
+// direntCost): a directory that needs more fails with an error wrapping
+// ErrUnsupported. The directory cache holds this much, so every
+// directory that can be read is parsed once and then looked up in memory.
+const MaxDirIndexBytes = 32 << 20
+
+// direntOverhead is the memory of a parsed entry besides its name: the
+// dirent in the slice and the string's allocation rounding.
+const direntOverhead = 40
 
 // dirReadBlocks is how many consecutive directory blocks one read fetches.
 const dirReadBlocks = 32
@@ -86,8 +97,17 @@ func (fsys *FS) dir(in *inode) (*dir, error) {
 		}
 	}
 	d := &dir{ents: ents}
-	fsys.dirs.add(in.ino, d, len(ents)+1)
+	fsys.dirs.add(in.ino, d, d.cost())
 	return d, nil
+}
+
+// cost is the memory the parsed directory holds.
+func (d *dir) cost() int {
+	n := direntOverhead
+	for _, e := range d.ents {
+		n += direntOverhead + len(e.name)
+	}
+	return n
 }
 
 // blockDir reads the entries of a directory stored in blocks. Blocks of
@@ -100,6 +120,7 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 		return nil, corruptf("inode %d: directory size %d", in.ino, in.size)
 	}
 	var ents []dirent
+	var size int
 	var c runCache
 	nblocks := uint64(in.size / bs)
 	var buf []byte
@@ -119,7 +140,7 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 			return nil, fmt.Errorf("inode %d: directory block %d: %w", in.ino, lblk, err)
 		}
 		for off := 0; off < len(buf); off += int(bs) {
-			if ents, err = fsys.parseDirBlock(in.ino, buf[off:off+int(bs)], ents); err != nil {
+			if ents, err = fsys.parseDirBlock(in.ino, buf[off:off+int(bs)], ents, &size); err != nil {
 				return nil, err
 			}
 		}
@@ -132,16 +153,18 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 // inode number in the first 4 bytes of i_block, entries in the other 56,
 // and more entries in the system.data xattr value.
 func (fsys *FS) inlineDir(in *inode) ([]dirent, error) {
-	ents, err := fsys.parseDirBlock(in.ino, in.block[4:], nil)
+	var size int
+	ents, err := fsys.parseDirBlock(in.ino, in.block[4:], nil, &size)
 	if err != nil || len(in.inline) == 0 {
 		return ents, err
 	}
-	return fsys.parseDirBlock(in.ino, in.inline, ents)
+	return fsys.parseDirBlock(in.ino, in.inline, ents, &size)
 }
 
 // parseDirBlock appends the live entries of the directory block b (or an
-// inline region) to ents. Entries must tile b exactly.
-func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent) ([]dirent, error) {
+// inline region) to ents, adding their memory to *mem. Entries must tile
+// b exactly.
+func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent, mem *int) ([]dirent, error) {
 	le := binary.LittleEndian
 	filetype := fsys.g.incompat&incompatFiletype != 0
 	for off := 0; off < len(b); {
@@ -181,6 +204,9 @@ func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent) ([]dirent, er
 		}
 		if len(ents) >= fsys.maxDirEntries {
 			return nil, unsupportedf("inode %d: directory has more than %d entries (the dir-entries limit)", ino, fsys.maxDirEntries)
+		}
+		if *mem += direntOverhead + nameLen; *mem > MaxDirIndexBytes {
+			return nil, unsupportedf("inode %d: directory index needs more than %d bytes of memory", ino, MaxDirIndexBytes)
 		}
 		ents = append(ents, dirent{name: string(name), ino: child, typ: typ})
 	}

@@ -11,23 +11,26 @@ import (
 
 var errNegativeOffset = errors.New("ext4: negative offset")
 
-// fileInfo describes one inode under one name.
+// fileInfo describes one inode under one name. It copies what it needs
+// rather than keep the inode: a caller may hold many FileInfos, and an
+// inode can carry kilobytes of inline data.
 type fileInfo struct {
 	name string
-	in   *inode
+	size int64
+	mode fs.FileMode
 	stat Stat
 }
 
 // newFileInfo returns the FileInfo of inode in called name.
 func newFileInfo(name string, in *inode) *fileInfo {
-	return &fileInfo{name: name, in: in, stat: in.stat}
+	return &fileInfo{name: name, size: in.size, mode: in.fileMode(), stat: in.stat}
 }
 
 func (fi *fileInfo) Name() string       { return fi.name }
-func (fi *fileInfo) Size() int64        { return fi.in.size }
-func (fi *fileInfo) Mode() fs.FileMode  { return fi.in.fileMode() }
-func (fi *fileInfo) ModTime() time.Time { return fi.in.stat.Mtime }
-func (fi *fileInfo) IsDir() bool        { return fi.in.isDir() }
+func (fi *fileInfo) Size() int64        { return fi.size }
+func (fi *fileInfo) Mode() fs.FileMode  { return fi.mode }
+func (fi *fileInfo) ModTime() time.Time { return fi.stat.Mtime }
+func (fi *fileInfo) IsDir() bool        { return fi.mode.IsDir() }
 
 // Sys returns a *Stat.
 func (fi *fileInfo) Sys() any       { return &fi.stat }
@@ -62,6 +65,7 @@ func (d *dirEntry) Info() (fs.FileInfo, error) {
 type regFile struct {
 	fsys   *FS
 	name   string
+	in     *inode
 	info   *fileInfo
 	mu     sync.Mutex
 	off    int64
@@ -112,10 +116,10 @@ func (f *regFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *regFile) readAt(p []byte, off int64) (int, error) {
-	if f.info.in.flags&flagEncrypt != 0 {
-		return 0, &fs.PathError{Op: "read", Path: f.name, Err: unsupportedf("inode %d: encrypted file", f.info.in.ino)}
+	if f.in.flags&flagEncrypt != 0 {
+		return 0, &fs.PathError{Op: "read", Path: f.name, Err: unsupportedf("inode %d: encrypted file", f.in.ino)}
 	}
-	n, err := f.fsys.readData(f.info.in, &f.runs, p, off)
+	n, err := f.fsys.readData(f.in, &f.runs, p, off)
 	if err != nil && err != io.EOF {
 		err = &fs.PathError{Op: "read", Path: f.name, Err: err}
 	}
@@ -134,7 +138,7 @@ func (f *regFile) Seek(offset int64, whence int) (int64, error) {
 	case io.SeekCurrent:
 		offset += f.off
 	case io.SeekEnd:
-		offset += f.info.in.size
+		offset += f.in.size
 	default:
 		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrInvalid}
 	}
@@ -149,6 +153,7 @@ func (f *regFile) Seek(offset int64, whence int) (int64, error) {
 type dirFile struct {
 	fsys   *FS
 	name   string
+	in     *inode
 	info   *fileInfo
 	mu     sync.Mutex
 	ents   []fs.DirEntry // nil until the first ReadDir
@@ -181,7 +186,7 @@ func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
 		return nil, &fs.PathError{Op: "readdir", Path: d.name, Err: fs.ErrClosed}
 	}
 	if d.ents == nil {
-		ents, err := d.fsys.readDir(d.info.in)
+		ents, err := d.fsys.readDir(d.in)
 		if err != nil {
 			return nil, &fs.PathError{Op: "readdir", Path: d.name, Err: err}
 		}

@@ -1,7 +1,6 @@
 package ext4
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +8,14 @@ import (
 	"slices"
 )
 
-// Cache bounds: parsed inodes by count, parsed directories by their
-// total number of entries.
+// Cache bounds, in bytes of memory: parsed inodes, parsed directories
+// (one of the largest readable fits, see MaxDirIndexBytes), group
+// descriptor blocks, directories by path.
 const (
-	inodeCacheSize = 8192
-	dirCacheSize   = 200000
+	inodeCacheSize = 4 << 20
+	dirCacheSize   = MaxDirIndexBytes
+	descCacheSize  = 1 << 20
+	pathCacheSize  = 2 << 20
 )
 
 // FS is a read-only ext2/3/4 filesystem. It implements fs.FS,
@@ -22,14 +24,15 @@ const (
 // for the root); no method follows a symlink in any component. Errors
 // are *fs.PathError values; faults in the image wrap ErrCorrupt.
 type FS struct {
-	r      io.ReaderAt
-	super  Superblock
-	g      geometry
-	itable []uint64 // first block of each group's inode table
-	// iuninit marks groups whose inode table is not initialised.
-	iuninit []bool
-	inodes  *lru[uint32, *inode]
-	dirs    *lru[uint32, *dir]
+	r     io.ReaderAt
+	super Superblock
+	g     geometry
+	// descs caches group descriptor blocks, read on demand: the group
+	// count is the superblock's claim, so nothing is sized by it.
+	descs  *lru[uint64, []byte]
+	inodes *lru[uint32, *inode]
+	dirs   *lru[uint32, *dir]
+	paths  *lru[string, *pathDir] // directories by path, see lookup
 	// maxDirEntries bounds the entries of one directory.
 	maxDirEntries int
 	closer        io.Closer // the file Open opened; nil after New
@@ -65,8 +68,8 @@ func (fsys *FS) Close() error {
 }
 
 // New reads the filesystem held in the first size bytes of r. It checks
-// the superblock and the group descriptors; everything else is read on
-// demand. The options apply in order.
+// the superblock and the first and last group descriptors; everything
+// else is read on demand. The options apply in order.
 func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("ext4: negative size %d", size)
@@ -86,15 +89,17 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 		r:      r,
 		super:  s,
 		g:      g,
+		descs:  newLRU[uint64, []byte](descCacheSize),
 		inodes: newLRU[uint32, *inode](inodeCacheSize),
 		dirs:   newLRU[uint32, *dir](dirCacheSize),
+		paths:  newLRU[string, *pathDir](pathCacheSize),
 
 		maxDirEntries: DefaultMaxDirEntries,
 	}
 	for _, o := range opts {
 		o(fsys)
 	}
-	if err := fsys.readGroups(); err != nil {
+	if err := fsys.checkGroups(); err != nil {
 		return nil, err
 	}
 	return fsys, nil
@@ -105,43 +110,6 @@ func (fsys *FS) Super() Superblock {
 	s := fsys.super
 	s.Unsupported = slices.Clone(s.Unsupported)
 	return s
-}
-
-// readGroups reads every group descriptor and checks that each inode
-// table lies inside the filesystem.
-func (fsys *FS) readGroups() error {
-	g := &fsys.g
-	le := binary.LittleEndian
-	perBlock := uint64(g.blockSize / g.descSize)
-	nblocks := (g.groups + perBlock - 1) / perBlock
-	tableBlocks := (uint64(g.inodesPerGroup)*uint64(g.inodeSize) + uint64(g.blockSize) - 1) / uint64(g.blockSize)
-	csum := g.roCompat&(roCompatGdtCsum|roCompatMetadataCsum) != 0
-	fsys.itable = make([]uint64, g.groups)
-	fsys.iuninit = make([]bool, g.groups)
-	buf := make([]byte, g.blockSize)
-	for nr := range nblocks {
-		blk := g.descBlock(nr)
-		if err := fsys.readBlock(buf, blk); err != nil {
-			return fmt.Errorf("group descriptor block %d: %w", nr, err)
-		}
-		for i := range perBlock {
-			grp := nr*perBlock + i
-			if grp >= g.groups {
-				break
-			}
-			d := buf[int64(i)*g.descSize:]
-			t := uint64(le.Uint32(d[0x8:]))
-			if g.descSize >= 64 {
-				t |= uint64(le.Uint32(d[0x28:])) << 32
-			}
-			if t == 0 || t > g.blocks || g.blocks-t < tableBlocks {
-				return corruptf("group %d: inode table at block %d (%d blocks) outside %d blocks", grp, t, tableBlocks, g.blocks)
-			}
-			fsys.itable[grp] = t
-			fsys.iuninit[grp] = csum && le.Uint16(d[0x12:])&1 != 0
-		}
-	}
-	return nil
 }
 
 // readBlock reads block blk into b (one block long), checking that it

@@ -32,9 +32,9 @@ func (fsys *FS) Open(name string) (fs.File, error) {
 	info := newFileInfo(path.Base(name), in)
 	switch {
 	case in.isReg():
-		return &regFile{fsys: fsys, name: name, info: info}, nil
+		return &regFile{fsys: fsys, name: name, in: in, info: info}, nil
 	case in.isDir():
-		return &dirFile{fsys: fsys, name: name, info: info}, nil
+		return &dirFile{fsys: fsys, name: name, in: in, info: info}, nil
 	}
 	return &specialFile{name: name, info: info}, nil
 }

@@ -64,9 +64,11 @@ func FuzzExt4(f *testing.F) {
 	for i := range imgs {
 		f.Add(uint8(i), []byte{})
 	}
-	f.Add(uint8(0), []byte{0, 4, 0x38, 0x54})                                  // superblock magic
-	f.Add(uint8(1), []byte{0, 4, 0x18, 5, 0, 4, 0x28, 0})                      // block size, inodes per group
-	f.Add(uint8(2), []byte{0, 8, 0x08, 0xff, 0, 8, 0x09, 0xff})                // inode table location
+	f.Add(uint8(0), []byte{0, 4, 0x38, 0x54})                   // superblock magic
+	f.Add(uint8(1), []byte{0, 4, 0x18, 5, 0, 4, 0x28, 0})       // block size, inodes per group
+	f.Add(uint8(2), []byte{0, 8, 0x08, 0xff, 0, 8, 0x09, 0xff}) // inode table location
+	// 2047 groups of one block and one inode each (the image has 2048 blocks).
+	f.Add(uint8(1), []byte{0, 4, 0x20, 1, 0, 4, 0x21, 0, 0, 4, 0x28, 1, 0, 4, 0x29, 0, 0, 4, 0x00, 0xff, 0, 4, 0x01, 0x07, 0, 4, 0x02, 0})
 	f.Add(uint8(1), []byte{0x00, 0x90, 0x00, 0x00, 0x01, 0x00, 0x2e, 0x06})    // inode table bytes
 	f.Add(uint8(0x82), []byte{0x05, 0x00, 0x00, 0x00, 0x0c, 0x10, 0x04, 0x00}) // anywhere
 	f.Fuzz(func(t *testing.T, which uint8, muts []byte) {

@@ -74,7 +74,8 @@ func (fsys *FS) htreeFind(in *inode, name string) (dirent, error) {
 		}
 		off = 8
 	}
-	ents, err := fsys.parseDirBlock(in.ino, buf, nil)
+	var mem int
+	ents, err := fsys.parseDirBlock(in.ino, buf, nil, &mem)
 	if err != nil {
 		return dirent{}, errNoProbe
 	}

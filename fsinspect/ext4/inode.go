@@ -3,6 +3,7 @@ package ext4
 import (
 	"encoding/binary"
 	"io/fs"
+	"slices"
 	"time"
 )
 
@@ -55,10 +56,14 @@ func (fsys *FS) inode(ino uint32) (*inode, error) {
 		return nil, corruptf("inode %d out of range (1..%d)", ino, g.inodesCount)
 	}
 	group := uint64(ino-1) / uint64(g.inodesPerGroup)
-	if fsys.iuninit[group] {
+	gd, err := fsys.group(group)
+	if err != nil {
+		return nil, err
+	}
+	if gd.uninit {
 		return nil, corruptf("inode %d in group %d whose inode table is uninitialised", ino, group)
 	}
-	off := int64(fsys.itable[group])*g.blockSize + int64(uint64(ino-1)%uint64(g.inodesPerGroup))*g.inodeSize
+	off := int64(gd.inodeTable)*g.blockSize + int64(uint64(ino-1)%uint64(g.inodesPerGroup))*g.inodeSize
 	b := make([]byte, g.inodeSize)
 	if err := readFull(fsys.r, b, off); err != nil {
 		return nil, err
@@ -67,7 +72,7 @@ func (fsys *FS) inode(ino uint32) (*inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys.inodes.add(ino, in, 1)
+	fsys.inodes.add(ino, in, in.cost())
 	return in, nil
 }
 
@@ -140,7 +145,9 @@ func (fsys *FS) parseInode(ino uint32, b []byte) (*inode, error) {
 		if err != nil {
 			return nil, corruptf("inode %d: %v", ino, err)
 		}
-		in.inline = v
+		// A copy: the value must not keep the whole raw inode (up to
+		// a block) alive in the cache.
+		in.inline = slices.Clone(v)
 		if in.size > int64(len(in.block)+len(v)) {
 			return nil, corruptf("inode %d: inline size %d exceeds %d bytes held", ino, in.size, len(in.block)+len(v))
 		}
@@ -192,6 +199,13 @@ func (in *inode) fileMode() fs.FileMode {
 	}
 	return m
 }
+
+// inodeOverhead is the memory of a cached inode besides its inline data:
+// the struct, its cache entry and map slot.
+const inodeOverhead = 256
+
+// cost is the memory the inode holds, its weight in the inode cache.
+func (in *inode) cost() int { return inodeOverhead + len(in.inline) }
 
 func (in *inode) isDir() bool     { return in.mode&0xF000 == sIFDIR }
 func (in *inode) isReg() bool     { return in.mode&0xF000 == sIFREG }

@@ -6,27 +6,63 @@ import (
 	"syscall"
 )
 
+// pathDir is a directory a lookup reached, with the directories on its
+// path: cached by path, it lets the next lookup below it start there and
+// still detect a directory that contains one of its ancestors.
+type pathDir struct {
+	ino   uint32
+	depth int
+	up    *pathDir // the parent on the path; nil for the root
+}
+
+// cost is the memory a cached pathDir may keep alive besides its
+// key: its own node and the chain of ancestors, which it may be the last
+// to hold.
+func (p *pathDir) cost() int { return 64 + 32*p.depth }
+
+// descends reports whether ino is p or one of p's ancestors.
+func (p *pathDir) descends(ino uint32) bool {
+	for a := p; a != nil; a = a.up {
+		if a.ino == ino {
+			return true
+		}
+	}
+	return false
+}
+
 // lookup returns the inode called name, a valid fs path, without
-// following symlinks in any component. It reads only the directories on
-// the path, and the inode of each component.
+// following symlinks in any component. It starts at the deepest of name
+// and its parent that an earlier lookup cached as a directory, else at
+// the root, and reads only the directories on the rest of the path and
+// the inode of each component: walking a path one component at a time
+// costs one step per component, not one walk from the root.
 func (fsys *FS) lookup(name string) (*inode, error) {
 	if !fs.ValidPath(name) {
 		return nil, fs.ErrInvalid
 	}
-	cur, err := fsys.inode(rootIno)
+	if name == "." {
+		return fsys.root()
+	}
+	if p, ok := fsys.paths.get(name); ok {
+		return fsys.inode(p.ino)
+	}
+	at := &pathDir{ino: rootIno}
+	rest := name
+	cur, err := fsys.root()
+	if i := strings.LastIndexByte(name, '/'); i > 0 {
+		if p, ok := fsys.paths.get(name[:i]); ok {
+			if cur, err = fsys.inode(p.ino); err == nil && !cur.isDir() {
+				err = corruptf("inode %d: cached directory is not a directory", p.ino)
+			}
+			at, rest = p, name[i+1:]
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if !cur.isDir() {
-		return nil, corruptf("inode %d: root is not a directory (mode 0%o)", rootIno, cur.mode)
-	}
-	if name == "." {
-		return cur, nil
-	}
-	// seen holds the directories on the path so far: a directory that
-	// contains one of its ancestors is a loop.
-	seen := []uint32{cur.ino}
-	for elem := range strings.SplitSeq(name, "/") {
+	end := len(name) - len(rest) // where the current component starts
+	for elem := range strings.SplitSeq(rest, "/") {
+		end += len(elem)
 		if !cur.isDir() {
 			return nil, syscall.ENOTDIR
 		}
@@ -48,16 +84,29 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 			return nil, err
 		}
 		if next.isDir() {
-			for _, a := range seen {
-				if a == next.ino {
-					return nil, corruptf("inode %d: directory %q refers back to its ancestor", cur.ino, elem)
-				}
+			if at.descends(next.ino) {
+				return nil, corruptf("inode %d: directory %q refers back to its ancestor", cur.ino, elem)
 			}
-			seen = append(seen, next.ino)
+			at = &pathDir{ino: next.ino, depth: at.depth + 1, up: at}
+			key := strings.Clone(name[:end])
+			fsys.paths.add(key, at, len(key)+at.cost())
 		}
 		cur = next
+		end++ // the slash
 	}
 	return cur, nil
+}
+
+// root returns the root directory's inode.
+func (fsys *FS) root() (*inode, error) {
+	in, err := fsys.inode(rootIno)
+	if err != nil {
+		return nil, err
+	}
+	if !in.isDir() {
+		return nil, corruptf("inode %d: root is not a directory (mode 0%o)", rootIno, in.mode)
+	}
+	return in, nil
 }
 
 // find looks up the entry called name in directory in: in the cached
