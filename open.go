@@ -81,7 +81,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		if err != nil {
 			return nil, &OpenError{path, err}
 		}
-		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewLiveGuest(d, o.guestOptions()...)}, nil
+		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewLiveGuest(d, o.guestOptions(ctx)...)}, nil
 	}
 	opts := []image.Option{image.WithBacking(o.AllowBacking), image.WithLimits(o.Limits)}
 	if o.TempDir != "" {
@@ -101,7 +101,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		return nil, err
 	}
 	t := &Target{path: path, img: img, obj: obj}
-	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, o.guestOptions()...)
+	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, o.guestOptions(ctx)...)
 	if t.layout == nil || t.layout.Table == nil {
 		img.Close()
 		if t.noGuest == nil {
@@ -113,9 +113,10 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 }
 
 // guestOptions are o.Guest with the table limits the guest's partition
-// reading applies.
-func (o Options) guestOptions() []fsinspect.Option {
-	return append([]fsinspect.Option{fsinspect.WithTableLimits(o.Limits)}, o.Guest...)
+// reading applies, and ctx: once it is done, guest reads fail, so a scan
+// past its deadline stops reading.
+func (o Options) guestOptions(ctx context.Context) []fsinspect.Option {
+	return append([]fsinspect.Option{fsinspect.WithTableLimits(o.Limits), fsinspect.WithContext(ctx)}, o.Guest...)
 }
 
 // Guest returns the guest view, nil when no root filesystem could be read.

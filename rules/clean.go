@@ -223,32 +223,29 @@ func countTree(g *fsinspect.Guest, dir string, limit int) (int, error) {
 }
 
 // cacheTotal counts the regular files in dir (recursively when deep) whose
-// name passes keep, and their bytes.
+// name passes keep, and their bytes. A directory hard-linked in again is
+// read once (fsinspect.Guest.WalkDir).
 func cacheTotal(g *fsinspect.Guest, dir string, deep bool, keep func(string) bool) (count int, size int64, err error) {
-	var walk func(d string, depth int) error
-	walk = func(d string, depth int) error {
-		ents, err := facts.ReadDir(g, d)
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			switch {
-			case e.Type().IsDir() && deep && depth < tmpWalkMaxDepth:
-				if err := walk(d+"/"+e.Name(), depth+1); err != nil {
-					return err
-				}
-			case e.Type().IsRegular() && keep(e.Name()):
-				fi, err := e.Info()
-				if err != nil {
-					return err
-				}
-				count++
-				size += fi.Size()
+	if g == nil {
+		return 0, 0, facts.ErrNoGuest
+	}
+	err = g.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return facts.IgnoreFact(err)
+		case d.IsDir() && p != dir && (!deep || strings.Count(p[len(dir):], "/") > tmpWalkMaxDepth):
+			return fs.SkipDir
+		case d.Type().IsRegular() && keep(d.Name()):
+			fi, err := d.Info()
+			if err != nil {
+				return err
 			}
+			count++
+			size += fi.Size()
 		}
 		return nil
-	}
-	return count, size, walk(dir, 0)
+	})
+	return count, size, err
 }
 
 func checkPkgCache(in *Input) []Finding {

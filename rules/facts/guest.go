@@ -23,7 +23,7 @@ const (
 // error; anything else is an image fault.
 func Stat(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 	if g == nil {
-		return nil, errNoGuest
+		return nil, ErrNoGuest
 	}
 	fi, err := g.Stat(name)
 	if err != nil {
@@ -38,7 +38,7 @@ func Stat(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 // Lstat is Stat without following a final symlink.
 func Lstat(g *fsinspect.Guest, name string) (fs.FileInfo, error) {
 	if g == nil {
-		return nil, errNoGuest
+		return nil, ErrNoGuest
 	}
 	fi, err := g.Lstat(name)
 	if err != nil {
@@ -67,7 +67,7 @@ func IsDir(g *fsinspect.Guest, name string) (bool, error) {
 // nil data and no error; a fault, including a file over the cap, is an error.
 func ReadIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
 	if g == nil {
-		return nil, errNoGuest
+		return nil, ErrNoGuest
 	}
 	b, err := g.ReadFileLimit(name, max)
 	if err != nil {
@@ -89,7 +89,7 @@ func ReadIfPresent(g *fsinspect.Guest, name string, max int64) ([]byte, error) {
 // guest fact) gives no entries and no error.
 func ReadDir(g *fsinspect.Guest, name string) ([]fs.DirEntry, error) {
 	if g == nil {
-		return nil, errNoGuest
+		return nil, ErrNoGuest
 	}
 	ents, err := g.ReadDir(name)
 	if err != nil {

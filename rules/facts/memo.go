@@ -63,5 +63,6 @@ func Memo[T any](f *Facts, key string, compute func() (T, error)) (T, error) {
 	return v, e.err
 }
 
-// errNoGuest is returned by facts when the scan has no readable root filesystem.
-var errNoGuest = errors.New("no readable root filesystem")
+// ErrNoGuest is the fault of every fact when the scan has no readable
+// root filesystem.
+var ErrNoGuest = errors.New("no readable root filesystem")

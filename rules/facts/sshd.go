@@ -341,7 +341,7 @@ func wildcardMatch(p, s string) bool {
 // with no match gives none. Non-fact errors are returned.
 func Glob(g *fsinspect.Guest, pattern string) ([]string, error) {
 	if g == nil {
-		return nil, errNoGuest
+		return nil, ErrNoGuest
 	}
 	dirs := []string{"."}
 	parts := strings.Split(strings.Trim(cleanSlash(pattern), "/"), "/")

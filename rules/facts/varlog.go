@@ -3,6 +3,7 @@ package facts
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 )
 
 // logWalkMaxDepth bounds the /var/log walk against hostile nesting.
@@ -16,39 +17,36 @@ type LogFile struct {
 
 // VarLogFiles walks /var/log recursively without following links and
 // returns every regular file, dot-files included, in byte order per
-// directory.
+// directory. A directory hard-linked into the tree again is listed once
+// (fsinspect.Guest.WalkDir), so a hostile directory graph cannot make the
+// walk exponential; a directory that is a guest fact (gone, a loop) is
+// skipped, a fault is returned.
 func (f *Facts) VarLogFiles() ([]LogFile, error) {
 	return Memo(f, "varlog", func() ([]LogFile, error) {
-		var out []LogFile
-		var walk func(dir string, depth int) error
-		walk = func(dir string, depth int) error {
-			if depth > logWalkMaxDepth {
-				return fmt.Errorf("/%s: directories nested deeper than %d levels", dir, logWalkMaxDepth)
-			}
-			ents, err := ReadDir(f.guest, dir)
-			if err != nil {
-				return err
-			}
-			for _, e := range ents {
-				p := dir + "/" + e.Name()
-				switch {
-				case e.Type().IsDir():
-					if err := walk(p, depth+1); err != nil {
-						return err
-					}
-				case e.Type().IsRegular():
-					fi, err := e.Info()
-					if err != nil {
-						return err
-					}
-					out = append(out, LogFile{p, fi})
-				}
-			}
-			return nil
+		if f.guest == nil {
+			return nil, ErrNoGuest
 		}
 		if fi, err := Lstat(f.guest, "var/log"); err != nil || fi == nil {
 			return nil, err
 		}
-		return out, walk("var/log", 0)
+		var out []LogFile
+		err := f.guest.WalkDir("var/log", func(p string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return IgnoreFact(err)
+			case d.IsDir():
+				if depth := strings.Count(p, "/") - 1; depth > logWalkMaxDepth {
+					return fmt.Errorf("/%s: directories nested deeper than %d levels", p, logWalkMaxDepth)
+				}
+			case d.Type().IsRegular():
+				fi, err := d.Info()
+				if err != nil {
+					return err
+				}
+				out = append(out, LogFile{p, fi})
+			}
+			return nil
+		})
+		return out, err
 	})
 }
