@@ -2,6 +2,7 @@ package fsinspect
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -14,8 +15,17 @@ import (
 // the directory, and it never follows a symlink itself: Lstat and ReadLink
 // report links, and Open refuses a final symlink. A Guest over a Dir gives
 // the directory chroot semantics. Dir never writes.
+//
+// On a live system ("--root /") Dir sees what a snapshot of the disk would
+// hold: a directory on a kernel or memory filesystem (/proc, /sys, /dev,
+// /run, /dev/shm, cgroup, ...) reads as empty and a file on one does not
+// exist, unless the root itself is on such a filesystem. Devices, FIFOs and
+// sockets are refused before they are opened.
 type Dir struct {
 	root *os.Root
+	// rootFS is the kind of filesystem the root is on: files on a
+	// runtime-only filesystem of another kind are hidden.
+	rootFS fsKind
 }
 
 var _ Backend = (*Dir)(nil)
@@ -30,17 +40,31 @@ func OpenDir(root string) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dir{root: r}, nil
+	f, err := r.Open(".")
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	defer f.Close()
+	return &Dir{root: r, rootFS: kindOf(f)}, nil
 }
 
 // Close releases the directory.
 func (d *Dir) Close() error { return d.root.Close() }
 
 // Open opens the named regular file or directory for reading. A final
-// symlink, a device, a FIFO or a socket is refused.
+// symlink, a device, a FIFO or a socket is refused; a device is never
+// opened, since opening one can act (a watchdog, a tape).
 func (d *Dir) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	li, err := d.root.Lstat(name)
+	if err != nil {
+		return nil, dirErr("open", name, err)
+	}
+	if !li.Mode().IsRegular() && !li.IsDir() && li.Mode()&fs.ModeSymlink == 0 {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
 	f, err := d.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -54,6 +78,13 @@ func (d *Dir) Open(name string) (fs.File, error) {
 	if !fi.Mode().IsRegular() && !fi.IsDir() {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
+	}
+	if k := kindOf(f); k == runtimeFS && d.rootFS != runtimeFS {
+		if fi.IsDir() {
+			return emptyDir{f}, nil
+		}
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	if fi.IsDir() {
 		return f, nil
@@ -107,6 +138,22 @@ func (r regularFile) Read(p []byte) (int, error)                { return r.f.Rea
 func (r regularFile) ReadAt(p []byte, off int64) (int, error)   { return r.f.ReadAt(p, off) }
 func (r regularFile) Seek(off int64, whence int) (int64, error) { return r.f.Seek(off, whence) }
 func (r regularFile) Close() error                              { return r.f.Close() }
+
+// emptyDir is an open directory on a runtime-only filesystem, which a
+// snapshot of the disk holds only as an empty mount point.
+type emptyDir struct{ f *os.File }
+
+func (e emptyDir) Stat() (fs.FileInfo, error) { return e.f.Stat() }
+func (e emptyDir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: e.f.Name(), Err: syscall.EISDIR}
+}
+func (e emptyDir) Close() error { return e.f.Close() }
+func (e emptyDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	if n > 0 {
+		return nil, io.EOF
+	}
+	return nil, nil
+}
 
 // dirErr reports err for name, keeping a nil error nil. ELOOP from a
 // refused final symlink is kept as is; os.Root's "path escapes" errors
