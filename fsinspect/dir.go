@@ -2,7 +2,6 @@ package fsinspect
 
 import (
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -80,10 +79,10 @@ func (d *Dir) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
 	if k := kindOf(f); k == runtimeFS && d.rootFS != runtimeFS {
-		if fi.IsDir() {
-			return emptyDir{f}, nil
-		}
 		f.Close()
+		if fi.IsDir() {
+			return &emptyDirFile{fi}, nil
+		}
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	if fi.IsDir() {
@@ -138,22 +137,6 @@ func (r regularFile) Read(p []byte) (int, error)                { return r.f.Rea
 func (r regularFile) ReadAt(p []byte, off int64) (int, error)   { return r.f.ReadAt(p, off) }
 func (r regularFile) Seek(off int64, whence int) (int64, error) { return r.f.Seek(off, whence) }
 func (r regularFile) Close() error                              { return r.f.Close() }
-
-// emptyDir is an open directory on a runtime-only filesystem, which a
-// snapshot of the disk holds only as an empty mount point.
-type emptyDir struct{ f *os.File }
-
-func (e emptyDir) Stat() (fs.FileInfo, error) { return e.f.Stat() }
-func (e emptyDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: e.f.Name(), Err: syscall.EISDIR}
-}
-func (e emptyDir) Close() error { return e.f.Close() }
-func (e emptyDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	if n > 0 {
-		return nil, io.EOF
-	}
-	return nil, nil
-}
 
 // dirErr reports err for name, keeping a nil error nil. ELOOP from a
 // refused final symlink is kept as is; os.Root's "path escapes" errors
