@@ -106,8 +106,8 @@ func readOnlyImage(t *testing.T, archive string) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tm.Manifests) != 1 || tm.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != testVersion {
-		t.Fatalf("index.json = %+v; want one index named %s", tm.Manifests, testVersion)
+	if len(tm.Manifests) != 1 || tm.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "imgcheck:"+testVersion {
+		t.Fatalf("index.json = %+v; want one index named imgcheck:%s", tm.Manifests, testVersion)
 	}
 	idx, err := top.ImageIndex(tm.Manifests[0].Digest)
 	if err != nil {
@@ -161,10 +161,11 @@ func layerFiles(t *testing.T, img v1.Image) map[string][]byte {
 	}
 }
 
-// runWithPodman loads the archive into podman and scans the demo image
-// mounted read-only, as the README's `docker run` line does. Without a
-// working podman (not installed, not root, no container support on this
-// machine) it only logs why.
+// runWithPodman loads the archive into podman, checks podman reads the
+// user and entrypoint, and scans the demo image mounted read-only, as the
+// README's `docker run` line does. Where podman is missing or cannot start
+// a container (exit 125 and above: no root, a sandbox that refuses
+// setrlimit) it logs why.
 func runWithPodman(t *testing.T, archive, demo string) {
 	if _, err := exec.LookPath("podman"); err != nil || os.Geteuid() != 0 {
 		t.Log("podman not run: needs podman and root")
@@ -172,14 +173,14 @@ func runWithPodman(t *testing.T, archive, demo string) {
 	}
 	out, err := exec.Command("podman", "load", "-i", archive).CombinedOutput()
 	if err != nil {
-		t.Logf("podman load: %v\n%s", err, out)
-		return
+		t.Fatalf("podman load: %v\n%s", err, out)
 	}
-	ref := "localhost/" + testVersion
-	if i := strings.LastIndex(string(out), "Loaded image: "); i >= 0 {
-		ref = strings.TrimSpace(string(out[i+len("Loaded image: "):]))
-	}
+	ref := "localhost/imgcheck:" + testVersion
 	defer exec.Command("podman", "rmi", "-f", ref).Run()
+	out, err = exec.Command("podman", "image", "inspect", "--format", "{{.Config.User}} {{.Config.Entrypoint}}", ref).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "65532:65532 [/imgcheck]" {
+		t.Errorf("podman image inspect %s = %q, %v", ref, out, err)
+	}
 	run := exec.Command("podman", "run", "--rm", "--network=none", "--read-only",
 		"-v", filepath.Dir(demo)+":/images:ro", ref, "scan", "/images/demo.raw")
 	out, err = run.CombinedOutput()

@@ -16,7 +16,7 @@ import (
 
 // writeArchive writes an OCI image layout holding one image index (one
 // image per binary) as a tar archive at out. The index is annotated with
-// ref as its name, which `podman load` uses as the tag.
+// ref as its name, which `podman load` and `docker load` give the image.
 func writeArchive(out string, bins []platformBinary, lbl map[string]string, ref string) error {
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, b := range bins {
@@ -38,7 +38,8 @@ func writeArchive(out string, bins []platformBinary, lbl map[string]string, ref 
 	if err != nil {
 		return err
 	}
-	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref})); err != nil {
+	name := map[string]string{"org.opencontainers.image.ref.name": ref, "io.containerd.image.name": ref}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(name)); err != nil {
 		return err
 	}
 	return tarDir(out, dir)

@@ -20,7 +20,7 @@ import (
 
 func main() {
 	out := flag.String("o", "imgcheck-oci.tar", "write the OCI layout archive to `FILE`")
-	version := flag.String("version", "devel", "image `VERSION`, also its ref name in the archive")
+	version := flag.String("version", "devel", "image `VERSION`; the archive names the image imgcheck:VERSION")
 	revision := flag.String("revision", "", "VCS `REVISION` recorded in the image labels")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: mkimage [flags] OS/ARCH=BINARY...")
@@ -41,7 +41,9 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := writeArchive(*out, bins, labels(*version, *revision), *version); err != nil {
+	// A tag has no "+": goreleaser's snapshot versions do ("0.0.1-snapshot+abc").
+	ref := "imgcheck:" + strings.ReplaceAll(*version, "+", "-")
+	if err := writeArchive(*out, bins, labels(*version, *revision), ref); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
 	}
