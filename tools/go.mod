@@ -6,6 +6,7 @@ require (
 	github.com/google/go-containerregistry v0.21.7
 	github.com/hashicorp/hcl/v2 v2.24.0
 	github.com/zclconf/go-cty v1.16.3
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
