@@ -22,9 +22,11 @@ summary=${GITHUB_STEP_SUMMARY:-/dev/null}
 outputs=${GITHUB_OUTPUT:-/dev/null}
 mkdir -p "$work"
 
+# fatal stops before any scan: exit 2, as imgcheck's usage errors, so a
+# broken setup is never taken for findings (1).
 fatal() {
   echo "::error title=imgcheck::$*"
-  exit 1
+  exit 2
 }
 
 # platform sets os and arch of the runner, in Go's names.
