@@ -14,17 +14,9 @@ import (
 // the directory, and it never follows a symlink itself: Lstat and ReadLink
 // report links, and Open refuses a final symlink. A Guest over a Dir gives
 // the directory chroot semantics. Dir never writes.
-//
-// On a live system ("--root /") Dir sees what a snapshot of the disk would
-// hold: a directory on a kernel or memory filesystem (/proc, /sys, /dev,
-// /run, /dev/shm, cgroup, ...) reads as empty and a file on one does not
-// exist, unless the root itself is on such a filesystem. Devices, FIFOs and
-// sockets are refused before they are opened.
+// Devices, FIFOs and sockets are refused before they are opened.
 type Dir struct {
 	root *os.Root
-	// rootFS is the kind of filesystem the root is on: files on a
-	// runtime-only filesystem of another kind are hidden.
-	rootFS fsKind
 }
 
 var _ Backend = (*Dir)(nil)
@@ -39,13 +31,7 @@ func OpenDir(root string) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.Open(".")
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	defer f.Close()
-	return &Dir{root: r, rootFS: kindOf(f)}, nil
+	return &Dir{root: r}, nil
 }
 
 // Close releases the directory.
@@ -77,13 +63,6 @@ func (d *Dir) Open(name string) (fs.File, error) {
 	if !fi.Mode().IsRegular() && !fi.IsDir() {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
-	}
-	if k := kindOf(f); k == runtimeFS && d.rootFS != runtimeFS {
-		f.Close()
-		if fi.IsDir() {
-			return &emptyDirFile{fi}, nil
-		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	if fi.IsDir() {
 		return f, nil
