@@ -49,7 +49,7 @@ release-snapshot:
 # The container image (OCI archive) from the linux binaries of the snapshot.
 image: release-snapshot
 	cd tools && $(GO) run ./cmd/mkimage -o ../dist/imgcheck-oci.tar \
-	  -version "$$(jq -r .version ../dist/metadata.json)" -revision "$$(jq -r .commit ../dist/metadata.json)" \
+	  -version "v$$(jq -r .version ../dist/metadata.json)" -revision "$$(jq -r .commit ../dist/metadata.json)" \
 	  linux/amd64=$$(ls ../dist/imgcheck_linux_amd64*/imgcheck) linux/arm64=$$(ls ../dist/imgcheck_linux_arm64*/imgcheck)
 
 # The release tooling's tests (container image, Action script, Packer
