@@ -3,7 +3,7 @@ BIN     ?= bin/imgcheck
 FUZZTIME ?= 30s
 export CGO_ENABLED = 0
 
-.PHONY: build test bench lint demo fuzz clean
+.PHONY: build test bench lint demo fuzz clean release-snapshot image tools-test
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/imgcheck
@@ -36,5 +36,26 @@ fuzz:
 	  done; \
 	done
 
+# Release builds into dist/ (archives, SHA256SUMS) without publishing.
+# goreleaser is built by `go run` from the Go proxy, so it does not enter
+# go.mod; v2.17.0 is the newest release that builds with Go 1.26.
+# goreleaser itself builds with the host's cgo default (CGO_ENABLED= ), so
+# its build cache survives this Makefile's CGO_ENABLED=0; the release
+# binaries are static through .goreleaser.yaml.
+GORELEASER ?= github.com/goreleaser/goreleaser/v2@v2.17.0
+release-snapshot:
+	CGO_ENABLED= $(GO) run $(GORELEASER) release --snapshot --clean
+
+# The container image (OCI archive) from the linux binaries of the snapshot.
+image: release-snapshot
+	cd tools && $(GO) run ./cmd/mkimage -o ../dist/imgcheck-oci.tar \
+	  -version "v$$(jq -r .version ../dist/metadata.json)" -revision "$$(jq -r .commit ../dist/metadata.json)" \
+	  linux/amd64=$$(ls ../dist/imgcheck_linux_amd64*/imgcheck) linux/arm64=$$(ls ../dist/imgcheck_linux_arm64*/imgcheck)
+
+# The release tooling's tests (container image, Action script, Packer
+# templates); their own module keeps go.mod small.
+tools-test:
+	cd tools && $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
+
 clean:
-	rm -rf bin demo
+	rm -rf bin demo dist

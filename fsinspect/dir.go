@@ -14,6 +14,7 @@ import (
 // the directory, and it never follows a symlink itself: Lstat and ReadLink
 // report links, and Open refuses a final symlink. A Guest over a Dir gives
 // the directory chroot semantics. Dir never writes.
+// Devices, FIFOs and sockets are refused before they are opened.
 type Dir struct {
 	root *os.Root
 }
@@ -37,10 +38,18 @@ func OpenDir(root string) (*Dir, error) {
 func (d *Dir) Close() error { return d.root.Close() }
 
 // Open opens the named regular file or directory for reading. A final
-// symlink, a device, a FIFO or a socket is refused.
+// symlink, a device, a FIFO or a socket is refused; a device is never
+// opened, since opening one can act (a watchdog, a tape).
 func (d *Dir) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	li, err := d.root.Lstat(name)
+	if err != nil {
+		return nil, dirErr("open", name, err)
+	}
+	if !li.Mode().IsRegular() && !li.IsDir() && li.Mode()&fs.ModeSymlink == 0 {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
 	}
 	f, err := d.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"io/fs"
 	"path"
 	"syscall"
-	"time"
 )
 
 // info is a FileInfo as the Guest returns it: the caller's name and a
@@ -78,10 +77,7 @@ func statOf(fi fs.FileInfo) *Stat {
 		c := *s
 		return &c
 	case *syscall.Stat_t:
-		return &Stat{
-			Uid: s.Uid, Gid: s.Gid, Ino: s.Ino, Nlink: uint64(s.Nlink),
-			Atime: time.Unix(s.Atim.Unix()), Ctime: time.Unix(s.Ctim.Unix()), Mtime: time.Unix(s.Mtim.Unix()),
-		}
+		return hostStat(s)
 	case owner:
 		uid, gid := s.Owner()
 		return &Stat{Uid: uid, Gid: gid, Mtime: fi.ModTime()}

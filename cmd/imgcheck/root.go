@@ -39,6 +39,7 @@ func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	addVersionFlag(root)
 	root.PersistentFlags().StringVar(&g.root, "root", "", "scan the directory `DIR` as the guest root instead of an image")
 	addRemoteFlags(root.PersistentFlags(), &g.remote)
 	root.PersistentFlags().BoolVar(&g.stats, "stats", false, "print time, bytes read, read calls and cache hit rate on stderr")

@@ -7,7 +7,8 @@
 #   export DIGITALOCEAN_SPACES_SECRET_KEY=...
 #   packer init . && packer build -var app_id=60089fc6d333037bffa70d9b -var app_version=1.4 .
 #
-# Parsed with HashiCorp's HCL parser; not run here (no Packer, no network).
+# Parsed with HashiCorp's HCL parser in tools/packer_test.go; not run here
+# (no Packer, no network).
 
 packer {
   required_plugins {
@@ -75,23 +76,26 @@ build {
   }
 
   post-processors {
-    # 1. Audit the local image offline. A FAIL (or an unreadable image)
-    #    exits non-zero and stops the chain: nothing is uploaded.
+    # 1. Audit the local image offline, before anything is uploaded. A FAIL
+    #    (or an unreadable image) exits non-zero: the post-processor fails,
+    #    the chain stops and nothing is imported.
     post-processor "shell-local" {
       inline = [
-        "imgcheck scan --format text --format sarif=imgcheck.sarif --format json=imgcheck.json ${local.image}",
+        "imgcheck scan --fail-on fail --format text --format sarif=imgcheck.sarif --format json=imgcheck.json ${local.image}",
       ]
     }
 
     # 2. Upload to Spaces and import as a custom image; its artifact ID is
-    #    "nyc3:<image id>".
+    #    "nyc3:<image id>". keep_input_artifact keeps the local image file:
+    #    without it the import deletes its input and step 4 finds nothing.
     post-processor "digitalocean-import" {
-      spaces_region      = "nyc3"
-      space_name         = var.space_name
-      image_name         = "myapp-${var.app_version}"
-      image_description  = "myapp ${var.app_version} on Ubuntu 24.04"
-      image_distribution = "Ubuntu"
-      image_regions      = ["nyc3"]
+      spaces_region       = "nyc3"
+      space_name          = var.space_name
+      image_name          = "myapp-${var.app_version}"
+      image_description   = "myapp ${var.app_version} on Ubuntu 24.04"
+      image_distribution  = "Ubuntu"
+      image_regions       = ["nyc3"]
+      keep_input_artifact = true
     }
 
     # 3. Record the imported image's ID.
@@ -100,11 +104,13 @@ build {
       strip_path = true
     }
 
-    # 4. Cross-check the import against the scan, then scan again as the
-    #    gate and send the Vendor API update with the manifest's image ID.
+    # 4. Cross-check the imported image (min_disk_size, distribution)
+    #    against the kept local file, then point the Marketplace listing at
+    #    it: do submit scans again as its own gate before it sends the
+    #    Vendor API update with the manifest's image ID.
     post-processor "shell-local" {
       inline = [
-        "imgcheck scan --format text --do-image \"$(jq -r '.builds[-1].artifact_id | split(\":\")[1]' packer-manifest.json)\" ${local.image}",
+        "imgcheck scan --fail-on fail --format text --do-image \"$(jq -r '.builds[-1].artifact_id | split(\":\")[1]' packer-manifest.json)\" ${local.image}",
         "imgcheck do submit --manifest packer-manifest.json --app-id ${var.app_id} --version ${var.app_version} --reason 'myapp ${var.app_version}' --os-version 'Ubuntu 24.04' --software 'myapp=${var.app_version}' ${local.image}",
       ]
     }
