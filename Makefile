@@ -13,6 +13,8 @@ test:
 	$(GO) test -count=1 -timeout 20m ./...
 	# The Kubernetes example is its own module (k8s.io/api stays out of go.mod).
 	cd docs/examples/kubernetes && $(GO) vet ./... && $(GO) test -count=1 ./...
+	# So is the release tooling (container image, Action script, Packer templates).
+	$(MAKE) tools-test
 
 # Each benchmark runs a fixed 5 iterations (the images it scans are built
 # once and cached), so the whole run stays within a few minutes.
