@@ -34,6 +34,17 @@ type Limits struct {
 	// VHDBATEntries is the most VHD BAT entries held in memory, 8 bytes
 	// each (4Mi: the format's 2 TiB in 512 KiB blocks).
 	VHDBATEntries int
+	// VMDKExtents is the most extents a VMDK descriptor may list (1024,
+	// a 2 TiB twoGbMaxExtent disk).
+	VMDKExtents int
+	// VMDKGrainDirBytes is the largest VMDK grain directory, in bytes
+	// (32 MiB).
+	VMDKGrainDirBytes int64
+	// VMDKCache is how many bytes of VMDK grain tables and inflated
+	// grains an image keeps in memory (32 MiB, and at least 8 entries).
+	VMDKCache int64
+	// VDIBlockMapBytes is the largest VDI block map, in bytes (32 MiB).
+	VDIBlockMapBytes int64
 }
 
 // DefaultLimits returns the limits used when none are given.
@@ -48,8 +59,12 @@ func DefaultLimits() Limits {
 		LVMVolumes:   4096,
 		LVMSegments:  10000,
 
-		VHDXBATEntries: 4 << 20,
-		VHDBATEntries:  4 << 20,
+		VHDXBATEntries:    4 << 20,
+		VHDBATEntries:     4 << 20,
+		VMDKExtents:       1024,
+		VMDKGrainDirBytes: 32 << 20,
+		VMDKCache:         32 << 20,
+		VDIBlockMapBytes:  32 << 20,
 	}
 }
 
@@ -86,6 +101,18 @@ func (l Limits) orDefaults() Limits {
 	}
 	if l.VHDBATEntries <= 0 {
 		l.VHDBATEntries = d.VHDBATEntries
+	}
+	if l.VMDKExtents <= 0 {
+		l.VMDKExtents = d.VMDKExtents
+	}
+	if l.VMDKGrainDirBytes <= 0 {
+		l.VMDKGrainDirBytes = d.VMDKGrainDirBytes
+	}
+	if l.VMDKCache <= 0 {
+		l.VMDKCache = d.VMDKCache
+	}
+	if l.VDIBlockMapBytes <= 0 {
+		l.VDIBlockMapBytes = d.VDIBlockMapBytes
 	}
 	return l
 }

@@ -1,0 +1,35 @@
+package image
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// OpenWithFormat opens the file at path with the table entry of format f
+// directly, without detection, as Open will once it consults the table.
+func OpenWithFormat(path string, f Format, opts ...Option) (*Image, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	for _, e := range formats {
+		if e.Format != f {
+			continue
+		}
+		c, err := e.Open(file, st.Size(), source{Name: path, Dir: filepath.Dir(path), File: file}, makeOptions(opts))
+		if err != nil {
+			file.Close()
+			return nil, err
+		}
+		img := newImage(c.Disk, c.Size, c.Layers, c.Closers...)
+		img.allocated = c.Allocated
+		return img, nil
+	}
+	file.Close()
+	return nil, os.ErrNotExist
+}
