@@ -1,0 +1,218 @@
+package image_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/image"
+)
+
+// containerDisk is a GPT disk with sampleTree's ext4 in its only
+// partition and a 3 GiB virtual size, almost all of it never written:
+// large enough for two twoGbMaxExtent files and many grain tables.
+func containerDisk(t testing.TB) string {
+	return fixtures.MustDisk(t, fixtures.Layout{DiskSize: 3 << 30, Parts: []fixtures.Part{{Type: "linux", Image: sampleRaw(t), Name: "root"}}})
+}
+
+// openVMDK opens a VMDK through the format table.
+func openVMDK(t testing.TB, path string, opts ...image.Option) *image.Image {
+	t.Helper()
+	img, err := image.OpenWithFormat(path, image.VMDK, opts...)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	t.Cleanup(func() { img.Close() })
+	return img
+}
+
+// sameAsOracle compares the whole virtual disk of img with the raw file
+// at oracle, in chunks of an odd size so that reads straddle grains, and
+// checks that the disk holds the sample partition's ext4.
+func sameAsOracle(t *testing.T, img *image.Image, oracle string) {
+	t.Helper()
+	f, err := os.Open(oracle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	if img.Size() != st.Size() {
+		t.Fatalf("Size() = %d, qemu-img says %d", img.Size(), st.Size())
+	}
+	const chunk = 1<<20 + 7919
+	got, want := make([]byte, chunk), make([]byte, chunk)
+	for off := int64(0); off < img.Size(); off += chunk {
+		n := min(chunk, img.Size()-off)
+		if m, err := img.ReadAt(got[:n], off); err != nil || int64(m) != n {
+			t.Fatalf("ReadAt(%d bytes at 0x%x) = %d, %v", n, off, m, err)
+		}
+		if _, err := io.ReadFull(f, want[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:n], want[:n]) {
+			t.Fatalf("virtual disk differs from qemu-img convert -O raw in the %d bytes at 0x%x: %s", n, off, firstDiff(got[:n], want[:n]))
+		}
+	}
+	tab, err := image.ReadTable(img, img.Size())
+	if err != nil || len(tab.Partitions) != 1 {
+		t.Fatalf("ReadTable = %+v, %v; want one partition", tab, err)
+	}
+	if fs := image.Sniff(&tab.Partitions[0], tab.Partitions[0].Size); fs != "ext4" {
+		t.Errorf("partition holds %q, want ext4", fs)
+	}
+}
+
+func TestVMDKSubformatsMatchQemuImg(t *testing.T) {
+	disk := containerDisk(t)
+	tests := []struct {
+		subformat, detail, codec string
+		files                    int // files qemu-img writes
+	}{
+		{"monolithicSparse", "monolithicSparse, grain 64 KiB", "", 1},
+		{"streamOptimized", "streamOptimized, grain 64 KiB, deflate", "deflate", 1},
+		{"monolithicFlat", "monolithicFlat", "", 2},
+		{"twoGbMaxExtentSparse", "twoGbMaxExtentSparse, grain 64 KiB", "", 3},
+		{"twoGbMaxExtentFlat", "twoGbMaxExtentFlat", "", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.subformat, func(t *testing.T) {
+			p := fixtures.MustConvert(t, disk, "vmdk", "subformat="+tt.subformat)
+			if ents, _ := os.ReadDir(filepath.Dir(p)); len(ents) != tt.files {
+				t.Fatalf("qemu-img wrote %d files, want %d", len(ents), tt.files)
+			}
+			img := openVMDK(t, p)
+			chain := img.Chain()
+			if img.Format() != image.VMDK || len(chain) != 2 || chain[1].Format != image.Raw {
+				t.Fatalf("Chain() = %+v; want vmdk then raw", chain)
+			}
+			if l := chain[0]; l.Subformat != tt.subformat || l.Detail != tt.detail || l.Codec != tt.codec || l.Path != p {
+				t.Errorf("layer = %+v; want subformat %q, detail %q, codec %q, path %s", l, tt.subformat, tt.detail, tt.codec, p)
+			}
+			if a := img.Allocated(); a != dirBytes(t, filepath.Dir(p)) {
+				t.Errorf("Allocated() = %d, want the %d bytes of the files", a, dirBytes(t, filepath.Dir(p)))
+			}
+			sameAsOracle(t, img, fixtures.MustQemuRaw(t, p))
+		})
+	}
+}
+
+// dirBytes is the size of the files in dir together.
+func dirBytes(t *testing.T, dir string) int64 {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += info.Size()
+	}
+	return n
+}
+
+// vmdkLayout is what the hostile patches need of a sparse VMDK header.
+type vmdkLayout struct {
+	grainSectors, gdOffset, rgdOffset, descOffset uint64
+	gtEntries                                     uint32
+}
+
+func readVMDKLayout(t testing.TB, b []byte) vmdkLayout {
+	t.Helper()
+	if string(b[:4]) != "KDMV" {
+		t.Fatalf("not a sparse VMDK: %q", b[:4])
+	}
+	le64 := func(off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
+	return vmdkLayout{grainSectors: le64(20), descOffset: le64(28), gtEntries: binary.LittleEndian.Uint32(b[44:]), rgdOffset: le64(48), gdOffset: le64(56)}
+}
+
+// firstGT returns the file offset of the first grain table the grain
+// directory names and of its first allocated entry.
+func firstGT(t testing.TB, b []byte) (gt, entry int64) {
+	t.Helper()
+	h := readVMDKLayout(t, b)
+	for i := int64(0); ; i++ {
+		at := int64(binary.LittleEndian.Uint32(b[int64(h.gdOffset)*512+4*i:])) * 512
+		if at == 0 {
+			continue
+		}
+		for j := int64(0); j < int64(h.gtEntries); j++ {
+			if binary.LittleEndian.Uint32(b[at+4*j:]) > 1 {
+				return at, at + 4*j
+			}
+		}
+	}
+}
+
+// withFooter rewrites the streamOptimized file at path as VMware writes
+// one: the header's grain directory offset set to GD_AT_END, and the real
+// header in a footer between a footer marker and an end-of-stream marker.
+func withFooter(t testing.TB, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b[:len(b)-len(b)%512]
+	hdr := append([]byte(nil), b[:512]...)
+	binary.LittleEndian.PutUint64(b[56:], ^uint64(0))
+	marker := make([]byte, 512)
+	binary.LittleEndian.PutUint32(marker[12:], 3) // footer
+	eos := make([]byte, 512)
+	b = append(append(append(b, marker...), hdr...), eos...)
+	out := filepath.Join(t.TempDir(), "footer.vmdk")
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestVMDKStreamOptimizedFooter(t *testing.T) {
+	p := withFooter(t, fixtures.MustConvert(t, containerDisk(t), "vmdk", "subformat=streamOptimized"))
+	img := openVMDK(t, p)
+	if l := img.Chain()[0]; l.Subformat != "streamOptimized" {
+		t.Errorf("layer %+v", l)
+	}
+	sameAsOracle(t, img, fixtures.MustQemuRaw(t, p))
+}
+
+// TestVMDKConcurrentReads reads a streamOptimized image from 8
+// goroutines through a cache of the least size, so that grains are
+// evicted and inflated again while others read them.
+func TestVMDKConcurrentReads(t *testing.T) {
+	raw := sampleRaw(t)
+	want := mustRead(t, raw)
+	img := openVMDK(t, fixtures.MustConvert(t, raw, "vmdk", "subformat=streamOptimized"), image.WithLimits(image.Limits{VMDKCache: 1}))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			buf := make([]byte, 6000+g*1000)
+			for off := int64(g * 4096); off < img.Size(); off += int64(len(buf)) * 3 {
+				n, err := img.ReadAt(buf, off)
+				if err != nil && !errors.Is(err, image.ErrTruncated) {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(buf[:n], want[off:off+int64(n)]) {
+					errs <- fmt.Errorf("goroutine %d: bytes at 0x%x differ", g, off)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
