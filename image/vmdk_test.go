@@ -5,11 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/image"
@@ -54,7 +55,9 @@ func sameAsOracle(t *testing.T, img *image.Image, oracle string) {
 		if m, err := img.ReadAt(got[:n], off); err != nil || int64(m) != n {
 			t.Fatalf("ReadAt(%d bytes at 0x%x) = %d, %v", n, off, m, err)
 		}
-		if _, err := io.ReadFull(f, want[:n]); err != nil {
+		if holeAt(f, off, n) {
+			clear(want[:n])
+		} else if _, err := f.ReadAt(want[:n], off); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got[:n], want[:n]) {
@@ -102,6 +105,13 @@ func TestVMDKSubformatsMatchQemuImg(t *testing.T) {
 			sameAsOracle(t, img, fixtures.MustQemuRaw(t, p))
 		})
 	}
+}
+
+// holeAt reports whether the n bytes of f at off are a hole (read as
+// zeros without reading them).
+func holeAt(f *os.File, off, n int64) bool {
+	data, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+	return errors.Is(err, unix.ENXIO) || err == nil && data >= off+n
 }
 
 // dirBytes is the size of the files in dir together.
