@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 )
@@ -31,5 +32,24 @@ func OpenWithFormat(path string, f Format, opts ...Option) (*Image, error) {
 		return img, nil
 	}
 	file.Close()
+	return nil, os.ErrNotExist
+}
+
+// OpenWithFormatRemote is OpenWithFormat for a file read as a remote
+// object is: with no directory for sibling files and no host file.
+func OpenWithFormatRemote(path string, f Format) (*Image, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range formats {
+		if e.Format == f {
+			c, err := e.Open(bytes.NewReader(b), int64(len(b)), source{Name: "https://example.com/disk"}, makeOptions(nil))
+			if err != nil {
+				return nil, err
+			}
+			return newImage(c.Disk, c.Size, c.Layers, c.Closers...), nil
+		}
+	}
 	return nil, os.ErrNotExist
 }

@@ -186,13 +186,13 @@ func (h vmdkHeader) subformat() string {
 	return "monolithicSparse"
 }
 
-// vmdkIn names an extent file in an error, " in \"name\"", or nothing for
+// vmdkIn names an extent file in an error, ` in "name"`, or nothing for
 // the image file itself.
 func vmdkIn(name string) string {
 	if name == "" {
 		return ""
 	}
-	return fmt.Sprintf(" in extent %q", name)
+	return fmt.Sprintf(" in %q", vmdkQuote(name))
 }
 
 // vmdkReadFull fills b from r at off, a FormatError wrapping ErrTruncated
