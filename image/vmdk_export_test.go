@@ -42,9 +42,14 @@ func OpenWithFormatRemote(path string, f Format) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return OpenBytesWithFormat(b, f)
+}
+
+// OpenBytesWithFormat opens b as a remote object of format f.
+func OpenBytesWithFormat(b []byte, f Format, opts ...Option) (*Image, error) {
 	for _, e := range formats {
 		if e.Format == f {
-			c, err := e.Open(bytes.NewReader(b), int64(len(b)), source{Name: "https://example.com/disk"}, makeOptions(nil))
+			c, err := e.Open(bytes.NewReader(b), int64(len(b)), source{Name: "https://example.com/disk"}, makeOptions(opts))
 			if err != nil {
 				return nil, err
 			}
