@@ -119,5 +119,6 @@ func (l Limits) orDefaults() Limits {
 
 // WithLimits sets the limits of the container readers: backing chain
 // depth, the qcow2 L1 table size and cluster cache, the VHD and VHDX BAT
-// sizes. Partition tables take theirs through ReadTableLimits.
+// sizes, the VMDK extents, grain directory and cache, the VDI block map.
+// Partition tables take theirs through ReadTableLimits.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l.orDefaults() } }

@@ -10,10 +10,11 @@ import (
 const vmdkCacheMinEntries = 8
 
 // A vmdkCacheKey names one cached piece of a VMDK: the grain table or
-// inflated grain at file offset off of extent ext.
+// (grain set) the inflated grain at file offset off of extent ext.
 type vmdkCacheKey struct {
-	ext int
-	off int64
+	ext   int
+	off   int64
+	grain bool
 }
 
 // A vmdkCache keeps the most recently used grain tables and inflated

@@ -202,7 +202,7 @@ func TestVMDKDescriptorConfinement(t *testing.T) {
 	})
 	t.Run("flat and zero extents", func(t *testing.T) {
 		d := dir()
-		p := writeDescriptor(t, d, `RW 1024 FLAT "flat.img" 1024`, `RW 100 ZERO`, `RDONLY 1024 FLAT "flat.img"`)
+		p := writeDescriptor(t, d, `RW 1024 FLAT "flat.img" 1024`, `RW 100 ZERO`, `RDONLY 1024 VMFS "flat.img"`)
 		pattern := make([]byte, 1<<20)
 		for i := range pattern {
 			pattern[i] = byte(i / 512)

@@ -113,7 +113,7 @@ func (s *vmdkSparse) referenced() int64 {
 // and no two grains overlapping.
 func (s *vmdkSparse) table(i int) (*vmdkGT, error) {
 	at := uint64(s.gd[i])
-	key := vmdkCacheKey{s.id, int64(at) * vmdkSector}
+	key := vmdkCacheKey{s.id, int64(at) * vmdkSector, false}
 	if gt, ok := s.cache.get(key).(*vmdkGT); ok {
 		return gt, nil
 	}
@@ -202,7 +202,7 @@ func (s *vmdkSparse) readGrain(p []byte, g, within int64) error {
 // the cache or read in one call (up to the next grain or table the file
 // is known to hold) and inflated.
 func (s *vmdkSparse) inflated(gt *vmdkGT, e uint32, g int64) ([]byte, error) {
-	key := vmdkCacheKey{s.id, int64(e) * vmdkSector}
+	key := vmdkCacheKey{s.id, int64(e) * vmdkSector, true}
 	if data, ok := s.cache.get(key).([]byte); ok {
 		return data, nil
 	}
