@@ -58,3 +58,30 @@ func OpenBytesWithFormat(b []byte, f Format, opts ...Option) (*Image, error) {
 	}
 	return nil, os.ErrNotExist
 }
+
+// ReferencedWithFormat opens path as format f and returns the container's
+// Referenced and Allocated.
+func ReferencedWithFormat(path string, f Format) (referenced, allocated int64, err error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, e := range formats {
+		if e.Format == f {
+			c, err := e.Open(file, st.Size(), source{Name: path, Dir: filepath.Dir(path), File: file}, makeOptions(nil))
+			if err != nil {
+				return 0, 0, err
+			}
+			for _, cl := range c.Closers[1:] {
+				cl.Close()
+			}
+			return c.Referenced, c.Allocated, nil
+		}
+	}
+	return 0, 0, os.ErrNotExist
+}

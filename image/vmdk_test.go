@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -88,7 +89,7 @@ func TestVMDKSubformatsMatchQemuImg(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.subformat, func(t *testing.T) {
 			p := fixtures.MustConvert(t, disk, "vmdk", "subformat="+tt.subformat)
-			if ents, _ := os.ReadDir(filepath.Dir(p)); len(ents) != tt.files {
+			if ents, _ := filepath.Glob(filepath.Join(filepath.Dir(p), "disk*")); len(ents) != tt.files {
 				t.Fatalf("qemu-img wrote %d files, want %d", len(ents), tt.files)
 			}
 			img := openVMDK(t, p)
@@ -114,7 +115,8 @@ func holeAt(f *os.File, off, n int64) bool {
 	return errors.Is(err, unix.ENXIO) || err == nil && data >= off+n
 }
 
-// dirBytes is the size of the files in dir together.
+// dirBytes is the size of the files qemu-img wrote into dir (named
+// disk*, unlike the hostile copies derived from them) together.
 func dirBytes(t *testing.T, dir string) int64 {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -122,6 +124,9 @@ func dirBytes(t *testing.T, dir string) int64 {
 	}
 	var n int64
 	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "disk") {
+			continue
+		}
 		info, err := e.Info()
 		if err != nil {
 			t.Fatal(err)
@@ -224,5 +229,57 @@ func TestVMDKConcurrentReads(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestContainerReferenced checks the furthest file byte each reader says
+// its metadata points at: within the file, and for layouts whose tables
+// end the metadata (qemu-img's sparse VMDK) or whose blocks fill the file
+// (VDI), exactly where qemu-img put them.
+func TestContainerReferenced(t *testing.T) {
+	raw := sampleRaw(t)
+	for _, tt := range []struct {
+		format image.Format
+		opts   []string
+		exact  bool
+	}{
+		{image.VMDK, nil, false},
+		{image.VMDK, []string{"subformat=streamOptimized"}, false},
+		{image.VMDK, []string{"subformat=monolithicFlat"}, true},
+		{image.VDI, nil, true},
+		{image.VDI, []string{"static=on"}, true},
+	} {
+		p := fixtures.MustConvert(t, raw, strings.ToLower(string(tt.format)), tt.opts...)
+		ref, alloc, err := image.ReferencedWithFormat(p, tt.format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(p)
+		if ref <= 0 || ref > st.Size() || tt.exact && ref != st.Size() {
+			t.Errorf("%s %v: Referenced = %d, file size %d", tt.format, tt.opts, ref, st.Size())
+		}
+		if alloc != dirBytes(t, filepath.Dir(p)) {
+			t.Errorf("%s %v: Allocated = %d, want %d", tt.format, tt.opts, alloc, dirBytes(t, filepath.Dir(p)))
+		}
+	}
+}
+
+// TestVMDKGrainInflatedOnce reads inside one compressed grain twice: the
+// second read is served from the cache, without touching the file.
+func TestVMDKGrainInflatedOnce(t *testing.T) {
+	img := openVMDK(t, fixtures.MustConvert(t, sampleRaw(t), "vmdk", "subformat=streamOptimized"))
+	buf := make([]byte, 4096)
+	if _, err := img.ReadAt(buf, 1<<20+512); err != nil {
+		t.Fatal(err)
+	}
+	first := img.Stats()
+	if first.ReadCalls == 0 || first.BytesRead == 0 {
+		t.Fatalf("Stats() = %+v after a read; want file reads counted", first)
+	}
+	if _, err := img.ReadAt(buf, 1<<20+8192); err != nil {
+		t.Fatal(err)
+	}
+	if again := img.Stats(); again != first {
+		t.Errorf("Stats() = %+v after a second read in the grain, was %+v", again, first)
 	}
 }
