@@ -112,7 +112,7 @@ func readVMDKFooter(r io.ReaderAt, size int64, in string) (vmdkHeader, error) {
 	marker, hdr, eos := b[:vmdkSector], b[vmdkSector:2*vmdkSector], b[2*vmdkSector:]
 	switch {
 	case binary.LittleEndian.Uint32(marker[8:]) != 0 || binary.LittleEndian.Uint32(marker[12:]) != vmdkMarkerFooter:
-		return vmdkHeader{}, vmdkError(at, ErrFormat, "no footer marker at 0x%x%s, 1536 bytes before the end, where the header's grain directory offset (GD_AT_END) says the footer is", at, in)
+		return vmdkHeader{}, vmdkError(at, ErrTruncated, "no footer marker at 0x%x%s, 1536 bytes before the end, where the header's grain directory offset (GD_AT_END) says the footer is: the file is cut short or corrupt", at, in)
 	case string(hdr[:4]) != vmdkMagic:
 		return vmdkHeader{}, vmdkError(at+vmdkSector, ErrFormat, "footer header at 0x%x%s does not start with %q", at+vmdkSector, in, vmdkMagic)
 	case binary.LittleEndian.Uint64(eos) != 0 || binary.LittleEndian.Uint32(eos[8:]) != 0 || binary.LittleEndian.Uint32(eos[12:]) != vmdkMarkerEOS:

@@ -130,7 +130,15 @@ func TestVMDKHostileSparse(t *testing.T) {
 			copy(b[grain+12:], "not zlib data at all")
 		}), image.ErrFormat, "does not inflate", nil},
 		{"stream: cut in a grain", must(fixtures.Truncated(stream, grain+40)), image.ErrTruncated, "", nil},
-		{"stream: footer without marker", fixtures.MustCorrupt(t, stream, put64(56, 1<<64-1)), image.ErrFormat, "no footer marker", nil},
+		{"stream: footer without marker", fixtures.MustCorrupt(t, stream, put64(56, 1<<64-1)), image.ErrTruncated, "no footer marker", nil},
+		{"stream: cut in the footer", func() string {
+			footer := withFooter(t, stream)
+			st, err := os.Stat(footer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return must(fixtures.Truncated(footer, st.Size()-700))
+		}(), image.ErrTruncated, "the file is cut short or corrupt", nil},
 	}...)
 	runHostile(t, image.VMDK, tests)
 }
