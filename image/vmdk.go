@@ -69,7 +69,7 @@ func openVMDKMonolithic(top *readCounter, size int64, src source, l Limits, cach
 	return &container{
 		Disk:       disk,
 		Size:       s.h.virtualSize(),
-		Layers:     vmdkLayers(src, size, subformat, s),
+		Layers:     vmdkLayers(src, size, subformat, s, 0),
 		Allocated:  size,
 		Referenced: s.referenced(),
 		Closers:    []io.Closer{top},
@@ -94,9 +94,15 @@ func (d *vmdkDescriptor) refuseParent() error {
 
 // vmdkLayers is the layer list of a VMDK: the descriptor or sparse file,
 // then the raw disk it presents. s is the first sparse extent, nil for
-// flat ones.
-func vmdkLayers(src source, size int64, subformat string, s *vmdkSparse) []Layer {
+// flat ones; extents counts a descriptor's extents, 0 for a sparse file.
+func vmdkLayers(src source, size int64, subformat string, s *vmdkSparse, extents int) []Layer {
 	l := Layer{Format: VMDK, Subformat: subformat, Detail: subformat, Path: src.Name, FileSize: size}
+	switch {
+	case extents == 1:
+		l.Detail += ", 1 extent"
+	case extents > 1:
+		l.Detail += fmt.Sprintf(", %d extents", extents)
+	}
 	if s != nil {
 		l.Detail += ", grain " + clusterSizeString(s.h.grainBytes())
 		if s.h.compressed() {

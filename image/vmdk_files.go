@@ -92,7 +92,7 @@ func openVMDKDescriptor(top *readCounter, size int64, src source, l Limits, cach
 	return &container{
 		Disk:       disk,
 		Size:       total,
-		Layers:     vmdkLayers(src, size, subformat, first),
+		Layers:     vmdkLayers(src, size, subformat, first, len(disk.extents)),
 		Allocated:  size + files.bytes(),
 		Referenced: size,
 		Closers:    append([]io.Closer{top}, files.closers()...),

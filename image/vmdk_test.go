@@ -82,9 +82,9 @@ func TestVMDKSubformatsMatchQemuImg(t *testing.T) {
 	}{
 		{"monolithicSparse", "monolithicSparse, grain 64 KiB", "", 1},
 		{"streamOptimized", "streamOptimized, grain 64 KiB, deflate", "deflate", 1},
-		{"monolithicFlat", "monolithicFlat", "", 2},
-		{"twoGbMaxExtentSparse", "twoGbMaxExtentSparse, grain 64 KiB", "", 3},
-		{"twoGbMaxExtentFlat", "twoGbMaxExtentFlat", "", 3},
+		{"monolithicFlat", "monolithicFlat, 1 extent", "", 2},
+		{"twoGbMaxExtentSparse", "twoGbMaxExtentSparse, 2 extents, grain 64 KiB", "", 3},
+		{"twoGbMaxExtentFlat", "twoGbMaxExtentFlat, 2 extents", "", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.subformat, func(t *testing.T) {
