@@ -210,12 +210,18 @@ func TestVMDKDescriptorConfinement(t *testing.T) {
 	})
 	t.Run("flat and zero extents", func(t *testing.T) {
 		d := dir()
-		p := writeDescriptor(t, d, `RW 1024 FLAT "flat.img" 1024`, `RW 100 ZERO`, `RDONLY 1024 VMFS "flat.img"`)
+		p := writeDescriptor(t, d, `RW 1024 FLAT "flat.img" 1024`, `RW 100 ZERO`, `RDONLY 1024 VMFS "sub dir/with space.img"`)
 		pattern := make([]byte, 1<<20)
 		for i := range pattern {
 			pattern[i] = byte(i / 512)
 		}
 		if err := os.WriteFile(filepath.Join(d, "flat.img"), pattern, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(d, "sub dir"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "sub dir", "with space.img"), pattern[:512<<10], 0o644); err != nil {
 			t.Fatal(err)
 		}
 		img := openVMDK(t, p)
@@ -224,7 +230,7 @@ func TestVMDKDescriptorConfinement(t *testing.T) {
 		if n, err := img.ReadAt(got, 0); n != len(want) || err != nil || string(got) != string(want) {
 			t.Fatalf("ReadAt = %d, %v; same bytes %v", n, err, string(got) == string(want))
 		}
-		if l := img.Chain()[0]; l.Subformat != "monolithicFlat" || img.Size() != int64(len(want)) {
+		if l := img.Chain()[0]; l.Subformat != "monolithicFlat" || l.Detail != "monolithicFlat, 3 extents" || img.Size() != int64(len(want)) {
 			t.Errorf("layer %+v, size %d", l, img.Size())
 		}
 	})
