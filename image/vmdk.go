@@ -48,7 +48,8 @@ func openVMDKMonolithic(top *readCounter, size int64, src source, l Limits, cach
 	if err != nil {
 		return nil, err
 	}
-	subformat := s.h.subformat()
+	// The subformat is what the header says is read; the embedded
+	// descriptor is read only for a parent, which is refused.
 	if s.h.descSectors > 0 {
 		text := make([]byte, min(s.h.descSectors*vmdkSector, vmdkMaxDescriptor))
 		if err := vmdkReadFull(top, text, int64(s.h.descOffset)*vmdkSector, size, "embedded descriptor"); err != nil {
@@ -61,15 +62,12 @@ func openVMDKMonolithic(top *readCounter, size int64, src source, l Limits, cach
 		if err := d.refuseParent(); err != nil {
 			return nil, err
 		}
-		if d.createType != "" {
-			subformat = d.createType
-		}
 	}
 	disk := &vmdkDisk{extents: []vmdkExtent{{size: s.h.virtualSize(), sparse: s}}}
 	return &container{
 		Disk:       disk,
 		Size:       s.h.virtualSize(),
-		Layers:     vmdkLayers(src, size, subformat, s, 0),
+		Layers:     vmdkLayers(src, size, s.h.subformat(), s, 0),
 		Allocated:  size,
 		Referenced: s.referenced(),
 		Closers:    []io.Closer{top},

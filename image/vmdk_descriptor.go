@@ -61,6 +61,9 @@ func parseVMDKDescriptor(text string, maxExtents int) (*vmdkDescriptor, error) {
 		}
 		switch strings.TrimSpace(key) {
 		case "createType":
+			if !vmdkIsName(value) {
+				return nil, vmdkError(-1, ErrFormat, "descriptor line %d: createType %q is not a name", i+1, vmdkQuote(value))
+			}
 			d.createType = value
 		case "parentCID":
 			d.parentCID = value
@@ -123,4 +126,18 @@ func vmdkQuote(s string) string {
 		return s[:maxLen] + "..."
 	}
 	return s
+}
+
+// vmdkIsName reports whether s is a plain name of letters, digits and
+// underscores, at most 64 bytes: safe to print.
+func vmdkIsName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -198,6 +198,17 @@ func TestVMDKDescriptorConfinement(t *testing.T) {
 		{"unquoted name", writeDescriptor(t, dir(), `RW 2048 FLAT flat.img 0`), image.ErrFormat, "not quoted", nil},
 		{"garbage line", writeDescriptor(t, dir(), `RW 2048 FLAT "flat.img" 0`, "\xff junk"), image.ErrFormat, "neither a setting nor an extent", nil},
 		{"COWD extent", writeDescriptor(t, dir(), `RW 2048 VMFSSPARSE "flat.img"`), image.ErrUnsupported, "VMFSSPARSE extents are not read", nil},
+		{"createType with escapes", func() string {
+			p := writeDescriptor(t, dir(), `RW 2048 FLAT "flat.img" 0`)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(strings.Replace(string(b), "monolithicFlat", "\x1b[31mred", 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}(), image.ErrFormat, `createType "\x1b[31mred" is not a name`, nil},
 		{"NOACCESS", writeDescriptor(t, dir(), `NOACCESS 2048 FLAT "flat.img" 0`), image.ErrUnsupported, "NOACCESS", nil},
 	}
 	runHostile(t, image.VMDK, tests)
