@@ -283,3 +283,26 @@ func TestVMDKGrainInflatedOnce(t *testing.T) {
 		t.Errorf("Stats() = %+v after a second read in the grain, was %+v", again, first)
 	}
 }
+
+// TestVMDKZeroGrain marks an allocated grain as a zero grain (entry 1) in
+// an image made with zeroed_grain=on: it reads as zeros, as qemu-img
+// reads it.
+func TestVMDKZeroGrain(t *testing.T) {
+	p := fixtures.MustConvert(t, sampleRaw(t), "vmdk", "zeroed_grain=on")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags := binary.LittleEndian.Uint32(b[8:]); flags&4 == 0 {
+		t.Fatalf("qemu-img did not set the zero-grain flag: flags 0x%x", flags)
+	}
+	_, entry := firstGT(t, b)
+	zeroed := fixtures.MustCorrupt(t, p, func(b []byte) { binary.LittleEndian.PutUint32(b[entry:], 1) })
+	want := mustRead(t, fixtures.MustQemuRaw(t, zeroed))
+	if bytes.Equal(want, mustRead(t, fixtures.MustQemuRaw(t, p))) {
+		t.Fatal("the patch changed nothing qemu-img reads")
+	}
+	if got := readAll(t, openVMDK(t, zeroed)); !bytes.Equal(got, want) {
+		t.Fatalf("virtual disk differs from qemu-img convert -O raw: %s", firstDiff(got, want))
+	}
+}
