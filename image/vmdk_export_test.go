@@ -85,3 +85,28 @@ func ReferencedWithFormat(path string, f Format) (referenced, allocated int64, e
 	}
 	return 0, 0, os.ErrNotExist
 }
+
+// MatchedFormats lists the table's formats whose Match accepts the file
+// at path.
+func MatchedFormats(path string) ([]Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, min(headLen, st.Size()))
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return nil, err
+	}
+	var matched []Format
+	for _, e := range formats {
+		if e.Match != nil && e.Match(head, f, st.Size()) {
+			matched = append(matched, e.Format)
+		}
+	}
+	return matched, nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -304,5 +305,35 @@ func TestVMDKZeroGrain(t *testing.T) {
 	}
 	if got := readAll(t, openVMDK(t, zeroed)); !bytes.Equal(got, want) {
 		t.Fatalf("virtual disk differs from qemu-img convert -O raw: %s", firstDiff(got, want))
+	}
+}
+
+// TestContainerMatch checks that the table detects each conversion as its
+// format, and nothing else, and a raw disk as neither.
+func TestContainerMatch(t *testing.T) {
+	raw := sampleRaw(t)
+	for _, tt := range []struct {
+		path string
+		want image.Format
+	}{
+		{fixtures.MustConvert(t, raw, "vmdk"), image.VMDK},
+		{fixtures.MustConvert(t, raw, "vmdk", "subformat=streamOptimized"), image.VMDK},
+		{fixtures.MustConvert(t, raw, "vmdk", "subformat=monolithicFlat"), image.VMDK},
+		{fixtures.MustConvert(t, raw, "vdi"), image.VDI},
+		{fixtures.MustConvert(t, raw, "vdi", "static=on"), image.VDI},
+		{raw, ""},
+	} {
+		got, err := image.MatchedFormats(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range got {
+			if (f == image.VMDK || f == image.VDI) && f != tt.want {
+				t.Errorf("%s: matched as %s, want %q", tt.path, f, tt.want)
+			}
+		}
+		if tt.want != "" && !slices.Contains(got, tt.want) {
+			t.Errorf("%s: matched as %v, want %s", tt.path, got, tt.want)
+		}
 	}
 }
