@@ -116,7 +116,8 @@ func (h vdiHeader) subformat() string {
 // whole block map and checks that each allocated block is used once and
 // lies inside the file. Differencing images are refused.
 func openVDI(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
-	top := &readCounter{r: r, own: true}
+	// top counts the reads of r for Stats; the opener closes r.
+	top := &readCounter{r: r}
 	b := make([]byte, vdiHeaderLen)
 	if size < vdiHeaderLen {
 		return nil, vdiError(0, ErrTruncated, "file of %d bytes is shorter than the 512-byte header", size)

@@ -25,7 +25,9 @@ func matchVMDK(head []byte, _ io.ReaderAt, _ int64) bool {
 // (monolithicFlat, twoGbMaxExtentSparse, twoGbMaxExtentFlat, ESXi vmfs).
 // Differencing disks and ESX sparse (COWD, SESPARSE) extents are refused.
 func openVMDK(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
-	top := &readCounter{r: r, own: true}
+	// top counts the reads of r (and for VMDK, of its extent files) for
+	// Stats; the opener closes r.
+	top := &readCounter{r: r}
 	cache := newVMDKCache(o.limits.VMDKCache)
 	magic := make([]byte, 4)
 	if size >= 4 {

@@ -27,7 +27,7 @@ func OpenWithFormat(path string, f Format, opts ...Option) (*Image, error) {
 			file.Close()
 			return nil, err
 		}
-		img := newImage(c.Disk, c.Size, c.Layers, c.Closers...)
+		img := newImage(c.Disk, c.Size, c.Layers, append(c.Closers, file)...)
 		img.allocated = c.Allocated
 		return img, nil
 	}
@@ -77,7 +77,7 @@ func ReferencedWithFormat(path string, f Format) (referenced, allocated int64, e
 			if err != nil {
 				return 0, 0, err
 			}
-			for _, cl := range c.Closers[1:] {
+			for _, cl := range c.Closers {
 				cl.Close()
 			}
 			return c.Referenced, c.Allocated, nil
