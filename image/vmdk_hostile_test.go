@@ -244,5 +244,13 @@ func TestVMDKDescriptorConfinement(t *testing.T) {
 		if l := img.Chain()[0]; l.Subformat != "monolithicFlat" || l.Detail != "monolithicFlat, 3 extents" || img.Size() != int64(len(want)) {
 			t.Errorf("layer %+v, size %d", l, img.Size())
 		}
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The magic, the descriptor, and the two flat extents read.
+		if s := img.Stats(); s.BytesRead != 4+st.Size()+2048*512 || s.ReadCalls != 4 {
+			t.Errorf("Stats() = %+v; want the magic, the descriptor and both flat extents (%d bytes) in 4 calls", s, 4+st.Size()+2048*512)
+		}
 	})
 }
