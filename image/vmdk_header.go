@@ -16,13 +16,12 @@ const (
 	vmdkCOWDMagic = "COWD" // ESX vmfsSparse, refused
 	vmdkSector    = 512
 
-	vmdkFlagRGD        = 1 << 1  // a redundant grain directory is kept
-	vmdkFlagZeroGrain  = 1 << 2  // grain table entry 1 means a zero grain
-	vmdkFlagCompressed = 1 << 16 // grains are compressed
-	vmdkFlagMarkers    = 1 << 17 // grains and tables follow markers
+	vmdkFlagRGD       = 1 << 1  // a redundant grain directory is kept
+	vmdkFlagZeroGrain = 1 << 2  // grain table entry 1 means a zero grain
+	vmdkFlagMarkers   = 1 << 17 // grains and tables follow markers
 
 	vmdkGDAtEnd        = ^uint64(0) // gdOffset: read the footer instead
-	vmdkDeflate        = 1          // compressAlgorithm
+	vmdkDeflate        = 1          // compressAlgorithm; the header's compressed-grains flag is not consulted, as by qemu
 	vmdkMaxGrainBytes  = 2 << 20
 	vmdkMaxGTEntries   = 512
 	vmdkMarkerEOS      = 0
