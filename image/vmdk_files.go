@@ -127,7 +127,7 @@ func (files *vmdkFiles) open(e vmdkExtentLine) (*vmdkFile, error) {
 	case e.file == "":
 		return nil, vmdkError(-1, ErrFormat, "descriptor line %d: %s extent has no file name", e.line, e.kind)
 	case files.src.Dir == "":
-		return refuse("is not read beside a descriptor that is not on this host")
+		return nil, vmdkError(-1, ErrUnsupported, "descriptor line %d: extent file %q is not read: the descriptor is not a file on this host (it is a remote object or an archive member)", e.line, vmdkQuote(e.file))
 	case strings.ContainsRune(e.file, 0):
 		return refuse("is not a valid name")
 	case filepath.IsAbs(e.file) || strings.Contains(e.file, "://"):

@@ -215,7 +215,7 @@ func TestVMDKDescriptorConfinement(t *testing.T) {
 
 	t.Run("remote object", func(t *testing.T) {
 		_, err := image.OpenWithFormatRemote(writeDescriptor(t, dir(), `RW 2048 FLAT "flat.img" 0`), image.VMDK)
-		if !errors.Is(err, image.ErrUnsupported) || !strings.Contains(err.Error(), "not on this host") {
+		if !errors.Is(err, image.ErrUnsupported) || !strings.Contains(err.Error(), "the descriptor is not a file on this host") {
 			t.Errorf("error %v; want ErrUnsupported for extent files of a remote descriptor", err)
 		}
 	})
