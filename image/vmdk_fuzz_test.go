@@ -155,3 +155,21 @@ func TestTinySeedsRead(t *testing.T) {
 		t.Error("tiny VDI reads back wrong")
 	}
 }
+
+// FuzzOVA opens arbitrary OVA files and reads a few places of their disk.
+// Seed: an OVA holding a hand-made compressed VMDK.
+func FuzzOVA(f *testing.F) {
+	disk := filepath.Join(f.TempDir(), "tiny.vmdk")
+	if err := os.WriteFile(disk, tinyVMDK(true), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	b, err := os.ReadFile(writeOVA(f, disk))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := image.OpenBytesWithFormat(b, image.OVA, fuzzLimits)
+		fuzzRead(t, img, err)
+	})
+}
