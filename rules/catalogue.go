@@ -17,6 +17,8 @@ var marketplace = []Rule{
 	cloudinitInstalledRule,
 	cloudinitVersionRule,
 	cloudinitEnabledRule,
+	cloudinitDatasourceRule,
+	cloudinitNetworkRule,
 	sshServerRule,
 	fwActiveRule,
 	pkgSecurityUpdatesRule,
