@@ -71,6 +71,7 @@ func (t *Target) disk() *rules.Disk {
 	if t.noGuest != nil {
 		d.RootErr = t.noGuest.Error()
 	}
+	d.Extents = t.extents()
 	return d
 }
 

@@ -10,6 +10,8 @@ func init() {
 }
 
 var marketplace = []Rule{
+	// §6 first: a truncated image explains the ERRORs of every other rule
+	diskIntegrityRule,
 	// §2.1 / §2.2 OS and base software
 	osSupportedRule,
 	osReleaseRule,

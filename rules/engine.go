@@ -55,6 +55,18 @@ type Disk struct {
 	// Notes are what the partition-table reader and root discovery noticed
 	// but tolerated (a damaged primary GPT, a looping EBR chain, ...).
 	Notes []string
+	// Extents are the structures the container, the partition table and
+	// LVM metadata place in the image file or on the virtual disk, each
+	// with the size of what holds it (disk.integrity).
+	Extents []DiskExtent
+}
+
+// DiskExtent is one structure that must lie inside what holds it.
+type DiskExtent struct {
+	What  string // "qcow2 metadata (tables, L2 tables, refcount blocks, clusters)", "partition 2", "backup GPT header"
+	End   int64  // the end of its furthest byte
+	In    string // what holds it: "file disk.qcow2", "virtual disk", "PV partition 3" (what is left of it in the image)
+	Limit int64  // that holder's size in bytes
 }
 
 // DiskPartition is one partition as the disk rules see it.
