@@ -34,11 +34,17 @@ func cutInHalf(t *testing.T, path string) string {
 func integrity(t *testing.T, path string, p rules.Profile) ([]rules.Result, []rules.Finding) {
 	t.Helper()
 	res := scanImage(t, path, p).Results
-	i := slices.IndexFunc(res, func(r rules.Result) bool { return r.Rule.ID == "disk.integrity" })
+	return res, findingsOf(t, res, "disk.integrity")
+}
+
+// findingsOf returns the findings of rule id among res.
+func findingsOf(t *testing.T, res []rules.Result, id string) []rules.Finding {
+	t.Helper()
+	i := slices.IndexFunc(res, func(r rules.Result) bool { return r.Rule.ID == id })
 	if i < 0 {
-		t.Fatalf("disk.integrity did not run in profile %s", p)
+		t.Fatalf("%s did not run", id)
 	}
-	return res, res[i].Findings
+	return res[i].Findings
 }
 
 // subjects lists the findings' subjects of the given level.

@@ -76,6 +76,8 @@ var marketplace = []Rule{
 	diskPlansRule,
 	diskShrinkHintRule,
 	diskUploadLimitRule,
+	// boot path (whole-disk images)
+	bootKernelRule,
 	// DigitalOcean API cross-check (scan --do-image)
 	doImageRule,
 }
