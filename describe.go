@@ -72,6 +72,7 @@ func (t *Target) disk() *rules.Disk {
 		d.RootErr = t.noGuest.Error()
 	}
 	d.Extents = t.extents()
+	d.Boot = t.bootPath()
 	return d
 }
 

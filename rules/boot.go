@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,4 +76,69 @@ func checkBootKernel(in *Input) []Finding {
 		ev = append(ev, KV{"kernel", "/boot/" + k})
 	}
 	return []Finding{in.New(Pass, "/boot", "kernel in /boot: "+strings.Join(kernels, ", "), ev...)}
+}
+
+var bootLoaderRule = Rule{ID: "boot.loader", Title: "The disk has a boot loader the firmware can start",
+	Needs: []string{"fact:disk"}, Check: checkBootLoader}
+
+func checkBootLoader(in *Input) []Finding {
+	d, skip := wholeDiskOrSkip(in)
+	if d == nil {
+		return skip
+	}
+	b := d.Boot
+	switch {
+	case in.Guest == nil: // RULES.md §1.3: no readable root, exit 3, not a verdict on half an image
+		return []Finding{in.Fault("root filesystem", errors.New(cmp.Or(d.RootErr, "no readable root filesystem")))}
+	case b == nil:
+		return []Finding{in.Fault("boot path", errors.New("not read"))}
+	}
+	ev := []KV{{"mbr_code", cmp.Or(b.MBRCode, "none (440 zero bytes)")}}
+	for _, v := range b.BIOSBoot {
+		ev = append(ev, KV{"bios_boot", v})
+	}
+	for _, v := range b.ESPs {
+		ev = append(ev, KV{"esp", v})
+	}
+	for _, v := range b.EFILoaders {
+		ev = append(ev, KV{"efi_loader", v})
+	}
+	for _, v := range b.Errors {
+		ev = append(ev, KV{KeyReason, v})
+	}
+	bios, why := biosPath(d)
+	if bios {
+		msg := "BIOS boot path: " + why
+		if len(b.EFILoaders) > 0 {
+			msg += "; UEFI loaders too"
+		}
+		return []Finding{in.New(Pass, "disk", msg, ev...)}
+	}
+	if len(b.EFILoaders) > 0 {
+		f := in.New(Warn, "disk", fmt.Sprintf("the only boot path is UEFI (%s) and %s: DigitalOcean documents no UEFI boot for custom images, and Droplets boot by BIOS", strings.Join(b.EFILoaders, ", "), why), ev...)
+		f.Fix = "install GRUB for BIOS too: grub-install --target=i386-pc /dev/vda (a GPT disk needs a 1 MiB BIOS boot partition)"
+		return []Finding{f}
+	}
+	if len(b.Errors) > 0 {
+		return []Finding{in.Fault("boot path", errors.New(strings.Join(b.Errors, "; ")))}
+	}
+	f := in.New(Fail, "disk", "no boot path: "+why+", and no EFI System Partition holds a UEFI loader; the Droplet cannot boot", ev...)
+	f.Fix = "install a boot loader: grub-install --target=i386-pc /dev/vda && update-grub (on a GPT disk, first add a 1 MiB BIOS boot partition)"
+	return []Finding{f}
+}
+
+// biosPath reports whether BIOS firmware can start the disk, and says why
+// or why not: boot code in the MBR and, for GRUB on a GPT disk, its core
+// image in a BIOS boot partition.
+func biosPath(d *Disk) (bool, string) {
+	b := d.Boot
+	switch {
+	case b.MBRCode == "":
+		return false, "the MBR holds no boot code (its first 440 bytes are zero)"
+	case b.MBRCode == "GRUB" && d.Scheme == "gpt" && !b.BIOSCore:
+		return false, "GRUB's boot code is in the MBR but no BIOS boot partition holds its core image"
+	case b.MBRCode == "GRUB" && b.BIOSCore:
+		return true, "GRUB's boot code in the MBR and its core image in a BIOS boot partition"
+	}
+	return true, "boot code (" + b.MBRCode + ") in the MBR"
 }

@@ -78,6 +78,7 @@ var marketplace = []Rule{
 	diskUploadLimitRule,
 	// boot path (whole-disk images)
 	bootKernelRule,
+	bootLoaderRule,
 	// DigitalOcean API cross-check (scan --do-image)
 	doImageRule,
 }

@@ -59,6 +59,19 @@ type Disk struct {
 	// LVM metadata place in the image file or on the virtual disk, each
 	// with the size of what holds it (disk.integrity).
 	Extents []DiskExtent
+	// Boot is what the firmware could start from the disk (boot.loader);
+	// nil for a bare filesystem.
+	Boot *DiskBoot
+}
+
+// DiskBoot is the disk's boot path as firmware sees it.
+type DiskBoot struct {
+	MBRCode    string   // "GRUB", or "unknown" for other code in the MBR's first 440 bytes; "" when they are zero
+	BIOSBoot   []string // BIOS boot partitions: "partition 1: GRUB core image", "partition 1: empty"
+	BIOSCore   bool     // a BIOS boot partition holds a core image
+	ESPs       []string // EFI System Partitions: "partition 15 (FAT32)"
+	EFILoaders []string // UEFI loaders found: "partition 15: /EFI/BOOT/BOOTX64.EFI"
+	Errors     []string // what could not be read: "partition 15: fat: corrupt filesystem: ..."
 }
 
 // DiskExtent is one structure that must lie inside what holds it.
