@@ -21,6 +21,7 @@ var marketplace = []Rule{
 	cloudinitEnabledRule,
 	cloudinitDatasourceRule,
 	cloudinitNetworkRule,
+	netStaticConfigRule,
 	sshServerRule,
 	fwActiveRule,
 	pkgSecurityUpdatesRule,
