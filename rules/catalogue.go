@@ -77,6 +77,8 @@ var marketplace = []Rule{
 	diskPlansRule,
 	diskShrinkHintRule,
 	diskUploadLimitRule,
+	diskUploadFormatRule,
+	diskRootFSRule,
 	// boot path (whole-disk images)
 	bootKernelRule,
 	bootLoaderRule,

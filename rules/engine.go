@@ -41,7 +41,10 @@ type Plan struct {
 // Disk holds the container and layout facts for the §6 disk rules. The CLI
 // fills it from the image package; it is nil for --root scans.
 type Disk struct {
-	Container     string // "raw", "qcow2 v3 (zstd)", ...
+	Container string // "raw", "qcow2 v3 (zstd)", ...
+	// Formats are the container chain's formats ("gzip", "qcow2"),
+	// outermost first, backing files left out (disk.upload-format).
+	Formats       []string
 	Compressed    bool
 	Backed        bool
 	VirtualSize   int64

@@ -33,6 +33,8 @@ func init() {
 		shared("disk.plans"),
 		shared("disk.shrink-hint"),
 		shared("disk.upload-limit"),
+		shared("disk.upload-format"),
+		shared("disk.root-fs"),
 		shared("do.image"),
 	} {
 		r.Uncapped = true
