@@ -15,8 +15,7 @@ import (
 // kernel in /boot, and a way for the firmware to reach it. A bare
 // filesystem and a --root scan have no boot path to check.
 
-var bootKernelRule = Rule{ID: "boot.kernel", Title: "A kernel is in /boot",
-	Needs: []string{"fact:disk", "/boot/vmlinuz-*", "/boot/vmlinux-*"}, Check: checkBootKernel}
+var bootKernelRule = Rule{ID: "boot.kernel", Title: "A kernel is in /boot", Check: checkBootKernel}
 
 // wholeDiskOrSkip returns in.Disk for a partitioned disk, or the SKIP the
 // boot rules report on a bare filesystem and a --root scan.
@@ -78,8 +77,7 @@ func checkBootKernel(in *Input) []Finding {
 	return []Finding{in.New(Pass, "/boot", "kernel in /boot: "+strings.Join(kernels, ", "), ev...)}
 }
 
-var bootLoaderRule = Rule{ID: "boot.loader", Title: "The disk has a boot loader the firmware can start",
-	Needs: []string{"fact:disk"}, Check: checkBootLoader}
+var bootLoaderRule = Rule{ID: "boot.loader", Title: "The disk has a boot loader the firmware can start", Check: checkBootLoader}
 
 func checkBootLoader(in *Input) []Finding {
 	d, skip := wholeDiskOrSkip(in)

@@ -15,16 +15,11 @@ import (
 
 var cloudinitDatasourceRule = Rule{
 	ID: "cloudinit.datasource", Title: "cloud-init's datasources reach DigitalOcean's metadata",
-	Needs: []string{"/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d/*.cfg", "/var/lib/cloud/seed/nocloud*/*",
-		"/etc/default/grub", "/etc/default/grub.d/*.cfg", "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"},
 	Check: checkCloudInitDatasource,
 }
 
 var cloudinitNetworkRule = Rule{
 	ID: "cloudinit.network", Title: "The network comes up by DHCP when cloud-init's networking is disabled",
-	Needs: []string{"/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d/*.cfg", "/etc/netplan/*.yaml",
-		"/etc/network/interfaces", "/etc/systemd/network/*.network", "/usr/lib/systemd/network/*.network",
-		"/etc/sysconfig/network-scripts/ifcfg-*", "/etc/NetworkManager/*", "fact:units"},
 	Check: checkCloudInitNetwork,
 }
 

@@ -11,11 +11,9 @@ import (
 // What DigitalOcean's custom-image upload accepts: these containers,
 // plain or compressed with gzip or bzip2, with an ext3 or ext4 root.
 
-var diskUploadFormatRule = Rule{ID: "disk.upload-format", Title: "The file is a container and compression DigitalOcean's upload accepts",
-	Needs: []string{"fact:disk"}, Check: checkUploadFormat}
+var diskUploadFormatRule = Rule{ID: "disk.upload-format", Title: "The file is a container and compression DigitalOcean's upload accepts", Check: checkUploadFormat}
 
-var diskRootFSRule = Rule{ID: "disk.root-fs", Title: "The root filesystem is ext3 or ext4",
-	Needs: []string{"fact:disk"}, Check: checkRootFS}
+var diskRootFSRule = Rule{ID: "disk.root-fs", Title: "The root filesystem is ext3 or ext4", Check: checkRootFS}
 
 var (
 	acceptedContainers  = []string{"raw", "qcow2", "vhdx", "vdi", "vmdk"}

@@ -11,8 +11,7 @@ import (
 // virtual disk must lie inside it; a truncated upload leaves the tail
 // outside, and the parts of the guest there read as ERROR.
 
-var diskIntegrityRule = Rule{ID: "disk.integrity", Title: "The image file holds everything its metadata references",
-	Needs: []string{"fact:disk"}, Check: checkDiskIntegrity}
+var diskIntegrityRule = Rule{ID: "disk.integrity", Title: "The image file holds everything its metadata references", Check: checkDiskIntegrity}
 
 func checkDiskIntegrity(in *Input) []Finding {
 	d, skip := diskOrSkip(in)

@@ -12,8 +12,6 @@ import (
 
 var netStaticConfigRule = Rule{
 	ID: "net.static-config", Title: "No static addresses or MAC-pinned interfaces outside cloud-init's configuration",
-	Needs: []string{"/etc/network/interfaces", "/etc/network/interfaces.d/*", "/etc/netplan/*.yaml", "/etc/NetworkManager/system-connections/*",
-		"/etc/systemd/network/*.network", "/usr/lib/systemd/network/*.network", "/etc/sysconfig/network-scripts/ifcfg-*"},
 	Check: checkStaticConfig,
 }
 
