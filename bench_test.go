@@ -17,8 +17,8 @@ const scanDiskSize = 25 << 30
 // variant, as on the lead's real Debian 12 image.
 const scanPending = 15
 
-// realisticDisk builds (or reuses) a 25 GiB sparse GPT disk, a BIOS boot
-// partition and an ext4 root holding fixtures.RealisticTree with apt
+// realisticDisk builds (or reuses) a 25 GiB sparse GPT disk with GRUB's
+// boot code, a BIOS boot partition holding its core image and an ext4 root holding fixtures.RealisticTree with apt
 // lists and pending security updates.
 func realisticDisk(tb testing.TB, pending int) string {
 	tb.Helper()
@@ -28,8 +28,9 @@ func realisticDisk(tb testing.TB, pending int) string {
 		UUID:  fixtures.DemoRootUUID,
 		Extra: []string{"-E", "lazy_itable_init=1,lazy_journal_init=1"},
 	})
-	return fixtures.MustDisk(tb, fixtures.Layout{Scheme: "gpt", DiskSize: scanDiskSize, Parts: []fixtures.Part{
-		{Type: "bios-boot", Size: 1 << 20},
+	bootCode, core := fixtures.MustGRUB(tb)
+	return fixtures.MustDisk(tb, fixtures.Layout{Scheme: "gpt", DiskSize: scanDiskSize, BootCode: bootCode, Parts: []fixtures.Part{
+		{Type: "bios-boot", Size: 1 << 20, Image: core},
 		{Type: "linux", Image: root},
 	}})
 }

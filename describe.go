@@ -56,6 +56,9 @@ func (t *Target) disk() *rules.Disk {
 	for _, l := range t.img.Chain() {
 		d.Compressed = d.Compressed || l.Format.Compressed()
 		d.Backed = d.Backed || l.Backing
+		if !l.Backing {
+			d.Formats = append(d.Formats, string(l.Format))
+		}
 	}
 	d.Notes = t.layout.Notes // the partition table's notes and root discovery's
 	for i, p := range t.layout.Table.Partitions {
@@ -71,6 +74,8 @@ func (t *Target) disk() *rules.Disk {
 	if t.noGuest != nil {
 		d.RootErr = t.noGuest.Error()
 	}
+	d.Extents = t.extents()
+	d.Boot = t.bootPath()
 	return d
 }
 

@@ -17,10 +17,10 @@ const fstabCap = 1 << 20
 // make rules report ERROR (RULES.md §0.1).
 var faultPoints = []string{"var", "home", "root", "tmp"}
 
-// errNoFilesystem is why a mount faults when fstab names a filesystem the
-// image lacks. It deliberately does not wrap fs.ErrNotExist: the mount
-// point's contents are unknown, not absent.
-var errNoFilesystem = errors.New("no such filesystem in the image")
+// ErrNoFilesystem is why a mount faults when fstab names a filesystem the
+// image lacks (a *MountError wraps it). It deliberately does not wrap
+// fs.ErrNotExist: the mount point's contents are unknown, not absent.
+var ErrNoFilesystem = errors.New("no such filesystem in the image")
 
 // pseudoTypes are fstab types that hold no data from the image.
 var pseudoTypes = map[string]bool{
@@ -158,7 +158,7 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s (noauto): not in the image, not attached", e.Spec, point))
 		return
 	case i < 0:
-		why = errNoFilesystem
+		why = ErrNoFilesystem
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: no such filesystem in the image; reads below %s fail", e.Spec, point, point))
 	case i == l.Root:
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts the root filesystem again on %s; not attached", point))

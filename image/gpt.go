@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"strings"
 	"unicode/utf16"
 )
@@ -82,6 +83,12 @@ func readGPT(r io.ReaderAt, size int64, ss int64, m mbrSector, maxEntries int) (
 		notes = append(notes, fmt.Sprintf("backup GPT at LBA %d, not at the last LBA %d (disk resized?)", h.alternate, last))
 	}
 	t := &Table{Scheme: GPT, SectorSize: int(ss), DiskGUID: h.diskGUID, Notes: notes}
+	if perr == nil {
+		t.BackupGPT = math.MaxInt64 // an alternate LBA beyond any disk
+		if h.alternate < uint64(math.MaxInt64/ss) {
+			t.BackupGPT = int64(h.alternate) * ss
+		}
+	}
 	switch {
 	case !m.valid:
 		t.Notes = append(t.Notes, "no protective MBR")

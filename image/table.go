@@ -25,6 +25,10 @@ type Table struct {
 	SectorSize int         // logical sector size in bytes: 512 or 4096
 	DiskGUID   string      // GPT disk GUID, or the MBR disk signature as 8 hex digits
 	Partitions []Partition // in Index order
+	// BackupGPT is the byte offset of the backup GPT header that the
+	// primary header names (its alternate LBA), 0 for MBR or when the
+	// backup had to stand in for a damaged primary.
+	BackupGPT int64
 	// Notes describe what was odd but readable: a bad primary GPT, a
 	// hybrid MBR, partitions past the end of the disk, a looping EBR chain.
 	Notes []string

@@ -10,6 +10,8 @@ func init() {
 }
 
 var marketplace = []Rule{
+	// §6 first: a truncated image explains the ERRORs of every other rule
+	diskIntegrityRule,
 	// §2.1 / §2.2 OS and base software
 	osSupportedRule,
 	osReleaseRule,
@@ -17,6 +19,9 @@ var marketplace = []Rule{
 	cloudinitInstalledRule,
 	cloudinitVersionRule,
 	cloudinitEnabledRule,
+	cloudinitDatasourceRule,
+	cloudinitNetworkRule,
+	netStaticConfigRule,
 	sshServerRule,
 	fwActiveRule,
 	pkgSecurityUpdatesRule,
@@ -72,6 +77,11 @@ var marketplace = []Rule{
 	diskPlansRule,
 	diskShrinkHintRule,
 	diskUploadLimitRule,
+	diskUploadFormatRule,
+	diskRootFSRule,
+	// boot path (whole-disk images)
+	bootKernelRule,
+	bootLoaderRule,
 	// DigitalOcean API cross-check (scan --do-image)
 	doImageRule,
 }

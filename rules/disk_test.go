@@ -189,3 +189,10 @@ func TestLastUsedByte4K(t *testing.T) {
 		t.Errorf("LastUsedByte for MBR = %d", got)
 	}
 }
+
+func TestDiskIntegrityRootSkips(t *testing.T) {
+	fs := runRule(t, testGuest(t, ubuntuTree()), "disk.integrity", rules.Options{})
+	if len(fs) != 1 || fs[0].Level != rules.Skip || fs[0].SkipReason != rules.NotApplicable {
+		t.Fatalf("--root scan: %+v, want SKIP not-applicable", fs)
+	}
+}

@@ -41,7 +41,10 @@ type Plan struct {
 // Disk holds the container and layout facts for the §6 disk rules. The CLI
 // fills it from the image package; it is nil for --root scans.
 type Disk struct {
-	Container     string // "raw", "qcow2 v3 (zstd)", ...
+	Container string // "raw", "qcow2 v3 (zstd)", ...
+	// Formats are the container chain's formats ("gzip", "qcow2"),
+	// outermost first, backing files left out (disk.upload-format).
+	Formats       []string
 	Compressed    bool
 	Backed        bool
 	VirtualSize   int64
@@ -55,6 +58,31 @@ type Disk struct {
 	// Notes are what the partition-table reader and root discovery noticed
 	// but tolerated (a damaged primary GPT, a looping EBR chain, ...).
 	Notes []string
+	// Extents are the structures the container, the partition table and
+	// LVM metadata place in the image file or on the virtual disk, each
+	// with the size of what holds it (disk.integrity).
+	Extents []DiskExtent
+	// Boot is what the firmware could start from the disk (boot.loader);
+	// nil for a bare filesystem.
+	Boot *DiskBoot
+}
+
+// DiskBoot is the disk's boot path as firmware sees it.
+type DiskBoot struct {
+	MBRCode    string   // "GRUB", or "unknown" for other code in the MBR's first 440 bytes; "" when they are zero
+	BIOSBoot   []string // BIOS boot partitions: "partition 1: GRUB core image", "partition 1: empty"
+	BIOSCore   bool     // a BIOS boot partition holds a core image
+	ESPs       []string // EFI System Partitions: "partition 15 (FAT32)"
+	EFILoaders []string // UEFI loaders found: "partition 15: /EFI/BOOT/BOOTX64.EFI"
+	Errors     []string // what could not be read: "partition 15: fat: corrupt filesystem: ..."
+}
+
+// DiskExtent is one structure that must lie inside what holds it.
+type DiskExtent struct {
+	What  string // "qcow2 metadata (tables, L2 tables, refcount blocks, clusters)", "partition 2", "backup GPT header"
+	End   int64  // the end of its furthest byte
+	In    string // what holds it: "file disk.qcow2", "virtual disk", "PV partition 3" (what is left of it in the image)
+	Limit int64  // that holder's size in bytes
 }
 
 // DiskPartition is one partition as the disk rules see it.

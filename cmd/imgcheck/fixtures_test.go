@@ -39,14 +39,15 @@ var secretNeedles = []string{
 // cleanTree is a small Ubuntu 22.04 guest that passes the core checks.
 func cleanTree() fstest.MapFS {
 	return fstest.MapFS{
-		"etc/os-release":      fixtures.File("NAME=\"Ubuntu\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n", 0o644),
-		"etc/passwd":          fixtures.File("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", 0o644),
-		"etc/shadow":          fixtures.File("root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n", 0o640),
-		"etc/group":           fixtures.File("root:x:0:\n", 0o644),
-		"etc/fstab":           fixtures.File("LABEL=cloudimg-rootfs / ext4 defaults 0 1\n", 0o644),
-		"etc/machine-id":      fixtures.File("", 0o444),
-		"etc/default/ufw":     fixtures.File("IPV6=yes\nENABLED=yes\n", 0o644),
-		"etc/ssh/sshd_config": fixtures.File("PermitRootLogin prohibit-password\n", 0o644),
+		"boot/vmlinuz-5.15.0-105-generic": fixtures.File("MZ kernel stand-in", 0o644),
+		"etc/os-release":                  fixtures.File("NAME=\"Ubuntu\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n", 0o644),
+		"etc/passwd":                      fixtures.File("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", 0o644),
+		"etc/shadow":                      fixtures.File("root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n", 0o640),
+		"etc/group":                       fixtures.File("root:x:0:\n", 0o644),
+		"etc/fstab":                       fixtures.File("LABEL=cloudimg-rootfs / ext4 defaults 0 1\n", 0o644),
+		"etc/machine-id":                  fixtures.File("", 0o444),
+		"etc/default/ufw":                 fixtures.File("IPV6=yes\nENABLED=yes\n", 0o644),
+		"etc/ssh/sshd_config":             fixtures.File("PermitRootLogin prohibit-password\n", 0o644),
 		"etc/systemd/system/multi-user.target.wants/ufw.service": fixtures.Symlink("/lib/systemd/system/ufw.service"),
 		"etc/systemd/system/multi-user.target.wants/ssh.service": fixtures.Symlink("/lib/systemd/system/ssh.service"),
 		"lib/systemd/system/ufw.service":                         fixtures.File("[Unit]\nDescription=ufw\n", 0o644),

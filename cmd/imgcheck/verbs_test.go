@@ -110,7 +110,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, want := range []string{
 		"OS: Ubuntu 22.04.4 LTS -> Ubuntu 24.04.1 LTS",
-		"Kernels: none -> 6.8.0-45-generic",
+		"Kernels: 5.15.0-105-generic -> 5.15.0-105-generic 6.8.0-45-generic",
 		"Packages installed: 3 -> 4",
 		"+ deploy (uid 1000)",
 		"+ SHA256:1e1vi4IyfD3pakCTyk7HJn6rym9n/llq1PcdEH4wrQc",

@@ -4,13 +4,14 @@ import (
 	"github.com/imgcheck/imgcheck/rules"
 )
 
-// The img_check profile's rules in the script's order (RULES.md §2.1.1).
-// The script's own checks are wrapped in counts when their lines change
-// its counters; the user-created accounts' are not counted (Q1), and the
-// disk and API rules are imgcheck's additions, shared with the
-// marketplace profile.
+// The img_check profile's rules in the script's order (RULES.md §2.1.1),
+// after disk.integrity, which both profiles run first. The script's own
+// checks are wrapped in counts when their lines change its counters; the
+// user-created accounts' are not counted (Q1), and the disk and API rules
+// are imgcheck's additions, shared with the marketplace profile.
 func init() {
 	for _, r := range []rules.Rule{
+		shared("disk.integrity"), // first, as in the marketplace profile; the notes print it
 		counts(script("os.supported", parityOSSupported)),
 		counts(script("os.release", parityOSRelease)),
 		counts(script("cloudinit.installed", parityCloudInitInstalled)),
@@ -32,6 +33,8 @@ func init() {
 		shared("disk.plans"),
 		shared("disk.shrink-hint"),
 		shared("disk.upload-limit"),
+		shared("disk.upload-format"),
+		shared("disk.root-fs"),
 		shared("do.image"),
 	} {
 		r.Uncapped = true
