@@ -206,6 +206,13 @@ func hostileCorpus(t *testing.T) []hostileCase {
 		// directory is read once per walk.
 		{name: "ext4 directory DAG under /var/log", path: inDisk(must(fixtures.Ext4DirDAG(root, "/var/log/dag", 30))), code: 0,
 			want: []string{"OS:      Ubuntu 22.04.4 LTS (deb)"}},
+		{name: "guest text with ESC sequences, newlines and Latin-1 names", path: gptImage(t, escapeNamesTree()), code: 0,
+			want: []string{`OS:      Ubuntu 22.04.4 LTS\x1b[2J\x1b]0;pwned\a (deb)`, `[WARN] clean.tmp-contents: /tmp/caf\xe9 is left over`,
+				`[WARN] clean.tmp-contents: /tmp/x\n[PASS] forged is left over`, `log file /var/log/caf\xe9.log is not truncated`}},
+		{name: "private key behind 100 KiB of blank lines", path: gptImage(t, schemesTree()), code: 1,
+			want: []string{"[FAIL] ssh.private-keys: Private key (pem-rsa) in /root/.ssh/id_rsa"}},
+		{name: "possible private key past the search cap", path: gptImage(t, capTree()), code: 3,
+			want: []string{"[ERROR] ssh.private-keys: cannot evaluate: /root/.ssh/id_rsa: cap reached"}},
 	}
 }
 
