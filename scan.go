@@ -37,7 +37,8 @@ func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 }
 
 // ScanPath opens the target at path, scans it and closes it, under
-// timeout when it is positive. It never fails: a target that cannot be
+// timeout when it is positive (the command passes DefaultTimeout unless
+// told otherwise). It never fails: a target that cannot be
 // opened or read, a timeout and a panic all become Result.Err, so that a
 // batch goes on.
 func ScanPath(ctx context.Context, path string, o Options, sel Selection, timeout time.Duration) *Result {
@@ -68,7 +69,7 @@ func ScanPath(ctx context.Context, path string, o Options, sel Selection, timeou
 		// are not interruptible, but nothing waits for them.
 		err := fmt.Errorf("scan stopped: %w", ctx.Err())
 		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("timed out after %s", timeout)
+			err = &TimeoutError{timeout}
 		}
 		res := failed(path, sel, err)
 		res.Started, res.Duration = start, time.Since(start)

@@ -41,7 +41,7 @@ func (d *Dir) Close() error { return d.root.Close() }
 // symlink, a device, a FIFO or a socket is refused; a device is never
 // opened, since opening one can act (a watchdog, a tape).
 func (d *Dir) Open(name string) (fs.File, error) {
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	li, err := d.root.Lstat(name)
@@ -72,7 +72,7 @@ func (d *Dir) Open(name string) (fs.File, error) {
 
 // Lstat returns the FileInfo of name without following a final symlink.
 func (d *Dir) Lstat(name string) (fs.FileInfo, error) {
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		return nil, &fs.PathError{Op: "lstat", Path: name, Err: fs.ErrInvalid}
 	}
 	fi, err := d.root.Lstat(name)
@@ -81,7 +81,7 @@ func (d *Dir) Lstat(name string) (fs.FileInfo, error) {
 
 // ReadLink returns the target of the symlink name.
 func (d *Dir) ReadLink(name string) (string, error) {
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
 	}
 	t, err := d.root.Readlink(name)

@@ -151,7 +151,7 @@ func (g *Guest) isMountPoint(p string) bool {
 // check validates name for op and returns the sticky option error, or
 // the context's once it is done, if any.
 func (g *Guest) check(op, name string) error {
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	if g.err != nil {

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -231,31 +233,62 @@ func walkSSHDir(g *fsinspect.Guest, dir string, depth int) ([]sshFile, error) {
 // sniffSize is read first from files that may be binaries.
 const sniffSize = 4096
 
-// readKeyHead reads at most facts.KeyScanLimit bytes of name, stopping after the
-// first 4 KiB when they contain a NUL byte (a binary is never a key file).
+// keyStreamLimit is how far into a file readKeyHead looks for the first
+// line of a private key: ssh-keygen loads a key after any amount of
+// leading text, so the search goes past facts.KeyScanLimit, and a file that
+// ends later without a key line seen is an error ("cap reached"), never
+// a pass.
+const keyStreamLimit = 64 << 20
+
+// errKeyCap is readKeyHead's error for a file longer than keyStreamLimit
+// with no private-key line in the part it read.
+var errKeyCap = fmt.Errorf("cap reached: no private-key line in the first %d MiB, and the file is longer", keyStreamLimit>>20)
+
+// readKeyHead returns up to facts.KeyScanLimit bytes of name from its first
+// private-key line on (a PEM, OpenSSH, SSH2 or PGP BEGIN line, or PuTTY's
+// header), streaming through at most keyStreamLimit bytes with a
+// bounded buffer; nil when the file has no such line, or holds a NUL in
+// its first 4 KiB (a binary is never a key file).
 func readKeyHead(g *fsinspect.Guest, name string) ([]byte, error) {
 	f, err := g.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, sniffSize)
-	n, err := io.ReadFull(f, buf)
-	buf = buf[:n]
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return buf, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if strings.IndexByte(string(buf), 0) >= 0 {
+	r := bufio.NewReaderSize(io.LimitReader(f, keyStreamLimit+1), sniffSize)
+	if head, _ := r.Peek(sniffSize); bytes.IndexByte(head, 0) >= 0 {
 		return nil, nil
 	}
-	rest, err := io.ReadAll(io.LimitReader(f, facts.KeyScanLimit-sniffSize))
-	if err != nil {
-		return nil, err
+	var read int64
+	lineStart := true
+	for {
+		line, err := r.ReadSlice('\n')
+		read += int64(len(line))
+		if lineStart && keyLine(line) {
+			rest, rerr := io.ReadAll(io.LimitReader(r, facts.KeyScanLimit-int64(len(line))))
+			if rerr != nil {
+				return nil, rerr
+			}
+			return append(bytes.Clone(line), rest...), nil
+		}
+		lineStart = err == nil
+		switch {
+		case err == bufio.ErrBufferFull:
+		case err == io.EOF && read > keyStreamLimit:
+			return nil, errKeyCap
+		case err == io.EOF:
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
 	}
-	return append(buf, rest...), nil
+}
+
+// keyLine reports whether line starts a private key.
+func keyLine(line []byte) bool {
+	t := bytes.TrimSpace(line)
+	return bytes.HasPrefix(t, []byte("PuTTY-User-Key-File-")) || bytes.HasPrefix(t, []byte("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY")) ||
+		bytes.HasPrefix(t, []byte("-----BEGIN ")) && bytes.Contains(t, []byte("PRIVATE KEY"))
 }
 
 // privateKeyCandidates lists the files of one home checked for keys: every

@@ -128,10 +128,17 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 	}
 	oo = g.openOptions(oo)
 	d := &diffDoc{Old: imgcheck.DisplayName(oldPath), New: imgcheck.DisplayName(newPath)}
-	if d.oldSnap, err = takeSnapshot(ctx, oldPath, oo, sel, d); err != nil {
+	// Each image has its own --timeout budget.
+	if err := within(ctx, g, oldPath, func(ctx context.Context) (err error) {
+		d.oldSnap, err = takeSnapshot(ctx, oldPath, oo, sel, d)
+		return err
+	}); err != nil {
 		return err
 	}
-	if d.newSnap, err = takeSnapshot(ctx, newPath, oo, sel, d); err != nil {
+	if err := within(ctx, g, newPath, func(ctx context.Context) (err error) {
+		d.newSnap, err = takeSnapshot(ctx, newPath, oo, sel, d)
+		return err
+	}); err != nil {
 		return err
 	}
 	d.compare()
@@ -283,15 +290,20 @@ func setDiff(a, b map[string]string, format func(k, v string) string) (added, re
 	return added, removed
 }
 
+// text writes the diff for a terminal: every value the images decide is
+// escaped (report.Escape), so that a name cannot forge a line, and the
+// whole is redacted.
 func (d *diffDoc) text(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s\n+++ %s\n", d.Old, d.New)
+	e := report.Escape
+	head := fmt.Sprintf("--- %s\n+++ %s\n", e(d.Old), e(d.New))
+	b.WriteString(head)
 	for _, c := range []struct {
 		name string
 		c    *change
 	}{{"OS", d.OS}, {"Kernels", d.Kernels}, {"Packages installed", d.PackageCount}} {
 		if c.c != nil {
-			fmt.Fprintf(&b, "\n%s: %s -> %s\n", c.name, cmp.Or(c.c.Old, "none"), cmp.Or(c.c.New, "none"))
+			fmt.Fprintf(&b, "\n%s: %s -> %s\n", c.name, e(cmp.Or(c.c.Old, "none")), e(cmp.Or(c.c.New, "none")))
 		}
 	}
 	section := func(title string, plus, minus []string) {
@@ -300,10 +312,10 @@ func (d *diffDoc) text(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "\n%s:\n", title)
 		for _, s := range plus {
-			fmt.Fprintf(&b, "  + %s\n", s)
+			fmt.Fprintf(&b, "  + %s\n", e(s))
 		}
 		for _, s := range minus {
-			fmt.Fprintf(&b, "  - %s\n", s)
+			fmt.Fprintf(&b, "  - %s\n", e(s))
 		}
 	}
 	section("Accounts", d.AccountsAdded, d.AccountsRemoved)
@@ -312,14 +324,14 @@ func (d *diffDoc) text(w io.Writer) error {
 	if len(d.PackagesChanged) > 0 {
 		b.WriteString("\nPackages changed:\n")
 		for _, c := range d.PackagesChanged {
-			fmt.Fprintf(&b, "  ~ %s %s -> %s (%s)\n", c.Name, c.Old, c.New, c.Change)
+			fmt.Fprintf(&b, "  ~ %s %s -> %s (%s)\n", e(c.Name), e(c.Old), e(c.New), c.Change)
 		}
 	}
 	section("Findings (+ appeared, - fixed)", d.FindingsAppeared, d.FindingsFixed)
-	for _, e := range d.Errors {
-		fmt.Fprintf(&b, "\nERROR: %s\n", e)
+	for _, err := range d.Errors {
+		fmt.Fprintf(&b, "\nERROR: %s\n", oneLine(err))
 	}
-	if b.Len() == len(fmt.Sprintf("--- %s\n+++ %s\n", d.Old, d.New)) {
+	if b.Len() == len(head) {
 		b.WriteString("\nno differences\n")
 	}
 	_, err := io.WriteString(w, report.Redact(b.String()))

@@ -18,6 +18,7 @@ func parseScan(t *testing.T, args ...string) *scanOptions {
 	var got *scanOptions
 	g := &globalOptions{stdout: io.Discard, stderr: io.Discard}
 	cmd := newScanCmd(g, func(_ context.Context, o *scanOptions) error { got = o; return nil })
+	cmd.Flags().DurationVar(&g.timeout, "timeout", 0, "") // a global flag, on the root command
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)

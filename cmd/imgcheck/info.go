@@ -53,7 +53,8 @@ func newInfoCmd(g *globalOptions) *cobra.Command {
 		Short: "Describe an image: containers, sizes, partitions, filesystems, OS and fstab",
 		Args:  targetArgs(g, 1, "IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInfo(cmd.Context(), g, targetPath(g, args), oo, asJSON)
+			target := targetPath(g, args)
+			return within(cmd.Context(), g, target, func(ctx context.Context) error { return runInfo(ctx, g, target, oo, asJSON) })
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -99,7 +100,9 @@ func runInfo(ctx context.Context, g *globalOptions, path string, oo imgcheck.Opt
 		}
 		doc.VolumeGroups = infoVolumeGroups(l)
 		for _, e := range l.Fstab {
-			doc.Fstab = append(doc.Fstab, infoFstab{Spec: e.Spec, File: e.File, Type: e.Type, Options: e.Options})
+			// CIFS and SMB options may carry a password (password=,
+			// pass=, username=user%password): masked in text and JSON.
+			doc.Fstab = append(doc.Fstab, infoFstab{Spec: report.Redact(e.Spec), File: e.File, Type: e.Type, Options: report.Redact(e.Options)})
 		}
 	}
 	st := t.Stats(time.Since(start))
@@ -119,38 +122,38 @@ func runInfo(ctx context.Context, g *globalOptions, path string, oo imgcheck.Opt
 
 func infoText(out io.Writer, d *infoDoc) error {
 	w := bufio.NewWriter(out)
-	fmt.Fprintf(w, "Image:       %s\n", d.Path)
+	escapedf(w, "Image:       %s\n", d.Path)
 	for i, l := range d.Container {
 		label := "Container:"
 		if i > 0 {
 			label = "  inside:"
 		}
-		fmt.Fprintf(w, "%-12s %s\n", label, layerText(l))
+		escapedf(w, "%-12s %s\n", label, layerText(l))
 	}
 	if d.VirtualSize > 0 {
-		fmt.Fprintf(w, "Virtual:     %s\n", sizeText(d.VirtualSize))
+		escapedf(w, "Virtual:     %s\n", sizeText(d.VirtualSize))
 	}
 	if d.AllocatedSize > 0 {
-		fmt.Fprintf(w, "Allocated:   %s\n", sizeText(d.AllocatedSize))
+		escapedf(w, "Allocated:   %s\n", sizeText(d.AllocatedSize))
 	}
 	if t := d.PartitionTable; t != nil {
-		fmt.Fprintf(w, "Table:       %s", t.Scheme)
+		escapedf(w, "Table:       %s", t.Scheme)
 		if t.SectorSize > 0 {
-			fmt.Fprintf(w, ", %d-byte sectors", t.SectorSize)
+			escapedf(w, ", %d-byte sectors", t.SectorSize)
 		}
 		if t.DiskGUID != "" {
-			fmt.Fprintf(w, ", disk %s", t.DiskGUID)
+			escapedf(w, ", disk %s", t.DiskGUID)
 		}
 		fmt.Fprintln(w)
 		for _, p := range t.Partitions {
-			fmt.Fprintf(w, "  %d  start %d  size %s  %s", p.Index, p.Start, sizeText(p.Size), p.Type)
+			escapedf(w, "  %d  start %d  size %s  %s", p.Index, p.Start, sizeText(p.Size), p.Type)
 			if p.Name != "" {
 				fmt.Fprintf(w, "  %q", p.Name)
 			}
 			fmt.Fprintln(w)
 		}
 		for _, n := range t.Notes {
-			fmt.Fprintf(w, "  note: %s\n", n)
+			escapedf(w, "  note: %s\n", n)
 		}
 	}
 	for i, f := range d.Filesystems {
@@ -158,42 +161,57 @@ func infoText(out io.Writer, d *infoDoc) error {
 		if i < len(d.fsNames) {
 			name = d.fsNames[i]
 		}
-		fmt.Fprintf(w, "Filesystem:  %s: %s", name, dashIfEmpty(f.Type))
+		escapedf(w, "Filesystem:  %s: %s", name, dashIfEmpty(f.Type))
 		if f.UUID != "" {
-			fmt.Fprintf(w, " uuid=%s", f.UUID)
+			escapedf(w, " uuid=%s", f.UUID)
 		}
 		if f.Label != "" {
 			fmt.Fprintf(w, " label=%q", f.Label)
 		}
 		if f.Mountpoint != "" {
-			fmt.Fprintf(w, " on %s", f.Mountpoint)
+			escapedf(w, " on %s", f.Mountpoint)
 		}
 		if f.Free > 0 {
-			fmt.Fprintf(w, ", %s free", sizeText(f.Free))
+			escapedf(w, ", %s free", sizeText(f.Free))
 		}
 		if f.Error != "" {
-			fmt.Fprintf(w, " (%s)", f.Error)
+			escapedf(w, " (%s)", f.Error)
 		}
 		fmt.Fprintln(w)
 	}
 	volumeGroupsText(w, d.VolumeGroups)
 	if d.RootFilesystem != "" {
-		fmt.Fprintf(w, "Root:        %s\n", d.RootFilesystem)
+		escapedf(w, "Root:        %s\n", d.RootFilesystem)
 	}
 	if d.RootError != "" {
-		fmt.Fprintf(w, "Root:        none: %s\n", d.RootError)
+		escapedf(w, "Root:        none: %s\n", d.RootError)
 	}
 	if d.OS.Name != "" || d.OS.PrettyName != "" {
 		name := d.OS.PrettyName
 		if name == "" { // no os-release: the name the release chain found
 			name = d.OS.Name
 		}
-		fmt.Fprintf(w, "OS:          %s (ID=%s VERSION_ID=%s, family %s)\n", name, d.OS.ID, d.OS.VersionID, dashIfEmpty(d.OS.Family))
+		escapedf(w, "OS:          %s (ID=%s VERSION_ID=%s, family %s)\n", name, d.OS.ID, d.OS.VersionID, dashIfEmpty(d.OS.Family))
 	}
 	for _, e := range d.Fstab {
-		fmt.Fprintf(w, "fstab:       %s on %s type %s (%s)\n", e.Spec, e.File, e.Type, e.Options)
+		escapedf(w, "fstab:       %s on %s type %s (%s)\n", e.Spec, e.File, e.Type, e.Options)
 	}
 	return w.Flush()
+}
+
+// escapedf is fmt.Fprintf with every string argument escaped
+// (report.Escape) and redacted (report.Redact): the guest decides labels,
+// names, os-release fields and fstab lines.
+func escapedf(w io.Writer, format string, a ...any) {
+	for i, v := range a {
+		switch v := v.(type) {
+		case string:
+			a[i] = report.Redact(report.Escape(v))
+		case fmt.Stringer:
+			a[i] = report.Redact(report.Escape(v.String()))
+		}
+	}
+	fmt.Fprintf(w, format, a...)
 }
 
 // layerText describes one container: "qcow2 v3, zlib, cluster 64 KiB, file

@@ -85,30 +85,30 @@ func infoVolumeGroups(l *fsinspect.Layout) []infoVG {
 // its kind, size, mount point and segments (logical extents: PV extents).
 func volumeGroupsText(w *bufio.Writer, vgs []infoVG) {
 	for _, vg := range vgs {
-		fmt.Fprintf(w, "LVM VG:      %s uuid=%s seqno=%d, %d KiB extents\n", vg.Name, vg.UUID, vg.Seqno, vg.ExtentSize>>10)
+		escapedf(w, "LVM VG:      %s uuid=%s seqno=%d, %d KiB extents\n", vg.Name, vg.UUID, vg.Seqno, vg.ExtentSize>>10)
 		for _, pv := range vg.PVs {
-			fmt.Fprintf(w, "  PV %s on %s uuid=%s, %d extents from byte %d\n", pv.Name, dashIfEmpty(pv.Source), pv.UUID, pv.PECount, pv.PEStart)
+			escapedf(w, "  PV %s on %s uuid=%s, %d extents from byte %d\n", pv.Name, dashIfEmpty(pv.Source), pv.UUID, pv.PECount, pv.PEStart)
 		}
 		for _, lv := range vg.LVs {
-			fmt.Fprintf(w, "  LV %s: %s, %s", lv.Name, lv.Kind, sizeText(lv.Size))
+			escapedf(w, "  LV %s: %s, %s", lv.Name, lv.Kind, sizeText(lv.Size))
 			if lv.Hidden {
 				fmt.Fprint(w, ", hidden")
 			}
 			if lv.Mountpoint != "" {
-				fmt.Fprintf(w, " on %s", lv.Mountpoint)
+				escapedf(w, " on %s", lv.Mountpoint)
 			}
 			if lv.Error != "" {
-				fmt.Fprintf(w, " (%s)", lv.Error)
+				escapedf(w, " (%s)", lv.Error)
 			}
 			fmt.Fprintln(w)
 			for _, s := range lv.Segments {
 				first, n := s.Start/vg.ExtentSize, s.Size/vg.ExtentSize
-				fmt.Fprintf(w, "    extents %d-%d: %s", first, first+n-1, s.Type)
+				escapedf(w, "    extents %d-%d: %s", first, first+n-1, s.Type)
 				if s.StripeSize > 0 {
-					fmt.Fprintf(w, " (%d KiB stripes)", s.StripeSize>>10)
+					escapedf(w, " (%d KiB stripes)", s.StripeSize>>10)
 				}
 				for _, st := range s.Stripes {
-					fmt.Fprintf(w, " %s", st)
+					escapedf(w, " %s", st)
 				}
 				fmt.Fprintln(w)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/report"
 )
 
 func newLsCmd(g *globalOptions) *cobra.Command {
@@ -24,9 +25,9 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Short: "List a guest directory like ls -la (mode, uid, gid, size, mtime, name -> target)",
 		Args:  targetArgs(g, 2, "IMAGE PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withGuest(cmd.Context(), g, args, oo, func(gu *fsinspect.Guest, name string) error {
+			return withGuest(cmd.Context(), g, args, oo, func(ctx context.Context, gu *fsinspect.Guest, name string) error {
 				w := bufio.NewWriter(g.stdout)
-				err := listDir(w, gu, name, recursive)
+				err := listDir(ctx, w, gu, name, recursive)
 				if ferr := w.Flush(); err == nil {
 					err = ferr
 				}
@@ -40,11 +41,25 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 }
 
 // withGuest opens the target named by args (or --root), turns the guest
-// path argument into an fs.ValidPath name and calls fn; --stats prints the
-// read counters afterwards.
-func withGuest(ctx context.Context, g *globalOptions, args []string, oo imgcheck.Options, fn func(*fsinspect.Guest, string) error) error {
-	start := time.Now()
+// path argument into an fs.ValidPath name and calls fn, all within the
+// --timeout budget; --stats prints the read counters afterwards.
+func withGuest(ctx context.Context, g *globalOptions, args []string, oo imgcheck.Options, fn func(context.Context, *fsinspect.Guest, string) error) error {
 	target := targetPath(g, args)
+	return within(ctx, g, target, func(ctx context.Context) error { return openGuest(ctx, g, target, args, oo, fn) })
+}
+
+// within runs fn under the --timeout budget of one image: a timeout is
+// an error naming the image.
+func within(ctx context.Context, g *globalOptions, target string, fn func(context.Context) error) error {
+	err := imgcheck.Within(ctx, g.timeout, fn)
+	if _, ok := err.(*imgcheck.TimeoutError); ok {
+		return fmt.Errorf("%s: %w", imgcheck.DisplayName(target), err)
+	}
+	return err
+}
+
+func openGuest(ctx context.Context, g *globalOptions, target string, args []string, oo imgcheck.Options, fn func(context.Context, *fsinspect.Guest, string) error) error {
+	start := time.Now()
 	t, err := imgcheck.Open(ctx, target, g.openOptions(oo))
 	if err != nil {
 		return targetError(target, err)
@@ -54,7 +69,7 @@ func withGuest(ctx context.Context, g *globalOptions, args []string, oo imgcheck
 		return fmt.Errorf("%s: %w", t.Name(), t.GuestErr())
 	}
 	name := guestName(args[len(args)-1])
-	err = fn(t.Guest(), name)
+	err = fn(ctx, t.Guest(), name)
 	if g.stats {
 		printStats(g.stderr, t.Name(), t.Stats(time.Since(start)))
 	}
@@ -78,14 +93,15 @@ func guestName(p string) string {
 // every directory below it too, like ls -laR: each directory's listing,
 // then those of its subdirectories in order (fsinspect.Guest.WalkDir, so
 // a directory hard-linked in several places is listed but entered once).
-// A name that is not a directory gives its own line.
-func listDir(w io.Writer, g *fsinspect.Guest, name string, recursive bool) error {
+// A name that is not a directory gives its own line. It stops when ctx
+// ends.
+func listDir(ctx context.Context, w io.Writer, g *fsinspect.Guest, name string, recursive bool) error {
 	fi, err := g.Lstat(name)
 	if err != nil {
 		return err
 	}
 	if !fi.IsDir() {
-		return lsLine(w, g, name, fi, "/"+strings.TrimPrefix(name, "."))
+		return lsLine(w, g, name, fi, report.Escape("/"+strings.TrimPrefix(name, ".")))
 	}
 	if !recursive {
 		return listEntries(w, g, name)
@@ -95,11 +111,14 @@ func listDir(w io.Writer, g *fsinspect.Guest, name string, recursive bool) error
 		if err != nil || !d.IsDir() {
 			return err
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if !first {
 			fmt.Fprintln(w)
 		}
 		first = false
-		fmt.Fprintf(w, "%s:\n", "/"+strings.TrimPrefix(p, "."))
+		fmt.Fprintf(w, "%s:\n", report.Escape("/"+strings.TrimPrefix(p, ".")))
 		return listEntries(w, g, p)
 	})
 }
@@ -114,18 +133,19 @@ func listEntries(w io.Writer, g *fsinspect.Guest, name string) error {
 		child := path.Join(name, e.Name())
 		info, err := g.Lstat(child)
 		if err != nil {
-			fmt.Fprintf(w, "?????????? %s (%v)\n", e.Name(), err)
+			fmt.Fprintf(w, "?????????? %s (%s)\n", report.Redact(report.Escape(e.Name())), report.Redact(report.Escape(err.Error())))
 			continue
 		}
-		if err := lsLine(w, g, child, info, e.Name()); err != nil {
+		if err := lsLine(w, g, child, info, report.Escape(e.Name())); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// lsLine prints one entry: mode, uid, gid, size, mtime (UTC), name and,
-// for a symlink, its target.
+// lsLine prints one entry: mode, uid, gid, size, mtime (UTC), the name
+// as shown (escaped by the caller) and, for a symlink, its target, escaped;
+// the line is redacted (a name may look like a hash or a token).
 func lsLine(w io.Writer, g *fsinspect.Guest, name string, fi fs.FileInfo, shown string) error {
 	uid, gid := "-", "-"
 	if st, ok := fi.Sys().(*fsinspect.Stat); ok {
@@ -134,10 +154,10 @@ func lsLine(w io.Writer, g *fsinspect.Guest, name string, fi fs.FileInfo, shown 
 	line := fmt.Sprintf("%s %5s %5s %10d %s %s", modeString(fi.Mode()), uid, gid, fi.Size(), fi.ModTime().UTC().Format("2006-01-02 15:04"), shown)
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		if target, err := g.ReadLink(name); err == nil {
-			line += " -> " + target
+			line += " -> " + report.Escape(target)
 		}
 	}
-	_, err := fmt.Fprintln(w, line)
+	_, err := fmt.Fprintln(w, report.Redact(line))
 	return err
 }
 

@@ -34,6 +34,7 @@ func bigTree(t *testing.T) fstest.MapFS {
 	tree["var/log/huge.log"] = sparse(4 << 30)
 	tree["etc/ssh/sshd_config.d/big.conf"] = sparse(100 << 20)
 	tree["root/.ssh/authorized_keys"] = sparse(200 << 20)
+	tree["var/backups/under-cap.bin"] = sparse(60 << 20) // cat prints up to 64 MiB
 	return tree
 }
 
@@ -61,6 +62,10 @@ func TestMemoryBound(t *testing.T) {
 		{"ls -R", []string{"ls", "-R", big, "/"}},
 		{"cat over the cap", []string{"cat", big, "/var/log/huge.log"}},
 		{"cat history", []string{"cat", bigQ, "/root/.bash_history"}},
+		{"cat 60 MiB", []string{"cat", bigQ, "/var/backups/under-cap.bin"}},
+		{"img_check 20k rotated logs", []string{"scan", "--profile", "img_check", rotatedLogs(t)}},
+		{"dpkg status of 64 MiB", []string{"scan", hugeDpkg(t)}},
+		{"diff of 64 MiB dpkg status", []string{"diff", clean, hugeDpkg(t)}},
 		{"qcow2 cluster bomb", []string{"scan", must(fixtures.QCOW2InflatingCluster(cleanZ))}},
 		{"gpt 100k entries", []string{"scan", must(fixtures.GPTEntryCount(clean, 100000))}},
 		{"gzip upload", []string{"scan", "--tmpdir", t.TempDir(), fixtures.MustGzip(t, clean, "gzip")}},
@@ -178,4 +183,29 @@ func lfdBomb(t *testing.T) string {
 	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", BlockSize: 4096, Size: 64 << 20, Features: "^extent,^64bit,^metadata_csum"})
 	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux",
 		Image: must(fixtures.Ext4SharedIndirect(fsimg, "/var/log/lfd.log", 4<<40))}}})
+}
+
+// rotatedLogs builds an image with 20,000 rotated logs in /var/log: one
+// finding each in the img_check profile, which folds them past the
+// per-rule cap but keeps the script's counters.
+func rotatedLogs(t *testing.T) string {
+	tree := cleanTree()
+	for i := range 20000 {
+		tree[fmt.Sprintf("var/log/app%06d.log.1", i)] = fixtures.File("", 0o640)
+	}
+	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 256 << 20, Extra: []string{"-N", "24000"}})
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
+}
+
+// hugeDpkg builds an image whose dpkg status is just under the 64 MiB cap,
+// of stanzas as small as dpkg accepts: about 1.3 million packages.
+func hugeDpkg(t *testing.T) string {
+	tree := cleanTree()
+	var b strings.Builder
+	for i := 0; b.Len() < 64<<20-64; i++ {
+		fmt.Fprintf(&b, "Package: p%d\nStatus: install ok installed\nVersion: 1\n\n", i)
+	}
+	tree["var/lib/dpkg/status"] = fixtures.File(b.String(), 0o644)
+	fsimg := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Label: "cloudimg-rootfs", Size: 128 << 20})
+	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: fsimg}}})
 }

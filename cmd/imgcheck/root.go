@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,12 +13,14 @@ import (
 
 // globalOptions are the flags every verb accepts.
 type globalOptions struct {
-	root   string // --root DIR: scan a directory tree instead of an image
-	stats  bool   // --stats: time and read counters on stderr
-	limits limits // --limit NAME=VALUE, repeatable
-	remote imgcheck.RemoteOptions
-	stdout io.Writer
-	stderr io.Writer
+	root  string // --root DIR: scan a directory tree instead of an image
+	stats bool   // --stats: time and read counters on stderr
+	// timeout is --timeout, every verb's time budget per image.
+	timeout time.Duration
+	limits  limits // --limit NAME=VALUE, repeatable
+	remote  imgcheck.RemoteOptions
+	stdout  io.Writer
+	stderr  io.Writer
 	// started is set once a command's own code runs: an error before
 	// that came from parsing the command line, a usage error.
 	started bool
@@ -42,6 +45,7 @@ func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	addVersionFlag(root)
 	root.PersistentFlags().StringVar(&g.root, "root", "", "scan the directory `DIR` as the guest root instead of an image")
 	addRemoteFlags(root.PersistentFlags(), &g.remote)
+	root.PersistentFlags().DurationVar(&g.timeout, "timeout", imgcheck.DefaultTimeout, "give up on an image after `DURATION` (e.g. 2m); 0 for no limit")
 	root.PersistentFlags().BoolVar(&g.stats, "stats", false, "print time, bytes read, read calls and cache hit rate on stderr")
 	root.PersistentFlags().Var(&g.limits, "limit", limitHelp())
 	root.AddCommand(

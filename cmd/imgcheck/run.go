@@ -58,4 +58,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return report.ExitError
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func oneLine(s string) string { return report.Escape(strings.Join(strings.Fields(s), " ")) }

@@ -30,7 +30,6 @@ type scanOptions struct {
 	shard         string
 	shardCount    int
 	stdin         io.Reader
-	timeout       time.Duration
 	waivers       string
 	enable        []string
 	disable       []string
@@ -81,7 +80,6 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.BoolVar(&o.resume, "resume", false, "with --output-dir, skip images whose JSONL result is already there for the same size and ETag (or modification time)")
 	f.StringVar(&o.shard, "shard", "", "scan only shard `I/N` of the list (0 <= I < N; each image belongs to one shard, by a hash of its name)")
 	f.IntVar(&o.shardCount, "shard-count", 0, "split the list into `N` shards and scan the one of JOB_COMPLETION_INDEX (a Kubernetes Indexed Job; or IMGCHECK_SHARD_COUNT)")
-	f.DurationVar(&o.timeout, "timeout", 0, "give up on an image after `DURATION` (e.g. 2m); 0 for no limit")
 	f.StringVar(&o.waivers, "waivers", "", "accept known findings listed in the YAML `FILE`")
 	f.StringArrayVar(&o.enable, "enable-rule", nil, "run the off-by-default rule `ID`; repeatable")
 	f.StringArrayVar(&o.disable, "disable-rule", nil, "do not run rule `ID`; repeatable")

@@ -37,7 +37,9 @@ func (p *pathDir) descends(ino uint32) bool {
 // the inode of each component: walking a path one component at a time
 // costs one step per component, not one walk from the root.
 func (fsys *FS) lookup(name string) (*inode, error) {
-	if !fs.ValidPath(name) {
+	// Names are bytes (a Latin-1 name is legal): the shape is checked,
+	// not the encoding.
+	if !fs.ValidPath(strings.ToValidUTF8(name, "?")) {
 		return nil, fs.ErrInvalid
 	}
 	if name == "." {

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
@@ -159,8 +160,27 @@ func parseRelease(b []byte) (*aptRelease, error) {
 // decompressIndex undoes the compression named by the file's suffix,
 // reading at most capIndex bytes of output.
 func decompressIndex(name string, b []byte) ([]byte, error) {
+	r, done, err := decompressReader(name, b)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	out, err := io.ReadAll(capReader(r))
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decompressReader returns the decompressed stream of the index file b,
+// by the compression its name's suffix names, and the function that
+// releases the decompressor. An uncompressed index over capIndex is
+// refused here; a decompressed stream is bounded by its reader
+// (capReader).
+func decompressReader(name string, b []byte) (io.Reader, func(), error) {
 	var r io.Reader
 	var err error
+	done := func() {}
 	switch {
 	case strings.HasSuffix(name, ".gz"):
 		r, err = gzip.NewReader(bytes.NewReader(b))
@@ -174,41 +194,78 @@ func decompressIndex(name string, b []byte) ([]byte, error) {
 		var d *zstd.Decoder
 		d, err = zstd.NewReader(bytes.NewReader(b), zstd.WithDecoderMaxMemory(capIndex))
 		if err == nil {
-			defer d.Close()
-			r = d
+			r, done = d, d.Close
 		}
 	default:
 		if len(b) > capIndex {
-			return nil, fsinspect.ErrTooLarge
+			return nil, nil, fsinspect.ErrTooLarge
 		}
-		return b, nil
+		return bytes.NewReader(b), done, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decompress: %w", err)
+		return nil, nil, fmt.Errorf("decompress: %w", err)
 	}
-	out, err := io.ReadAll(io.LimitReader(r, capIndex+1))
+	return r, done, nil
+}
+
+// capReader reads r to its end, failing once it yields more than
+// capIndex bytes, and names decompression errors.
+func capReader(r io.Reader) io.Reader { return &cappedIndex{r: r} }
+
+type cappedIndex struct {
+	r io.Reader
+	n int64
+}
+
+func (c *cappedIndex) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > capIndex {
+		return n, fmt.Errorf("decompressed index over %d bytes: %w", capIndex, fsinspect.ErrTooLarge)
+	}
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("decompress: %w", err)
+	}
+	return n, err
+}
+
+// streamIndex decompresses the index file b named name and parses it as
+// it decompresses, keeping the wanted packages: the decompressed text is
+// never held whole.
+func streamIndex(name string, b []byte, want map[string]bool) (map[string][]*Package, error) {
+	r, done, err := decompressReader(name, b)
 	if err != nil {
-		return nil, fmt.Errorf("decompress: %w", err)
+		return nil, err
 	}
-	if len(out) > capIndex {
-		return nil, fmt.Errorf("decompressed index over %d bytes: %w", capIndex, fsinspect.ErrTooLarge)
-	}
-	return out, nil
+	defer done()
+	return readPackagesIndex(capReader(r), want)
 }
 
 // parsePackagesIndex keeps the stanzas of the named packages only. Other
 // stanzas are skipped by their Package line without being parsed, since a
 // distribution's index holds tens of thousands of them.
 func parsePackagesIndex(b []byte, want map[string]bool) (map[string][]*Package, error) {
+	return readPackagesIndex(bytes.NewReader(b), want)
+}
+
+// readPackagesIndex is parsePackagesIndex over a stream, holding one
+// stanza at a time (at most 16 MiB).
+func readPackagesIndex(r io.Reader, want map[string]bool) (map[string][]*Package, error) {
 	out := map[string][]*Package{}
 	line := 1
-	for len(b) > 0 {
-		var st []byte
-		if end := bytes.Index(b, []byte("\n\n")); end >= 0 {
-			st, b = b[:end+1], b[end+2:]
-		} else {
-			st, b = b, nil
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if end := bytes.Index(data, []byte("\n\n")); end >= 0 {
+			return end + 2, data[:end+1], nil
 		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	})
+	for sc.Scan() {
+		st := sc.Bytes()
 		start := line
 		line += bytes.Count(st, []byte("\n")) + 1
 		if len(bytes.TrimSpace(st)) == 0 {
@@ -238,6 +295,9 @@ func parsePackagesIndex(b []byte, want map[string]bool) (map[string][]*Package, 
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", start, err)
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", line, err)
 	}
 	return out, nil
 }

@@ -110,18 +110,14 @@ type parityRef struct {
 
 // read decompresses and parses the index, keeping the wanted packages.
 func (r parityRef) read(want map[string]bool) (*aptIndex, error) {
-	b, err := r.sf.read(r.file, capIndex)
+	b, err := r.sf.read(r.file, capIndexFile)
 	if err == nil && b == nil {
 		err = fs.ErrNotExist
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.sf.where(r.file), err)
 	}
-	plain, err := decompressIndex(r.file, b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.sf.where(r.file), err)
-	}
-	entries, err := parsePackagesIndex(plain, want)
+	entries, err := streamIndex(r.file, b, want)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.sf.where(r.file), err)
 	}

@@ -146,18 +146,14 @@ func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]indexRef, error
 func readIndex(l listReader, base string, rel *aptRelease, want map[string]bool) (*aptIndex, error) {
 	for _, s := range indexSuffixes {
 		n := base + s
-		b, err := l.read(n, capIndex)
+		b, err := l.read(n, capIndexFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.where(n), err)
 		}
 		if b == nil {
 			continue
 		}
-		plain, err := decompressIndex(n, b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", l.where(n), err)
-		}
-		entries, err := parsePackagesIndex(plain, want)
+		entries, err := streamIndex(n, b, want)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.where(n), err)
 		}

@@ -13,9 +13,15 @@ import (
 // Read caps of RULES.md §0.1.
 const (
 	CapConfig     = 1 << 20   // key, config, script and history files
-	capDpkgStatus = 64 << 20  // /var/lib/dpkg/status
-	capIndex      = 256 << 20 // one decompressed package index
+	capDpkgStatus = 64 << 20  // /var/lib/dpkg/status, streamed
+	capIndex      = 256 << 20 // one decompressed package index, streamed
+	capIndexFile  = 128 << 20 // one package index file as stored, read whole
 	CapRPMDB      = 512 << 20 // one rpm database
+
+	// maxPackages bounds the packages of one database: Debian's whole
+	// archive holds under 70,000 per architecture, and each costs a few
+	// hundred bytes in memory.
+	maxPackages = 100000
 )
 
 // Stat stats name in the guest, following links. A guest fact

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 const (
@@ -103,11 +105,7 @@ func (f *Facts) Packages() (*PackageDB, error) {
 
 // readDpkg reads the status file, then applies the updates journal.
 func (f *Facts) readDpkg() (*PackageDB, error) {
-	b, err := f.guest.ReadFileLimit(dpkgStatus, capDpkgStatus)
-	if err != nil {
-		return nil, fmt.Errorf("/%s: %w", dpkgStatus, err)
-	}
-	pkgs, err := parseDpkgStatus(b)
+	pkgs, err := f.streamDpkgStatus(dpkgStatus)
 	if err != nil {
 		return nil, fmt.Errorf("/%s: %w", dpkgStatus, err)
 	}
@@ -169,38 +167,67 @@ func (f *Facts) applyJournal(db *PackageDB) error {
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].n < files[j].n })
+	var index map[[2]string]int // name and arch -> position in db.Packages
 	for _, e := range files {
 		p := path.Join(dpkgUpdates, e.name)
-		b, err := f.guest.ReadFileLimit(p, capDpkgStatus)
+		upd, err := f.streamDpkgStatus(p)
 		if err != nil {
 			return fmt.Errorf("/%s: %w", p, err)
 		}
-		upd, err := parseDpkgStatus(b)
-		if err != nil {
-			return fmt.Errorf("/%s: %w", p, err)
+		if index == nil {
+			index = make(map[[2]string]int, len(db.Packages))
+			for i, p := range db.Packages {
+				index[[2]string{p.Name, p.Arch}] = i
+			}
 		}
 		for _, u := range upd {
-			replaced := false
-			for i, old := range db.Packages {
-				if old.Name == u.Name && old.Arch == u.Arch {
-					db.Packages[i], replaced = u, true
-				}
+			if i, ok := index[[2]string{u.Name, u.Arch}]; ok {
+				db.Packages[i] = u
+				continue
 			}
-			if !replaced {
-				db.Packages = append(db.Packages, u)
+			if len(db.Packages) >= maxPackages {
+				return fmt.Errorf("/%s: more than %d packages: %w", p, maxPackages, fsinspect.ErrTooLarge)
 			}
+			index[[2]string{u.Name, u.Arch}] = len(db.Packages)
+			db.Packages = append(db.Packages, u)
 		}
 		db.Journal = append(db.Journal, "/"+p)
 	}
 	return nil
 }
 
+// streamDpkgStatus parses the status (or journal) file name as it reads
+// it, never holding the file whole: memory grows with the packages kept,
+// at most maxPackages.
+func (f *Facts) streamDpkgStatus(name string) ([]*Package, error) {
+	file, err := f.guest.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > capDpkgStatus {
+		return nil, fmt.Errorf("%d bytes, over the %d-byte cap: %w", fi.Size(), capDpkgStatus, fsinspect.ErrTooLarge)
+	}
+	return readDpkgStatus(io.LimitReader(file, capDpkgStatus))
+}
+
 // parseDpkgStatus parses a dpkg status file (or an updates journal file):
 // stanzas separated by blank lines, continuation lines starting with a
 // blank, case-insensitive field names.
-func parseDpkgStatus(b []byte) ([]*Package, error) {
+func parseDpkgStatus(b []byte) ([]*Package, error) { return readDpkgStatus(bytes.NewReader(b)) }
+
+// readDpkgStatus is parseDpkgStatus over a stream; more than maxPackages
+// stanzas are an error.
+func readDpkgStatus(r io.Reader) ([]*Package, error) {
 	var out []*Package
-	err := parseStanzas(b, func(line int, fields map[string]string) error {
+	err := scanStanzas(r, func(line int, fields map[string]string) error {
+		if len(out) >= maxPackages {
+			return fmt.Errorf("more than %d packages: %w", maxPackages, fsinspect.ErrTooLarge)
+		}
 		p := &Package{
 			Name: fields["package"], Arch: fields["architecture"], Version: fields["version"],
 			Provides: fields["provides"], Depends: fields["depends"], PreDepends: fields["pre-depends"],

@@ -23,23 +23,24 @@ func Silent(f rules.Finding) bool { return f.Get(KeyParity) == ParityNoLine }
 // img_check run, in order: a counted PASS increments pass; a counted WARN
 // increments warn and raises status to 1 (except the firewall's, Q3); a
 // counted FAIL increments fail and sets status to 2. INFO, SKIP, ERROR and
-// findings Counted rejects (the Q1 user checks) change nothing.
+// findings Counted rejects (the Q1 user checks) change nothing. A folded
+// finding counts for the findings it stands for.
 func Counts(results []rules.Result) (pass, warn, fail, status int) {
 	for _, r := range results {
 		for _, f := range r.Findings {
 			if !Counted(f) {
 				continue
 			}
-			switch f.Level {
+			switch n := weight(f); f.Level {
 			case rules.Pass:
-				pass++
+				pass += n
 			case rules.Warn:
-				warn++
+				warn += n
 				if f.Rule != "fw.active" && status < 1 {
 					status = 1
 				}
 			case rules.Fail:
-				fail++
+				fail += n
 				status = 2
 			}
 		}

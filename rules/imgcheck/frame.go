@@ -146,7 +146,7 @@ func (fr *frame) finding(f rules.Finding) bool {
 	fr.printf("%s %s\n", fr.tag(f.Level), fr.message(f))
 	for _, kv := range f.Evidence {
 		if kv.Key == KeyHint {
-			fr.printf("%s\n", rules.Redact(kv.Value))
+			fr.printf("%s\n", rules.Redact(frameLine(kv.Value)))
 		}
 	}
 	fr.block(f)
@@ -160,12 +160,12 @@ func (fr *frame) message(f rules.Finding) string {
 	if !fr.o.Color || (f.Rule != "root.ssh" && f.Rule != "users.ssh") || f.Level == rules.Error || f.Level == rules.Skip {
 		return msg
 	}
-	if u := f.Get(rules.KeyUser); u != "" {
+	if u := frameLine(f.Get(rules.KeyUser)); u != "" {
 		if rest, ok := strings.CutPrefix(msg, "User "+u+" "); ok {
 			msg = "User " + ansiBold + u + ansiReset + " " + rest
 		}
 	}
-	if p := f.Get(rules.KeyPath); p != "" {
+	if p := frameLine(f.Get(rules.KeyPath)); p != "" {
 		if head, ok := strings.CutSuffix(msg, " "+p); ok {
 			msg = head + " " + ansiYellow + p + ansiReset
 		}
@@ -186,7 +186,7 @@ func (fr *frame) block(f rules.Finding) {
 			return
 		}
 		if body, ok := fr.body(p); ok {
-			fr.printf("%s", rules.Redact(string(body)))
+			fr.printf("%s", rules.EscapeBody(rules.Redact(string(body))))
 			return
 		}
 		fr.printf("%s\n", withheld(size))
@@ -202,9 +202,10 @@ func (fr *frame) block(f rules.Finding) {
 	}
 }
 
-// frameLine keeps a message on one line without trimming it: the
+// frameLine keeps a message on one line without trimming it, escaping
+// control characters and bytes that are not UTF-8 (rules.Escape): the
 // script's lines may end in a space (an empty OS or version).
-func frameLine(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
+func frameLine(s string) string { return rules.Escape(s) }
 
 func withheld(size int64) string { return fmt.Sprintf("[imgcheck: contents withheld, %d bytes]", size) }
 
@@ -213,7 +214,7 @@ func withheld(size int64) string { return fmt.Sprintf("[imgcheck: contents withh
 // script's echo "$(cat f)" does).
 func (fr *frame) keysBody(f rules.Finding, p string) {
 	if body, ok := fr.body(p); ok {
-		fr.printf("%s\n", rules.Redact(string(bytes.TrimRight(body, "\n"))))
+		fr.printf("%s\n", rules.EscapeBody(rules.Redact(string(bytes.TrimRight(body, "\n")))))
 		return
 	}
 	var lines []string
@@ -311,7 +312,7 @@ func (fr *frame) users() {
 	}
 	for _, a := range order {
 		name, _, _ := strings.Cut(a, "\x00")
-		fr.printf("\nChecking user: %s...\n", name)
+		fr.printf("\nChecking user: %s...\n", frameLine(name))
 		history := false
 		for _, id := range ids {
 			for _, f := range fr.by[id] {

@@ -38,6 +38,9 @@ func init() {
 		shared("do.image"),
 	} {
 		r.Uncapped = true
+		if check, id := r.Check, r.ID; check != nil {
+			r.Check = func(in *rules.Input) []rules.Finding { return fold(id, check(in)) }
+		}
 		rules.Register(rules.ImgCheck, r)
 	}
 }

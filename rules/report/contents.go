@@ -73,7 +73,7 @@ func writeContents(w *bufio.Writer, contents map[string][]byte, f rules.Finding)
 		body = body[:maxContents]
 	}
 	for _, line := range strings.SplitAfter(strings.TrimRight(string(body), "\n"), "\n") {
-		w.WriteString(indent + rules.Redact(strings.TrimRight(line, "\r\n")) + "\n")
+		w.WriteString(indent + Escape(rules.Redact(strings.TrimRight(line, "\r\n"))) + "\n")
 	}
 	if truncated {
 		w.WriteString(indent + "[... truncated]\n")

@@ -127,3 +127,7 @@ func (im *Image) Findings() []rules.Finding {
 // Redact masks anything in s that looks like a secret (rules.Redact); the
 // CLI applies it to output it writes itself (diff).
 func Redact(s string) string { return rules.Redact(s) }
+
+// Escape makes guest text safe for a terminal (rules.Escape): every human
+// writer, in this package and in the CLI, prints guest text through it.
+func Escape(s string) string { return rules.Escape(s) }

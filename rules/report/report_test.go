@@ -560,7 +560,7 @@ func TestTextControlCharacters(t *testing.T) {
 	if strings.ContainsAny(out, "\x1b\x07") {
 		t.Errorf("control characters reached the terminal: %q", out)
 	}
-	if !strings.Contains(out, `log /var/log/?[2Jevil? not cleared`) || !strings.Contains(out, `path="/var/log/\x1b[2Jevil"`) {
+	if !strings.Contains(out, `log /var/log/\x1b[2Jevil\a not cleared`) || !strings.Contains(out, `path="/var/log/\x1b[2Jevil"`) {
 		t.Errorf("text = %q", out)
 	}
 }

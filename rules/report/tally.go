@@ -137,7 +137,7 @@ func (t *Tally) WriteTable(w io.Writer, o Options) error {
 		if r.disk > 0 {
 			disk = fmt.Sprintf("%.2f GiB", float64(r.disk)/(1<<30))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.path, dash(r.os), dash(r.release),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", Escape(r.path), dash(Escape(r.os)), dash(Escape(r.release)),
 			r.counts.Pass, r.counts.Warn, r.counts.Fail, r.counts.Error, disk, o.verdictText(r.verdict))
 	}
 	if err := tw.Flush(); err != nil {
@@ -145,7 +145,7 @@ func (t *Tally) WriteTable(w io.Writer, o Options) error {
 	}
 	for _, r := range rows {
 		if r.reason != "" {
-			fmt.Fprintf(w, "%s: %s\n", r.path, r.reason)
+			fmt.Fprintf(w, "%s: %s\n", Escape(r.path), r.reason)
 		}
 	}
 	_, err := fmt.Fprintf(w, "%d images: %d pass, %d warn, %d fail, %d error\n", len(rows),

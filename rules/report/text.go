@@ -45,7 +45,7 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 		p("%s\n", summaryLine(im))
 		return
 	}
-	p("imgcheck %s: %s (%s profile)\n", o.versionText(), im.Path, profileName(im.Profile))
+	p("imgcheck %s: %s (%s profile)\n", o.versionText(), Escape(im.Path), profileName(im.Profile))
 	if im.SHA256 != "" {
 		p("SHA-256: %s\n", im.SHA256)
 	}
@@ -53,7 +53,7 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 		p("Disk:    %s\n", c)
 	}
 	if s := osText(im.OS); s != "" {
-		p("OS:      %s\n", s)
+		p("OS:      %s\n", Escape(s))
 	}
 	if im.RootError != "" {
 		p("Root:    none: %s\n", oneLine(im.RootError))
@@ -99,7 +99,7 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 		p("\n(%d INFO, %d SKIP, %d PASS not shown; -v shows them)\n", hidden[rules.Info], hidden[rules.Skip], hidden[rules.Pass])
 	}
 	for _, wv := range im.ExpiredWaivers {
-		p("\nexpired waiver: %s (expired %s): %s\n", wv.describe(), wv.Expires.Format(dateLayout), wv.Reason)
+		p("\nexpired waiver: %s (expired %s): %s\n", Escape(wv.describe()), wv.Expires.Format(dateLayout), oneLine(wv.Reason))
 	}
 	p("\n%s\n", summaryLine(im))
 }
@@ -119,7 +119,7 @@ func writeFinding(w *bufio.Writer, f rules.Finding, o Options) {
 		b.WriteString(indent + ev + "\n")
 	}
 	if f.SkipReason != "" {
-		b.WriteString(indent + "skip: " + f.SkipReason + "\n")
+		b.WriteString(indent + "skip: " + oneLine(f.SkipReason) + "\n")
 	}
 	if f.Fix != "" {
 		b.WriteString(indent + "fix: " + oneLine(f.Fix) + "\n")
@@ -157,21 +157,11 @@ func quoteIfNeeded(s string) string {
 	return s
 }
 
-// oneLine folds a multi-line message into one line and replaces control
-// characters, so that a hostile file name cannot move the cursor or
-// recolour a terminal.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, "\r\n") {
-		s = strings.Join(strings.Fields(s), " ")
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// oneLine keeps a message on one line: it trims it and escapes the rest
+// (Escape, a newline becomes a visible "\n"), so that a hostile file
+// name cannot move the cursor, recolour a terminal or start a line of its
+// own.
+func oneLine(s string) string { return Escape(strings.TrimSpace(s)) }
 
 func (o Options) tag(l rules.Level) string {
 	t := l.Tag()
@@ -199,7 +189,7 @@ func profileName(p rules.Profile) string {
 func summaryLine(im *Image) string {
 	c := im.Count()
 	s := fmt.Sprintf("%s: %s: %d FAIL, %d ERROR, %d WARN, %d INFO, %d SKIP, %d PASS",
-		im.Path, strings.ToUpper(string(im.Verdict())), c.Fail, c.Error, c.Warn, c.Info, c.Skip, c.Pass)
+		Escape(im.Path), strings.ToUpper(string(im.Verdict())), c.Fail, c.Error, c.Warn, c.Info, c.Skip, c.Pass)
 	if c.Waived > 0 {
 		s += fmt.Sprintf(" (%d waived)", c.Waived)
 	}
