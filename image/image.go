@@ -64,7 +64,9 @@ type Image struct {
 	chain     []Layer
 	closers   []io.Closer
 	allocated int64
-	reads     *readCounter
+	// referenced is the container's Referenced, -1 when unknown.
+	referenced int64
+	reads      *readCounter
 }
 
 // New returns a raw Image over r, which holds size bytes.
@@ -81,7 +83,7 @@ func New(r io.ReaderAt, size int64) (*Image, error) {
 // host file through one to count file-level reads), or else counts the
 // reads made through r.
 func newImage(r io.ReaderAt, size int64, chain []Layer, closers ...io.Closer) *Image {
-	img := &Image{r: r, size: size, chain: chain, closers: closers, allocated: -1}
+	img := &Image{r: r, size: size, chain: chain, closers: closers, allocated: -1, referenced: -1}
 	for _, c := range closers {
 		if rc, ok := c.(*readCounter); ok {
 			img.reads = rc
@@ -153,8 +155,16 @@ func (img *Image) Chain() []Layer { return append([]Layer(nil), img.chain...) }
 // for qcow2 and compressed uploads, st_blocks*512 for raw, -1 if unknown.
 func (img *Image) Allocated() int64 { return img.allocated }
 
+// Referenced returns the end of the furthest byte of the container's file
+// that its metadata points at, -1 when unknown (a raw disk has no
+// metadata). A file shorter than that was cut short. For a compressed
+// upload it is about the expanded file, whose size is the FileSize of the
+// layer after the compression layer. What each format counts: for qcow2,
+// see qcow2Referenced.
+func (img *Image) Referenced() int64 { return img.referenced }
+
 // Stats returns what has been read from the host file so far, not
-// counting the 1 KiB that Open reads to detect the container.
+// counting the few KiB that Open reads to detect the container.
 func (img *Image) Stats() ReadStats {
 	return ReadStats{BytesRead: img.reads.bytes.Load(), ReadCalls: img.reads.calls.Load()}
 }
