@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 )
 
@@ -183,7 +182,7 @@ func (img *Image) Close() error {
 }
 
 // A readCounter counts the reads made through it. Close closes the reader
-// only when the counter owns it (see countFile).
+// only when the counter owns it (see countReader).
 type readCounter struct {
 	r     io.ReaderAt
 	own   bool
@@ -191,10 +190,10 @@ type readCounter struct {
 	calls atomic.Int64
 }
 
-// countFile returns a counter that reads f and closes it. Openers read the
-// host file through it and pass it to newImage among the closers, so that
-// Stats reports file-level reads.
-func countFile(f *os.File) *readCounter { return &readCounter{r: f, own: true} }
+// countReader returns a counter that reads r and closes it (when r is an
+// io.Closer). A container format reads its file through one and lists it
+// among its Closers, so that Stats reports file-level reads.
+func countReader(r io.ReaderAt) *readCounter { return &readCounter{r: r, own: true} }
 
 func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)

@@ -39,7 +39,7 @@ func openQCOW2(r io.ReaderAt, size int64, src source, o *options) (*container, e
 		}
 	}
 	referenced := qcow2Referenced(r, size, hdr, o.limits.QCOW2L1Bytes)
-	top := &readCounter{r: r, own: true}
+	top := countReader(r)
 	closers := []io.Closer{top}
 	for _, b := range chain {
 		closers = append(closers, b.f)
