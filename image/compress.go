@@ -43,8 +43,8 @@ func init() {
 // left behind. Expansion itself cannot be cancelled short of that: a
 // caller that must stop early exits the process.
 //
-// On success r is closed (when it is an io.Closer): the container reads
-// only the temporary file.
+// On success r is closed (when it is an io.Closer): the container reads,
+// and Stats counts, only the temporary file.
 func openCompressed(kind Format) func(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
 	return func(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
 		tmp, err := os.CreateTemp(o.tmpDir, "imgcheck-expand-*.raw")
@@ -95,7 +95,7 @@ func openExpanded(r io.ReaderAt, fileSize int64, tmp *os.File, src source, kind 
 	if inner.Open == nil || inner.StreamOnly {
 		return nil, &FormatError{Format: string(kind), Offset: -1, Reason: fmt.Sprintf("%s upload holds %s, which is not supported inside an upload", kind, inner.Format), Err: ErrUnsupported}
 	}
-	c, err := inner.Open(tmp, size, source{Name: src.Name, Dir: src.Dir, File: tmp}, o)
+	c, err := openAs(inner, tmp, size, source{Name: src.Name, Dir: src.Dir, File: tmp}, o)
 	if err != nil {
 		return nil, err
 	}

@@ -21,10 +21,10 @@ type containerFormat struct {
 	Match func(head []byte, r io.ReaderAt, size int64) bool
 	// Open opens the container held by r, size bytes. src says where the
 	// bytes came from, for the sibling files some formats name (qcow2
-	// backing files, VMDK extents, VHDX parents). On success the container
-	// owns r: one of its Closers closes it (a readCounter made with own
-	// set, through which the container reads r, so that Stats counts the
-	// file's reads). On error r is left for the caller to close.
+	// backing files, VMDK extents, VHDX parents). r counts its reads for
+	// Stats and is closed with the Image: Closers list only what Open
+	// opened itself (sibling or temporary files). Stats reports the first
+	// *readCounter among the Closers, if any, instead of r's count.
 	Open func(r io.ReaderAt, size int64, src source, o *options) (*container, error)
 	// StreamOnly formats (compressed uploads) cannot be read at random
 	// where they are stored: over the network they must be downloaded.
@@ -82,7 +82,7 @@ func registerFormat(f containerFormat) {
 // the format its magic names, read in place, or for a compressed upload
 // on the host (src.File set) expanded first. A format that is detected
 // but not read, and a compressed upload that is not on the host, are
-// refused.
+// refused. On error r is left for the caller to close.
 func openContainer(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
 	f, err := detectFormat(r, size)
 	if err != nil {
@@ -94,7 +94,19 @@ func openContainer(r io.ReaderAt, size int64, src source, o *options) (*containe
 	case f.StreamOnly && src.File == nil:
 		return nil, &FormatError{Format: string(f.Format), Offset: 0, Reason: fmt.Sprintf("a %s upload (%s) cannot be read at random where it is stored; download it whole (--download) to scan it", f.Format, byteSize(size)), Err: ErrStreamOnly}
 	}
-	return f.Open(r, size, src, o)
+	return openAs(f, r, size, src, o)
+}
+
+// openAs opens r as format f, through a counter that the container's
+// Closers end with, so that closing the Image closes r.
+func openAs(f containerFormat, r io.ReaderAt, size int64, src source, o *options) (*container, error) {
+	top := countReader(r)
+	c, err := f.Open(top, size, src, o)
+	if err != nil {
+		return nil, err
+	}
+	c.Closers = append(c.Closers, top)
+	return c, nil
 }
 
 // image returns the Image presenting c.

@@ -119,3 +119,38 @@ func TestRawReferencedUnknown(t *testing.T) {
 		t.Errorf("raw Referenced = %d, want -1", got)
 	}
 }
+
+// TestOpenCountsAndCloses checks, for each kind of container, that Stats
+// counts the reads of the file the disk is read from (the expanded file
+// for a compressed upload, not the upload) and that Close closes
+// everything once, without error.
+func TestOpenCountsAndCloses(t *testing.T) {
+	raw := sampleRaw(t)
+	for name, path := range map[string]string{
+		"raw":        raw,
+		"qcow2":      fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{}),
+		"gzip":       fixtures.MustGzip(t, raw, "gzip"),
+		"gzip-qcow2": fixtures.MustGzip(t, fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{}), "gzip"),
+	} {
+		img, err := image.Open(path, image.WithTempDir(t.TempDir()))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		before := img.Stats()
+		if _, err := img.ReadAt(make([]byte, 4096), 1024); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		after := img.Stats()
+		if got := after.BytesRead - before.BytesRead; got < 4096 || got > 256<<10 || after.ReadCalls <= before.ReadCalls {
+			t.Errorf("%s: a 4 KiB read counted %d bytes in %d calls", name, got, after.ReadCalls-before.ReadCalls)
+		}
+		if name == "raw" || name == "gzip" {
+			if before != (image.ReadStats{}) || after != (image.ReadStats{BytesRead: 4096, ReadCalls: 1}) {
+				t.Errorf("%s: stats %+v then %+v, want none then one read of 4096 bytes", name, before, after)
+			}
+		}
+		if err := img.Close(); err != nil {
+			t.Errorf("%s: Close: %v", name, err)
+		}
+	}
+}

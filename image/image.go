@@ -181,18 +181,19 @@ func (img *Image) Close() error {
 	return errors.Join(errs...)
 }
 
-// A readCounter counts the reads made through it. Close closes the reader
-// only when the counter owns it (see countReader).
+// A readCounter counts the reads made through it. Close closes the reader,
+// once, only when the counter owns it (see countReader).
 type readCounter struct {
-	r     io.ReaderAt
-	own   bool
-	bytes atomic.Int64
-	calls atomic.Int64
+	r      io.ReaderAt
+	own    bool
+	closed atomic.Bool
+	bytes  atomic.Int64
+	calls  atomic.Int64
 }
 
 // countReader returns a counter that reads r and closes it (when r is an
-// io.Closer). A container format reads its file through one and lists it
-// among its Closers, so that Stats reports file-level reads.
+// io.Closer). The opener reads every container's file through one, so
+// that Stats reports file-level reads.
 func countReader(r io.ReaderAt) *readCounter { return &readCounter{r: r, own: true} }
 
 func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
@@ -203,7 +204,7 @@ func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (c *readCounter) Close() error {
-	if cl, ok := c.r.(io.Closer); ok && c.own {
+	if cl, ok := c.r.(io.Closer); ok && c.own && c.closed.CompareAndSwap(false, true) {
 		return cl.Close()
 	}
 	return nil

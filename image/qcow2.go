@@ -39,12 +39,11 @@ func openQCOW2(r io.ReaderAt, size int64, src source, o *options) (*container, e
 		}
 	}
 	referenced := qcow2Referenced(r, size, hdr, o.limits.QCOW2L1Bytes)
-	top := countReader(r)
-	closers := []io.Closer{top}
+	var closers []io.Closer
 	for _, b := range chain {
 		closers = append(closers, b.f)
 	}
-	virt, err := openQCOW2Layers(top, hdr, chain)
+	virt, err := openQCOW2Layers(r, hdr, chain)
 	if err != nil {
 		for _, b := range chain {
 			b.f.Close()

@@ -14,8 +14,7 @@ func init() { registerFormat(containerFormat{Format: Raw, Open: openRaw}) }
 // size), the object's size for a remote object, and is unknown for a
 // block device.
 func openRaw(r io.ReaderAt, size int64, src source, _ *options) (*container, error) {
-	top := countReader(r)
-	c := &container{Disk: top, Size: size, Layers: []Layer{{Format: Raw, Path: src.Name, FileSize: size}}, Allocated: -1, Referenced: -1, Closers: []io.Closer{top}}
+	c := &container{Disk: r, Size: size, Layers: []Layer{{Format: Raw, Path: src.Name, FileSize: size}}, Allocated: -1, Referenced: -1}
 	if src.File == nil {
 		c.Allocated = size
 		return c, nil
