@@ -156,10 +156,12 @@ func (img *Image) Allocated() int64 { return img.allocated }
 
 // Referenced returns the end of the furthest byte of the container's file
 // that its metadata points at, -1 when unknown (a raw disk has no
-// metadata). A file shorter than that was cut short. For a compressed
+// metadata); a file shorter than that was cut short. For a compressed
 // upload it is about the expanded file, whose size is the FileSize of the
-// layer after the compression layer. What each format counts: for qcow2,
-// see qcow2Referenced.
+// layer after the compression layer. For qcow2 it covers the header, the
+// L1 and refcount tables, the L2 tables and refcount blocks they name, and
+// the first byte of the last cluster the refcounts count; data clusters
+// that only the L2 tables point at are not seen.
 func (img *Image) Referenced() int64 { return img.referenced }
 
 // Stats returns what has been read from the host file so far, not
