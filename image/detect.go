@@ -1,7 +1,6 @@
 package image
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -15,32 +14,14 @@ var knownUnread = []containerFormat{
 	{Format: VMDK, Match: func(head []byte, _ io.ReaderAt, _ int64) bool {
 		return hasAt(head, 0, "KDMV") || hasAt(head, 0, "COWD") || hasAt(head, 0, "# Disk DescriptorFile")
 	}},
-	{Format: VHDX, Match: func(head []byte, _ io.ReaderAt, _ int64) bool { return hasAt(head, 0, "vhdxfile") }},
 	{Format: VDI, Match: func(head []byte, _ io.ReaderAt, _ int64) bool {
 		return hasAt(head, 0, "<<< ") && len(head) >= 0x44 && binary.LittleEndian.Uint32(head[0x40:]) == 0xbeda107f
-	}},
-	{Format: VHD, Match: func(head []byte, r io.ReaderAt, size int64) bool {
-		return hasAt(head, 0, "conectix") || hasVHDFooter(r, size)
 	}},
 }
 
 // hasAt reports whether head holds magic at off.
 func hasAt(head []byte, off int, magic string) bool {
 	return len(head) >= off+len(magic) && string(head[off:off+len(magic)]) == magic
-}
-
-// hasVHDFooter reports whether the file r of size bytes ends with a VHD
-// footer, as a fixed VHD (a raw disk with a 512-byte footer, 511 bytes in
-// files made before Virtual PC 2004) does.
-func hasVHDFooter(r io.ReaderAt, size int64) bool {
-	if size < 512+512 {
-		return false
-	}
-	tail := make([]byte, 512)
-	if _, err := r.ReadAt(tail, size-512); err != nil {
-		return false
-	}
-	return bytes.HasPrefix(tail, []byte("conectix")) || bytes.HasPrefix(tail[1:], []byte("conectix"))
 }
 
 // detect names the container format of the file r of size bytes by its

@@ -1,7 +1,8 @@
-// Package image reads disk images offline: it detects the container (raw,
-// qcow2, compressed uploads; other formats are refused by name), presents
-// the virtual disk as an io.ReaderAt, and decodes its partition table (GPT,
-// MBR with logical partitions, or none). It never writes to an image.
+// Package image reads disk images offline: it detects the container by
+// magic in one table of formats (format.go; each format registers itself
+// from its own file), presents the virtual disk as an io.ReaderAt, and
+// decodes its partition table (GPT, MBR with logical partitions, or none)
+// and LVM2 volumes. It never writes to an image.
 package image
 
 import (
@@ -14,8 +15,8 @@ import (
 // Format names a container format.
 type Format string
 
-// Container formats. Only Raw, QCOW2 and the compressed formats are read;
-// the others are detected and refused with ErrUnsupported.
+// Container formats. A format without a reader in the table is detected
+// and refused with ErrUnsupported.
 const (
 	Raw   Format = "raw"
 	QCOW2 Format = "qcow2"
