@@ -92,7 +92,7 @@ func openExpanded(r io.ReaderAt, fileSize int64, tmp *os.File, src source, kind 
 	if err != nil {
 		return nil, err
 	}
-	if inner.Open == nil || inner.StreamOnly {
+	if inner.StreamOnly {
 		return nil, &FormatError{Format: string(kind), Offset: -1, Reason: fmt.Sprintf("%s upload holds %s, which is not supported inside an upload", kind, inner.Format), Err: ErrUnsupported}
 	}
 	c, err := openAs(inner, tmp, size, source{Name: src.Name, Dir: src.Dir, File: tmp}, o)

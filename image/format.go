@@ -80,18 +80,14 @@ func registerFormat(f containerFormat) {
 
 // openContainer opens the container that r, size bytes from src, holds:
 // the format its magic names, read in place, or for a compressed upload
-// on the host (src.File set) expanded first. A format that is detected
-// but not read, and a compressed upload that is not on the host, are
-// refused. On error r is left for the caller to close.
+// on the host (src.File set) expanded first. A compressed upload that is
+// not on the host is refused. On error r is left for the caller to close.
 func openContainer(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
 	f, err := detectFormat(r, size)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case f.Open == nil:
-		return nil, &FormatError{Format: string(f.Format), Offset: 0, Reason: "unsupported container format: " + string(f.Format), Err: ErrUnsupported}
-	case f.StreamOnly && src.File == nil:
+	if f.StreamOnly && src.File == nil {
 		return nil, &FormatError{Format: string(f.Format), Offset: 0, Reason: fmt.Sprintf("a %s upload (%s) cannot be read at random where it is stored; download it whole (--download) to scan it", f.Format, byteSize(size)), Err: ErrStreamOnly}
 	}
 	return openAs(f, r, size, src, o)

@@ -15,8 +15,7 @@ import (
 // Format names a container format.
 type Format string
 
-// Container formats. A format without a reader in the table is detected
-// and refused with ErrUnsupported.
+// Container formats, each read by its entry in the format table.
 const (
 	Raw   Format = "raw"
 	QCOW2 Format = "qcow2"

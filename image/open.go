@@ -10,11 +10,10 @@ import (
 
 // Open opens the image file at path read-only and detects its container by
 // magic, never by extension: each format of the table goes to its reader
-// (a compressed upload is expanded, then what it holds is opened), a
-// format detected but not read is refused with ErrUnsupported, and
+// (a compressed upload is expanded, then what it holds is opened), and
 // anything else is a raw disk. Sibling files a container names (qcow2
-// backing files) are read only from path's directory. The caller must
-// Close the Image.
+// backing files, VMDK extents, VHDX parents) are read only from path's
+// directory. The caller must Close the Image.
 func Open(path string, opts ...Option) (*Image, error) {
 	o := makeOptions(opts)
 	// O_NONBLOCK: opening a FIFO planted in place of an image must not wait

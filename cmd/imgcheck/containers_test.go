@@ -24,8 +24,14 @@ type containerCase struct {
 // that their virtual size is the raw disk's and not rounded to a CHS
 // geometry.
 var containerCases = []containerCase{
+	{"vmdk-monolithicSparse", "vmdk", []string{"subformat=monolithicSparse"}, false},
+	{"vmdk-streamOptimized", "vmdk", []string{"subformat=streamOptimized"}, false},
+	{"vmdk-monolithicFlat", "vmdk", []string{"subformat=monolithicFlat"}, true},
+	{"vmdk-twoGbMaxExtentSparse", "vmdk", []string{"subformat=twoGbMaxExtentSparse"}, true},
 	{"vhdx-dynamic", "vhdx", []string{"subformat=dynamic"}, false},
 	{"vhdx-fixed", "vhdx", []string{"subformat=fixed"}, false},
+	{"vdi-dynamic", "vdi", nil, false},
+	{"vdi-static", "vdi", []string{"static=on"}, false},
 	{"vpc-dynamic", "vpc", []string{"subformat=dynamic", "force_size=on"}, false},
 	{"vpc-fixed", "vpc", []string{"subformat=fixed", "force_size=on"}, false},
 }
@@ -153,7 +159,8 @@ func TestContainersURL(t *testing.T) {
 }
 
 // TestContainerLimits sets each container format's --limit below what
-// the sample disk needs: the table limits refuse it naming the limit.
+// the sample disk needs: the table limits refuse it naming the limit, and
+// a cache limit only costs memory.
 func TestContainerLimits(t *testing.T) {
 	raw := sampleDebianDisk(t)
 	byName := map[string]containerCase{}
@@ -161,6 +168,9 @@ func TestContainerLimits(t *testing.T) {
 		byName[c.name] = c
 	}
 	for _, tt := range []struct{ limit, disk string }{
+		{"vmdk-grain-dir=4", "vmdk-monolithicSparse"},
+		{"vmdk-grain-dir=4", "vmdk-streamOptimized"},
+		{"vdi-block-map=100", "vdi-dynamic"},
 		{"vhdx-bat=1", "vhdx-dynamic"},
 		{"vhd-bat=1", "vpc-dynamic"},
 	} {
@@ -174,5 +184,20 @@ func TestContainerLimits(t *testing.T) {
 		if _, stderr, code := runCmd(t, "scan", path); code > 1 {
 			t.Errorf("%s without the limit: exit %d, stderr %q", tt.disk, code, stderr)
 		}
+	}
+	want := findingsJSON(t, raw, "marketplace")
+	stream := byName["vmdk-streamOptimized"]
+	if got := findingsJSON(t, fixtures.MustConvert(t, raw, stream.format, stream.options...), "marketplace", "--limit", "vmdk-cache=1"); got != want {
+		t.Errorf("streamOptimized with a 1-byte vmdk-cache: %s", firstDiff(got, want))
+	}
+
+	// Three extents of at most 2 GiB: more than a vmdk-extents limit of 2.
+	big := fixtures.MustDisk(t, fixtures.Layout{DiskSize: 5 << 30, Parts: []fixtures.Part{{Type: "linux", Image: fixtures.MustExt4(t, fixtures.DemoTree(), fixtures.Ext4Options{Size: 32 << 20}), Size: 32 << 20}}})
+	split := fixtures.MustConvert(t, big, "vmdk", "subformat=twoGbMaxExtentSparse")
+	if _, stderr, code := runCmd(t, "scan", "--limit", "vmdk-extents=2", split); code != 3 || !strings.Contains(stderr, "the vmdk-extents limit") {
+		t.Errorf("--limit vmdk-extents=2 on three extents: exit %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := runCmd(t, "scan", "--limit", "vmdk-extents=3", split); code > 1 {
+		t.Errorf("--limit vmdk-extents=3 on three extents: exit %d, stderr %q", code, stderr)
 	}
 }
