@@ -15,10 +15,27 @@ import (
 // WithMaxExpand says otherwise: 200 GiB.
 const DefaultMaxExpand int64 = 200 << 30
 
-// openCompressed expands the gzip, bzip2, xz or zstd upload f, found at
-// path, once into a sparse temporary file in o.tmpDir, then opens what it
-// holds: a qcow2 file (whose backing files, if allowed, are looked for
-// beside path) or a raw disk.
+// The compressed uploads: detected by magic, and StreamOnly, since any
+// byte of one is reached only by inflating everything before it.
+func init() {
+	for _, f := range []containerFormat{
+		{Format: Gzip, Match: func(head []byte, _ io.ReaderAt, _ int64) bool { return hasAt(head, 0, "\x1f\x8b\x08") }},
+		{Format: Bzip2, Match: func(head []byte, _ io.ReaderAt, _ int64) bool {
+			return hasAt(head, 0, "BZh") && len(head) >= 10 && head[3] >= '1' && head[3] <= '9' && (hasAt(head, 4, "1AY&SY") || hasAt(head, 4, "\x17rE8P\x90"))
+		}},
+		{Format: XZ, Match: func(head []byte, _ io.ReaderAt, _ int64) bool { return hasAt(head, 0, "\xfd7zXZ\x00") }},
+		{Format: Zstd, Match: func(head []byte, _ io.ReaderAt, _ int64) bool { return hasAt(head, 0, "\x28\xb5\x2f\xfd") }},
+	} {
+		f.Open, f.StreamOnly = openCompressed(f.Format), true
+		registerFormat(f)
+	}
+}
+
+// openCompressed returns the Open of the compressed format kind: it
+// expands the upload r, size bytes, once into a sparse temporary file in
+// o.tmpDir, then opens what that holds as the container src.Name would be
+// without compression (sibling files, if allowed, are looked for in
+// src.Dir). A compressed upload inside one is refused.
 //
 // The temporary file is unlinked as soon as it is created, so its space
 // is freed when the Image is closed, when opening fails, and when the
@@ -26,38 +43,39 @@ const DefaultMaxExpand int64 = 200 << 30
 // left behind. Expansion itself cannot be cancelled short of that: a
 // caller that must stop early exits the process.
 //
-// On success f is closed; on error it is left for the caller to close.
-func openCompressed(f *os.File, path string, kind Format, o *options) (*Image, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+// On success r is closed (when it is an io.Closer): the container reads,
+// and Stats counts, only the temporary file.
+func openCompressed(kind Format) func(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
+	return func(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
+		tmp, err := os.CreateTemp(o.tmpDir, "imgcheck-expand-*.raw")
+		if err != nil {
+			// %v, not %w: the upload itself opened fine, and a caller
+			// should not take this *fs.PathError for a fault of it.
+			return nil, fmt.Errorf("expanding %s upload: %v", kind, err)
+		}
+		if err := os.Remove(tmp.Name()); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("expanding %s upload: %v", kind, err)
+		}
+		c, err := openExpanded(r, size, tmp, src, kind, o)
+		if err != nil {
+			tmp.Close()
+			return nil, err
+		}
+		if cl, ok := r.(io.Closer); ok {
+			cl.Close()
+		}
+		return c, nil
 	}
-	tmp, err := os.CreateTemp(o.tmpDir, "imgcheck-expand-*.raw")
-	if err != nil {
-		// %v, not %w: the upload itself opened fine, and a caller should
-		// not take this *fs.PathError for a fault of it.
-		return nil, fmt.Errorf("expanding %s upload: %v", kind, err)
-	}
-	if err := os.Remove(tmp.Name()); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("expanding %s upload: %v", kind, err)
-	}
-	img, err := openExpanded(f, st.Size(), tmp, path, kind, o)
-	if err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	f.Close()
-	return img, nil
 }
 
-// openExpanded expands f into tmp and opens tmp's content.
-func openExpanded(f *os.File, fileSize int64, tmp *os.File, path string, kind Format, o *options) (*Image, error) {
+// openExpanded expands r into tmp and opens tmp's content.
+func openExpanded(r io.ReaderAt, fileSize int64, tmp *os.File, src source, kind Format, o *options) (*container, error) {
 	limit := o.maxExpand
 	if limit <= 0 {
 		limit = DefaultMaxExpand
 	}
-	in := &progressReader{r: f, total: fileSize, report: o.progress}
+	in := &progressReader{r: io.NewSectionReader(r, 0, fileSize), total: fileSize, report: o.progress}
 	zr, err := decompressor(in, kind)
 	if err != nil {
 		return nil, &FormatError{Format: string(kind), Offset: 0, Reason: err.Error(), Err: ErrFormat}
@@ -70,25 +88,22 @@ func openExpanded(f *os.File, fileSize int64, tmp *os.File, path string, kind Fo
 		return nil, expandError(kind, in.done, size, limit, err)
 	}
 	in.finish()
-	layer := Layer{Format: kind, Detail: fmt.Sprintf("%s, %s expanded", kind, byteSize(size)), Path: path, FileSize: fileSize}
-	inner, err := detect(tmp, size)
+	inner, err := detectFormat(tmp, size)
 	if err != nil {
 		return nil, err
 	}
-	switch inner {
-	case QCOW2:
-		img, err := openQCOW2(tmp, path, o)
-		if err != nil {
-			return nil, err
-		}
-		img.chain[0].Path, img.chain[0].FileSize = "", size
-		img.chain = append([]Layer{layer}, img.chain...)
-		return img, nil
-	case Raw:
-		c := countFile(tmp)
-		return newImage(c, size, []Layer{layer, {Format: Raw, FileSize: size}}, c), nil
+	if inner.StreamOnly {
+		return nil, &FormatError{Format: string(kind), Offset: -1, Reason: fmt.Sprintf("%s upload holds %s, which is not supported inside an upload", kind, inner.Format), Err: ErrUnsupported}
 	}
-	return nil, &FormatError{Format: string(kind), Offset: -1, Reason: fmt.Sprintf("%s upload holds %s, which is not supported inside an upload", kind, inner), Err: ErrUnsupported}
+	c, err := openAs(inner, tmp, size, source{Name: src.Name, Dir: src.Dir, File: tmp}, o)
+	if err != nil {
+		return nil, err
+	}
+	c.Layers[0].Path, c.Layers[0].FileSize = "", size
+	layer := Layer{Format: kind, Detail: fmt.Sprintf("%s, %s expanded", kind, byteSize(size)), Path: src.Name, FileSize: fileSize}
+	c.Layers = append([]Layer{layer}, c.Layers...)
+	c.Allocated = fileSize
+	return c, nil
 }
 
 // decompressor returns a reader of the decompressed stream r of kind.

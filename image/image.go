@@ -1,22 +1,21 @@
-// Package image reads disk images offline: it detects the container (raw,
-// qcow2, compressed uploads; other formats are refused by name), presents
-// the virtual disk as an io.ReaderAt, and decodes its partition table (GPT,
-// MBR with logical partitions, or none). It never writes to an image.
+// Package image reads disk images offline: it detects the container by
+// magic in one table of formats (format.go; each format registers itself
+// from its own file), presents the virtual disk as an io.ReaderAt, and
+// decodes its partition table (GPT, MBR with logical partitions, or none)
+// and LVM2 volumes. It never writes to an image.
 package image
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 )
 
 // Format names a container format.
 type Format string
 
-// Container formats. Only Raw, QCOW2 and the compressed formats are read;
-// the others are detected and refused with ErrUnsupported.
+// Container formats, each read by its entry in the format table.
 const (
 	Raw   Format = "raw"
 	QCOW2 Format = "qcow2"
@@ -64,7 +63,9 @@ type Image struct {
 	chain     []Layer
 	closers   []io.Closer
 	allocated int64
-	reads     *readCounter
+	// referenced is the container's Referenced, -1 when unknown.
+	referenced int64
+	reads      *readCounter
 }
 
 // New returns a raw Image over r, which holds size bytes.
@@ -81,7 +82,7 @@ func New(r io.ReaderAt, size int64) (*Image, error) {
 // host file through one to count file-level reads), or else counts the
 // reads made through r.
 func newImage(r io.ReaderAt, size int64, chain []Layer, closers ...io.Closer) *Image {
-	img := &Image{r: r, size: size, chain: chain, closers: closers, allocated: -1}
+	img := &Image{r: r, size: size, chain: chain, closers: closers, allocated: -1, referenced: -1}
 	for _, c := range closers {
 		if rc, ok := c.(*readCounter); ok {
 			img.reads = rc
@@ -153,8 +154,18 @@ func (img *Image) Chain() []Layer { return append([]Layer(nil), img.chain...) }
 // for qcow2 and compressed uploads, st_blocks*512 for raw, -1 if unknown.
 func (img *Image) Allocated() int64 { return img.allocated }
 
+// Referenced returns the end of the furthest byte of the container's file
+// that its metadata points at, -1 when unknown (a raw disk has no
+// metadata); a file shorter than that was cut short. For a compressed
+// upload it is about the expanded file, whose size is the FileSize of the
+// layer after the compression layer. For qcow2 it covers the header, the
+// L1 and refcount tables, the L2 tables and refcount blocks they name, and
+// the first byte of the last cluster the refcounts count; data clusters
+// that only the L2 tables point at are not seen.
+func (img *Image) Referenced() int64 { return img.referenced }
+
 // Stats returns what has been read from the host file so far, not
-// counting the 1 KiB that Open reads to detect the container.
+// counting the few KiB that Open reads to detect the container.
 func (img *Image) Stats() ReadStats {
 	return ReadStats{BytesRead: img.reads.bytes.Load(), ReadCalls: img.reads.calls.Load()}
 }
@@ -172,19 +183,20 @@ func (img *Image) Close() error {
 	return errors.Join(errs...)
 }
 
-// A readCounter counts the reads made through it. Close closes the reader
-// only when the counter owns it (see countFile).
+// A readCounter counts the reads made through it. Close closes the reader,
+// once, only when the counter owns it (see countReader).
 type readCounter struct {
-	r     io.ReaderAt
-	own   bool
-	bytes atomic.Int64
-	calls atomic.Int64
+	r      io.ReaderAt
+	own    bool
+	closed atomic.Bool
+	bytes  atomic.Int64
+	calls  atomic.Int64
 }
 
-// countFile returns a counter that reads f and closes it. Openers read the
-// host file through it and pass it to newImage among the closers, so that
-// Stats reports file-level reads.
-func countFile(f *os.File) *readCounter { return &readCounter{r: f, own: true} }
+// countReader returns a counter that reads r and closes it (when r is an
+// io.Closer). The opener reads every container's file through one, so
+// that Stats reports file-level reads.
+func countReader(r io.ReaderAt) *readCounter { return &readCounter{r: r, own: true} }
 
 func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
@@ -194,7 +206,7 @@ func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (c *readCounter) Close() error {
-	if cl, ok := c.r.(io.Closer); ok && c.own {
+	if cl, ok := c.r.(io.Closer); ok && c.own && c.closed.CompareAndSwap(false, true) {
 		return cl.Close()
 	}
 	return nil

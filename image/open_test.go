@@ -16,6 +16,9 @@ import (
 	"github.com/imgcheck/imgcheck/image"
 )
 
+// TestOpenRefusesOtherContainers checks that a file starting with another
+// container's magic but holding nothing valid is refused naming that
+// format, never read as a raw disk.
 func TestOpenRefusesOtherContainers(t *testing.T) {
 	dir := t.TempDir()
 	for name, head := range map[string]string{
@@ -33,9 +36,8 @@ func TestOpenRefusesOtherContainers(t *testing.T) {
 			t.Errorf("%s: opened as %s", name, img.Format())
 			continue
 		}
-		fe, ok := errors.AsType[*image.FormatError](err)
-		if !ok || !errors.Is(err, image.ErrUnsupported) || fe.Format != name || err.Error() != name+": unsupported container format: "+name {
-			t.Errorf("%s: err = %v, want %q wrapping ErrUnsupported", name, err, "unsupported container format: "+name)
+		if fe, ok := errors.AsType[*image.FormatError](err); !ok || fe.Format != name {
+			t.Errorf("%s: err = %v, want a %s FormatError", name, err, name)
 		}
 	}
 }

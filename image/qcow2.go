@@ -2,6 +2,7 @@ package image
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,36 +12,38 @@ import (
 	"github.com/lima-vm/go-qcow2reader/image/raw"
 )
 
-// openQCOW2 opens the qcow2 file f, found at path, through go-qcow2reader
+func init() {
+	registerFormat(containerFormat{Format: QCOW2, Match: func(head []byte, _ io.ReaderAt, _ int64) bool { return hasAt(head, 0, qcow2Magic) }, Open: openQCOW2})
+}
+
+// openQCOW2 opens the qcow2 file r of size bytes through go-qcow2reader
 // after validating its header (and, when o allows backing files, the
-// headers of its confined backing chain) itself. Reads go through a
-// bounded cluster cache, so a compressed cluster is inflated once while it
-// stays cached. On error f is left open for the caller to close.
-func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
-	st, err := f.Stat()
+// headers of its backing chain, confined to src.Dir) itself. Reads go
+// through a bounded cluster cache, so a compressed cluster is inflated
+// once while it stays cached.
+func openQCOW2(r io.ReaderAt, size int64, src source, o *options) (*container, error) {
+	hdr, err := readQCOW2Header(r, size, o.limits.QCOW2L1Bytes)
 	if err != nil {
 		return nil, err
 	}
-	size := st.Size()
-	hdr, err := readQCOW2Header(f, size, o.limits.QCOW2L1Bytes)
-	if err != nil {
-		return nil, err
+	if hdr.backingName != "" && src.Dir == "" {
+		return nil, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "has backing file %q, which is not read beside a remote image", hdr.backingName)
 	}
 	if hdr.backingName != "" && !o.allowBacking {
 		return nil, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "has backing file %q; pass --allow-backing to read it", hdr.backingName)
 	}
 	var chain []*backingFile
 	if hdr.backingName != "" {
-		if chain, err = openBackingChain(path, hdr, o.limits); err != nil {
+		if chain, err = openBackingChain(src.Dir, hdr, o.limits); err != nil {
 			return nil, err
 		}
 	}
-	top := countFile(f)
-	closers := []io.Closer{top}
+	referenced := qcow2Referenced(r, size, hdr, o.limits.QCOW2L1Bytes)
+	var closers []io.Closer
 	for _, b := range chain {
 		closers = append(closers, b.f)
 	}
-	virt, err := openQCOW2Layers(top, hdr, chain)
+	virt, err := openQCOW2Layers(r, hdr, chain)
 	if err != nil {
 		for _, b := range chain {
 			b.f.Close()
@@ -48,19 +51,27 @@ func openQCOW2(f *os.File, path string, o *options) (*Image, error) {
 		return nil, err
 	}
 	vsize := int64(hdr.size)
-	cache := newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache)
-	return newImage(cache, vsize, qcow2Chain(path, size, hdr, chain), closers...), nil
+	return &container{
+		Disk:       newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache),
+		Size:       vsize,
+		Layers:     qcow2Chain(src, size, hdr, chain),
+		Allocated:  size,
+		Referenced: referenced,
+		Closers:    closers,
+	}, nil
 }
 
 // qcow2Chain lists the layers of a qcow2 image: the file itself, each
-// backing file (Detail "backing file, ..."), and the raw disk they make
-// when the last backing file is not itself raw.
-func qcow2Chain(path string, size int64, hdr *qcow2Header, chain []*backingFile) []Layer {
-	layers := []Layer{{Format: QCOW2, Detail: hdr.detail(), Path: path, FileSize: size}}
+// backing file (Backing set, Detail "backing file, ..."), and the raw disk
+// they make when the last backing file is not itself raw.
+func qcow2Chain(src source, size int64, hdr *qcow2Header, chain []*backingFile) []Layer {
+	layers := []Layer{hdr.layer(src.Name, size)}
 	for _, b := range chain {
-		l := Layer{Format: Raw, Detail: "backing file, raw", Path: filepath.Join(filepath.Dir(path), b.rel), FileSize: b.size, Backing: true}
+		path := filepath.Join(src.Dir, b.rel)
+		l := Layer{Format: Raw, Detail: "backing file, raw", Path: path, FileSize: b.size, Backing: true}
 		if b.hdr != nil {
-			l.Format, l.Detail = QCOW2, "backing file, "+b.hdr.detail()
+			l = b.hdr.layer(path, b.size)
+			l.Detail, l.Backing = "backing file, "+l.Detail, true
 		}
 		layers = append(layers, l)
 	}
@@ -106,6 +117,11 @@ func openQCOW2Layers(top io.ReaderAt, hdr *qcow2Header, chain []*backingFile) (q
 		below = img
 	}
 	return below, nil
+}
+
+// layer describes the qcow2 file at path, size bytes, that h heads.
+func (h *qcow2Header) layer(path string, size int64) Layer {
+	return Layer{Format: QCOW2, Detail: h.detail(), Path: path, FileSize: size, Subformat: fmt.Sprintf("v%d", h.version), Codec: h.compressionName()}
 }
 
 // hideBacking returns r as go-qcow2reader should see it: with the backing

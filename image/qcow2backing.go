@@ -18,13 +18,13 @@ type backingFile struct {
 }
 
 // openBackingChain opens the backing files named by the qcow2 header top
-// of the image at path, each confined to path's directory: a name must be
+// of an image in the directory dir, each confined to dir: a name must be
 // relative and local, and must not reach outside the directory through
 // ".." or a symbolic link. Each file's format comes from its magic, never
 // from the naming header. The chain may be l.BackingDepth files deep, and
 // each header's L1 table l.QCOW2L1Bytes long. The files are returned from
 // the top down; on error none stays open.
-func openBackingChain(path string, top *qcow2Header, l Limits) (chain []*backingFile, err error) {
+func openBackingChain(dir string, top *qcow2Header, l Limits) (chain []*backingFile, err error) {
 	defer func() {
 		if err != nil {
 			for _, b := range chain {
@@ -33,7 +33,6 @@ func openBackingChain(path string, top *qcow2Header, l Limits) (chain []*backing
 			chain = nil
 		}
 	}()
-	dir := filepath.Dir(path)
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil, qcow2Error(-1, ErrUnsupported, "resolving the image's directory for backing files: %v", err)

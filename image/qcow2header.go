@@ -45,6 +45,9 @@ type qcow2Header struct {
 	incompatible    uint64
 	headerLength    uint32
 	compressionType byte // 0 zlib (raw deflate), 1 zstd
+	refcountOffset  uint64
+	refcountBytes   uint64 // the refcount table's clusters, in bytes
+	refcountOrder   uint32 // refcounts are 1<<refcountOrder bits wide
 }
 
 func (h *qcow2Header) clusterSize() int64 { return 1 << h.clusterBits }
@@ -117,6 +120,7 @@ func readQCOW2Header(r io.ReaderAt, fileSize, maxL1 int64) (*qcow2Header, error)
 		l1Size:        be.Uint32(b[36:]),
 		l1Offset:      be.Uint64(b[40:]),
 		headerLength:  72,
+		refcountOrder: 4,
 	}
 	backingSize := be.Uint32(b[16:])
 	crypt := be.Uint32(b[32:])
@@ -145,8 +149,8 @@ func readQCOW2Header(r io.ReaderAt, fileSize, maxL1 int64) (*qcow2Header, error)
 			}
 			h.compressionType = b[104]
 		}
-		if order := be.Uint32(b[96:]); order > 6 {
-			return nil, qcow2Error(96, ErrFormat, "refcount order %d invalid (at most 6)", order)
+		if h.refcountOrder = be.Uint32(b[96:]); h.refcountOrder > 6 {
+			return nil, qcow2Error(96, ErrFormat, "refcount order %d invalid (at most 6)", h.refcountOrder)
 		}
 	}
 	if crypt != 0 {
@@ -193,6 +197,7 @@ func readQCOW2Header(r io.ReaderAt, fileSize, maxL1 int64) (*qcow2Header, error)
 	case !fitsIn(refcountOffset, rtBytes, fileSize):
 		return nil, qcow2Error(int64(min(refcountOffset, 1<<62)), ErrTruncated, "refcount table at 0x%x (%d bytes) runs past end of file (size 0x%x)", refcountOffset, rtBytes, fileSize)
 	}
+	h.refcountOffset, h.refcountBytes = refcountOffset, rtBytes
 
 	if h.backingOffset != 0 && backingSize != 0 {
 		name, err := readBackingName(r, h.backingOffset, backingSize, cluster)

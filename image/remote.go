@@ -14,55 +14,30 @@ var ErrStreamOnly = errors.New("image: compressed upload can only be read as a s
 
 // OpenReader opens the image held by r, an object of size bytes read in
 // place, such as a remote object; name (a redacted URL, say) is what the
-// container chain and errors call it. A raw disk or a qcow2 image is read
-// at random through r. A compressed upload is refused with a *FormatError
-// wrapping ErrStreamOnly, and a qcow2 backing file with ErrUnsupported:
-// there is no directory to confine it to. Of the options only WithLimits
+// container chain and errors call it. Every format of the table is read at
+// random through r, except a compressed upload, refused with a
+// *FormatError wrapping ErrStreamOnly; sibling files (a qcow2 backing
+// file) are refused with ErrUnsupported: there is no directory to confine
+// them to. Of the options only WithLimits
 // applies. Close closes r when it is an io.Closer; on error r is left open.
 func OpenReader(r io.ReaderAt, size int64, name string, opts ...Option) (*Image, error) {
 	o := makeOptions(opts)
 	if size < 0 {
 		return nil, &FormatError{Format: string(Raw), Offset: -1, Reason: fmt.Sprintf("negative size %d", size), Err: ErrFormat}
 	}
-	kind, err := detect(r, size)
+	c, err := openContainer(r, size, source{Name: name}, o)
 	if err != nil {
 		return nil, err
 	}
-	top := &readCounter{r: r, own: true}
-	switch kind {
-	case Raw:
-		img := newImage(top, size, []Layer{{Format: Raw, Path: name, FileSize: size}}, top)
-		img.allocated = size
-		return img, nil
-	case QCOW2:
-		hdr, err := readQCOW2Header(r, size, o.limits.QCOW2L1Bytes)
-		if err != nil {
-			return nil, err
-		}
-		if hdr.backingName != "" {
-			return nil, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "has backing file %q, which is not read beside a remote image", hdr.backingName)
-		}
-		virt, err := openQCOW2Layers(top, hdr, nil)
-		if err != nil {
-			return nil, err
-		}
-		vsize := int64(hdr.size)
-		layers := []Layer{{Format: QCOW2, Detail: hdr.detail(), Path: name, FileSize: size}, {Format: Raw, FileSize: -1}}
-		img := newImage(newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache), vsize, layers, top)
-		img.allocated = size
-		return img, nil
-	case Gzip, Bzip2, XZ, Zstd:
-		return nil, &FormatError{Format: string(kind), Offset: 0, Reason: fmt.Sprintf("a %s upload (%s) cannot be read at random where it is stored; download it whole (--download) to scan it", kind, byteSize(size)), Err: ErrStreamOnly}
-	}
-	return nil, &FormatError{Format: string(kind), Offset: 0, Reason: "unsupported container format: " + string(kind), Err: ErrUnsupported}
+	return c.image(), nil
 }
 
 // OpenStream copies the image streamed by src, size bytes (-1 if
 // unknown), into an unlinked sparse temporary file in the WithTempDir
 // directory, refusing more than the WithMaxExpand limit and reporting
-// progress to WithProgress, then opens that file as Open would: a raw
-// disk, a qcow2 image (without backing files) or a compressed upload,
-// which is expanded in turn. name is what the chain calls the image. The
+// progress to WithProgress, then opens that file as Open would, except
+// that sibling files (qcow2 backing files) are refused: a compressed
+// upload is expanded in turn. name is what the chain calls the image. The
 // temporary space is freed when the Image is closed or opening fails.
 func OpenStream(src io.Reader, size int64, name string, opts ...Option) (*Image, error) {
 	o := makeOptions(opts)
@@ -100,37 +75,14 @@ func openStreamed(src io.Reader, size int64, name string, tmp *os.File, limit in
 		return nil, &FormatError{Format: string(Raw), Offset: n, Reason: fmt.Sprintf("download of %s ends after %d of %d bytes", name, n, size), Err: ErrTruncated}
 	}
 	in.finish()
-	kind, err := detect(tmp, n)
+	c, err := openContainer(tmp, n, source{Name: name, File: tmp}, o)
 	if err != nil {
 		return nil, err
 	}
-	switch kind {
-	case Raw:
-		c := countFile(tmp)
-		img := newImage(c, n, []Layer{{Format: Raw, Detail: "downloaded", Path: name, FileSize: n}}, c)
-		img.allocated = n
-		return img, nil
-	case QCOW2:
-		hdr, err := readQCOW2Header(tmp, n, o.limits.QCOW2L1Bytes)
-		if err != nil {
-			return nil, err
-		}
-		if hdr.backingName != "" {
-			return nil, qcow2Error(int64(hdr.backingOffset), ErrUnsupported, "has backing file %q, which is not read beside a remote image", hdr.backingName)
-		}
-		img, err := openQCOW2(tmp, name, o)
-		if err != nil {
-			return nil, err
-		}
-		img.allocated = n
-		return img, nil
-	case Gzip, Bzip2, XZ, Zstd:
-		img, err := openCompressed(tmp, name, kind, o)
-		if err != nil {
-			return nil, err
-		}
-		img.allocated = n
-		return img, nil
+	if c.Layers[0].Format == Raw {
+		c.Layers[0].Detail = "downloaded"
 	}
-	return nil, &FormatError{Format: string(kind), Offset: 0, Reason: "unsupported container format: " + string(kind), Err: ErrUnsupported}
+	img := c.image()
+	img.allocated = n
+	return img, nil
 }

@@ -17,7 +17,9 @@ import (
 type limits struct {
 	symlinkHops, dirEntries, gptEntries, ebrLinks, backingDepth int64 // counts
 	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT, lookupComponents  int64 // counts
+	vmdkExtents                                                 int64 // counts
 	qcow2L1, cache, qcow2Cache, lvmMetadata, fileRead           int64 // bytes
+	vmdkGrainDir, vmdkCache, vdiBlockMap                        int64 // bytes
 
 	given []string // NAME=VALUE as given, for String
 }
@@ -46,6 +48,10 @@ var limitDefs = []limitDef{
 	{"lvm-segments", int64(image.DefaultLimits().LVMSegments), false, "LVM2 segments of a volume group", func(l *limits) *int64 { return &l.lvmSegments }},
 	{"vhdx-bat", int64(image.DefaultLimits().VHDXBATEntries), false, "VHDX block allocation table entries", func(l *limits) *int64 { return &l.vhdxBAT }},
 	{"vhd-bat", int64(image.DefaultLimits().VHDBATEntries), false, "VHD block allocation table entries", func(l *limits) *int64 { return &l.vhdBAT }},
+	{"vmdk-extents", int64(image.DefaultLimits().VMDKExtents), false, "extents a VMDK descriptor lists", func(l *limits) *int64 { return &l.vmdkExtents }},
+	{"vmdk-grain-dir", image.DefaultLimits().VMDKGrainDirBytes, true, "size of a VMDK grain directory", func(l *limits) *int64 { return &l.vmdkGrainDir }},
+	{"vmdk-cache", image.DefaultLimits().VMDKCache, true, "VMDK grain table and inflated grain cache memory", func(l *limits) *int64 { return &l.vmdkCache }},
+	{"vdi-block-map", image.DefaultLimits().VDIBlockMapBytes, true, "size of a VDI block map", func(l *limits) *int64 { return &l.vdiBlockMap }},
 	{"lookup-components", fsinspect.DefaultMaxComponents, false, "path components (symlink targets included) one guest lookup visits", func(l *limits) *int64 { return &l.lookupComponents }},
 	{"file-read", fsinspect.DefaultMaxFileRead, true, "bytes read from one opened guest file", func(l *limits) *int64 { return &l.fileRead }},
 }
@@ -97,16 +103,20 @@ func (l *limits) Type() string { return "NAME=VALUE" }
 // imageLimits returns the limits the image package applies.
 func (l *limits) imageLimits() image.Limits {
 	return image.Limits{
-		GPTEntries:     int(l.gptEntries),
-		EBRLinks:       int(l.ebrLinks),
-		BackingDepth:   int(l.backingDepth),
-		QCOW2L1Bytes:   l.qcow2L1,
-		QCOW2Cache:     l.qcow2Cache,
-		LVMMetadata:    l.lvmMetadata,
-		LVMVolumes:     int(l.lvmVolumes),
-		LVMSegments:    int(l.lvmSegments),
-		VHDXBATEntries: int(l.vhdxBAT),
-		VHDBATEntries:  int(l.vhdBAT),
+		GPTEntries:        int(l.gptEntries),
+		EBRLinks:          int(l.ebrLinks),
+		BackingDepth:      int(l.backingDepth),
+		QCOW2L1Bytes:      l.qcow2L1,
+		QCOW2Cache:        l.qcow2Cache,
+		LVMMetadata:       l.lvmMetadata,
+		LVMVolumes:        int(l.lvmVolumes),
+		LVMSegments:       int(l.lvmSegments),
+		VHDXBATEntries:    int(l.vhdxBAT),
+		VHDBATEntries:     int(l.vhdBAT),
+		VMDKExtents:       int(l.vmdkExtents),
+		VMDKGrainDirBytes: l.vmdkGrainDir,
+		VMDKCache:         l.vmdkCache,
+		VDIBlockMapBytes:  l.vdiBlockMap,
 	}
 }
 
