@@ -9,21 +9,15 @@ import (
 	"github.com/imgcheck/imgcheck/rules"
 )
 
-// referencer is an image that knows the furthest byte of its container
-// file its metadata points at (image.(*Image).Referenced, -1 unknown).
-type referencer interface{ Referenced() int64 }
-
 // extents lists what the image's metadata places in its file and on its
 // virtual disk, for disk.integrity: the container's referenced bytes
 // against its file, each partition and the backup GPT header against the
 // virtual disk, each LVM PV's extents against the partition holding it.
 func (t *Target) extents() []rules.DiskExtent {
 	var out []rules.DiskExtent
-	if r, ok := any(t.img).(referencer); ok {
-		if l, ok := containerLayer(t.img.Chain()); ok && r.Referenced() >= 0 && l.FileSize >= 0 {
-			out = append(out, rules.DiskExtent{What: string(l.Format) + " metadata (the tables, blocks and clusters it references)",
-				End: r.Referenced(), In: "file " + filepath.Base(l.Path), Limit: l.FileSize})
-		}
+	if l, ok := containerLayer(t.img.Chain()); ok && t.img.Referenced() >= 0 && l.FileSize >= 0 {
+		out = append(out, rules.DiskExtent{What: string(l.Format) + " metadata (the tables, blocks and clusters it references)",
+			End: t.img.Referenced(), In: "file " + filepath.Base(l.Path), Limit: l.FileSize})
 	}
 	size := t.img.Size()
 	tb := t.layout.Table

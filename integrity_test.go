@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/rules"
 )
@@ -131,15 +130,6 @@ func TestDiskIntegrityCutLVM(t *testing.T) {
 // half its length reports disk.integrity FAIL first, about its file.
 func TestDiskIntegrityCutQCOW2(t *testing.T) {
 	q := fixtures.MustQCOW2(t, demoDisk(t, "gpt"), fixtures.QCOW2Options{})
-	img, err := imgcheck.Open(t.Context(), q, imgcheck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, known := any(img.Image()).(interface{ Referenced() int64 })
-	img.Close()
-	if !known {
-		t.Skip("this build's image package does not report what a container references (image.(*Image).Referenced)")
-	}
 	cut := cutInHalf(t, q)
 	res, fs := integrity(t, cut, rules.Marketplace)
 	if res[0].Rule.ID != "disk.integrity" || len(fs) == 0 || fs[0].Level != rules.Fail || !strings.HasPrefix(fs[0].Subject, "qcow2 metadata") {
