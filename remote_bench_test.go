@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,10 +54,18 @@ func (wr *wire) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	wr.next.ServeHTTP(countBody{w, &wr.bytes}, r)
+	// The answer is complete before the client sees any of it, so that
+	// no request that depends on it can arrive before it counts as
+	// completed.
+	rec := httptest.NewRecorder()
+	wr.next.ServeHTTP(rec, r)
 	wr.mu.Lock()
 	wr.completed = max(wr.completed, d)
 	wr.mu.Unlock()
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	n, _ := w.Write(rec.Body.Bytes())
+	wr.bytes.Add(int64(n))
 }
 
 // roundTrips returns the critical-path round trips since the last call.
@@ -66,17 +75,6 @@ func (wr *wire) roundTrips() int64 {
 	d := wr.depth
 	wr.depth, wr.completed = 0, 0
 	return d
-}
-
-type countBody struct {
-	http.ResponseWriter
-	n *atomic.Int64
-}
-
-func (w countBody) Write(b []byte) (int, error) {
-	n, err := w.ResponseWriter.Write(b)
-	w.n.Add(int64(n))
-	return n, err
 }
 
 // A store is a loopback server holding one image, read as target with
