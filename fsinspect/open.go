@@ -52,6 +52,11 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	l.Table = t
 	l.Notes = append(l.Notes, t.Notes...)
 	cache := NewCache(img, img.Size(), s.cacheSize)
+	starts := make([]span, len(t.Partitions))
+	for i, p := range t.Partitions {
+		starts[i] = span{p.Start, min(p.Size, sniffSpan)}
+	}
+	cache.prefetch(starts)
 	backends := make([]Backend, len(t.Partitions))
 	for i := range t.Partitions {
 		fi, b := openPartition(&t.Partitions[i], cache, s)
