@@ -102,6 +102,11 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 	}
 	t := &Target{path: path, img: img, obj: obj}
 	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, o.guestOptions(ctx)...)
+	if obj != nil && t.guest != nil {
+		// Over the network every lookup is a round trip: start the
+		// ones every scan makes now, side by side.
+		t.guest.Warm(fsinspect.WarmDirs...)
+	}
 	if t.layout == nil || t.layout.Table == nil {
 		img.Close()
 		if t.noGuest == nil {
