@@ -110,7 +110,7 @@ func (c *blockCache) read(p []byte, off int64) error {
 		}
 		end := c.missingRun(i, last+1)
 		if i == c.next && end == last+1 {
-			c.ahead = min(max(2*c.ahead, end-i), maxReadAhead)
+			c.ahead = min(max(4*c.ahead, 4*(end-i)), maxReadAhead)
 			end = c.missingRun(end, min(end+c.ahead, c.numBlocks()))
 		} else if i != c.next {
 			c.ahead = 0
