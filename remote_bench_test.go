@@ -275,3 +275,57 @@ func BenchmarkScanRemote(b *testing.B) {
 		}
 	}
 }
+
+// TestScanRemoteOutOfOrder answers the requests of a scan in another
+// order than they were sent (each after a delay drawn from its range):
+// the findings are still the local scan's, in the same order.
+func TestScanRemoteOutOfOrder(t *testing.T) {
+	raw := remoteSamples(t)[0][1]
+	want := findingLines(scanTarget(t, raw, imgcheck.Options{}, rules.Marketplace))
+	h := fileHandler(raw)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sum int
+		for _, c := range r.Header.Get("Range") {
+			sum = sum*31 + int(c)
+		}
+		time.Sleep(time.Duration(sum&31) * time.Millisecond)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	if got := findingLines(scanTarget(t, srv.URL+"/disk", imgcheck.Options{}, rules.Marketplace)); got != want {
+		t.Errorf("findings differ from the local scan's:\n%s", lineDiff(got, want))
+	}
+}
+
+// TestScanRemoteStalledRange never answers the requests for one range of
+// the root filesystem: ScanPath gives up at its deadline with an error
+// saying so, however many reads wait for that range.
+func TestScanRemoteStalledRange(t *testing.T) {
+	raw := remoteSamples(t)[0][1]
+	h := fileHandler(raw)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var first int64
+		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &first)
+		if first >= 4<<20 && first < 64<<20 {
+			<-r.Context().Done()
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	sel, err := imgcheck.Select(rules.Marketplace, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 2 * time.Second
+	done := make(chan *imgcheck.Result, 1)
+	go func() { done <- imgcheck.ScanPath(t.Context(), srv.URL+"/disk", imgcheck.Options{}, sel, timeout) }()
+	select {
+	case res := <-done:
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "timed out after 2s") {
+			t.Errorf("scan of a stalled image: %v, want a time-out", res.Err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scan of a stalled image did not stop at its deadline")
+	}
+}
