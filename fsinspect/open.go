@@ -60,6 +60,10 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	backends := make([]Backend, len(t.Partitions))
 	for i := range t.Partitions {
 		fi, b := openPartition(&t.Partitions[i], cache, s)
+		if b != nil && s.warm != nil {
+			cache.warmInodes(b, t.Partitions[i].Start)
+			warm(b, s.warm)
+		}
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}

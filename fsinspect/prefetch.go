@@ -11,10 +11,10 @@ const sniffSpan = 4 * CacheBlockSize
 // A span is a byte range [Off, Off+Len) of the cached reader.
 type span struct{ off, n int64 }
 
-// prefetch reads the spans into the cache at once, one read per span, and
-// waits for them. On an image read over the network their round trips
-// overlap instead of adding up. Errors are left for the reads that need
-// the data to report.
+// prefetch reads the spans into the cache at once, one read per run of
+// missing blocks, and waits for them. On an image read over the network
+// their round trips overlap instead of adding up. Errors are left for the
+// reads that need the data to report.
 func (c *Cache) prefetch(spans []span) {
 	var wg sync.WaitGroup
 	for _, s := range spans {
@@ -22,33 +22,85 @@ func (c *Cache) prefetch(spans []span) {
 		if end <= off {
 			continue
 		}
-		wg.Go(func() { c.block(off/CacheBlockSize, (end-1)/CacheBlockSize) })
+		for _, r := range c.missing(off/CacheBlockSize, (end-1)/CacheBlockSize) {
+			wg.Go(func() { c.block(r[0], r[1]) })
+		}
 	}
 	wg.Wait()
 }
 
+// missing returns the runs [first, last] of blocks from first to last
+// that are neither cached nor being read.
+func (c *Cache) missing(first, last int64) [][2]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var runs [][2]int64
+	for i := first; i <= last; i++ {
+		_, cached := c.blocks[i]
+		_, pending := c.pending[i]
+		switch {
+		case cached || pending:
+		case len(runs) > 0 && runs[len(runs)-1][1] == i-1:
+			runs[len(runs)-1][1] = i
+		default:
+			runs = append(runs, [2]int64{i, i})
+		}
+	}
+	return runs
+}
+
 // WarmDirs are the directories nearly every scan of a Linux image reads:
-// accounts and sshd in /etc, logs, homes, the package databases.
+// accounts and sshd in /etc, logs, homes, the package databases, and the
+// way to os-release.
 var WarmDirs = []string{
 	"etc", "etc/ssh", "etc/ssh/sshd_config.d", "etc/apt", "etc/apt/sources.list.d", "etc/cloud",
 	"etc/systemd/system", "etc/update-motd.d", "home", "root", "tmp", "var/tmp", "var/log",
 	"var/lib/dpkg", "var/lib/apt/lists", "var/lib/cloud", "usr/lib/os-release",
 }
 
-// warmEntries bounds the entries of one directory whose inodes Warm reads.
+// warmEntries bounds the entries of one directory whose inodes warm reads.
 const warmEntries = 256
 
-// Warm starts reading the directories names, the inodes on their way and
-// those of their first entries into the guest's caches, all at once, and
-// returns without waiting. It only saves time when reads are slow (an
-// image read over the network): the rules that follow find the blocks
-// cached or on their way instead of fetching them one lookup after
-// another. Errors are ignored; the readers that need the data report
+// WithWarm makes OpenImage start reading the directories names of every
+// filesystem it opens as soon as it is opened: the inodes on their way,
+// their entries and the inodes of their first entries, all at once and in
+// the background. It only saves time when reads are slow (an image read
+// over the network): root discovery, fstab and the rules that follow
+// find the blocks cached or on their way instead of fetching them one
+// lookup after another. Other Guests ignore it.
+func WithWarm(names ...string) Option {
+	return func(g *Guest) { g.set.warm = names }
+}
+
+// maxInodeAhead bounds the inode table read ahead: a group's whole table
+// in the default geometry (8,192 inodes of 256 bytes).
+const maxInodeAhead = 2 << 20
+
+// An inodeTabler tells where a block group's inode table lies (ext4).
+type inodeTabler interface {
+	InodeTable(grp uint64) (off, size int64, err error)
+}
+
+// warmInodes starts reading the inode table of block group 0 of b, a
+// filesystem at byte start of the cache, in the background: the inodes of
+// the root directory and of most of what lies near it.
+func (c *Cache) warmInodes(b Backend, start int64) {
+	t, ok := b.(inodeTabler)
+	if !ok {
+		return
+	}
+	if off, n, err := t.InodeTable(0); err == nil {
+		go c.prefetch([]span{{start + off, min(n, maxInodeAhead)}})
+	}
+}
+
+// warm starts reading the directories names of b in the background and
+// returns. Errors are ignored: the readers that need the data report
 // them.
-func (g *Guest) Warm(names ...string) {
+func warm(b Backend, names []string) {
 	for _, name := range names {
 		go func() {
-			entries, _ := g.ReadDir(name)
+			entries, _ := b.ReadDir(name)
 			for _, e := range entries[:min(len(entries), warmEntries)] {
 				e.Info()
 			}
