@@ -84,26 +84,34 @@ type inodeTabler interface {
 // warmInodes starts reading the inode table of block group 0 of b, a
 // filesystem at byte start of the cache, in the background: the inodes of
 // the root directory and of most of what lies near it.
-func (c *Cache) warmInodes(b Backend, start int64) {
+func (c *Cache) warmInodes(wg *sync.WaitGroup, b Backend, start int64) {
 	t, ok := b.(inodeTabler)
 	if !ok {
 		return
 	}
 	if off, n, err := t.InodeTable(0); err == nil {
-		go c.prefetch([]span{{start + off, min(n, maxInodeAhead)}})
+		wg.Go(func() { c.prefetch([]span{{start + off, min(n, maxInodeAhead)}}) })
 	}
 }
 
-// warm starts reading the directories names of b in the background and
-// returns. Errors are ignored: the readers that need the data report
-// them.
-func warm(b Backend, names []string) {
+// warm starts reading the directories names of b in the background, in
+// wg, and returns. Errors are ignored: the readers that need the data
+// report them.
+func warm(wg *sync.WaitGroup, b Backend, names []string) {
 	for _, name := range names {
-		go func() {
+		wg.Go(func() {
 			entries, _ := b.ReadDir(name)
 			for _, e := range entries[:min(len(entries), warmEntries)] {
 				e.Info()
 			}
-		}()
+		})
+	}
+}
+
+// Settle waits until the read-ahead WithWarm started has ended, so that
+// the read counters stop moving: a scan calls it before it reports them.
+func (g *Guest) Settle() {
+	if g.warm != nil {
+		g.warm.Wait()
 	}
 }
