@@ -101,7 +101,13 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		return nil, err
 	}
 	t := &Target{path: path, img: img, obj: obj}
-	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, o.guestOptions(ctx)...)
+	gopts := o.guestOptions(ctx)
+	if obj != nil {
+		// Over the network every lookup is a round trip: start the
+		// ones every scan makes at once, side by side.
+		gopts = append(gopts, fsinspect.WithWarm(fsinspect.WarmDirs...))
+	}
+	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, gopts...)
 	if t.layout == nil || t.layout.Table == nil {
 		img.Close()
 		if t.noGuest == nil {

@@ -29,6 +29,9 @@ func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 			res.Contents = readContents(t.guest, report.ContentFiles(res.Results))
 		}
 	}
+	if t.guest != nil {
+		t.guest.Settle()
+	}
 	res.Duration = time.Since(start)
 	if sel.Stats {
 		res.Stats = t.stats(res.Duration)

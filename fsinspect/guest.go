@@ -24,8 +24,9 @@ type Guest struct {
 	mounts []Mount // below the root, sorted by Point
 	err    error   // sticky error from a nil root or a bad option
 	stats  func() Stats
-	set    settings // set by the Options
-	dirs   dirCache // link-free directories resolve found
+	set    settings        // set by the Options
+	dirs   dirCache        // link-free directories resolve found
+	warm   *sync.WaitGroup // OpenImage's read-ahead (WithWarm); nil without
 }
 
 // Mount attaches a Backend at a guest directory. Point is a guest path

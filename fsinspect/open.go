@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/imgcheck/imgcheck/image"
 )
@@ -52,18 +53,30 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	l.Table = t
 	l.Notes = append(l.Notes, t.Notes...)
 	cache := NewCache(img, img.Size(), s.cacheSize)
+	starts := make([]span, len(t.Partitions))
+	for i, p := range t.Partitions {
+		starts[i] = span{p.Start, min(p.Size, sniffSpan)}
+	}
+	cache.prefetch(starts)
 	backends := make([]Backend, len(t.Partitions))
+	var warming sync.WaitGroup
 	for i := range t.Partitions {
 		fi, b := openPartition(&t.Partitions[i], cache, s)
+		if b != nil && s.warm != nil {
+			cache.warmInodes(&warming, b, t.Partitions[i].Start)
+			warm(&warming, b, s.warm)
+		}
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
 	}
 	backends = l.openVolumes(cache, backends, s)
 	root := l.findRoot(backends, s.maxHops)
 	if root == nil {
+		warming.Wait()
 		return nil, l, noRootError(l)
 	}
 	g := NewGuest(root, WithMaxHops(s.maxHops))
+	g.warm = &warming
 	g.stats = func() Stats {
 		rs, cs := img.Stats(), cache.Stats()
 		return Stats{BytesRead: rs.BytesRead, ReadCalls: rs.ReadCalls, CacheHits: cs.Hits, CacheMisses: cs.Misses}

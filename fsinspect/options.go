@@ -32,6 +32,7 @@ type settings struct {
 	cacheSize  int64           // OpenImage's block cache, in bytes
 	dirEntries int             // per ext directory; 0 for ext4's default
 	table      image.Limits    // partition table bounds; zero fields are defaults
+	warm       []string        // directories OpenImage reads ahead (WithWarm)
 }
 
 // defaultSettings are the settings of a Guest made without options.

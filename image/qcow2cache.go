@@ -60,24 +60,59 @@ func newClusterCache(img qimage.Image, size, cluster int64, prefixes bool, maxBy
 	}
 }
 
-// ReadAt reads p at off, cluster by cluster.
+// clusterWorkers bounds how many clusters of one read are read at once.
+const clusterWorkers = 8
+
+// ReadAt reads p at off, cluster by cluster. The clusters of a read that
+// spans several are read side by side: over the network each costs a
+// round trip (its L2 table, then its data), and they do not depend on
+// each other.
 func (c *clusterCache) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, qcow2Error(off, ErrFormat, "read at negative offset %d", off)
 	}
-	n := 0
-	for n < len(p) {
+	// The pieces of p, one per cluster, up to the end of the disk.
+	type piece struct {
+		k, rel int64
+		p      []byte
+		n      int
+		err    error
+	}
+	var pieces []piece
+	for n := 0; n < len(p) && off+int64(n) < c.size; {
 		at := off + int64(n)
-		if at >= c.size {
-			return n, io.EOF
-		}
 		k, rel := at/c.cluster, at%c.cluster
-		length := c.clusterLen(k)
-		m, err := c.readCluster(k, p[n:n+int(min(int64(len(p)-n), length-rel))], rel)
+		m := int(min(int64(len(p)-n), c.clusterLen(k)-rel))
+		pieces = append(pieces, piece{k: k, rel: rel, p: p[n : n+m]})
 		n += m
-		if err != nil {
-			return n, err
+	}
+	if len(pieces) == 1 {
+		pieces[0].n, pieces[0].err = c.readCluster(pieces[0].k, pieces[0].p, pieces[0].rel)
+	} else {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, clusterWorkers)
+		for i := range pieces {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				pc := &pieces[i]
+				pc.n, pc.err = c.readCluster(pc.k, pc.p, pc.rel)
+			})
 		}
+		wg.Wait()
+	}
+	n := 0
+	for _, pc := range pieces {
+		n += pc.n
+		if pc.err != nil {
+			return n, pc.err
+		}
+		if pc.n < len(pc.p) {
+			return n, io.ErrUnexpectedEOF
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
 	}
 	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
@@ -138,26 +139,48 @@ type Result struct {
 	Duration time.Duration // how long the rule took, facts it computed first included
 }
 
-// Run evaluates the selected rules against g in the order given and returns
-// one Result per rule. A panicking Check becomes an ERROR for that rule; a
-// rule returning no findings is an internal error reported as ERROR too.
+// ruleWorkers bounds how many rules run at once. Rules read the guest
+// independently of each other, so on an image read over the network
+// their reads overlap instead of adding up; the facts they share are
+// computed once whoever asks first.
+const ruleWorkers = 8
+
+// Run evaluates the selected rules against g and returns one Result per
+// rule, in the order given. Up to ruleWorkers rules run at once. A
+// panicking Check becomes an ERROR for that rule; a rule returning no
+// findings is an internal error reported as ERROR too.
 func Run(ctx context.Context, g *fsinspect.Guest, sel []Rule, o Options, disk *Disk) []Result {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
 	fc := NewFacts(g, &o)
-	out := make([]Result, 0, len(sel))
-	for _, r := range sel {
-		in := &Input{Guest: g, Opts: &o, Disk: disk, Facts: fc, rule: r}
-		if err := ctx.Err(); err != nil {
-			out = append(out, Result{Rule: r, Findings: []Finding{{Rule: r.ID, Level: Error, Message: "not run: " + err.Error()}}})
-			continue
-		}
-		start := time.Now()
-		found := runOne(in, r)
-		out = append(out, Result{Rule: r, Findings: found, Duration: time.Since(start)})
+	out := make([]Result, len(sel))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(ruleWorkers, len(sel)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = runRule(ctx, &Input{Guest: g, Opts: &o, Disk: disk, Facts: fc, rule: sel[i]})
+			}
+		})
 	}
+	for i := range sel {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return out
+}
+
+// runRule runs the rule of in, unless ctx is done, and times it.
+func runRule(ctx context.Context, in *Input) Result {
+	r := in.rule
+	if err := ctx.Err(); err != nil {
+		return Result{Rule: r, Findings: []Finding{{Rule: r.ID, Level: Error, Message: "not run: " + err.Error()}}}
+	}
+	start := time.Now()
+	found := runOne(in, r)
+	return Result{Rule: r, Findings: found, Duration: time.Since(start)}
 }
 
 func runOne(in *Input, r Rule) (found []Finding) {

@@ -201,7 +201,11 @@ func TestScanURLRangeIgnored(t *testing.T) {
 	path := gptImage(t, cleanTree())
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
+		// Open's tail probe (a suffix range sent beside the first
+		// request) is refused with it and not counted.
+		if !strings.HasPrefix(r.Header.Get("Range"), "bytes=-") {
+			requests.Add(1)
+		}
 		http.ServeFile(w, &http.Request{Method: r.Method, URL: r.URL, Header: http.Header{}}, path)
 	}))
 	t.Cleanup(srv.Close)

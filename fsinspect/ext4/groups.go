@@ -68,3 +68,14 @@ func (fsys *FS) group(grp uint64) (groupDesc, error) {
 	csum := g.roCompat&(roCompatGdtCsum|roCompatMetadataCsum) != 0
 	return groupDesc{inodeTable: t, uninit: csum && le.Uint16(d[0x12:])&1 != 0}, nil
 }
+
+// InodeTable returns where the inode table of block group grp lies, in
+// bytes from the start of the filesystem, for a caller that reads it
+// ahead.
+func (fsys *FS) InodeTable(grp uint64) (off, size int64, err error) {
+	gd, err := fsys.group(grp)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int64(gd.inodeTable) * fsys.g.blockSize, int64(fsys.g.inodesPerGroup) * fsys.g.inodeSize, nil
+}

@@ -78,6 +78,19 @@ func (c *blockCache) seed(data []byte) {
 	c.mu.Unlock()
 }
 
+// seedTail caches the whole blocks of data, the object's bytes from start
+// to its end.
+func (c *blockCache) seedTail(data []byte, start int64) {
+	first := (start + blockSize - 1) / blockSize
+	if first >= c.numBlocks() {
+		return
+	}
+	f := &fill{done: make(chan struct{}), first: first, n: c.numBlocks() - first, data: data[first*blockSize-start:]}
+	c.mu.Lock()
+	c.store(f)
+	c.mu.Unlock()
+}
+
 // numBlocks is the number of blocks of the object.
 func (c *blockCache) numBlocks() int64 { return (c.size + blockSize - 1) / blockSize }
 
@@ -110,7 +123,7 @@ func (c *blockCache) read(p []byte, off int64) error {
 		}
 		end := c.missingRun(i, last+1)
 		if i == c.next && end == last+1 {
-			c.ahead = min(max(2*c.ahead, end-i), maxReadAhead)
+			c.ahead = min(max(4*c.ahead, 4*(end-i)), maxReadAhead)
 			end = c.missingRun(end, min(end+c.ahead, c.numBlocks()))
 		} else if i != c.next {
 			c.ahead = 0

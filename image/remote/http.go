@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // A statusError is an HTTP status other than 206 Partial Content.
@@ -41,6 +42,7 @@ type httpSource struct {
 	url    string // the full URL, presigned query and all: never printed
 	client *http.Client
 
+	mu           sync.Mutex // guards the version below: open sends two requests at once
 	pinned       bool
 	etag         string
 	lastModified string
@@ -64,16 +66,19 @@ func (h *httpSource) get(ctx context.Context, off, n int64) (io.ReadCloser, cont
 	if err != nil {
 		return nil, contentRange{}, errors.New("cannot make a request for this URL")
 	}
-	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+n-1))
+	req.Header.Set("Range", rangeHeader(off, n))
 	// Ranges count stored bytes: no transparent compression.
 	req.Header.Set("Accept-Encoding", "identity")
-	if h.pinned {
+	h.mu.Lock()
+	pinned := h.pinned
+	if pinned {
 		if h.etag != "" && !strings.HasPrefix(h.etag, "W/") {
 			req.Header.Set("If-Match", h.etag)
 		} else if h.lastModified != "" {
 			req.Header.Set("If-Unmodified-Since", h.lastModified)
 		}
 	}
+	h.mu.Unlock()
 	resp, err := h.client.Do(req)
 	if err != nil {
 		// A *url.Error prints the URL, signature and all: keep its cause.
@@ -94,7 +99,7 @@ func (h *httpSource) get(ctx context.Context, off, n int64) (io.ReadCloser, cont
 		return nil, contentRange{}, fmt.Errorf("%w: it answered 200 OK with the whole object (%s bytes) to a request for bytes %d-%d; refusing to download it by accident (pass --download to fetch it whole on purpose)", ErrRangeIgnored, size, off, off+n-1)
 	case http.StatusRequestedRangeNotSatisfiable:
 		resp.Body.Close()
-		if !h.pinned {
+		if !pinned {
 			return nil, contentRange{}, statusErr(resp.StatusCode, "the object is empty")
 		}
 		return nil, contentRange{}, fmt.Errorf("%w: %d %s (the object shrank?)", ErrChanged, resp.StatusCode, http.StatusText(resp.StatusCode))
@@ -122,6 +127,8 @@ func (h *httpSource) get(ctx context.Context, off, n int64) (io.ReadCloser, cont
 // with it, for servers that ignore the preconditions.
 func (h *httpSource) check(hdr http.Header) error {
 	etag, lm := hdr.Get("ETag"), hdr.Get("Last-Modified")
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if !h.pinned {
 		h.pinned, h.etag, h.lastModified = true, etag, lm
 		return nil
@@ -133,6 +140,15 @@ func (h *httpSource) check(hdr http.Header) error {
 		return fmt.Errorf("%w: Last-Modified was %s at open, is %s now", ErrChanged, h.lastModified, orNone(lm))
 	}
 	return nil
+}
+
+// rangeHeader is the Range of a request for the n bytes at off, or for
+// the last n bytes of the object when off is negative.
+func rangeHeader(off, n int64) string {
+	if off < 0 {
+		return fmt.Sprintf("bytes=-%d", n)
+	}
+	return fmt.Sprintf("bytes=%d-%d", off, off+n-1)
 }
 
 func orNone(s string) string {

@@ -7,7 +7,7 @@ import (
 
 // Defaults of an Object's options.
 const (
-	DefaultParallel  = 4
+	DefaultParallel  = 8
 	DefaultRetries   = 4
 	DefaultTimeout   = 60 * time.Second
 	DefaultBackoff   = 200 * time.Millisecond

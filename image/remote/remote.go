@@ -84,15 +84,55 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Object, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	obj := &Object{name: Redact(rawURL), src: src, o: o, ctx: ctx, cancel: cancel, sem: make(chan struct{}, o.parallel)}
+	tail := make(chan tailData, 1)
+	go func() { tail <- obj.probeTail() }()
 	first, total, err := obj.probe()
 	if err != nil {
 		cancel()
+		<-tail
 		return nil, err
 	}
 	obj.size = total
 	obj.cache = newBlockCache(total, o.cacheBytes, obj.fetch)
 	obj.cache.seed(first)
+	if t := <-tail; t.total == total {
+		obj.cache.seedTail(t.data, t.start)
+	}
 	return obj, nil
+}
+
+// tailProbe is how many bytes at the object's end the opening asks for
+// beside its start, in a request of its own sent at the same time: where
+// a GPT keeps its backup and a VHD its footer.
+const tailProbe = 2 * blockSize
+
+// tailData is the answer to the tail probe: data from start on, in an
+// object of total bytes (-1 when there is no usable answer).
+type tailData struct {
+	data         []byte
+	start, total int64
+}
+
+// probeTail asks once for the last tailProbe bytes of the object. It is a
+// guess made to save a round trip: any failure is ignored, and a read
+// that needs those bytes fetches them.
+func (obj *Object) probeTail() tailData {
+	ctx, cancel := context.WithTimeout(obj.ctx, obj.o.timeout)
+	defer cancel()
+	obj.requests.Add(1)
+	body, cr, err := obj.src.get(ctx, -1, tailProbe)
+	if err != nil {
+		return tailData{total: -1}
+	}
+	defer body.Close()
+	if cr.end != cr.total-1 || cr.end-cr.start+1 != min(tailProbe, cr.total) {
+		return tailData{total: -1}
+	}
+	buf := make([]byte, cr.end-cr.start+1)
+	if err := obj.readBody(ctx, body, buf); err != nil {
+		return tailData{total: -1}
+	}
+	return tailData{buf, cr.start, cr.total}
 }
 
 // probe makes the opening request: the first openProbe bytes, or fewer

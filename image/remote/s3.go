@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -26,6 +27,7 @@ type s3Source struct {
 	client      *s3.Client
 	bucket, key string
 
+	mu     sync.Mutex // guards the version below: open sends two requests at once
 	pinned bool
 	etag   string
 }
@@ -109,10 +111,12 @@ func (s *s3Source) input(rng string) *s3.GetObjectInput {
 }
 
 func (s *s3Source) get(ctx context.Context, off, n int64) (io.ReadCloser, contentRange, error) {
-	in := s.input(fmt.Sprintf("bytes=%d-%d", off, off+n-1))
+	in := s.input(rangeHeader(off, n))
+	s.mu.Lock()
 	if s.pinned && s.etag != "" {
 		in.IfMatch = aws.String(s.etag)
 	}
+	s.mu.Unlock()
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
 		return nil, contentRange{}, s3Err(err)
@@ -127,6 +131,8 @@ func (s *s3Source) get(ctx context.Context, off, n int64) (io.ReadCloser, conten
 		return nil, contentRange{}, err
 	}
 	etag := aws.ToString(out.ETag)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.pinned {
 		s.pinned, s.etag = true, etag
 	} else if s.etag != "" && etag != s.etag {

@@ -33,8 +33,8 @@ func newFakeS3(t *testing.T) *fakeS3 {
 	}
 	h := gofakes3.New(f.backend).Server()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			f.gets.Add(1)
+		if r.Method == http.MethodGet && !strings.HasPrefix(r.Header.Get("Range"), "bytes=-") {
+			f.gets.Add(1) // but for Open's tail probe
 		}
 		if !strings.Contains(r.Header.Get("Authorization"), "Credential=TESTKEY/") {
 			f.unsigned.Store(true)
@@ -74,8 +74,8 @@ func TestS3ReadsRanges(t *testing.T) {
 			t.Fatalf("ReadAt(%d): %v, or content differs", off, err)
 		}
 	}
-	if got, want := obj.Stats().Requests, f.gets.Load(); got != want || got > 4 {
-		t.Errorf("Stats.Requests = %d, server saw %d GETs; want at most 4", got, want)
+	if got, want := obj.Stats().Requests, f.gets.Load()+1; got != want || got > 5 {
+		t.Errorf("Stats.Requests = %d, server saw %d GETs and the tail probe; want at most 5", got, want)
 	}
 	if f.unsigned.Load() {
 		t.Error("a request was not signed with SPACES_KEY")

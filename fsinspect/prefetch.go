@@ -1,0 +1,117 @@
+package fsinspect
+
+import "sync"
+
+// sniffSpan is how much of the start of a partition is read ahead when the
+// partition table is known: what sniffing reads (magic numbers up to
+// 64 KiB and a little beyond) and, for ext4, the superblock and group
+// descriptors that opening reads next.
+const sniffSpan = 4 * CacheBlockSize
+
+// A span is a byte range [Off, Off+Len) of the cached reader.
+type span struct{ off, n int64 }
+
+// prefetch reads the spans into the cache at once, one read per run of
+// missing blocks, and waits for them. On an image read over the network
+// their round trips overlap instead of adding up. Errors are left for the
+// reads that need the data to report.
+func (c *Cache) prefetch(spans []span) {
+	var wg sync.WaitGroup
+	for _, s := range spans {
+		off, end := max(s.off, 0), min(s.off+s.n, c.size)
+		if end <= off {
+			continue
+		}
+		for _, r := range c.missing(off/CacheBlockSize, (end-1)/CacheBlockSize) {
+			wg.Go(func() { c.block(r[0], r[1]) })
+		}
+	}
+	wg.Wait()
+}
+
+// missing returns the runs [first, last] of blocks from first to last
+// that are neither cached nor being read.
+func (c *Cache) missing(first, last int64) [][2]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var runs [][2]int64
+	for i := first; i <= last; i++ {
+		_, cached := c.blocks[i]
+		_, pending := c.pending[i]
+		switch {
+		case cached || pending:
+		case len(runs) > 0 && runs[len(runs)-1][1] == i-1:
+			runs[len(runs)-1][1] = i
+		default:
+			runs = append(runs, [2]int64{i, i})
+		}
+	}
+	return runs
+}
+
+// WarmDirs are the directories nearly every scan of a Linux image reads:
+// accounts and sshd in /etc, logs, homes, the package databases, and the
+// way to os-release.
+var WarmDirs = []string{
+	"etc", "etc/ssh", "etc/ssh/sshd_config.d", "etc/apt", "etc/apt/sources.list.d", "etc/cloud",
+	"etc/systemd/system", "etc/update-motd.d", "home", "root", "tmp", "var/tmp", "var/log",
+	"var/lib/dpkg", "var/lib/apt/lists", "var/lib/cloud", "usr/lib/os-release",
+}
+
+// warmEntries bounds the entries of one directory whose inodes warm reads.
+const warmEntries = 256
+
+// WithWarm makes OpenImage start reading the directories names of every
+// filesystem it opens as soon as it is opened: the inodes on their way,
+// their entries and the inodes of their first entries, all at once and in
+// the background. It only saves time when reads are slow (an image read
+// over the network): root discovery, fstab and the rules that follow
+// find the blocks cached or on their way instead of fetching them one
+// lookup after another. Other Guests ignore it.
+func WithWarm(names ...string) Option {
+	return func(g *Guest) { g.set.warm = names }
+}
+
+// maxInodeAhead bounds the inode table read ahead: a group's whole table
+// in the default geometry (8,192 inodes of 256 bytes).
+const maxInodeAhead = 2 << 20
+
+// An inodeTabler tells where a block group's inode table lies (ext4).
+type inodeTabler interface {
+	InodeTable(grp uint64) (off, size int64, err error)
+}
+
+// warmInodes starts reading the inode table of block group 0 of b, a
+// filesystem at byte start of the cache, in the background: the inodes of
+// the root directory and of most of what lies near it.
+func (c *Cache) warmInodes(wg *sync.WaitGroup, b Backend, start int64) {
+	t, ok := b.(inodeTabler)
+	if !ok {
+		return
+	}
+	if off, n, err := t.InodeTable(0); err == nil {
+		wg.Go(func() { c.prefetch([]span{{start + off, min(n, maxInodeAhead)}}) })
+	}
+}
+
+// warm starts reading the directories names of b in the background, in
+// wg, and returns. Errors are ignored: the readers that need the data
+// report them.
+func warm(wg *sync.WaitGroup, b Backend, names []string) {
+	for _, name := range names {
+		wg.Go(func() {
+			entries, _ := b.ReadDir(name)
+			for _, e := range entries[:min(len(entries), warmEntries)] {
+				e.Info()
+			}
+		})
+	}
+}
+
+// Settle waits until the read-ahead WithWarm started has ended, so that
+// the read counters stop moving: a scan calls it before it reports them.
+func (g *Guest) Settle() {
+	if g.warm != nil {
+		g.warm.Wait()
+	}
+}
