@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/image"
@@ -45,6 +46,13 @@ type RemoteOptions struct {
 	// cannot be read in place (compressed, or ranges are ignored).
 	Download bool
 	Parallel int // requests at once per object; 0 for the default
+	// RequestTimeout bounds one attempt of one request (a download: the
+	// wait for its next bytes); 0 for the default. Retries is how many
+	// times a failed request is retried: 0 for the default, negative for
+	// none. The whole scan of the image stays under its own deadline (the
+	// ctx).
+	RequestTimeout time.Duration
+	Retries        int
 }
 
 // An OpenError is a target the operating system or the network would not
@@ -184,6 +192,12 @@ func openImage(ctx context.Context, path string, o RemoteOptions, opts []image.O
 		return img, nil, err
 	}
 	ro := []remote.Option{remote.WithParallel(o.Parallel), remote.WithS3Endpoint(o.S3Endpoint), remote.WithS3Region(o.S3Region)}
+	if o.Retries != 0 {
+		ro = append(ro, remote.WithRetries(max(o.Retries, 0)))
+	}
+	if o.RequestTimeout > 0 {
+		ro = append(ro, remote.WithTimeout(o.RequestTimeout))
+	}
 	obj, err := remote.Open(ctx, path, ro...)
 	if errors.Is(err, remote.ErrRangeIgnored) && o.Download {
 		img, err := fetchWhole(ctx, path, ro, opts)

@@ -16,6 +16,8 @@ func addRemoteFlags(fs *pflag.FlagSet, o *imgcheck.RemoteOptions) {
 	fs.StringVar(&o.S3Region, "s3-region", "", "S3 `REGION` for s3:// images (default from the AWS config, else us-east-1)")
 	fs.BoolVar(&o.Download, "download", false, "download an image given as a URL whole, to a temporary file, when it cannot be read in place (compressed, or the server ignores ranges)")
 	fs.IntVar(&o.Parallel, "remote-parallel", remote.DefaultParallel, "at most `N` requests at once per image given as a URL")
+	fs.DurationVar(&o.RequestTimeout, "remote-timeout", remote.DefaultTimeout, "give up on one attempt of one request (a download: on its next bytes) after `DURATION`; the image's --timeout bounds the whole")
+	fs.IntVar(&o.Retries, "remote-retries", remote.DefaultRetries, "retry a failed request `N` times")
 }
 
 // remoteStatsLine is the --stats text for a remote image's traffic, ""

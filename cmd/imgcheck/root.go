@@ -88,6 +88,9 @@ func targetArgs(g *globalOptions, n int, names string) cobra.PositionalArgs {
 func (g *globalOptions) openOptions(o imgcheck.Options) imgcheck.Options {
 	o.Root = g.root != ""
 	o.Remote = g.remote
+	if o.Remote.Retries == 0 {
+		o.Remote.Retries = -1 // --remote-retries 0: none (0 is the library's default)
+	}
 	o.Limits = g.limits.imageLimits()
 	o.Guest = g.limits.guestOptions()
 	return o
