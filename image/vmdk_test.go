@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/image"
 )
@@ -37,35 +35,11 @@ func openVMDK(t testing.TB, path string, opts ...image.Option) *image.Image {
 }
 
 // sameAsOracle compares the whole virtual disk of img with the raw file
-// at oracle, in chunks of an odd size so that reads straddle grains, and
-// checks that the disk holds the sample partition's ext4.
+// at oracle (sameAsFile) and checks that the disk holds the sample
+// partition's ext4.
 func sameAsOracle(t *testing.T, img *image.Image, oracle string) {
 	t.Helper()
-	f, err := os.Open(oracle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	if img.Size() != st.Size() {
-		t.Fatalf("Size() = %d, qemu-img says %d", img.Size(), st.Size())
-	}
-	const chunk = 1<<20 + 7919
-	got, want := make([]byte, chunk), make([]byte, chunk)
-	for off := int64(0); off < img.Size(); off += chunk {
-		n := min(chunk, img.Size()-off)
-		if m, err := img.ReadAt(got[:n], off); err != nil || int64(m) != n {
-			t.Fatalf("ReadAt(%d bytes at 0x%x) = %d, %v", n, off, m, err)
-		}
-		if holeAt(f, off, n) {
-			clear(want[:n])
-		} else if _, err := f.ReadAt(want[:n], off); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got[:n], want[:n]) {
-			t.Fatalf("virtual disk differs from qemu-img convert -O raw in the %d bytes at 0x%x: %s", n, off, firstDiff(got[:n], want[:n]))
-		}
-	}
+	sameAsFile(t, img, oracle)
 	tab, err := image.ReadTable(img, img.Size())
 	if err != nil || len(tab.Partitions) != 1 {
 		t.Fatalf("ReadTable = %+v, %v; want one partition", tab, err)
@@ -107,13 +81,6 @@ func TestVMDKSubformatsMatchQemuImg(t *testing.T) {
 			sameAsOracle(t, img, fixtures.MustQemuRaw(t, p))
 		})
 	}
-}
-
-// holeAt reports whether the n bytes of f at off are a hole (read as
-// zeros without reading them).
-func holeAt(f *os.File, off, n int64) bool {
-	data, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
-	return errors.Is(err, unix.ENXIO) || err == nil && data >= off+n
 }
 
 // dirBytes is the size of the files qemu-img wrote into dir (named
