@@ -6,5 +6,6 @@
 //
 // It sees only the guest view (fsinspect.Guest) and plain facts about the
 // disk, never image bytes, so every rule runs the same on an image and on a
-// live root directory. The contract is ../shared/RULES.md.
+// live root directory. What each rule checks is in reference.yaml, from
+// which docs/rules.md is generated.
 package rules
