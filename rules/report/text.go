@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // textOrder is the order of the level groups in a text report.
@@ -130,12 +131,8 @@ func writeFinding(w *bufio.Writer, f rules.Finding, o Options) {
 // noGuest reports whether f is the ERROR of a guest rule that could not
 // run because the image has no readable root filesystem.
 func noGuest(f rules.Finding) bool {
-	return f.Level == rules.Error && f.Get(rules.KeyReason) == noGuestReason
+	return f.Level == rules.Error && f.Get(rules.KeyReason) == facts.ErrNoGuest.Error()
 }
-
-// noGuestReason is the reason evidence of the rules' ERRORs on an image
-// without a readable root filesystem.
-const noGuestReason = "no readable root filesystem"
 
 // evidenceText formats evidence as key=value pairs, quoting values that
 // contain blanks or quotes.
