@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,38 +47,23 @@ func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 // batch goes on.
 func ScanPath(ctx context.Context, path string, o Options, sel Selection, timeout time.Duration) *Result {
 	start := time.Now()
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	done := make(chan *Result, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- failed(path, sel, fmt.Errorf("internal error: %v", r))
-			}
-		}()
-		done <- scanPath(ctx, path, o, sel)
-	}()
-	select {
-	case res := <-done:
-		res.Started, res.Duration = start, time.Since(start)
-		if sel.Stats && res.Stats == nil {
-			res.Stats = &report.Stats{Duration: res.Duration}
+	var scanned *Result // written by fn, read only when Within returns its nil error
+	err := Within(ctx, timeout, func(ctx context.Context) error {
+		scanned = scanPath(ctx, path, o, sel)
+		return nil
+	})
+	res := scanned
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("scan %w", err) // "scan stopped: context canceled"
 		}
-		return res
-	case <-ctx.Done():
-		// The scan goroutine finishes on its own: reads of a hung image
-		// are not interruptible, but nothing waits for them.
-		err := fmt.Errorf("scan stopped: %w", ctx.Err())
-		if ctx.Err() == context.DeadlineExceeded {
-			err = &TimeoutError{timeout}
-		}
-		res := failed(path, sel, err)
-		res.Started, res.Duration = start, time.Since(start)
-		return res
+		res = failed(path, sel, err)
 	}
+	res.Started, res.Duration = start, time.Since(start)
+	if sel.Stats && res.Stats == nil {
+		res.Stats = &report.Stats{Duration: res.Duration}
+	}
+	return res
 }
 
 // scanPath is ScanPath without the deadline.
