@@ -49,7 +49,7 @@ type FSInfo struct {
 }
 
 // FSFacts are what an opened filesystem says about itself, in terms every
-// filesystem type shares (RULES.md §6.1).
+// filesystem type shares.
 type FSFacts struct {
 	Type        string // "ext4", as blkid names it
 	UUID, Label string

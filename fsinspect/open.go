@@ -11,11 +11,11 @@ import (
 	"github.com/imgcheck/imgcheck/image"
 )
 
-// fstabCap is the read cap for /etc/fstab (RULES.md §0.1, config files).
+// fstabCap is the read cap for /etc/fstab.
 const fstabCap = 1 << 20
 
 // faultPoints are the mount points whose fstab entry, if unreadable, must
-// make rules report ERROR (RULES.md §0.1).
+// make rules report ERROR.
 var faultPoints = []string{"var", "home", "root", "tmp"}
 
 // ErrNoFilesystem is why a mount faults when fstab names a filesystem the

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// osReleaseFiles mark a root filesystem (RULES.md §0.1 "Mounts").
+// osReleaseFiles mark a root filesystem.
 var osReleaseFiles = []string{"etc/os-release", "usr/lib/os-release"}
 
 // Without os-release, a root has /etc with one of rootAccountFiles and one
@@ -20,9 +20,8 @@ var (
 )
 
 // findRoot picks the root filesystem among backends (nil where a
-// partition could not be read) and marks it in l (RULES.md §0.1
-// "Mounts"): the first that holds os-release; else one that looks like a
-// Linux root, the one whose fstab mounts it at / when several do, else
+// partition could not be read) and marks it in l: the first that holds
+// os-release; else one that looks like a Linux root, the one whose fstab mounts it at / when several do, else
 // the first, with a note. It returns nil when no filesystem qualifies. A
 // filesystem that faults while being looked at gets its Err set and a
 // note.

@@ -26,7 +26,7 @@ func legacyRoot(fstab string, markers map[string]string) fstest.MapFS {
 	return t
 }
 
-// TestFindRootWithoutOSRelease follows RULES.md §0.1 "Mounts": without
+// TestFindRootWithoutOSRelease follows the root-finding order: without
 // os-release, /etc with fstab or passwd plus a distribution marker or an
 // init makes a root; /etc/passwd alone does not.
 func TestFindRootWithoutOSRelease(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 const doDir = "opt/digitalocean"
 
-// Agent leftovers (RULES.md §2.2 agent.do-dir).
+// Agent leftovers.
 var (
 	agentPackages  = []string{"droplet-agent", "do-agent"}
 	agentUnits     = []string{"droplet-agent.service", "do-agent.service"}
@@ -28,7 +28,7 @@ var agentDoLeftoversRule = Rule{
 	Check: checkAgentLeftovers,
 }
 
-// checkAgentDir is agent.do-dir (RULES.md §2.1.2 h, §2.2).
+// checkAgentDir is agent.do-dir.
 func checkAgentDir(in *Input) []Finding {
 	dir, err := facts.IsDir(in.Guest, doDir)
 	if err != nil {
@@ -97,7 +97,7 @@ func agentLeftovers(in *Input) ([]KV, error) {
 	return ev, nil
 }
 
-// checkAgentLeftovers is agent.do-leftovers (RULES.md §2.2).
+// checkAgentLeftovers is agent.do-leftovers.
 func checkAgentLeftovers(in *Input) []Finding {
 	dir, err := facts.IsDir(in.Guest, doDir)
 	if err != nil {

@@ -86,7 +86,7 @@ func checkBootLoader(in *Input) []Finding {
 	}
 	b := d.Boot
 	switch {
-	case in.Guest == nil: // RULES.md §1.3: no readable root, exit 3, not a verdict on half an image
+	case in.Guest == nil: // no readable root, exit 3, not a verdict on half an image
 		return []Finding{in.Fault("root filesystem", errors.New(cmp.Or(d.RootErr, "no readable root filesystem")))}
 	case b == nil:
 		return []Finding{in.Fault("boot path", errors.New("not read"))}

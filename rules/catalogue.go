@@ -1,7 +1,7 @@
 package rules
 
 // The marketplace profile's rules in the order they run and are reported:
-// the order of RULES.md. Each rule is defined in the file of its catalogue
+// the order of the rule reference. Each rule is defined in the file of its catalogue
 // section; the img_check profile registers its own list (rules/imgcheck).
 func init() {
 	for _, r := range marketplace {
@@ -10,9 +10,9 @@ func init() {
 }
 
 var marketplace = []Rule{
-	// §6 first: a truncated image explains the ERRORs of every other rule
+	// disk integrity first: a truncated image explains the ERRORs of every other rule
 	diskIntegrityRule,
-	// §2.1 / §2.2 OS and base software
+	// OS and base software
 	osSupportedRule,
 	osReleaseRule,
 	osEolRule,
@@ -26,12 +26,12 @@ var marketplace = []Rule{
 	fwActiveRule,
 	pkgSecurityUpdatesRule,
 	pkgMongodbSsplRule,
-	// §2.1.2 e logs (logs.uncleared is shared with §5.2)
+	// logs (logs.uncleared is shared with cleanup)
 	logsUnclearedRule,
 	// agent
 	agentDoDirRule,
 	agentDoLeftoversRule,
-	// §2.2 accounts, keys, history
+	// accounts, keys, history
 	accountsPasswordRule,
 	accountsLockedHashRule,
 	accountsEmptyPasswordRule,
@@ -43,7 +43,7 @@ var marketplace = []Rule{
 	sshKnownHostsRule,
 	sshDirOtherRule,
 	historyShellRule,
-	// §5.2 cleanup leftovers and hygiene
+	// cleanup leftovers and hygiene
 	cleanTmpPermsRule,
 	cleanTmpContentsRule,
 	cleanPkgCacheRule,
@@ -70,7 +70,7 @@ var marketplace = []Rule{
 	sshdPasswordAuthRule,
 	sshdRootLoginRule,
 	sshdEmptyPasswordsRule,
-	// §6 disk
+	// disk
 	diskLayoutRule,
 	diskFsStateRule,
 	diskMinSizeRule,

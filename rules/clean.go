@@ -12,7 +12,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// Cleanup leftovers of the marketplace profile (RULES.md §5.2): what
+// Cleanup leftovers of the marketplace profile: what
 // DigitalOcean's cleanup.sh and the 1-Click cleanup remove, and a few
 // build-time identities they miss.
 

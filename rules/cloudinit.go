@@ -52,7 +52,7 @@ func cloudInitFacts(in *Input) (cloudInit, error) {
 }
 
 // checkCloudInitInstalled is cloudinit.installed: the package or the
-// command (RULES.md §2.2).
+// command.
 func checkCloudInitInstalled(in *Input) []Finding {
 	c, err := cloudInitFacts(in)
 	if err != nil {
@@ -75,7 +75,7 @@ func checkCloudInitInstalled(in *Input) []Finding {
 	return []Finding{f}
 }
 
-// cloud-init version thresholds (RULES.md §2.2).
+// cloud-init version thresholds.
 const (
 	cloudInitMin         = "0.7.6"
 	cloudInitRecommended = "0.7.9"
@@ -83,7 +83,7 @@ const (
 
 var versionPyRE = regexp.MustCompile(`(?m)^__VERSION__\s*=\s*["']([^"']+)["']`)
 
-// checkCloudInitVersion is cloudinit.version (RULES.md §2.2).
+// checkCloudInitVersion is cloudinit.version.
 func checkCloudInitVersion(in *Input) []Finding {
 	c, err := cloudInitFacts(in)
 	if err != nil {
@@ -169,7 +169,7 @@ var cloudInitUnit = regexp.MustCompile(`^(cloud-init.*|cloud-config|cloud-final)
 var grubDisabled = regexp.MustCompile(`(^|[\s"'])cloud-init=disabled($|[\s"'])`)
 
 // checkCloudInitEnabled is cloudinit.enabled: the disabled marker, the
-// kernel command line and masked units (RULES.md §2.2).
+// kernel command line and masked units.
 func checkCloudInitEnabled(in *Input) []Finding {
 	var out []Finding
 	fix := "Re-enable cloud-init: first-boot scripts and SSH key injection depend on it"

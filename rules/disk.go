@@ -10,7 +10,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// Disk-size rules (RULES.md §6): the container and partition facts, the
+// Disk-size rules: the container and partition facts, the
 // root filesystem's state, and whether the virtual disk fits
 // the smallest Droplet disk, the plans and the custom-image upload limit.
 // They read only in.Disk, never the guest, and do not apply to --root scans.
@@ -45,8 +45,8 @@ const (
 	gptBackupSectors = 33 // backup header plus a 16 KiB entry array
 )
 
-// FormatSize prints a size as exact bytes, GB and GiB (RULES.md §6.2
-// "Units"): "26843545600 bytes (26.84 GB, 25.00 GiB)".
+// FormatSize prints a size as exact bytes, GB and GiB:
+// "26843545600 bytes (26.84 GB, 25.00 GiB)".
 func FormatSize(n int64) string {
 	return fmt.Sprintf("%d bytes (%.2f GB, %.2f GiB)", n, float64(n)/float64(GB), float64(n)/float64(GiB))
 }

@@ -39,7 +39,7 @@ type Plan struct {
 	PriceUSD float64 `json:"price_monthly,omitempty"`
 }
 
-// Disk holds the container and layout facts for the §6 disk rules. The CLI
+// Disk holds the container and layout facts for the disk rules. The CLI
 // fills it from the image package; it is nil for --root scans.
 type Disk struct {
 	Container string // "raw", "qcow2 v3 (zstd)", ...
@@ -106,7 +106,7 @@ type Input struct {
 }
 
 // Fault turns an image fault on one of the rule's inputs into an ERROR
-// finding naming that input (RULES.md §1.1 invariant 1).
+// finding naming that input.
 func (in *Input) Fault(subject string, err error) Finding {
 	return Finding{
 		Rule:     in.rule.ID,

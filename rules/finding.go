@@ -5,11 +5,11 @@ import (
 	"strings"
 )
 
-// Level is the outcome of one check (RULES.md §1.1).
+// Level is the outcome of one check.
 type Level int
 
 // Levels, ordered so that a higher value is more severe for exit-code decisions
-// among PASS/INFO/SKIP/WARN/FAIL. ERROR is handled separately (§1.3).
+// among PASS/INFO/SKIP/WARN/FAIL. ERROR is handled separately.
 const (
 	Pass Level = iota
 	Info
@@ -55,7 +55,7 @@ func ParseLevel(s string) (Level, error) {
 	return 0, fmt.Errorf("unknown level %q (want pass, info, skip, warn, fail or error)", s)
 }
 
-// Skip reasons (RULES.md §1.1).
+// Skip reasons.
 const (
 	NotApplicable = "not-applicable"
 	NotEvaluable  = "not-evaluable"
@@ -67,7 +67,7 @@ type KV struct {
 	Value string `json:"value"`
 }
 
-// Evidence keys (RULES.md §1.2).
+// Evidence keys.
 const (
 	KeyPath        = "path"
 	KeyUser        = "user"
@@ -91,7 +91,7 @@ const (
 	KeyReason      = "reason"
 )
 
-// Finding is one result of one rule about one subject (RULES.md §1.2).
+// Finding is one result of one rule about one subject.
 type Finding struct {
 	Rule        string `json:"rule"`
 	Level       Level  `json:"level"`

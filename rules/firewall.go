@@ -16,7 +16,7 @@ var fwActiveRule = Rule{
 
 const firewallFix = "enable a firewall that loads at boot (ufw enable; systemctl enable firewalld)"
 
-// checkFirewall is fw.active in the marketplace profile (RULES.md §2.2.1).
+// checkFirewall is fw.active in the marketplace profile.
 func checkFirewall(in *Input) []Finding {
 	fam, err := in.Facts.Family()
 	if err != nil {
@@ -42,7 +42,7 @@ func checkFirewall(in *Input) []Finding {
 	return []Finding{f}
 }
 
-// firewallActive applies the table of RULES.md §2.2.1 to one firewall.
+// firewallActive applies the activity table to one firewall.
 func firewallActive(in *Input, fw string, fam facts.Family) (bool, string, error) {
 	switch fw {
 	case "ufw":
@@ -114,7 +114,7 @@ func csfConf(b []byte) []byte {
 }
 
 // UFWActive is fw.active's ufw test in both profiles: it applies the
-// three offline conditions of RULES.md §2.1.5. It also reports whether the
+// three offline conditions of the script's firewall check. It also reports whether the
 // answer is approximate: ENABLED=yes with the unit disabled or masked.
 func UFWActive(in *Input) (active, approximate bool, err error) {
 	cmd, err := in.Facts.LookPath("ufw")

@@ -22,7 +22,7 @@ var firstbootSshLockRule = Rule{
 	Check: checkFirstBootSSHLock,
 }
 
-// firstBootDirs are cloud-init's script directories (RULES.md §5.2).
+// firstBootDirs are cloud-init's script directories.
 var firstBootDirs = []string{
 	"var/lib/cloud/scripts/per-instance",
 	"var/lib/cloud/scripts/per-boot",

@@ -15,8 +15,7 @@ var historyShellRule = Rule{
 	Check: checkHistory,
 }
 
-// historyFiles are the history files checked in each home (RULES.md
-// §2.2.5), the listed ones and the optional extras.
+// historyFiles are the history files checked in each home, the listed ones and the optional extras.
 var historyFiles = []string{
 	".bash_history", ".zsh_history", ".zhistory", ".local/share/fish/fish_history",
 	".mysql_history", ".psql_history", ".python_history", ".lesshst", ".viminfo",

@@ -14,7 +14,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// Log rules (RULES.md §5.2): /var/log is walked recursively and each
+// Log rules: /var/log is walked recursively and each
 // leftover goes to one rule: rotated archives, journal files, login
 // records, and the rest (logs.uncleared). The img_check profile's globs
 // are in rules/imgcheck.
@@ -95,8 +95,8 @@ func LFDOtherBytes(g *fsinspect.Guest, p string) (n int64, binary bool, err erro
 // compressionSuffixes are the extensions logrotate and friends add.
 var compressionSuffixes = []string{".gz", ".xz", ".bz2", ".zst", ".lz4"}
 
-// IsRotatedLog reports whether a file name is a rotated log (RULES.md
-// §5.2 logs.rotated): it ends in a compression suffix or ".old", or in
+// IsRotatedLog reports whether a file name is a rotated log (rule
+// logs.rotated): it ends in a compression suffix or ".old", or in
 // ".<digits>" or "-<8 digits>", either optionally followed by a
 // compression suffix.
 func IsRotatedLog(name string) bool {

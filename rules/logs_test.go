@@ -54,7 +54,7 @@ func TestIsRotatedLog(t *testing.T) {
 	}
 }
 
-// g7Tree is RULES.md G7's /var/log.
+// g7Tree is golden G7's /var/log.
 func g7Tree() fstest.MapFS {
 	return fstest.MapFS{
 		"var/log/syslog":                fixtures.File("", 0o640),

@@ -34,7 +34,7 @@ func osEvidence(r *facts.OSRelease) []KV {
 	return []KV{{KeyOS, r.Name}, {KeyRelease, r.VersionID}, {KeySource, r.Source}}
 }
 
-// checkOSSupported is os.supported (RULES.md §2.1.2 a, §2.2).
+// checkOSSupported is os.supported.
 func checkOSSupported(in *Input) []Finding {
 	r, err := in.Facts.OSRelease()
 	if err != nil {
@@ -56,7 +56,7 @@ func quoteEmpty(s string) string {
 	return s
 }
 
-// checkOSRelease is os.release: the §3.1 column of the profile.
+// checkOSRelease is os.release: the supported-OS column of the profile.
 func checkOSRelease(in *Input) []Finding {
 	r, err := in.Facts.OSRelease()
 	if err != nil {
@@ -84,7 +84,7 @@ func checkOSRelease(in *Input) []Finding {
 	return out
 }
 
-// checkOSEOL is os.eol (RULES.md §3.3).
+// checkOSEOL is os.eol.
 func checkOSEOL(in *Input) []Finding {
 	r, err := in.Facts.OSRelease()
 	if err != nil {
@@ -98,7 +98,7 @@ func checkOSEOL(in *Input) []Finding {
 	return []Finding{in.New(Pass, key, key+" is not in the end-of-life table", osEvidence(r)...)}
 }
 
-// Supported-release tables (RULES.md §3.1).
+// Supported-release tables.
 var (
 	ubuntuReleases   = []string{"16.04", "18.04", "20.04", "22.04", "22.10", "24.04"}
 	debianReleases   = []string{"9", "10", "11", "12", "13"}
@@ -120,7 +120,7 @@ func marketSupportedOS(name string) bool {
 	return name == "Ubuntu" || strings.HasPrefix(name, "Debian") || slices.Contains(rhelLikeNames, name)
 }
 
-// marketSupportedRelease is the "marketplace" column of §3.1.
+// marketSupportedRelease is the "marketplace" column of the supported-OS table.
 func marketSupportedRelease(name, ver string) bool {
 	switch {
 	case name == "Ubuntu":

@@ -39,7 +39,7 @@ func checkSecurityUpdates(in *Input) []Finding {
 	return []Finding{in.Skip(NotApplicable, "unknown OS family")}
 }
 
-// marketAptUpdates reports each pending package (§4.4 steps 1–8).
+// marketAptUpdates reports each pending package.
 func marketAptUpdates(in *Input) []Finding {
 	res, err := in.Facts.AptSecurity()
 	if err != nil {
@@ -84,7 +84,7 @@ func marketAptUpdates(in *Input) []Finding {
 	return out
 }
 
-// marketRPMUpdates reports each pending package from updateinfo (§4.5).
+// marketRPMUpdates reports each pending package from updateinfo.
 func marketRPMUpdates(in *Input) []Finding {
 	res, err := in.Facts.RPMSecurity()
 	if err != nil {
@@ -118,12 +118,12 @@ func marketRPMUpdates(in *Input) []Finding {
 	return out
 }
 
-// mongoPackages are the MongoDB server packages (RULES.md §4.3).
+// mongoPackages are the MongoDB server packages.
 var mongoPackages = []string{"mongodb-org-server", "mongodb-server", "mongodb-server-core"}
 
 var mongodVersionRE = regexp.MustCompile(`db version v([0-9][0-9A-Za-z.\-+~]*)`)
 
-// checkMongoSSPL is pkg.mongodb-sspl (RULES.md §4.6).
+// checkMongoSSPL is pkg.mongodb-sspl.
 func checkMongoSSPL(in *Input) []Finding {
 	db, err := in.Facts.Packages()
 	if err != nil {

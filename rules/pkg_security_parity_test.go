@@ -10,7 +10,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/imgcheck"
 )
 
-// g16 is RULES.md G16: Debian 12 with a file: source whose Release says
+// g16 is parity golden G16: Debian 12 with a file: source whose Release says
 // Debian-Security / stable-security, offering newer versions of the
 // installed A, B (which needs python3:any) and C (which needs a package
 // that is not installed).

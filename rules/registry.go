@@ -8,7 +8,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// Profile selects which rules run and how they word their findings (RULES.md §2).
+// Profile selects which rules run and how they word their findings.
 type Profile string
 
 // Profiles.
@@ -89,7 +89,7 @@ func withProfiles(r Rule) Rule {
 
 // All returns one rule per ID in catalogue order: the profiles' orders
 // merged, each profile's own rules placed before the first shared rule
-// that follows them (RULES.md's order).
+// that follows them.
 func All() []Rule {
 	var ids []string
 	for _, p := range profiles {

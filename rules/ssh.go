@@ -36,7 +36,7 @@ var sshDirOtherRule = Rule{
 	Check: checkSSHDirOther,
 }
 
-// sshWalkDepth is how deep private-key discovery descends into .ssh (§2.2.4).
+// sshWalkDepth is how deep private-key discovery descends into .ssh.
 const sshWalkDepth = 3
 
 // homesOrFault returns the home set, or the findings that report its fault

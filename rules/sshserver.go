@@ -11,7 +11,7 @@ var sshServerRule = Rule{
 	Check: checkSSHServer,
 }
 
-// sshUnits are the units that start sshd, per family (RULES.md §2.2).
+// sshUnits are the units that start sshd, per family.
 func sshUnits(fam facts.Family) []string {
 	switch fam {
 	case facts.Deb:
@@ -22,7 +22,7 @@ func sshUnits(fam facts.Family) []string {
 	return []string{"ssh.service", "ssh.socket", "sshd.service"}
 }
 
-// checkSSHServer is ssh.server (RULES.md §2.2).
+// checkSSHServer is ssh.server.
 func checkSSHServer(in *Input) []Finding {
 	const subject = "openssh-server"
 	db, err := in.Facts.Packages()

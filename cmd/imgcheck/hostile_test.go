@@ -171,7 +171,7 @@ func hostileCorpus(t *testing.T) []hostileCase {
 		{name: "ext4 extent tree pointing back at itself", path: extentLoop, code: 3, want: []string{"[ERROR] sshd.root-login: cannot evaluate: /etc/ssh/sshd_config:", "ext4: corrupt filesystem: inode ", "extent node of depth 1 below depth 1"}},
 		{name: "ext4 directory claiming 4 GiB", path: inDisk(must(fixtures.Ext4InodeSize(plain, "/var/log", 4<<30))), code: 3,
 			want: []string{"[ERROR] logs.uncleared: cannot evaluate: /var/log: readdir var/log: ext4: corrupt filesystem: inode ", "directory size 4294967296"}},
-		// Loops are guest facts (RULES.md §0.1): the files count as absent.
+		// Loops are guest facts: the files count as absent.
 		{name: "symlink loops", path: gptImage(t, loops), code: 0,
 			want: []string{"subject=/etc/ssh/sshd_config keyword=PermitRootLogin value=prohibit-password source=default"}},
 		{name: "absolute symlinks escaping", path: gptImage(t, escapes), code: 0,

@@ -9,7 +9,7 @@ import (
 	"github.com/imgcheck/imgcheck/fixtures"
 )
 
-// Roots without os-release (RULES.md §0.1 "Mounts", §3.2): the root is
+// Roots without os-release: the root is
 // found by its Linux-root evidence, the OS by the parity chain, and the
 // scan goes on in both profiles, on a raw GPT disk and as qcow2.
 
@@ -134,7 +134,7 @@ func TestCatLsWithoutOSRelease(t *testing.T) {
 }
 
 // TestPasswdOnlyIsNotRoot: /etc/passwd without a distribution marker or
-// an init does not make a root (RULES.md §0.1).
+// an init does not make a root.
 func TestPasswdOnlyIsNotRoot(t *testing.T) {
 	img := gptImage(t, fstest.MapFS{"etc/passwd": fixtures.File("root:x:0:0:root:/root:/bin/bash\n", 0o644), "srv/data": fixtures.File("x\n", 0o644)})
 	out, _, code := runCmd(t, "scan", img)

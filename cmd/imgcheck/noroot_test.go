@@ -11,7 +11,7 @@ import (
 // TestNoRootFilesystem: a disk whose only filesystem holds no os-release
 // still gets the disk rules; every guest rule is an ERROR naming the
 // reason (said once in text, one result per rule in JSON), and the exit
-// code is 3 (RULES.md §1.3).
+// code is 3.
 func TestNoRootFilesystem(t *testing.T) {
 	data := fixtures.MustExt4(t, fstest.MapFS{"srv/data.txt": fixtures.File("payload\n", 0o644)}, fixtures.Ext4Options{Size: 16 << 20})
 	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{{Type: "linux", Image: data}}})

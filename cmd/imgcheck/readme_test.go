@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,14 +45,41 @@ func TestRuleReferenceIsCurrent(t *testing.T) {
 	if string(doc) != ref {
 		t.Errorf("docs/rules.md differs from `imgcheck rules --format reference` (go test -update rewrites it): %s", firstDiff(string(doc), ref))
 	}
-	for _, f := range []string{"../../README.md", "../../docs/rules.md", "../../rules/report/schema/README.md"} {
-		b, err := os.ReadFile(f)
+}
+
+// TestNothingPointsOutside: the specification lives beside the checkout, not
+// in it, so no file of the repository may cite it by name or path.
+func TestNothingPointsOutside(t *testing.T) {
+	spec, outside := "RULES"+".md", filepath.Join("..", "shared")
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		// The specification lives beside the checkout, not in it.
-		if outside := filepath.Join("..", "shared"); strings.Contains(string(b), outside) || strings.Contains(string(b), "RULES.md") {
-			t.Errorf("%s points at the specification outside the repository (%s, RULES.md)", f, outside)
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
 		}
+		if d.IsDir() || !textFile(d.Name()) {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(spec)) || bytes.Contains(b, []byte(outside)) {
+			t.Errorf("%s points at the specification outside the repository", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+}
+
+// textFile reports whether a file name is source or documentation.
+func textFile(name string) bool {
+	switch filepath.Ext(name) {
+	case ".go", ".md", ".yaml", ".yml", ".json", ".sh", ".hcl", ".txt":
+		return true
+	}
+	return name == "Makefile"
 }

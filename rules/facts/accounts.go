@@ -36,7 +36,7 @@ type Group struct {
 	Members []string
 }
 
-// Accounts holds the account databases of the guest (RULES.md §0.1).
+// Accounts holds the account databases of the guest.
 type Accounts struct {
 	Users  []Account     // /etc/passwd, in file order
 	Shadow []ShadowEntry // /etc/shadow, in file order
@@ -79,7 +79,7 @@ type Credential struct {
 }
 
 // Credentials returns one Credential per passwd account, in passwd order,
-// followed by shadow lines whose name has no passwd entry (RULES.md §2.2).
+// followed by shadow lines whose name has no passwd entry.
 func (a *Accounts) Credentials() []Credential {
 	var out []Credential
 	seen := map[string]bool{}
@@ -208,7 +208,7 @@ func loginDefsUIDMin(data []byte) (int, bool) {
 	return 0, false
 }
 
-// PasswordClass is the class of a password field (RULES.md §2.2.2).
+// PasswordClass is the class of a password field.
 type PasswordClass int
 
 // Password field classes.
@@ -276,7 +276,7 @@ func isCryptChars(s string) bool {
 	return true
 }
 
-// Home is one member of the home set (RULES.md §0.1).
+// Home is one member of the home set.
 type Home struct {
 	// Path is the link-free guest name ("home/alice", "root").
 	Path string

@@ -26,7 +26,7 @@ const aptListsDir = "var/lib/apt/lists"
 // the order a duplicate is preferred.
 var indexSuffixes = []string{"", ".xz", ".gz", ".zst", ".lz4", ".bz2"}
 
-// aptRelease is the header of one Release or InRelease file (RULES.md §4.4).
+// aptRelease is the header of one Release or InRelease file.
 type aptRelease struct {
 	File                               string // where it was read, for evidence
 	Origin, Label, Suite, Codename     string
@@ -35,13 +35,12 @@ type aptRelease struct {
 	Host                               string // URI host for origin text; "localhost" for file:
 }
 
-// security reports whether the release describes a security archive
-// (RULES.md §4.4 step 4).
+// security reports whether the release describes a security archive.
 func (r *aptRelease) security() bool {
 	return strings.Contains(strings.ToLower(r.Label+" "+r.Suite+" "+r.Codename+" "+r.Origin), "security")
 }
 
-// origin is apt's origin text for one index (§4.4 "Parity" step 5).
+// origin is apt's origin text for one index.
 func (r *aptRelease) origin() string {
 	var b strings.Builder
 	if r.Label != "" {

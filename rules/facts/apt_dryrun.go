@@ -8,7 +8,7 @@ import (
 )
 
 // AptDryRun is `apt-get --just-print upgrade` emulated offline on the
-// image's lists (RULES.md §4.4 "Parity").
+// image's lists.
 type AptDryRun struct {
 	Sources int      // configured deb sources
 	Indexes []string // Packages indexes of configured sources

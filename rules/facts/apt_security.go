@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// AptUpdates is the marketplace view of pending security updates (RULES.md §4.4 steps 1–8).
+// AptUpdates is the marketplace view of pending security updates.
 type AptUpdates struct {
 	Evaluable bool            // at least one relevant security index was found
 	Pending   []PendingUpdate // sorted by name
@@ -90,7 +90,7 @@ type indexRef struct {
 }
 
 // marketIndexes pairs the Packages files of the list directory with their
-// Release by name prefix (RULES.md §4.4 steps 1–3): native and all
+// Release by name prefix: native and all
 // architectures only, whose Release codename or suite matches the image
 // codename. Every Release file is read and must decode.
 func (f *Facts) marketIndexes(db *PackageDB, codename string) ([]indexRef, error) {
@@ -175,7 +175,7 @@ func longestPrefix(rels map[string]*aptRelease, name string) *aptRelease {
 	return best
 }
 
-// relevant applies RULES.md §4.4 step 3.
+// relevant is step 3 of the security-update selection.
 func relevant(r *aptRelease, codename string) bool {
 	if codename == "" {
 		return false
@@ -253,7 +253,7 @@ func pendingSecurity(db *PackageDB, idx []*aptIndex, now time.Time) *AptUpdates 
 
 // dependsInstalled reports whether every Depends and Pre-Depends group of
 // p has an alternative that is installed or provided by an installed
-// package, versions aside (the marketplace kept-back tag, §4.4 step 7).
+// package, versions aside (the marketplace kept-back tag).
 func dependsInstalled(p *Package, db *PackageDB) bool {
 	names := map[string]bool{}
 	for _, q := range db.Packages {

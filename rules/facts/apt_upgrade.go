@@ -70,7 +70,7 @@ func (r depRelation) archOK(arch string) bool {
 	return r.arch == "" || r.arch == "any" || r.arch == "native" || r.arch == arch || arch == "all"
 }
 
-// priority is apt's default pin of an index (RULES.md §4.4 "Parity" step 3).
+// priority is apt's default pin of an index.
 func (r *aptRelease) priority() int {
 	switch {
 	case r.NotAutomatic && r.ButAutomaticUpgrades:

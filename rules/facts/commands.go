@@ -4,7 +4,7 @@ import (
 	"path"
 )
 
-// rootPath is root's PATH, in lookup order (RULES.md §0.1 "Command lookup").
+// rootPath is root's PATH, in lookup order.
 var rootPath = []string{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin", "snap/bin"}
 
 // LookPath finds the command name on root's PATH inside the guest. It
@@ -28,7 +28,7 @@ func (f *Facts) LookPath(name string) (string, error) {
 }
 
 // Executable reports whether name is, after resolution in the guest, a
-// regular file with an execute bit set (RULES.md §0.1 "Executable").
+// regular file with an execute bit set.
 func (f *Facts) Executable(name string) (bool, error) {
 	fi, err := Stat(f.guest, name)
 	if err != nil || fi == nil {

@@ -1,6 +1,6 @@
 package facts
 
-// Family is an OS family (RULES.md §0.2). The empty Family means "any".
+// Family is an OS family. The empty Family means "any".
 type Family string
 
 // Families.

@@ -10,7 +10,7 @@ import (
 // Reading guest files the way every fact (and rule) must: capped reads,
 // and guest facts (missing, dangling, loop) told apart from image faults.
 
-// Read caps of RULES.md §0.1.
+// Read caps.
 const (
 	CapConfig     = 1 << 20   // key, config, script and history files
 	capDpkgStatus = 64 << 20  // /var/lib/dpkg/status, streamed

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// OSRelease is what the image says about its distribution (RULES.md §3.2):
+// OSRelease is what the image says about its distribution:
 // /etc/os-release, else /usr/lib/os-release, else the release chain's OS
 // and VER as Name and VersionID.
 type OSRelease struct {
@@ -18,7 +18,7 @@ type OSRelease struct {
 	Disagree []string
 }
 
-// OSRelease reads the guest's release files once (RULES.md §3.2).
+// OSRelease reads the guest's release files once.
 func (f *Facts) OSRelease() (*OSRelease, error) {
 	return Memo(f, "os-release", func() (*OSRelease, error) {
 		c, err := f.ReleaseChain()
@@ -33,7 +33,7 @@ func (f *Facts) OSRelease() (*OSRelease, error) {
 	})
 }
 
-// Family decides the OS family (RULES.md §0.2).
+// Family decides the OS family.
 func (f *Facts) Family() (Family, error) {
 	return Memo(f, "family", func() (Family, error) {
 		r, err := f.OSRelease()
@@ -66,8 +66,8 @@ func (f *Facts) Family() (Family, error) {
 	})
 }
 
-// ParseOSRelease reads KEY=VALUE lines with shell quoting and no expansion
-// (RULES.md §3.2). It reports whether any value relied on shell expansion
+// ParseOSRelease reads KEY=VALUE lines with shell quoting and no expansion.
+// It reports whether any value relied on shell expansion
 // the parser does not perform.
 func ParseOSRelease(b []byte) (vals map[string]string, expands bool) {
 	vals = map[string]string{}
@@ -129,7 +129,7 @@ func ShellWord(s string) (string, bool) {
 	return b.String(), exp
 }
 
-// marketplaceRelease fills the os-release view (RULES.md §3.2 "Marketplace").
+// marketplaceRelease fills the os-release view.
 func (f *Facts) marketplaceRelease(r *OSRelease, c *ReleaseChain) error {
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
 		b, err := ReadIfPresent(f.guest, p, CapConfig)
@@ -182,7 +182,7 @@ func MajorVersion(v string) string {
 }
 
 // crossCheck compares os-release's major version with the other release
-// files (RULES.md §3.2): /etc/debian_version, /etc/lsb-release and
+// files: /etc/debian_version, /etc/lsb-release and
 // /etc/redhat-release.
 func (f *Facts) crossCheck(r *OSRelease) error {
 	want := MajorVersion(r.VersionID)

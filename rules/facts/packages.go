@@ -35,7 +35,7 @@ type Package struct {
 	Breaks, Conflicts string
 }
 
-// Installed reports whether the package is installed (RULES.md §4.1). rpm
+// Installed reports whether the package is installed. rpm
 // packages are always installed.
 func (p *Package) Installed() bool {
 	switch p.State {
@@ -48,7 +48,7 @@ func (p *Package) Installed() bool {
 // Held reports whether dpkg's want is hold.
 func (p *Package) Held() bool { return p.Want == "hold" }
 
-// Upstream is the upstream version (RULES.md §4.3): the dpkg version
+// Upstream is the upstream version: the dpkg version
 // without epoch and revision, or the rpm VERSION tag.
 func (p *Package) Upstream() string {
 	v := p.Version
@@ -85,7 +85,7 @@ func (db *PackageDB) Installed(name string) []*Package {
 }
 
 // Packages reads the package database of the guest's family once:
-// dpkg (RULES.md §4.1) or rpm (§4.2). An unknown family has an empty
+// dpkg or rpm. An unknown family has an empty
 // database. On a deb or rpm image a missing or corrupt database is an error.
 func (f *Facts) Packages() (*PackageDB, error) {
 	return Memo(f, "packages", func() (*PackageDB, error) {

@@ -9,8 +9,8 @@ import (
 
 // ReleaseChain is the distribution as a shell script learns it by trying,
 // in order, /etc/os-release, lsb_release, /etc/lsb-release,
-// /etc/debian_version, /etc/SuSe-release, /etc/redhat-release and uname
-// (RULES.md §3.2 "Parity chain"): img_check.sh v1.8.1's OS and VER, and
+// /etc/debian_version, /etc/SuSe-release, /etc/redhat-release and uname:
+// img_check.sh v1.8.1's OS and VER, and
 // OSRelease's fallback when the image has no os-release file.
 type ReleaseChain struct {
 	OS, Version string
@@ -125,7 +125,7 @@ func readRegular(f *Facts, name string) ([]byte, error) {
 }
 
 // lsbRelease emulates `lsb_release -si` / `-sr` for the implementation the
-// image ships, recognised by content (RULES.md §3.2 step 2).
+// image ships, recognised by content.
 func (f *Facts) lsbRelease(r *ReleaseChain, cmd string) error {
 	body, err := readHead(f.guest, strings.TrimPrefix(cmd, "/"), 64<<10)
 	if err != nil {

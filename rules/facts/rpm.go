@@ -18,7 +18,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// rpmDBFiles are the rpm databases in selection order (RULES.md §4.2).
+// rpmDBFiles are the rpm databases in selection order.
 var rpmDBFiles = []struct{ name, format string }{
 	{"rpmdb.sqlite", "rpm-sqlite"},
 	{"Packages.db", "rpm-ndb"},

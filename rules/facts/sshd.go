@@ -11,7 +11,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// SSHDConfigPath is where sshd's configuration starts (RULES.md §5.3).
+// SSHDConfigPath is where sshd's configuration starts.
 const SSHDConfigPath = "/etc/ssh/sshd_config"
 
 // sshdMaxDepth is OpenSSH's limit on nested Include directives.
@@ -25,7 +25,7 @@ var (
 	ErrIncludeCount = errors.New("sshd_config: Include directives bring in more than 4096 files")
 )
 
-// sshdDefaults are the values sshd uses when a keyword is unset (§5.3).
+// sshdDefaults are the values sshd uses when a keyword is unset.
 var sshdDefaults = map[string]string{
 	"passwordauthentication":       "yes",
 	"permitrootlogin":              "prohibit-password",
@@ -51,7 +51,7 @@ func (s SSHDSetting) Value() string { return strings.Join(s.Args, " ") }
 // Set reports whether the value came from the configuration, not a default.
 func (s SSHDSetting) Set() bool { return s.Source != "default" }
 
-// SSHDConfig is sshd's effective configuration, read offline (RULES.md §5.3).
+// SSHDConfig is sshd's effective configuration, read offline.
 type SSHDConfig struct {
 	// Present is false when /etc/ssh/sshd_config does not exist; every
 	// keyword then has its default.

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// sshKeyTypes are the key types recognised in authorized_keys (RULES.md §2.2.3).
+// sshKeyTypes are the key types recognised in authorized_keys.
 var sshKeyTypes = func() map[string]bool {
 	base := []string{
 		"ssh-rsa", "ssh-dss", "ssh-ed25519",
@@ -29,7 +29,7 @@ var sshKeyTypes = func() map[string]bool {
 	return m
 }()
 
-// maxComment is the longest key comment shown in evidence (RULES.md §1.2).
+// maxComment is the longest key comment shown in evidence.
 const maxComment = 64
 
 // AuthorizedKey is one valid key line of an authorized_keys file.
@@ -41,8 +41,8 @@ type AuthorizedKey struct {
 	Options     bool   // the line carries options before the key type
 }
 
-// ParseAuthorizedKeys parses the content of an authorized_keys file
-// (RULES.md §2.2.3). It returns the valid keys and the line numbers of
+// ParseAuthorizedKeys parses the content of an authorized_keys file.
+// It returns the valid keys and the line numbers of
 // non-empty, non-comment lines that hold no parsable key.
 func ParseAuthorizedKeys(data []byte) (keys []AuthorizedKey, bad []int) {
 	for i, raw := range bytes.Split(data, []byte("\n")) {
@@ -147,7 +147,7 @@ func sshString(b []byte) (s, rest []byte, ok bool) {
 	return b[4 : 4+n], b[4+n:], true
 }
 
-// PrivateKey describes a private key recognised by content (RULES.md §2.2.4).
+// PrivateKey describes a private key recognised by content.
 // It never holds key material.
 type PrivateKey struct {
 	Format string // "openssh", "pem-rsa", "pem-ec", "pem-dsa", "pkcs8", "pkcs8-encrypted", "ssh2", "putty"

@@ -9,7 +9,7 @@ import (
 )
 
 // unitDirs are the systemd unit directories searched for *.wants and
-// *.requires links (RULES.md §0.1 "systemd unit state, offline").
+// *.requires links.
 var unitDirs = []string{"etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"}
 
 // UnitState is the offline state of one systemd unit. Every finding based
@@ -58,7 +58,7 @@ func (f *Facts) Unit(name string) (UnitState, error) {
 	})
 }
 
-// unitMasked applies RULES.md §0.1: /etc/systemd/system/<unit> is a
+// unitMasked reports masking: /etc/systemd/system/<unit> is a
 // symlink to /dev/null, or an empty file.
 func (f *Facts) unitMasked(name string) (bool, error) {
 	p := path.Join("etc/systemd/system", name)

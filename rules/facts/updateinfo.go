@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// RPMUpdates is the rpm view of pending security updates (RULES.md §4.5).
+// RPMUpdates is the rpm view of pending security updates.
 type RPMUpdates struct {
 	Evaluable bool     // an updateinfo source was found
 	Sources   []string // where the advisories came from
@@ -17,7 +17,7 @@ type RPMUpdates struct {
 	Date      string // newest advisory issued/updated date
 }
 
-// updateinfo.xml, as much of it as §4.5 needs.
+// updateinfo.xml, as much of it as the update rules need.
 type updateInfoDoc struct {
 	Updates []struct {
 		Type   string `xml:"type,attr"`

@@ -14,7 +14,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// The img_check profile's user and root checks (RULES.md §2.1.2 f, g):
+// The img_check profile's user and root checks:
 // /etc/passwd and /etc/shadow are read the script's way (awk fields, shell
 // word splitting), homes are /home/<u> and /root, and the .ssh probes and
 // size tests behave like ls, wc -c and the shell's -d and -f.
@@ -401,8 +401,8 @@ func parityWCSize(in *rules.Input, p string) (size int64, ok bool, err error) {
 	return 0, false, nil
 }
 
-// paritySSHEntry judges one entry of a .ssh directory (the tables of
-// RULES.md §2.1.2 f and g). ok is false where the script prints nothing.
+// paritySSHEntry judges one entry of a .ssh directory (the
+// script's tables for keys and other entries). ok is false where the script prints nothing.
 func paritySSHEntry(in *rules.Input, user, p string) (rules.Finding, bool) {
 	root := user == "root"
 	display := "/" + p

@@ -30,7 +30,7 @@ func parityAgent(in *rules.Input, dir bool) rules.Finding {
 	return f
 }
 
-// parityAgentDir is the script's agent test (RULES.md §2.1.2 h).
+// parityAgentDir is the script's agent test.
 func parityAgentDir(in *rules.Input) []rules.Finding {
 	dir, err := facts.IsDir(in.Guest, doDir)
 	if err != nil {

@@ -2,7 +2,7 @@ package imgcheck
 
 import "github.com/imgcheck/imgcheck/rules"
 
-// parityCloudInitInstalled is the script's cloud-init test: the command only (RULES.md §2.1.2 b).
+// parityCloudInitInstalled is the script's cloud-init test: the command only.
 func parityCloudInitInstalled(in *rules.Input) []rules.Finding {
 	cmd, err := in.Facts.LookPath("cloud-init")
 	if err != nil {

@@ -2,7 +2,7 @@ package imgcheck
 
 import "github.com/imgcheck/imgcheck/rules"
 
-// Parity bookkeeping for the img_check profile (RULES.md §2.1.6): how the
+// Parity bookkeeping for the img_check profile: how the
 // script's PASS, WARN and FAIL counters and its STATUS come out of the
 // findings, and which exit code img_check.sh v1.8.1 would return.
 
@@ -50,7 +50,7 @@ func Counts(results []rules.Result) (pass, warn, fail, status int) {
 
 // Stops reports whether the script stops after its OS check: the
 // operating system is not one it knows, so it prints "Exiting..." and
-// exits 1 without a summary (RULES.md §2.1.2 a).
+// exits 1 without a summary.
 func Stops(results []rules.Result) bool {
 	for _, r := range results {
 		for _, f := range r.Findings {
@@ -62,7 +62,7 @@ func Stops(results []rules.Result) bool {
 	return false
 }
 
-// ExitCode is the exit code of an img_check run (RULES.md §2.1.6):
+// ExitCode is the exit code of an img_check run:
 // 1 for an unknown OS or STATUS 2; otherwise 3 when any finding is an
 // ERROR, because the prediction is then unreliable; otherwise 0.
 func ExitCode(results []rules.Result) int {
@@ -85,7 +85,7 @@ func ExitCode(results []rules.Result) int {
 // Evidence keys the text frame reads.
 const (
 	KeyExiting = "exiting" // "yes" on the os.supported FAIL: the script prints "Exiting..." and stops
-	KeyHint    = "hint"    // the lines printed after the agent FAIL, in order (RULES.md §2.1.2 h)
+	KeyHint    = "hint"    // the lines printed after the agent FAIL, in order
 	KeyStatus  = "status"  // "no" on the firewall WARN: counted but STATUS unchanged (Q3)
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// parityFirewall follows RULES.md §2.1.2 c literally (Q3, Q4, Q5).
+// parityFirewall follows the script's firewall check literally (Q3, Q4, Q5).
 func parityFirewall(in *rules.Input) []rules.Finding {
 	r, err := release(in)
 	if err != nil {
@@ -76,7 +76,7 @@ func parityFirewall(in *rules.Input) []rules.Finding {
 	return []rules.Finding{in.Skip(rules.NotApplicable, "img_check has no firewall test for "+quoteEmpty(os))}
 }
 
-// ipTablesLoaded is the offline stand-in for `lsmod | grep ip_tables` (§2.1.5).
+// ipTablesLoaded is the offline stand-in for `lsmod | grep ip_tables`.
 func ipTablesLoaded(in *rules.Input) (bool, error) {
 	files := []string{"etc/modules"}
 	for _, d := range []string{"etc/modules-load.d", "usr/lib/modules-load.d", "lib/modules-load.d"} {

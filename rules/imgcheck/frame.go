@@ -56,7 +56,7 @@ const (
 var rhelNames = []string{"CentOS Linux", "CentOS Stream", "Rocky Linux", "AlmaLinux", "CloudLinux"}
 
 // WriteText writes the img_check profile's stdout: the frame of
-// img_check.sh v1.8.1 (RULES.md §2.1.1) with every check's lines in the
+// img_check.sh v1.8.1 with every check's lines in the
 // script's order, the users regrouped per account, content blocks in
 // place of file bodies, and the summary with the script's counters.
 // [SKIP] and [ERROR] lines appear where their check would print.

@@ -8,7 +8,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// paritySupportedOS is the script's OS test (§3.1 "img_check" column).
+// paritySupportedOS is the script's OS test.
 func paritySupportedOS(os string) bool {
 	return os == "Ubuntu" || strings.Contains(os, "Debian") || slices.Contains(rhelLikeNames, os)
 }
@@ -32,7 +32,7 @@ func paritySupportedRelease(os, ver string) bool {
 	return false
 }
 
-// parityOSSupported is the script's OS test (RULES.md §2.1.2 a).
+// parityOSSupported is the script's OS test.
 func parityOSSupported(in *rules.Input) []rules.Finding {
 	r, err := release(in)
 	if err != nil {
@@ -50,7 +50,7 @@ func parityOSSupported(in *rules.Input) []rules.Finding {
 	return []rules.Finding{f}
 }
 
-// parityOSRelease is the script's release test (RULES.md §2.1.2 a).
+// parityOSRelease is the script's release test.
 func parityOSRelease(in *rules.Input) []rules.Finding {
 	r, err := release(in)
 	if err != nil {

@@ -24,7 +24,7 @@ func parityFail(in *rules.Input, n int, approximate bool, ev ...rules.KV) rules.
 	return f
 }
 
-// parityAptUpdates is the script's apt result (§2.1.2 d) from the emulation.
+// parityAptUpdates is the script's apt result from the emulation.
 func parityAptUpdates(in *rules.Input) []rules.Finding {
 	res, err := in.Facts.AptDryRun()
 	if err != nil {
@@ -47,7 +47,7 @@ func parityAptUpdates(in *rules.Input) []rules.Finding {
 	return []rules.Finding{parityFail(in, len(res.Security), true, ev...)}
 }
 
-// parityRPMUpdates is the script's yum result (§2.1.2 d, P7).
+// parityRPMUpdates is the script's yum result.
 func parityRPMUpdates(in *rules.Input) []rules.Finding {
 	res, err := in.Facts.RPMSecurity()
 	if err != nil {
@@ -63,8 +63,7 @@ func parityRPMUpdates(in *rules.Input) []rules.Finding {
 	return []rules.Finding{parityFail(in, len(res.Pending), true, rules.KV{Key: rules.KeySource, Value: strings.Join(res.Sources, " ")}, rules.KV{Key: rules.KeyDate, Value: res.Date})}
 }
 
-// paritySecurityUpdates is the script's security update test, by family
-// (RULES.md §2.1.2 d).
+// paritySecurityUpdates is the script's security update test, by family.
 func paritySecurityUpdates(in *rules.Input) []rules.Finding {
 	fam, err := in.Facts.Family()
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules"
 )
 
-// The img_check profile's rules in the script's order (RULES.md §2.1.1),
+// The img_check profile's rules in the script's order,
 // after disk.integrity, which both profiles run first. The script's own
 // checks are wrapped in counts when their lines change its counters; the
 // user-created accounts' are not counted (Q1), and the disk and API rules

@@ -5,8 +5,7 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// The script's fixed lists and paths (img_check.sh v1.8.1, RULES.md §3.1,
-// §2.1.2). The marketplace profile keeps its own tables: these change only
+// The script's fixed lists and paths (img_check.sh v1.8.1). The marketplace profile keeps its own tables: these change only
 // with the script.
 var (
 	ubuntuReleases = []string{"16.04", "18.04", "20.04", "22.04", "22.10", "24.04"}

@@ -13,7 +13,7 @@ import (
 const maxContents = 64 << 10
 
 // contentRules are the rules whose files --show-contents may print: logs
-// and authorized_keys (RULES.md §1.2). Nothing else is ever shown.
+// and authorized_keys. Nothing else is ever shown.
 var contentRules = map[string]bool{
 	"logs.uncleared":      true,
 	"logs.rotated":        true,

@@ -7,5 +7,5 @@
 // filesystems, OS, rule results) and every writer reads only that. Every
 // string is passed through the redactor on its way out, so a password hash,
 // a private key, an API token or a URL password that slipped into a finding
-// never reaches an output file (RULES.md §1.2).
+// never reaches an output file.
 package report

@@ -67,8 +67,7 @@ var baseCases = []goldenCase{
 }
 
 // comparable drops the date line and sorts the list of pending security
-// updates, which the script prints in apt's order and imgcheck sorts
-// (RULES.md P6: the list is compared as a set).
+// updates, which the script prints in apt's order and imgcheck sorts.
 func comparable(s string) string {
 	lines := strings.Split(withoutDate(s), "\n")
 	for i, l := range lines {

@@ -90,7 +90,7 @@ const goldenHash = "$6$Zq3xH1bN$Kk0lZ7uLq3sP0mYkq8dWmH2vXo1Qz5aN7bT9eR4cU6yI2oP8
 
 const goldenKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHXgOWcVrUGQ5qKzeoQ0iEQfxCNqcA3zeVoXjXV7JDKF admin@build\n"
 
-// g1 is RULES.md G1: Ubuntu 22.04 with cloud-init, ufw enabled, a
+// g1 is parity golden G1: Ubuntu 22.04 with cloud-init, ufw enabled, a
 // security index with nothing pending, empty logs, no user accounts, root
 // without password, keys or history, no agent. The ufw and cloud-init
 // stubs are never run by imgcheck; they let the real script run in a
@@ -133,7 +133,7 @@ var alice = fstest.MapFS{
 	"home/alice/.ssh/authorized_keys": fixtures.Owned(goldenKey, 0o600, 1000, 1000),
 }
 
-// g7Logs are RULES.md G7's additions to /var/log.
+// g7Logs are golden G7's additions to /var/log.
 var g7Logs = fstest.MapFS{
 	"var/log/cloud-init.log":                              file("boot done\n", 0o640),
 	"var/log/unattended-upgrades":                         fixtures.Dir(0o755),
@@ -150,7 +150,7 @@ type goldenCase struct {
 	rc   int
 }
 
-// goldenCases are the parity goldens of RULES.md §8.1 handled here.
+// goldenCases are the parity goldens handled here.
 var goldenCases = []goldenCase{
 	{"G1", g1(true), 0},
 	{"G2", merge(g1(true), alice), 0},
@@ -182,7 +182,7 @@ var goldenCases = []goldenCase{
 // edgeCases are further whole-image scenarios for the script's quirks:
 // awk's numeric and string comparisons, shadow matching, duplicated
 // accounts, the log globs' edges, root's .ssh entries and the unknown-OS
-// exit. They are goldens like the RULES.md ones and are confirmed against
+// exit. They are goldens like the others and are confirmed against
 // the real script the same way.
 var edgeCases = []goldenCase{
 	{"edge-accounts", merge(g1(true), fstest.MapFS{
@@ -239,7 +239,7 @@ var edgeCases = []goldenCase{
 
 // errorCases show [ERROR] lines in place; the script has no such lines,
 // so they are not compared with it. An rpm-family image without an rpm
-// database cannot be evaluated (RULES.md §4.2).
+// database cannot be evaluated.
 var errorCases = []goldenCase{
 	{"rocky9-no-rpmdb", merge(g1(true), fstest.MapFS{
 		"etc/os-release": file("NAME=\"Rocky Linux\"\nVERSION=\"9.3 (Blue Onyx)\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", 0o644),

@@ -16,7 +16,7 @@ type Options struct {
 	Version string      // tool version, written into JSON, SARIF and text headers
 	// ShowContents prints, in text reports only, the bodies of the log and
 	// authorized_keys files that findings name, read during the scan into Image.Contents
-	// (--show-contents, RULES.md §1.2). Private keys are never printed.
+	// (--show-contents). Private keys are never printed.
 	ShowContents bool
 	// Verbosity of text reports: Quiet prints the verdict line only,
 	// Normal (the default) the findings that need action (FAIL, ERROR,
@@ -57,7 +57,7 @@ func (o Options) failOn() rules.Level {
 }
 
 // failing reports whether f makes its image fail under o. In the img_check
-// profile only counted findings can fail (RULES.md §2.1.3 Q1).
+// profile only counted findings can fail.
 func (o Options) failing(f rules.Finding, p rules.Profile) bool {
 	if f.Waived || (p == rules.ImgCheck && !imgcheck.Counted(f)) {
 		return false

@@ -233,7 +233,7 @@ func osText(o OS) string {
 	return name
 }
 
-// sizeText prints a size as exact bytes, GB and GiB (RULES.md §6.2 "Units").
+// sizeText prints a size as exact bytes, GB and GiB.
 func sizeText(n int64) string {
 	return fmt.Sprintf("%d bytes (%.2f GB, %.2f GiB)", n, float64(n)/1e9, float64(n)/(1<<30))
 }

@@ -58,9 +58,9 @@ const (
 )
 
 // Verdict decides the outcome of im. In the marketplace profile it follows
-// RULES.md §1.3: a non-waived FAIL fails the image, then any ERROR makes it
+// A non-waived FAIL fails the image, then any ERROR makes it
 // an error, then a non-waived WARN warns. In the img_check profile it is
-// the script's own outcome (RULES.md §2.1.6): its exit code 1 fails, 3 is an
+// the script's own outcome: its exit code 1 fails, 3 is an
 // error, STATUS 1 warns; waivers do not apply there.
 func (im *Image) Verdict() Verdict {
 	if im.Err != nil {
@@ -105,7 +105,7 @@ func parityVerdict(rs []rules.Result) Verdict {
 	return VerdictPass
 }
 
-// Exit codes (RULES.md §1.3). ExitUsage belongs to the CLI; it is listed
+// Exit codes. ExitUsage belongs to the CLI; it is listed
 // here so that the whole table lives in one place.
 const (
 	ExitOK    = 0
@@ -114,11 +114,11 @@ const (
 	ExitError = 3
 )
 
-// ExitCode is the process exit status for a set of reports (RULES.md §1.3):
+// ExitCode is the process exit status for a set of reports:
 // 1 if any image fails, else 3 if any image is an error (an ERROR finding,
 // or the image could not be scanned), else 1 if failOn is rules.Warn and any
 // image warns, else 0. Each image's verdict follows its profile, so an
-// img_check image exits as the script would (RULES.md §2.1.6).
+// img_check image exits as the script would.
 func ExitCode(reports []Image, failOn rules.Level) int {
 	seen := map[Verdict]bool{}
 	for i := range reports {

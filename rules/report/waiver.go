@@ -18,7 +18,7 @@ const dateLayout = "2006-01-02"
 
 // Waiver accepts a known WARN or FAIL finding for a while. A waived finding
 // keeps its level, is flagged waived with the reason and does not count for
-// the exit code. ERROR findings can never be waived (RULES.md §1.1).
+// the exit code. ERROR findings can never be waived.
 type Waiver struct {
 	Rule    string    // rule ID, required
 	Image   string    // optional glob matched against the image path and its base name
