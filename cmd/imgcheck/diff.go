@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	debversion "github.com/knqyf263/go-deb-version"
-	rpmversion "github.com/knqyf263/go-rpm-version"
 	"github.com/spf13/cobra"
 
 	"github.com/imgcheck/imgcheck"
@@ -78,18 +76,7 @@ type pkgChange struct {
 
 // versionChange compares two package versions of a family's scheme.
 func versionChange(family, old, new string) string {
-	var c int
-	switch family {
-	case string(facts.Deb):
-		a, err1 := debversion.NewVersion(old)
-		b, err2 := debversion.NewVersion(new)
-		if err1 != nil || err2 != nil {
-			return "changed"
-		}
-		c = b.Compare(a)
-	case string(facts.RPM):
-		c = rpmversion.NewVersion(new).Compare(rpmversion.NewVersion(old))
-	}
+	c, _ := facts.CompareVersions(facts.Family(family), new, old)
 	switch {
 	case c > 0:
 		return "upgraded"
