@@ -5,18 +5,22 @@ import (
 	"testing"
 
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/report"
 )
 
 // TestReferenceCoversEveryRule: every registered rule has a reference
 // entry with its why, levels and fix, every entry names a registered rule
-// (or the image.unreadable pseudo-rule), and fixes name commands, not the
+// (or a pseudo-rule of the reports), and fixes name commands, not the
 // specification's step codes.
 func TestReferenceCoversEveryRule(t *testing.T) {
 	docs, err := rules.Docs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := map[string]bool{"image.unreadable": true}
+	known := map[string]bool{}
+	for _, r := range report.PseudoRules() {
+		known[r.ID] = true
+	}
 	for _, r := range rules.All() {
 		known[r.ID] = true
 		d, ok := docs[r.ID]

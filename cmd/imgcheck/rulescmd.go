@@ -73,18 +73,16 @@ type entry struct {
 	Doc rules.Doc
 }
 
-// catalogue returns every rule in catalogue order, then the
-// image.unreadable pseudo-rule that reports use for an image that could
-// not be scanned.
+// catalogue returns every rule in catalogue order, then the pseudo-rules
+// that reports use for an image that could not be scanned or has no
+// readable root filesystem.
 func catalogue() []entry {
 	var out []entry
-	for _, r := range rules.All() {
+	for _, r := range append(rules.All(), report.PseudoRules()...) {
 		d, _ := rules.LookupDoc(r.ID)
 		out = append(out, entry{r, d})
 	}
-	d, _ := rules.LookupDoc(report.ImageUnreadable)
-	unreadable := rules.Rule{ID: report.ImageUnreadable, Title: report.ImageUnreadableTitle, Profiles: []rules.Profile{rules.Marketplace, rules.ImgCheck}}
-	return append(out, entry{unreadable, d})
+	return out
 }
 
 func ruleProfiles(r rules.Rule) string {

@@ -73,8 +73,8 @@ func HTML(w io.Writer, lines []Line, o Options) error {
 		r := htmlRule{ID: rt.Rule, Title: rt.Rule, Doc: RuleDocURI(rt.Rule), Fail: rt.Fail, Error: rt.Error, Warn: rt.Warn}
 		if rr, ok := rules.Lookup(rt.Rule); ok && rr.Title != "" {
 			r.Title = rr.Title
-		} else if rt.Rule == ImageUnreadable {
-			r.Title = ImageUnreadableTitle
+		} else if t, ok := pseudoRuleTitles[rt.Rule]; ok {
+			r.Title = t
 		}
 		for i := range ims {
 			lv, ok := worst[i][rt.Rule]
@@ -94,7 +94,9 @@ func HTML(w io.Writer, lines []Line, o Options) error {
 }
 
 // worstLevels is the worst level of each rule of im, waived findings left
-// out; an image that could not be read is ERROR under ImageUnreadable.
+// out; an image that could not be read is ERROR under ImageUnreadable, and
+// the guest rules that could not run for want of a root filesystem are one
+// ERROR under ImageNoRoot, not one per rule.
 func worstLevels(im *Image) map[string]rules.Level {
 	out := map[string]rules.Level{}
 	if im.Err != nil {
@@ -104,8 +106,12 @@ func worstLevels(im *Image) map[string]rules.Level {
 		if f.Waived {
 			continue
 		}
-		if old, ok := out[f.Rule]; !ok || levelRank(f.Level) > levelRank(old) {
-			out[f.Rule] = f.Level
+		id := f.Rule
+		if noGuest(f) {
+			id = ImageNoRoot
+		}
+		if old, ok := out[id]; !ok || levelRank(f.Level) > levelRank(old) {
+			out[id] = f.Level
 		}
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/imgcheck/imgcheck/rules"
+	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Secrets planted in findings to prove the redactor masks them in every
@@ -510,14 +511,24 @@ func TestSummaryContentErrorReason(t *testing.T) {
 	ruleErr := Image{Path: "images/ruleerr.raw", AllocatedSize: -1, Results: []rules.Result{result("ssh.known-hosts",
 		rules.Finding{Level: rules.Error, Message: "cannot read /root/.ssh/known_hosts: ext4: bad extent"})}}
 	noRoot := Image{Path: "images/lvm.raw", AllocatedSize: -1, RootError: "LVM2 physical volume on partition 2",
-		Results: []rules.Result{result("os.supported", rules.Finding{Level: rules.Error, Message: "cannot evaluate"})}}
+		Results: []rules.Result{
+			result("os.supported", rules.Finding{Level: rules.Error, Message: "cannot evaluate", Evidence: []rules.KV{{Key: rules.KeyReason, Value: facts.ErrNoGuest.Error()}}}),
+			result("ssh.server", rules.Finding{Level: rules.Error, Message: "cannot evaluate", Evidence: []rules.KV{{Key: rules.KeyReason, Value: facts.ErrNoGuest.Error()}}}),
+		}}
 	out := string(render(t, "summary", []Image{ruleErr, noRoot}, Options{}))
 	for _, want := range []string{
 		"images/ruleerr.raw: ssh.known-hosts: cannot read /root/.ssh/known_hosts: ext4: bad extent\n",
 		"images/lvm.raw: no readable root filesystem: LVM2 physical volume on partition 2\n",
+		"image.no-root ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	// The rules the missing root kept from running are one row, not one each.
+	for _, unwanted := range []string{"os.supported", "ssh.server"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("summary lists %s, which never ran:\n%s", unwanted, out)
 		}
 	}
 }

@@ -207,8 +207,26 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 // be.
 const ImageUnreadable = "image.unreadable"
 
-// ImageUnreadableTitle describes ImageUnreadable in rule listings.
-const ImageUnreadableTitle = "The image could be opened and read (container, partition table, no timeout)"
+// ImageNoRoot is the pseudo-rule that stands, in cross-image summaries,
+// for the guest rules an image without a readable root filesystem could
+// not run.
+const ImageNoRoot = "image.no-root"
+
+// pseudoRuleTitles describe the pseudo-rules in rule listings.
+var pseudoRuleTitles = map[string]string{
+	ImageUnreadable: "The image could be opened and read (container, partition table, no timeout)",
+	ImageNoRoot:     "The image has a readable root filesystem (guest rules not evaluated)",
+}
+
+// PseudoRules are the rules reports name that no check implements:
+// ImageUnreadable and ImageNoRoot, in both profiles.
+func PseudoRules() []rules.Rule {
+	both := []rules.Profile{rules.Marketplace, rules.ImgCheck}
+	return []rules.Rule{
+		{ID: ImageUnreadable, Title: pseudoRuleTitles[ImageUnreadable], Profiles: both},
+		{ID: ImageNoRoot, Title: pseudoRuleTitles[ImageNoRoot], Profiles: both},
+	}
+}
 
 // RuleDocURI is where a rule's section of the rule reference is, for
 // SARIF helpUri and the HTML report.
@@ -217,7 +235,7 @@ func RuleDocURI(id string) string {
 }
 
 func sarifRuleFor(id string) sarifRule {
-	title := ImageUnreadableTitle
+	title := cmp.Or(pseudoRuleTitles[id], id)
 	if r, ok := rules.Lookup(id); ok {
 		title = cmp.Or(r.Title, id)
 	}

@@ -46,19 +46,10 @@ func (t *Tally) Add(im *Image) {
 	if t.rules == nil {
 		t.rules = map[string]*RuleTally{}
 	}
-	worst := map[string]rules.Level{}
-	if im.Err != nil {
-		worst[ImageUnreadable] = rules.Error
-	}
-	for _, f := range im.Findings() {
-		if f.Waived || (f.Level != rules.Fail && f.Level != rules.Warn && f.Level != rules.Error) {
+	for id, lv := range worstLevels(im) {
+		if levelRank(lv) == 0 {
 			continue
 		}
-		if old, ok := worst[f.Rule]; !ok || levelRank(f.Level) > levelRank(old) {
-			worst[f.Rule] = f.Level
-		}
-	}
-	for id, lv := range worst {
 		rt := t.rules[id]
 		if rt == nil {
 			rt = &RuleTally{Rule: id}
