@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -234,54 +236,86 @@ func checkMinSize(in *Input) []Finding {
 	return []Finding{f}
 }
 
-// builtinPlans are the plans known without --plans or the API.
-var builtinPlans = []Plan{{Slug: "s-1vcpu-512mb-10gb", DiskGB: 10}, {Slug: "s-1vcpu-1gb", DiskGB: 25}}
-
 // planBytes converts a plan's disk to bytes: GiB unless --plan-unit gb.
 func planBytes(o *Options, p Plan) int64 {
-	if strings.EqualFold(o.PlanUnit, "gb") {
-		return p.DiskGB * GB
-	}
-	return p.DiskGB * GiB
+	unit, _ := planUnitSize(o)
+	return p.DiskGB * unit
 }
 
+// plansOf returns the plans the rules consult, where they came from and
+// when they were taken: Options.Plans, else the built-in catalogue.
+func plansOf(o *Options) (plans []Plan, source, taken string) {
+	if len(o.Plans) == 0 {
+		c := BuiltinCatalogue()
+		return c.Sizes, "built-in catalogue of " + c.Taken, c.Taken
+	}
+	if o.PlanSource == "" {
+		return o.Plans, "supplied", o.PlanTaken
+	}
+	return o.Plans, o.PlanSource, o.PlanTaken
+}
+
+// cheaperPlan orders plans cheapest first, a plan without a price after
+// every priced one, then by disk and slug.
+func cheaperPlan(x, y Plan) int {
+	if (x.PriceUSD > 0) != (y.PriceUSD > 0) {
+		if x.PriceUSD > 0 {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(cmp.Compare(x.PriceUSD, y.PriceUSD), cmp.Compare(x.DiskGB, y.DiskGB), cmp.Compare(x.Slug, y.Slug))
+}
+
+// describePlan is "s-1vcpu-1gb ($6.00/month, 25 GB disk)".
+func describePlan(p Plan) string {
+	if p.PriceUSD > 0 {
+		return fmt.Sprintf("%s ($%.2f/month, %d GB disk)", p.Slug, p.PriceUSD, p.DiskGB)
+	}
+	return fmt.Sprintf("%s (%d GB disk)", p.Slug, p.DiskGB)
+}
+
+// checkPlans names the cheapest plan whose disk holds the virtual disk and
+// counts the plans that can launch the image; the evidence lists every
+// plan, cheapest first.
 func checkPlans(in *Input) []Finding {
 	d, skip := diskOrSkip(in)
 	if d == nil {
 		return skip
 	}
-	plans := in.Opts.Plans
-	source := in.Opts.PlanSource
-	if len(plans) == 0 {
-		plans, source = builtinPlans, "built-in"
-	} else if source == "" {
-		source = "supplied"
+	plans, source, taken := plansOf(in.Opts)
+	plans = slices.SortedStableFunc(slices.Values(plans), cheaperPlan)
+	_, unit := planUnitSize(in.Opts)
+	ev := []KV{{"virtual_size", FormatSize(d.VirtualSize)}, {KeySource, source}}
+	if taken != "" {
+		ev = append(ev, KV{"taken", taken})
 	}
-	unit := "GiB"
-	if strings.EqualFold(in.Opts.PlanUnit, "gb") {
-		unit = "GB"
-	}
-	ev := []KV{{"virtual_size", FormatSize(d.VirtualSize)}, {KeySource, source}, {"plan_unit", unit}}
-	var fit, small []string
+	ev = append(ev, KV{"plan_unit", unit})
+	var fit []Plan
+	var largest Plan
+	var list []KV
 	for _, p := range plans {
 		b := planBytes(in.Opts, p)
+		verdict := "too small"
 		if b >= d.VirtualSize {
-			fit = append(fit, p.Slug)
-			ev = append(ev, KV{"plan", fmt.Sprintf("%s: %s, can launch", p.Slug, FormatSize(b))})
-		} else {
-			small = append(small, p.Slug)
-			ev = append(ev, KV{"plan", fmt.Sprintf("%s: %s, too small", p.Slug, FormatSize(b))})
+			fit, verdict = append(fit, p), "can launch"
 		}
+		if p.DiskGB > largest.DiskGB {
+			largest = p
+		}
+		list = append(list, KV{"plan", fmt.Sprintf("%s: %s, %s", describePlan(p), FormatSize(b), verdict)})
 	}
-	msg := "plans that can launch the image: " + listOrNone(fit) + "; too small: " + listOrNone(small) + " (" + source + " plans)"
-	return []Finding{in.New(Info, "disk", msg, ev...)}
-}
-
-func listOrNone(s []string) string {
-	if len(s) == 0 {
-		return "none"
+	var msg string
+	if len(fit) == 0 {
+		msg = fmt.Sprintf("no plan can launch the image: the largest plan disk is %s, %s (%d plans, %s)",
+			describePlan(largest), FormatSize(planBytes(in.Opts, largest)), len(plans), source)
+	} else {
+		ev = append(ev, KV{"cheapest", fit[0].Slug})
+		msg = fmt.Sprintf("cheapest plan that can launch the image: %s; %d of %d plans can (%s)",
+			describePlan(fit[0]), len(fit), len(plans), source)
 	}
-	return strings.Join(s, ", ")
+	ev = append(ev, KV{"fit", fmt.Sprintf("%d of %d", len(fit), len(plans))})
+	return []Finding{in.New(Info, "disk", msg, append(ev, list...)...)}
 }
 
 func checkShrinkHint(in *Input) []Finding {

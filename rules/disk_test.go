@@ -115,9 +115,10 @@ func TestMinSizePlansShrinkUpload(t *testing.T) {
 	if diskLevels(fs) != "WARN" || !strings.Contains(fs[0].Message, "53687091200 bytes (53.69 GB, 50.00 GiB)") {
 		t.Errorf("50 GiB: %+v", fs)
 	}
-	plans := rules.Options{Plans: []rules.Plan{{Slug: "s-2vcpu-4gb", DiskGB: 80}, {Slug: "s-1vcpu-2gb", DiskGB: 50}, {Slug: "s-1vcpu-1gb", DiskGB: 25}}, PlanSource: "--plans plans.json"}
+	// Plans without prices (a --plans text file): the smallest disk that fits.
+	plans := rules.Options{Plans: []rules.Plan{{Slug: "s-2vcpu-4gb", DiskGB: 80}, {Slug: "s-1vcpu-2gb", DiskGB: 50}, {Slug: "s-1vcpu-1gb", DiskGB: 25}}, PlanSource: "--plans plans.txt"}
 	fs = runDisk(t, "disk.plans", gib50, plans)
-	if diskLevels(fs) != "INFO" || !strings.Contains(fs[0].Message, "can launch the image: s-2vcpu-4gb, s-1vcpu-2gb; too small: s-1vcpu-1gb") {
+	if diskLevels(fs) != "INFO" || fs[0].Message != "cheapest plan that can launch the image: s-1vcpu-2gb (50 GB disk); 2 of 3 plans can (--plans plans.txt)" {
 		t.Errorf("plans: %+v", fs)
 	}
 	if fs := runDisk(t, "disk.shrink-hint", gib50, rules.Options{}); diskLevels(fs) != "INFO" {
@@ -141,11 +142,12 @@ func TestMinSizePlansShrinkUpload(t *testing.T) {
 		t.Errorf("10 GiB: %+v", fs)
 	}
 	fs = runDisk(t, "disk.plans", gib10, rules.Options{})
-	if !strings.Contains(fs[0].Message, "can launch the image: s-1vcpu-512mb-10gb, s-1vcpu-1gb") || fs[0].Get(rules.KeySource) != "built-in" {
+	if !strings.Contains(fs[0].Message, "cheapest plan that can launch the image: s-1vcpu-512mb-10gb ($4.00/month, 10 GB disk)") ||
+		fs[0].Get(rules.KeySource) != "built-in catalogue of "+rules.BuiltinCatalogue().Taken {
 		t.Errorf("10 GiB built-in plans: %+v", fs)
 	}
 	fs = runDisk(t, "disk.plans", gib10, rules.Options{PlanUnit: "gb"})
-	if !strings.Contains(fs[0].Message, "too small: s-1vcpu-512mb-10gb") {
+	if !strings.Contains(fs[0].Message, "cheapest plan that can launch the image: s-1vcpu-1gb ($6.00/month, 25 GB disk)") {
 		t.Errorf("--plan-unit gb: %+v", fs)
 	}
 	if fs := runDisk(t, "disk.min-size", gib50, rules.Options{MinDisk: 60 * rules.GiB}); diskLevels(fs) != "PASS" {

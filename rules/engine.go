@@ -21,22 +21,19 @@ type Options struct {
 	RPMUpdateInfo []facts.NamedData
 	MinDisk       int64  // bytes; 0 means the default 25 GiB
 	PlanUnit      string // "gib" (default) or "gb"
-	Plans         []Plan // extra plans (--plans FILE or the sizes API)
-	PlanSource    string // where Plans came from, for the report
-	Strict        bool   // SKIP not-evaluable becomes ERROR
-	ShowContents  bool
-	Now           time.Time // the run's clock; zero means time.Now()
+	// Plans replace the built-in catalogue (--plans FILE, the sizes API or
+	// a saved catalogue); PlanSource says where they came from and
+	// PlanTaken, when known, the date they were taken.
+	Plans        []Plan
+	PlanSource   string
+	PlanTaken    string
+	Strict       bool // SKIP not-evaluable becomes ERROR
+	ShowContents bool
+	Now          time.Time // the run's clock; zero means time.Now()
 
 	// DOImage is the DigitalOcean API's record of the image, for do.image
 	// (scan --do-image); nil otherwise.
 	DOImage *APIImage
-}
-
-// Plan is a Droplet size: its slug and its disk in the API's "GB" unit.
-type Plan struct {
-	Slug     string  `json:"slug"`
-	DiskGB   int64   `json:"disk"`
-	PriceUSD float64 `json:"price_monthly,omitempty"`
 }
 
 // Disk holds the container and layout facts for the disk rules. The CLI
