@@ -275,9 +275,18 @@ func describePlan(p Plan) string {
 	return fmt.Sprintf("%s (%d GB disk)", p.Slug, p.DiskGB)
 }
 
+// planEvidence is "s-1vcpu-1gb: 25 GB disk at $6.00/month", without a
+// comma: the JSON report joins the values of a repeated key with ", ".
+func planEvidence(p Plan) string {
+	if p.PriceUSD > 0 {
+		return fmt.Sprintf("%s: %d GB disk at $%.2f/month", p.Slug, p.DiskGB, p.PriceUSD)
+	}
+	return fmt.Sprintf("%s: %d GB disk", p.Slug, p.DiskGB)
+}
+
 // checkPlans names the cheapest plan whose disk holds the virtual disk and
 // counts the plans that can launch the image; the evidence lists every
-// plan, cheapest first.
+// plan, cheapest first, under "fits" or "too_small".
 func checkPlans(in *Input) []Finding {
 	d, skip := diskOrSkip(in)
 	if d == nil {
@@ -295,15 +304,14 @@ func checkPlans(in *Input) []Finding {
 	var largest Plan
 	var list []KV
 	for _, p := range plans {
-		b := planBytes(in.Opts, p)
-		verdict := "too small"
-		if b >= d.VirtualSize {
-			fit, verdict = append(fit, p), "can launch"
+		key := "too_small"
+		if planBytes(in.Opts, p) >= d.VirtualSize {
+			fit, key = append(fit, p), "fits"
 		}
 		if p.DiskGB > largest.DiskGB {
 			largest = p
 		}
-		list = append(list, KV{"plan", fmt.Sprintf("%s: %s, %s", describePlan(p), FormatSize(b), verdict)})
+		list = append(list, KV{key, planEvidence(p)})
 	}
 	var msg string
 	if len(fit) == 0 {

@@ -81,14 +81,17 @@ func TestPlansBuiltinCheapestFit(t *testing.T) {
 		if fs[0].Get("cheapest") != best.Slug || fs[0].Get("fit") != fmt.Sprintf("%d of %d", n, len(sizes)) {
 			t.Errorf("evidence: %+v", fs[0].Evidence)
 		}
-		var listed int
+		fits, small := 0, 0
 		for _, kv := range fs[0].Evidence {
-			if kv.Key == "plan" {
-				listed++
+			switch kv.Key {
+			case "fits":
+				fits++
+			case "too_small":
+				small++
 			}
 		}
-		if listed != len(sizes) {
-			t.Errorf("evidence lists %d plans, want %d", listed, len(sizes))
+		if fits != n || fits+small != len(sizes) {
+			t.Errorf("evidence lists %d plans that fit and %d too small, want %d of %d", fits, small, n, len(sizes))
 		}
 	}
 	// The values above, pinned to the shipped data.

@@ -124,7 +124,7 @@ func newDoCmd(g *globalOptions) *cobra.Command {
 			"or from --token-file; it is sent only in the Authorization header and never printed.",
 	}
 	addAPIFlags(cmd.PersistentFlags(), &o.api)
-	cmd.AddCommand(newDoImageCmd(o, nil), newDoSubmitCmd(o, nil))
+	cmd.AddCommand(newDoImageCmd(o, nil), newDoSizesCmd(o), newDoSubmitCmd(o, nil))
 	return cmd
 }
 

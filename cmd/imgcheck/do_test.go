@@ -260,8 +260,10 @@ func TestScanDOImageMatches(t *testing.T) {
 	// The sizes API's plans (both pages, available only) feed disk.plans.
 	plans := findingsOf(t, js, "disk.plans")["disk"]
 	msg, _ := plans["message"].(string)
-	if !strings.Contains(msg, "s-1vcpu-512mb-10gb, s-1vcpu-1gb, s-2vcpu-2gb") || !strings.Contains(msg, "DigitalOcean sizes API") || strings.Contains(msg, "s-retired") {
-		t.Errorf("disk.plans = %q", msg)
+	ev, _ := plans["evidence"].(map[string]any)
+	if msg != "cheapest plan that can launch the image: s-1vcpu-512mb-10gb ($4.00/month, 10 GB disk); 3 of 3 plans can (DigitalOcean sizes API)" ||
+		ev["fits"] != "s-1vcpu-512mb-10gb: 10 GB disk at $4.00/month, s-1vcpu-1gb: 25 GB disk at $6.00/month, s-2vcpu-2gb: 60 GB disk at $18.00/month" {
+		t.Errorf("disk.plans = %q %v", msg, ev)
 	}
 	if got := len(api.requests(http.MethodGet)); got != 3 {
 		t.Errorf("%d GET requests, want 3 (image, two pages of sizes)", got)

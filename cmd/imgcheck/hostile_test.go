@@ -30,7 +30,16 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	// A Droplet size catalogue saved in the user's own configuration
+	// directory must not change what the tests see.
+	config, err := os.MkdirTemp("", "imgcheck-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", config)
+	code := m.Run()
+	os.RemoveAll(config)
+	os.Exit(code)
 }
 
 // childResult is how a child imgcheck process ended.

@@ -58,8 +58,9 @@ func (o *scanOptions) ruleOptions(p rules.Profile) (rules.Options, error) {
 		if ro.Plans, err = parsePlans(data); err != nil {
 			return ro, usagef("--plans %s: %v", o.plans, err)
 		}
-		ro.PlanSource = o.plans
+		ro.PlanSource = "--plans " + o.plans
 	}
+	o.useSavedSizes(&ro)
 	return ro, nil
 }
 
@@ -80,18 +81,14 @@ func readCapped(name string) ([]byte, error) {
 }
 
 // parsePlans reads a plans file: the JSON of the sizes API ({"sizes":
-// [...]}), a JSON array of plans, or text lines "slug disk-GB".
+// [...]}, which a saved catalogue also is), a JSON array of plans, or text
+// lines "slug disk-GB".
 func parsePlans(data []byte) ([]rules.Plan, error) {
 	trimmed := strings.TrimSpace(string(data))
 	switch {
 	case strings.HasPrefix(trimmed, "{"):
-		var doc struct {
-			Sizes []rules.Plan `json:"sizes"`
-		}
-		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, err
-		}
-		return checkPlans(doc.Sizes)
+		c, err := rules.ParseCatalogue(data)
+		return c.Sizes, err
 	case strings.HasPrefix(trimmed, "["):
 		var ps []rules.Plan
 		if err := json.Unmarshal(data, &ps); err != nil {

@@ -134,7 +134,8 @@ func (c *Client) Image(ctx context.Context, id string) (*Image, error) {
 		SizeGigabytes: s.SizeGigaBytes, Regions: s.Regions, Created: s.Created}, nil
 }
 
-// Plans lists every available Droplet size, following pagination, cheapest first.
+// Plans lists every available Droplet size (Sizes.List, following the
+// pages' links to the last), cheapest first.
 func (c *Client) Plans(ctx context.Context) ([]rules.Plan, error) {
 	var out []rules.Plan
 	opt := &godo.ListOptions{Page: 1, PerPage: 200}
@@ -145,7 +146,8 @@ func (c *Client) Plans(ctx context.Context) ([]rules.Plan, error) {
 		}
 		for _, s := range sizes {
 			if s.Available {
-				out = append(out, rules.Plan{Slug: s.Slug, DiskGB: int64(s.Disk), PriceUSD: s.PriceMonthly})
+				out = append(out, rules.Plan{Slug: s.Slug, Description: s.Description, VCPUs: s.Vcpus,
+					MemoryMiB: s.Memory, DiskGB: int64(s.Disk), PriceUSD: s.PriceMonthly})
 			}
 		}
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {

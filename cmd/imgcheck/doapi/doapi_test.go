@@ -105,7 +105,7 @@ func TestPlansFollowsPaginationCheapestFirst(t *testing.T) {
 	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		page := r.URL.Query().Get("page")
 		size := func(slug string, disk int, price float64, avail bool) map[string]any {
-			return map[string]any{"slug": slug, "disk": disk, "price_monthly": price, "available": avail}
+			return map[string]any{"slug": slug, "description": "Basic", "vcpus": 1, "memory": 1024, "disk": disk, "price_monthly": price, "available": avail}
 		}
 		switch page {
 		case "1", "":
@@ -132,6 +132,9 @@ func TestPlansFollowsPaginationCheapestFirst(t *testing.T) {
 	}
 	if want := "s-1vcpu-512mb-10gb:10 s-1vcpu-1gb:25 s-2vcpu-2gb:60"; strings.Join(got, " ") != want {
 		t.Errorf("plans = %v, want %s", got, want)
+	}
+	if p := plans[0]; p.Description != "Basic" || p.VCPUs != 1 || p.MemoryMiB != 1024 || p.PriceUSD != 4 {
+		t.Errorf("plan = %+v", p)
 	}
 }
 
