@@ -87,7 +87,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	f.StringVar(&o.aptLists, "apt-lists", "", "use the apt lists in `DIR` instead of the image's")
 	f.StringVar(&o.rpmUpdateInfo, "rpm-updateinfo", "", "updateinfo.xml `FILE` (may be compressed) for rpm security updates")
 	f.StringVar(&o.minDisk, "min-disk", "", "minimum Droplet disk `SIZE` (default 25GiB)")
-	f.StringVar(&o.plans, "plans", "", "Droplet plans `FILE` (JSON from the sizes API, or lines of 'slug disk-GB')")
+	f.StringVar(&o.plans, "plans", "", "Droplet plans `FILE` for disk.plans, instead of the saved or built-in catalogue (JSON from the sizes API or do sizes, or lines of 'slug disk-GB')")
 	f.StringVar(&o.planUnit, "plan-unit", "gib", "`UNIT` of plan disk sizes: gib or gb")
 	f.BoolVar(&o.hash, "hash", false, "record the SHA-256 of each image file in the reports (reads the whole file)")
 	f.StringVar(&o.color, "color", "auto", "colour text output `WHEN`: auto, always or never")
