@@ -14,7 +14,8 @@ import (
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
-// maxInputFile caps the size of --plans and --rpm-updateinfo files.
+// maxInputFile caps the size of the files read whole: --plans, the saved
+// Droplet sizes, --rpm-updateinfo, --manifest and the reports `report` reads.
 const maxInputFile = 256 << 20
 
 // ruleOptions turns the input flags into rules.Options.

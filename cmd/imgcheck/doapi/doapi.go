@@ -134,12 +134,20 @@ func (c *Client) Image(ctx context.Context, id string) (*Image, error) {
 		SizeGigabytes: s.SizeGigaBytes, Regions: s.Regions, Created: s.Created}, nil
 }
 
+// maxSizePages bounds the pages of sizes read: the API has some 150
+// sizes, one page of 200; a server that keeps linking to a next page
+// cannot grow the list without end.
+const maxSizePages = 50
+
 // Plans lists every available Droplet size (Sizes.List, following the
 // pages' links to the last), cheapest first.
 func (c *Client) Plans(ctx context.Context) ([]rules.Plan, error) {
 	var out []rules.Plan
 	opt := &godo.ListOptions{Page: 1, PerPage: 200}
-	for {
+	for n := 1; ; n++ {
+		if n > maxSizePages {
+			return nil, fmt.Errorf("DigitalOcean API: sizes: more than %d pages", maxSizePages)
+		}
 		sizes, resp, err := c.godo.Sizes.List(ctx, opt)
 		if err != nil {
 			return nil, explain(err, "sizes")

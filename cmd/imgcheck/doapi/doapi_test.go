@@ -138,6 +138,25 @@ func TestPlansFollowsPaginationCheapestFirst(t *testing.T) {
 	}
 }
 
+// TestPlansPageCap: a server that always links to a next page ends the
+// listing with an error after maxSizePages requests.
+func TestPlansPageCap(t *testing.T) {
+	var requests atomic.Int64
+	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		next := fmt.Sprintf("http://%s/v2/sizes?page=%d", r.Host, requests.Load()+1)
+		writeJSON(w, 200, map[string]any{
+			"sizes": []any{map[string]any{"slug": "s-1vcpu-1gb", "disk": 25, "available": true}},
+			"links": map[string]any{"pages": map[string]any{"next": next, "last": "http://" + r.Host + "/v2/sizes?page=999999"}}})
+	})
+	if _, err := c.Plans(t.Context()); err == nil || !strings.Contains(err.Error(), "more than 50 pages") {
+		t.Errorf("err = %v", err)
+	}
+	if n := requests.Load(); n != maxSizePages {
+		t.Errorf("%d requests, want %d", n, maxSizePages)
+	}
+}
+
 func TestUpdateAppBodyAndPath(t *testing.T) {
 	var gotPath, gotMethod, gotBody string
 	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
