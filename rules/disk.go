@@ -284,15 +284,22 @@ func planEvidence(p Plan) string {
 	return fmt.Sprintf("%s: %d GB disk", p.Slug, p.DiskGB)
 }
 
+// planListed is how many plans each evidence list names.
+const planListed = 5
+
 // checkPlans names the cheapest plan whose disk holds the virtual disk and
-// counts the plans that can launch the image; the evidence lists every
-// plan, cheapest first, under "fits" or "too_small".
+// counts the plans that can launch the image; the evidence names the
+// cheapest plans that fit ("fits") and the largest that do not
+// ("too_small"), planListed of each.
 func checkPlans(in *Input) []Finding {
 	d, skip := diskOrSkip(in)
 	if d == nil {
 		return skip
 	}
 	plans, source, taken := plansOf(in.Opts)
+	if len(plans) == 0 {
+		return []Finding{in.New(Skip, "disk", "no Droplet plans to compare with ("+source+")", KV{KeySource, source})}
+	}
 	plans = slices.SortedStableFunc(slices.Values(plans), cheaperPlan)
 	_, unit := planUnitSize(in.Opts)
 	ev := []KV{{"virtual_size", FormatSize(d.VirtualSize)}, {KeySource, source}}
@@ -300,21 +307,19 @@ func checkPlans(in *Input) []Finding {
 		ev = append(ev, KV{"taken", taken})
 	}
 	ev = append(ev, KV{"plan_unit", unit})
-	var fit []Plan
-	var largest Plan
-	var list []KV
+	var fit, small []Plan
 	for _, p := range plans {
-		key := "too_small"
 		if planBytes(in.Opts, p) >= d.VirtualSize {
-			fit, key = append(fit, p), "fits"
+			fit = append(fit, p)
+		} else {
+			small = append(small, p)
 		}
-		if p.DiskGB > largest.DiskGB {
-			largest = p
-		}
-		list = append(list, KV{key, planEvidence(p)})
 	}
+	// Near misses first: the largest disks that are still too small.
+	slices.SortStableFunc(small, func(a, b Plan) int { return cmp.Compare(b.DiskGB, a.DiskGB) })
 	var msg string
 	if len(fit) == 0 {
+		largest := small[0]
 		msg = fmt.Sprintf("no plan can launch the image: the largest plan disk is %s, %s (%d plans, %s)",
 			describePlan(largest), FormatSize(planBytes(in.Opts, largest)), len(plans), source)
 	} else {
@@ -323,7 +328,13 @@ func checkPlans(in *Input) []Finding {
 			describePlan(fit[0]), len(fit), len(plans), source)
 	}
 	ev = append(ev, KV{"fit", fmt.Sprintf("%d of %d", len(fit), len(plans))})
-	return []Finding{in.New(Info, "disk", msg, append(ev, list...)...)}
+	for _, p := range fit[:min(len(fit), planListed)] {
+		ev = append(ev, KV{"fits", planEvidence(p)})
+	}
+	for _, p := range small[:min(len(small), planListed)] {
+		ev = append(ev, KV{"too_small", planEvidence(p)})
+	}
+	return []Finding{in.New(Info, "disk", msg, ev...)}
 }
 
 func checkShrinkHint(in *Input) []Finding {

@@ -90,8 +90,9 @@ func TestPlansBuiltinCheapestFit(t *testing.T) {
 				small++
 			}
 		}
-		if fits != n || fits+small != len(sizes) {
-			t.Errorf("evidence lists %d plans that fit and %d too small, want %d of %d", fits, small, n, len(sizes))
+		// At most five of each: the cheapest that fit, the largest that do not.
+		if fits != min(n, 5) || small != min(len(sizes)-n, 5) {
+			t.Errorf("evidence lists %d plans that fit and %d too small, want %d and %d", fits, small, min(n, 5), min(len(sizes)-n, 5))
 		}
 	}
 	// The values above, pinned to the shipped data.
