@@ -2,6 +2,7 @@ package facts
 
 import (
 	"cmp"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
@@ -211,7 +212,7 @@ func (f *Facts) networkdStatic() ([]StaticConfig, error) {
 			switch {
 			case sec == "Match" && k == "Name" && v != "":
 				name = v
-			case (sec == "Network" || sec == "Address") && k == "Address" && v != "":
+			case (sec == "Network" || sec == "Address") && k == "Address" && v != "" && !poolAddress(v):
 				found = append(found, StaticConfig{Path: "/" + p, Line: line, Address: v})
 			case sec == "Match" && k == "MACAddress" && v != "":
 				found = append(found, StaticConfig{Path: "/" + p, Line: line, MAC: v})
@@ -223,6 +224,14 @@ func (f *Facts) networkdStatic() ([]StaticConfig, error) {
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// poolAddress reports whether a networkd Address= asks for a range from
+// the system-wide pool (0.0.0.0/N or ::/N, as systemd's own
+// 80-container-ve.network does) rather than naming a static address.
+func poolAddress(v string) bool {
+	p, err := netip.ParsePrefix(v)
+	return err == nil && p.Addr().IsUnspecified()
 }
 
 func (f *Facts) ifcfgStatic() ([]StaticConfig, error) {
