@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestRealDebian scans a real Debian 12 disk, as fixtures/real-debian.sh
@@ -58,4 +65,120 @@ func TestRealDebian(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRealDebianBoots holds boot.loader and boot.kernel to what a machine
+// does: the real Debian disk (IMGCHECK_REAL_DEBIAN) boots under QEMU from
+// its MBR through GRUB to the root filesystem on a virtio disk, and the
+// same disk with its MBR boot code zeroed, which boot.loader FAILs, does
+// not boot. It needs qemu-system-x86_64 and about a minute (software
+// emulation); the images are never written (-snapshot, and a copy).
+func TestRealDebianBoots(t *testing.T) {
+	raw := os.Getenv("IMGCHECK_REAL_DEBIAN")
+	if raw == "" {
+		t.Skip("IMGCHECK_REAL_DEBIAN is not set")
+	}
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
+	}
+	broken := filepath.Join(t.TempDir(), "no-boot-code.raw")
+	if out, err := exec.Command("cp", "--sparse=always", raw, broken).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	f, err := os.OpenFile(broken, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt(make([]byte, 440), 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		disk, loader string
+		boots        bool
+	}{{raw, "pass", true}, {broken, "fail", false}} {
+		if got := ruleLevel(t, tc.disk, "boot.loader"); got != tc.loader {
+			t.Errorf("%s: boot.loader is %s, want %s", tc.disk, got, tc.loader)
+		}
+		console := bootConsole(t, qemu, tc.disk)
+		mounted := regexp.MustCompile(`EXT4-fs \(vda\d\): mounted filesystem`).MatchString(console)
+		if mounted != tc.boots {
+			t.Errorf("%s: booted to its root filesystem: %v, want %v; console ends:\n%s", tc.disk, mounted, tc.boots, tail(console, 1500))
+		}
+	}
+}
+
+// ruleLevel is the level of rule's first finding in a scan of disk.
+func ruleLevel(t *testing.T, disk, rule string) string {
+	t.Helper()
+	var findings []map[string]any
+	if err := json.Unmarshal([]byte(findingsJSON(t, disk, "marketplace")), &findings); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		if f["rule"] == rule {
+			return f["level"].(string)
+		}
+	}
+	return "none"
+}
+
+// bootConsole boots disk read-only under QEMU (software emulation, virtio
+// disk, no network) until its root filesystem is mounted or 4 minutes
+// pass, and returns the serial console.
+func bootConsole(t *testing.T, qemu, disk string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, qemu, "-accel", "tcg", "-m", "1024", "-nographic", "-snapshot", "-nic", "none",
+		"-drive", "file="+disk+",if=virtio,format=raw", "-serial", "mon:stdio")
+	var console lockedBuffer
+	cmd.Stdout, cmd.Stderr = &console, &console
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return console.String()
+		case <-tick.C:
+			s := console.String()
+			if strings.Contains(s, "EXT4-fs (vda") && strings.Contains(s, "mounted filesystem") ||
+				strings.Contains(s, "No bootable device") || strings.Contains(s, "Boot failed") {
+				cancel()
+				<-done
+				return s
+			}
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func tail(s string, n int) string {
+	return s[max(0, len(s)-n):]
 }
