@@ -23,9 +23,11 @@ func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 	start := time.Now()
 	res := &Result{Path: t.Name(), Profile: sel.Options.Profile, Started: start}
 	t.describe(res)
-	res.Results = rules.Run(ctx, t.guest, sel.Rules, sel.Options, t.disk())
+	opts := sel.Options
+	opts.Scratch = t.scratch
+	res.Results = rules.Run(ctx, t.guest, sel.Rules, opts, t.disk())
 	if t.guest != nil {
-		res.OS = guestOS(t.guest, &sel.Options)
+		res.OS = guestOS(t.guest, &opts)
 		if sel.ShowContents {
 			res.Contents = readContents(t.guest, report.ContentFiles(res.Results))
 		}

@@ -34,6 +34,11 @@ type Options struct {
 	// DOImage is the DigitalOcean API's record of the image, for do.image
 	// (scan --do-image); nil otherwise.
 	DOImage *APIImage
+
+	// Scratch is the scan's temporary directory (--tmpdir), for the host
+	// copies of guest files the facts make; nil for one in os.TempDir per
+	// copy.
+	Scratch *facts.Scratch
 }
 
 // Disk holds the container and layout facts for the disk rules. The CLI
@@ -254,5 +259,5 @@ func firstFrames(stack []byte) string {
 // NewFacts returns the fact cache Run builds for g under o, for callers
 // that read facts outside a run (the CLI's OS name, diff).
 func NewFacts(g *fsinspect.Guest, o *Options) *facts.Facts {
-	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now})
+	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now, Scratch: o.Scratch})
 }

@@ -105,6 +105,7 @@ func newDiffCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&oo.AllowBacking, "allow-backing", false, "follow qcow2 backing files")
+	cmd.Flags().StringVar(&oo.TempDir, "tmpdir", "", tmpdirHelp)
 	return cmd
 }
 
@@ -168,6 +169,7 @@ func takeSnapshot(ctx context.Context, path string, oo imgcheck.Options, sel img
 		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", t.Name(), what, err))
 	}
 	o := sel.Options
+	o.Scratch = t.Scratch()
 	if t.Guest() == nil {
 		fail("guest", t.GuestErr())
 	} else {

@@ -59,7 +59,7 @@ func newInfoCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&oo.AllowBacking, "allow-backing", false, "follow qcow2 backing files")
-	cmd.Flags().StringVar(&oo.TempDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
+	cmd.Flags().StringVar(&oo.TempDir, "tmpdir", "", tmpdirHelp)
 	return cmd
 }
 

@@ -7,8 +7,16 @@
 // fsinspect gives the guest view, rules decides, rules/report writes.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/imgcheck/imgcheck/rules/facts"
+)
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	// Scans abandoned at their --timeout, or stopped by a signal, may
+	// still be copying or reading: remove their temporary files.
+	facts.RemoveScratch()
+	os.Exit(code)
 }

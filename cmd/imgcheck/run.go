@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/imgcheck/imgcheck"
 	"github.com/imgcheck/imgcheck/rules/report"
@@ -34,8 +35,11 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // anything else, an image that cannot be opened included, is reported on
 // one line naming it and gives 3. Errors are told apart by type, never by
 // their text, which may quote the image.
+//
+// SIGINT and SIGTERM cancel the command's context: scans in progress stop
+// with an error (exit 3) and their temporary files are removed.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, g := newRootCmd(stdout, stderr)
 	root.SetArgs(args)

@@ -52,8 +52,13 @@ type scanOptions struct {
 	api           apiOptions // --token-file, --api-url
 }
 
+// tmpdirHelp is the usage of --tmpdir, in every verb that may write
+// temporary files.
+const tmpdirHelp = "`DIR` for temporary files: expanded compressed images, and each scan's private directory for copies of rpm databases"
+
 // newScanCmd builds `imgcheck scan`. runF, when not nil, replaces the scan
 // itself, so flag tests can capture the parsed options.
+
 func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error) *cobra.Command {
 	o := &scanOptions{globalOptions: g, stdin: os.Stdin}
 	cmd := &cobra.Command{
@@ -97,7 +102,7 @@ func newScanCmd(g *globalOptions, runF func(context.Context, *scanOptions) error
 	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
 	f.BoolVar(&o.sarifAll, "sarif-all", false, "SARIF output holds PASS, INFO and SKIP results too (by default only FAIL, ERROR and WARN: code scanning opens an alert per result)")
 	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow qcow2 backing files")
-	f.StringVar(&o.tmpDir, "tmpdir", "", "`DIR` for temporary files when expanding compressed images")
+	f.StringVar(&o.tmpDir, "tmpdir", "", tmpdirHelp)
 	f.StringVar(&o.maxExpand, "max-expand", "", "refuse compressed images that expand beyond `SIZE`")
 	addDOImageFlags(f, o)
 	completeValues(cmd, "format", "text", "json", "jsonl", "sarif", "junit")

@@ -39,6 +39,10 @@ type Options struct {
 	RPMUpdateInfo []NamedData
 	// Now is the run's clock, for facts that depend on dates.
 	Now time.Time
+	// Scratch is the scan's temporary directory, for the host copies of
+	// guest files (the rpm database); nil gives each copy a directory of
+	// its own in os.TempDir.
+	Scratch *Scratch
 }
 
 // Memo computes the fact named key once and returns its value and error on

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -36,8 +37,18 @@ func bdbImage(next map[int]int, types map[int]byte, pages int) []byte {
 	return b
 }
 
+// collectBDB returns the values bdbValues finds in b.
+func collectBDB(b []byte) ([][]byte, error) {
+	var v [][]byte
+	err := bdbValues(bytes.NewReader(b), int64(len(b)), func(value []byte) error {
+		v = append(v, value)
+		return nil
+	})
+	return v, err
+}
+
 func TestBDBValues(t *testing.T) {
-	v, err := bdbValues(bdbImage(map[int]int{2: 3}, nil, 4))
+	v, err := collectBDB(bdbImage(map[int]int{2: 3}, nil, 4))
 	if err != nil || len(v) != 1 || len(v[0]) != 512-bdbPageHeader+10 {
 		t.Fatalf("valid chain: %d values, err %v", len(v), err)
 	}
@@ -47,7 +58,7 @@ func TestBDBValues(t *testing.T) {
 		"not overflow":     bdbImage(map[int]int{2: 3}, map[int]byte{3: bdbHashPage}, 4),
 		"truncated":        make([]byte, 100),
 	} {
-		if _, err := bdbValues(img); !errors.Is(err, errBDB) {
+		if _, err := collectBDB(img); !errors.Is(err, errBDB) {
 			t.Errorf("%s: err = %v, want errBDB", name, err)
 		}
 	}
