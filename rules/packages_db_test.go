@@ -280,7 +280,7 @@ func TestRPMBerkeleyDB(t *testing.T) {
 		t.Errorf("BerkeleyDB environment files and backend: %+v", fs)
 	}
 
-	// An overflow page that links to itself would make go-rpmdb loop
+	// An overflow page that links to itself would make a reader loop
 	// forever, growing memory: it must be an ERROR instead.
 	looped := bytes.Clone(bdb)
 	for pg := 1; pg*512 < len(looped); pg++ {
@@ -297,7 +297,7 @@ func TestRPMBerkeleyDB(t *testing.T) {
 }
 
 // TestRPMNDB reads packages from an NDB Packages.db, and refuses a
-// corrupt slot table instead of letting go-rpmdb print to stdout.
+// corrupt slot table.
 func TestRPMNDB(t *testing.T) {
 	ndb := rpmNDB(t, rpmSQLite(t, rpmPkg{"cloud-init", "", "23.3", "1"}, rpmPkg{"openssh-server", "", "9.3p1", "150500.1"}))
 	tree := with(fstest.MapFS{"etc/os-release": fixtures.File("NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\n", 0o644)},

@@ -25,14 +25,18 @@ func debianLegacyTree() fstest.MapFS {
 	return t
 }
 
+// centosPackages are the packages of centosLegacyTree's rpm database.
+var centosPackages = []fixtures.RPMPackage{
+	{Name: "cloud-init", Version: "0.7.5", Release: "10.el6.centos.2"},
+	{Name: "openssh-server", Version: "5.3p1", Release: "124.el6_10"},
+	{Name: "bash", Version: "4.1.2", Release: "48.el6"},
+}
+
 // centosLegacyTree is a CentOS 6 root, which had no os-release: the
 // release in /etc/redhat-release, an rpm database, sysvinit's /sbin/init,
 // cloud-init and sshd.
 func centosLegacyTree(t *testing.T) fstest.MapFS {
-	rpmdb := fixtures.MustRPMDB(t,
-		fixtures.RPMPackage{Name: "cloud-init", Version: "0.7.5", Release: "10.el6.centos.2"},
-		fixtures.RPMPackage{Name: "openssh-server", Version: "5.3p1", Release: "124.el6_10"},
-		fixtures.RPMPackage{Name: "bash", Version: "4.1.2", Release: "48.el6"})
+	rpmdb := fixtures.MustRPMDB(t, centosPackages...)
 	return fstest.MapFS{
 		"boot/vmlinuz-2.6.32-754.35.1.el6.x86_64": fixtures.File("MZ kernel stand-in", 0o755),
 		"etc/redhat-release":                      fixtures.File("CentOS release 6.10 (Final)\n", 0o644),

@@ -1,13 +1,14 @@
 package facts
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 
-	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
+	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 // rpmDBFiles are the rpm databases in selection order.
@@ -36,8 +37,7 @@ func (f *Facts) rpmDBPath() (string, error) {
 	return "", nil
 }
 
-// readRPM copies the rpm database out of the guest into a size-capped
-// temporary file, because go-rpmdb opens host paths, and lists it.
+// readRPM lists the packages of the guest's rpm database.
 func (f *Facts) readRPM() (*PackageDB, error) {
 	p, err := f.rpmDBPath()
 	if err != nil {
@@ -61,7 +61,7 @@ func (f *Facts) readRPM() (*PackageDB, error) {
 			db.EnvFiles = append(db.EnvFiles, "/"+path.Join(path.Dir(p), e.Name()))
 		}
 	}
-	pkgs, err := f.listRPM(p)
+	pkgs, err := f.listRPM(p, db.Format)
 	if err != nil {
 		return nil, fmt.Errorf("/%s: %w", p, err)
 	}
@@ -69,37 +69,57 @@ func (f *Facts) readRPM() (*PackageDB, error) {
 	return db, nil
 }
 
-// listRPM copies the database at guest path p into the scan's temporary
-// directory, because go-rpmdb opens host paths, and reads it.
-func (f *Facts) listRPM(p string) (pkgs []*Package, err error) {
-	scratch := f.opts.Scratch
-	if scratch == nil {
-		scratch = NewScratch("")
-		defer scratch.Close()
-	}
-	tmp, err := copyToHost(f.guest, p, scratch, CapRPMDB)
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp)
-	if err := checkRPMBlobs(tmp, path.Base(p)); err != nil {
-		return nil, err
-	}
-	rdb, err := rpmdb.Open(tmp)
-	if err != nil {
-		return nil, err
-	}
-	defer rdb.Close()
-	list, err := rdb.ListPackages()
-	if err != nil {
-		return nil, err
-	}
-	for _, pi := range list {
-		v := pi.Version + "-" + pi.Release
-		if pi.Epoch != nil && *pi.Epoch != 0 {
-			v = strconv.Itoa(*pi.Epoch) + ":" + v
+// listRPM reads the packages of the rpm database at guest path p, one
+// header blob at a time: a Berkeley DB or NDB file in place, an SQLite
+// database from a copy in the scan's temporary directory, since the
+// SQLite driver opens host paths only.
+func (f *Facts) listRPM(p, format string) ([]*Package, error) {
+	var pkgs []*Package
+	add := func(blob []byte) error {
+		if len(pkgs) == maxPackages {
+			return fmt.Errorf("%w: more than %d packages, cap reached", fsinspect.ErrTooLarge, maxPackages)
 		}
-		pkgs = append(pkgs, &Package{Name: pi.Name, Arch: pi.Arch, Version: v})
+		pkg, err := headerPackage(blob)
+		if err != nil {
+			return fmt.Errorf("rpm header %d: %w", len(pkgs), err)
+		}
+		pkgs = append(pkgs, pkg)
+		return nil
 	}
-	return pkgs, nil
+	if format == "rpm-sqlite" {
+		scratch := f.opts.Scratch
+		if scratch == nil {
+			scratch = NewScratch("")
+			defer scratch.Close()
+		}
+		tmp, err := copyToHost(f.guest, p, scratch, CapRPMDB)
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp)
+		err = sqliteValues(tmp, add)
+		return pkgs, err
+	}
+	file, err := f.guest.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > CapRPMDB {
+		return nil, fmt.Errorf("%w: %d bytes, cap reached (%d bytes)", fsinspect.ErrTooLarge, st.Size(), CapRPMDB)
+	}
+	r, ok := file.(io.ReaderAt)
+	if !ok {
+		return nil, fmt.Errorf("%w: the guest file cannot be read at offsets", errors.ErrUnsupported)
+	}
+	if format == "rpm-ndb" {
+		err = ndbValues(r, st.Size(), add)
+	} else {
+		err = bdbValues(r, st.Size(), add)
+	}
+	return pkgs, err
 }

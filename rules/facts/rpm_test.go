@@ -64,28 +64,57 @@ func TestBDBValues(t *testing.T) {
 	}
 }
 
-func TestCheckHeaderBlob(t *testing.T) {
-	blob := func(typ, count uint32, data string) []byte {
-		b := make([]byte, rpmHeaderPreface+rpmHeaderEntry)
-		binary.BigEndian.PutUint32(b, 1)
-		binary.BigEndian.PutUint32(b[4:], uint32(len(data)))
-		binary.BigEndian.PutUint32(b[8:], 1000) // tag
-		binary.BigEndian.PutUint32(b[12:], typ)
-		binary.BigEndian.PutUint32(b[20:], count)
-		return append(b, data...)
+// header builds an rpm header blob of the given entries, each a tag, a
+// type and its data.
+func header(entries ...any) []byte {
+	var index, data []byte
+	for i := 0; i < len(entries); i += 3 {
+		index = binary.BigEndian.AppendUint32(index, uint32(entries[i].(int)))
+		index = binary.BigEndian.AppendUint32(index, uint32(entries[i+1].(int)))
+		index = binary.BigEndian.AppendUint32(index, uint32(len(data)))
+		index = binary.BigEndian.AppendUint32(index, 1)
+		data = append(data, entries[i+2].(string)...)
 	}
-	if err := checkHeaderBlob(blob(rpmStringArray, 2, "ab\x00cd\x00")); err != nil {
-		t.Errorf("two strings: %v", err)
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(entries)/3))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+	return append(append(b, index...), data...)
+}
+
+func TestHeaderPackage(t *testing.T) {
+	nevra := []any{rpmTagName, rpmString, "bash\x00", rpmTagVersion, rpmString, "5.1\x00",
+		rpmTagRelease, rpmString, "2.el9\x00", rpmTagArch, rpmString, "x86_64\x00"}
+	for _, c := range []struct {
+		name string
+		blob []byte
+		want Package
+	}{
+		{"no epoch", header(nevra...), Package{Name: "bash", Arch: "x86_64", Version: "5.1-2.el9"}},
+		{"epoch", header(append(nevra, rpmTagEpoch, rpmInt32, "\x00\x00\x00\x02")...), Package{Name: "bash", Arch: "x86_64", Version: "2:5.1-2.el9"}},
+		{"epoch 0", header(append(nevra, rpmTagEpoch, rpmInt32, "\x00\x00\x00\x00")...), Package{Name: "bash", Arch: "x86_64", Version: "5.1-2.el9"}},
+		{"no arch (gpg-pubkey)", header(nevra[:9]...), Package{Name: "bash", Version: "5.1-2.el9"}},
+	} {
+		p, err := headerPackage(c.blob)
+		if err != nil || *p != c.want {
+			t.Errorf("%s: %+v, %v; want %+v", c.name, p, err, c.want)
+		}
 	}
-	if err := checkHeaderBlob(blob(rpmStringArray, 4000000000, "ab\x00cd\x00")); err == nil {
-		t.Error("4e9 strings in 6 bytes accepted")
-	}
-	if err := checkHeaderBlob(blob(rpmString, 1, "abc")); err == nil {
-		t.Error("unterminated string accepted")
-	}
-	big := blob(4, 1, "abcd")
-	binary.BigEndian.PutUint32(big, 1<<20)
-	if err := checkHeaderBlob(big); err == nil {
-		t.Error("a million tags accepted")
+	truncated := header(nevra...)
+	binary.BigEndian.PutUint32(truncated[4:], 1<<20)
+	farOffset := header(nevra...)
+	binary.BigEndian.PutUint32(farOffset[8+8:], 1000)
+	for name, blob := range map[string][]byte{
+		"short":               {0, 0, 0, 1},
+		"no entries":          header(),
+		"data past the end":   truncated,
+		"offset past the end": farOffset,
+		"unterminated":        header(rpmTagName, rpmString, "bash"),
+		"name not a string":   header(rpmTagName, rpmInt32, "bash\x00"),
+		"epoch not an int":    header(rpmTagEpoch, rpmString, "2\x00"),
+		"epoch past the end":  header(rpmTagEpoch, rpmInt32, "\x00\x02"),
+		"a million entries":   append(binary.BigEndian.AppendUint32(nil, 1<<20), make([]byte, 100)...),
+	} {
+		if _, err := headerPackage(blob); !errors.Is(err, errHeader) {
+			t.Errorf("%s: err = %v, want errHeader", name, err)
+		}
 	}
 }

@@ -1,84 +1,46 @@
 package facts
 
 import (
+	"bufio"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 
-	_ "github.com/glebarez/go-sqlite" // pure-Go "sqlite" driver used by go-rpmdb's SQLite backend
+	_ "github.com/glebarez/go-sqlite" // pure-Go "sqlite" driver
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
-// What go-rpmdb may be given: it holds one header blob whole while it
-// parses it, and every package's file lists until it returns, so both
-// are bounded before it runs.
-const (
-	maxRPMHeader  = 32 << 20 // one header blob
-	maxRPMHeaders = 96 << 20 // all the header blobs of the database
-)
-
-// checkRPMBlobs reads the header blobs of the database file at host path p
-// (a private temporary copy) one at a time, and rejects those go-rpmdb
-// cannot parse in bounded time or memory.
-func checkRPMBlobs(p, name string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	var total int64
-	n := 0
-	check := func(blob []byte) error {
-		if total += int64(len(blob)); total > maxRPMHeaders {
-			return fmt.Errorf("%w: rpm headers over %d MiB, cap reached", fsinspect.ErrTooLarge, maxRPMHeaders>>20)
-		}
-		if err := checkHeaderBlob(blob); err != nil {
-			return fmt.Errorf("rpm header %d: %w", n, err)
-		}
-		n++
-		return nil
-	}
-	switch name {
-	case "Packages":
-		return bdbValues(f, st.Size(), check)
-	case "Packages.db":
-		return ndbValues(f, st.Size(), check)
-	case "rpmdb.sqlite":
-		return sqliteValues(p, check)
-	}
-	return nil
-}
+// maxRPMHeader bounds one header blob, which is read whole: real ones
+// are at most a few MiB.
+const maxRPMHeader = 32 << 20
 
 // errBlobCap is a header blob over maxRPMHeader.
 var errBlobCap = fmt.Errorf("%w: an rpm header over %d MiB, cap reached", fsinspect.ErrTooLarge, maxRPMHeader>>20)
 
-// sqliteValues calls each with the header blobs of an rpmdb.sqlite.
+// sqliteValues calls each with the header blobs of the rpmdb.sqlite at
+// host path p, one row at a time. A blob over maxRPMHeader is refused
+// before it is read.
 func sqliteValues(p string, each func([]byte) error) error {
 	db, err := sql.Open("sqlite", p)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT blob FROM Packages")
+	rows, err := db.Query("SELECT length(blob), CASE WHEN length(blob) <= ? THEN blob END FROM Packages", maxRPMHeader)
 	if err != nil {
 		return fmt.Errorf("rpm database: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var n int64
 		var blob []byte
-		if err := rows.Scan(&blob); err != nil {
+		if err := rows.Scan(&n, &blob); err != nil {
 			return fmt.Errorf("rpm database: %w", err)
 		}
-		if len(blob) > maxRPMHeader {
+		if n > maxRPMHeader {
 			return errBlobCap
 		}
 		if err := each(blob); err != nil {
@@ -91,7 +53,7 @@ func sqliteValues(p string, each func([]byte) error) error {
 	return nil
 }
 
-// Berkeley DB hash database layout, as far as go-rpmdb walks it.
+// Berkeley DB hash database layout, as far as rpm's Packages uses it.
 const (
 	bdbHashMagic    = 0x00061561
 	bdbPageHeader   = 26
@@ -102,16 +64,15 @@ const (
 	bdbHashOffSize  = 12
 )
 
-// errBDB marks a Berkeley DB structure that go-rpmdb would mis-handle.
+// errBDB marks a Berkeley DB structure that cannot be read.
 var errBDB = errors.New("corrupt Berkeley DB")
 
-// bdbValues walks a Berkeley DB hash database of size bytes the way
-// go-rpmdb reads it, a page at a time, and calls each with every value
-// (rpm header blob). It rejects what would make that reader index out
-// of range, spin on a page that is not an overflow page, or follow an
-// overflow chain in a cycle: go-rpmdb reads in its own goroutine, where a
-// panic or a loop cannot be recovered. Every overflow page may belong to
-// one chain only.
+// bdbValues walks the hash pages of a Berkeley DB hash database of size
+// bytes in order, and calls each with every value stored off-page (the
+// rpm header blobs) as it finds it. Every overflow page may belong to
+// one chain only, so the work is bounded by the file's pages; an item
+// outside its page, a chain through a page that is not an overflow page
+// and a value over maxRPMHeader are refused.
 func bdbValues(r io.ReaderAt, size int64, each func([]byte) error) error {
 	meta := make([]byte, 512)
 	if size < int64(len(meta)) {
@@ -136,8 +97,9 @@ func bdbValues(r io.ReaderAt, size int64, each func([]byte) error) error {
 	last := int64(order.Uint32(meta[32:]))
 	owned := make([]bool, pages)
 	page, op := make([]byte, ps), make([]byte, ps)
+	inOrder := bufio.NewReaderSize(io.NewSectionReader(r, 0, pages*ps), 1<<20)
 	for p := int64(0); p <= last && p < pages; p++ {
-		if _, err := r.ReadAt(page, p*ps); err != nil {
+		if _, err := io.ReadFull(inOrder, page); err != nil {
 			return err
 		}
 		if t := page[25]; t != bdbHashUnsorted && t != bdbHashPage {
@@ -192,57 +154,7 @@ func bdbValues(r io.ReaderAt, size int64, each func([]byte) error) error {
 	return nil
 }
 
-// rpm header limits and string types (rpm lib/header.c).
-const (
-	rpmMaxTags       = 0xffff
-	rpmMaxData       = 256 << 20
-	rpmString        = 6
-	rpmStringArray   = 8
-	rpmI18NString    = 9
-	rpmHeaderEntry   = 16
-	rpmHeaderPreface = 8
-)
-
-// checkHeaderBlob rejects a header whose string entries claim more strings
-// than their data holds NUL terminators: go-rpmdb would then scan the data
-// once per claimed string, up to 2^32 times.
-func checkHeaderBlob(b []byte) error {
-	if len(b) < rpmHeaderPreface {
-		return nil // go-rpmdb reports it
-	}
-	il, dl := int64(binary.BigEndian.Uint32(b)), int64(binary.BigEndian.Uint32(b[4:]))
-	if il < 1 || il > rpmMaxTags || dl > rpmMaxData {
-		return fmt.Errorf("implausible header: %d tags, %d data bytes", il, dl)
-	}
-	start := rpmHeaderPreface + rpmHeaderEntry*il
-	end := start + dl
-	if end > int64(len(b)) {
-		return nil // go-rpmdb reports it
-	}
-	var nuls []int64 // offsets of the NULs in the data segment
-	for i, c := range b[start:end] {
-		if c == 0 {
-			nuls = append(nuls, start+int64(i))
-		}
-	}
-	for i := int64(0); i < il; i++ {
-		e := b[rpmHeaderPreface+rpmHeaderEntry*i:]
-		typ, off, count := binary.BigEndian.Uint32(e[4:]), int64(int32(binary.BigEndian.Uint32(e[8:]))), int64(binary.BigEndian.Uint32(e[12:]))
-		if typ != rpmString && typ != rpmStringArray && typ != rpmI18NString {
-			continue
-		}
-		if off < 0 || start+off >= end {
-			continue // go-rpmdb rejects the range itself
-		}
-		first, _ := slices.BinarySearch(nuls, start+off)
-		if int64(len(nuls)-first) < count {
-			return fmt.Errorf("tag entry %d claims %d strings, its data holds %d", i, count, len(nuls)-first)
-		}
-	}
-	return nil
-}
-
-// NDB layout (rpm lib/backend/ndb/rpmpkg.c), as far as go-rpmdb reads it.
+// NDB layout (rpm lib/backend/ndb/rpmpkg.c), as far as the package blobs go.
 const (
 	ndbHeaderMagic  = 'R' | 'p'<<8 | 'm'<<16 | 'P'<<24
 	ndbSlotMagic    = 'S' | 'l'<<8 | 'o'<<16 | 't'<<24
@@ -253,13 +165,12 @@ const (
 	ndbMaxSlotPages = 2048
 )
 
-// errNDB marks an NDB structure that go-rpmdb would mis-handle.
+// errNDB marks an NDB structure that cannot be read.
 var errNDB = errors.New("corrupt NDB rpm database")
 
 // ndbValues calls each with the header blobs of an NDB Packages.db of
-// size bytes, read one at a time. It rejects what go-rpmdb would print to
-// stdout (a bad slot magic) or allocate without bound (a blob length
-// past the end of the file).
+// size bytes, read one at a time. A bad slot or blob magic, a blob
+// outside the file and a blob over maxRPMHeader are refused.
 func ndbValues(r io.ReaderAt, size int64, each func([]byte) error) error {
 	le := binary.LittleEndian
 	head := make([]byte, ndbHeaderSize)
