@@ -80,14 +80,18 @@ func TestRPMDatabaseSparse(t *testing.T) {
 	}
 }
 
-// TestRPMCopyRemovedOnExit stops a scan while its rpm database copy
-// exists, by SIGTERM and by its --timeout (the child is frozen past its
-// deadline, so the scan is abandoned with the copy under way): the copy
-// is gone when the process has ended.
+// TestRPMCopyRemovedOnExit stops a scan while its copy of the rpm
+// database exists, by SIGTERM and by its --timeout (the child is frozen
+// past its deadline, so that the scan is abandoned with its copy under
+// way): the scan ends in an error, and the copy is gone once the process
+// has exited.
 func TestRPMCopyRemovedOnExit(t *testing.T) {
 	img := sparseRPMImage(t, 500<<20, false)
-	for _, stop := range []string{"SIGTERM", "timeout"} {
-		t.Run(stop, func(t *testing.T) {
+	for _, c := range []struct{ stop, says string }{
+		{"SIGTERM", "scan stopped"},
+		{"timeout", "timed out after 5s"},
+	} {
+		t.Run(c.stop, func(t *testing.T) {
 			tmp := t.TempDir()
 			cmd := exec.Command(os.Args[0], "scan", "--hash=false", "--tmpdir", tmp, "--timeout", "5s", img)
 			cmd.Env = append(os.Environ(), "IMGCHECK_TEST_CHILD=1", "TMPDIR="+tmp)
@@ -107,7 +111,7 @@ func TestRPMCopyRemovedOnExit(t *testing.T) {
 				}
 				time.Sleep(time.Millisecond)
 			}
-			if stop == "SIGTERM" {
+			if c.stop == "SIGTERM" {
 				cmd.Process.Signal(syscall.SIGTERM)
 			} else {
 				cmd.Process.Signal(syscall.SIGSTOP)
@@ -119,11 +123,10 @@ func TestRPMCopyRemovedOnExit(t *testing.T) {
 			select {
 			case <-done:
 			case <-time.After(childTimeout):
-				t.Fatalf("imgcheck did not end after %s", stop)
+				t.Fatalf("imgcheck did not end after %s", c.stop)
 			}
-			t.Logf("exit %d: %s", cmd.ProcessState.ExitCode(), out.String())
-			if code := cmd.ProcessState.ExitCode(); code != 3 && code != 1 {
-				t.Errorf("exit %d after %s, want 3 (or 1 if the scan had ended)", code, stop)
+			if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(out.String(), c.says) {
+				t.Errorf("exit %d after %s, want 3 and %q:\n%s", code, c.stop, c.says, out.String())
 			}
 			emptyDir(t, "--tmpdir", tmp)
 		})
