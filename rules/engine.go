@@ -39,6 +39,9 @@ type Options struct {
 	// copies of guest files the facts make; nil for one in os.TempDir per
 	// copy.
 	Scratch *facts.Scratch
+	// MaxRPMDB bounds the size of the rpm database (--limit rpm-db); 0
+	// for facts.CapRPMDB.
+	MaxRPMDB int64
 }
 
 // Disk holds the container and layout facts for the disk rules. The CLI
@@ -259,5 +262,5 @@ func firstFrames(stack []byte) string {
 // NewFacts returns the fact cache Run builds for g under o, for callers
 // that read facts outside a run (the CLI's OS name, diff).
 func NewFacts(g *fsinspect.Guest, o *Options) *facts.Facts {
-	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now, Scratch: o.Scratch})
+	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now, Scratch: o.Scratch, MaxRPMDB: o.MaxRPMDB})
 }

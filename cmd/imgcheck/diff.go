@@ -114,6 +114,7 @@ func runDiff(ctx context.Context, g *globalOptions, oldPath, newPath string, oo 
 	if err != nil {
 		return err
 	}
+	sel.Options.MaxRPMDB = g.limits.rpmDB
 	oo = g.openOptions(oo)
 	d := &diffDoc{Old: imgcheck.DisplayName(oldPath), New: imgcheck.DisplayName(newPath)}
 	// Each image has its own --timeout budget.

@@ -20,7 +20,7 @@ const maxInputFile = 256 << 20
 
 // ruleOptions turns the input flags into rules.Options.
 func (o *scanOptions) ruleOptions(p rules.Profile) (rules.Options, error) {
-	ro := rules.Options{Profile: p, Strict: o.strict, ShowContents: o.showContents}
+	ro := rules.Options{Profile: p, Strict: o.strict, ShowContents: o.showContents, MaxRPMDB: o.limits.rpmDB}
 	switch strings.ToLower(o.planUnit) {
 	case "gib", "gb":
 		ro.PlanUnit = strings.ToLower(o.planUnit)

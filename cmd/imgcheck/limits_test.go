@@ -34,6 +34,7 @@ type limitsImages struct {
 	qcow    string // qcow2 of gpt
 	backed  string // top.qcow2 -> mid.qcow2 -> base.raw (a copy of gpt)
 	backDir string
+	rpm     string // raw GPT disk of centosLegacyTree (an rpmdb.sqlite)
 }
 
 func buildLimitsImages(t *testing.T) limitsImages {
@@ -46,6 +47,7 @@ func buildLimitsImages(t *testing.T) limitsImages {
 		{Type: "linux", Logical: true, Size: 1 << 20}, {Type: "linux", Logical: true, Size: 1 << 20},
 	}})
 	im.qcow = fixtures.MustQCOW2(t, im.gpt, fixtures.QCOW2Options{})
+	im.rpm = gptImage(t, centosLegacyTree(t))
 	im.backDir = t.TempDir()
 	qemu, err := fixtures.Tool("qemu-img")
 	if err != nil {
@@ -111,6 +113,10 @@ func TestLimits(t *testing.T) {
 			code: 3, want: []string{"qcow2: L1 table of 1 entries exceeds 4 B (the qcow2-l1 limit)"}, base: 0},
 		{name: "info qcow2-l1", args: []string{"info", im.qcow}, limit: "qcow2-l1=4",
 			code: 3, want: []string{"exceeds 4 B (the qcow2-l1 limit)"}, base: 0},
+		{name: "scan rpm-db", args: []string{"scan", "--color", "never", im.rpm}, limit: "rpm-db=4KiB",
+			code: 3, want: []string{"[ERROR] ssh.server: cannot evaluate: package database: /var/lib/rpm/rpmdb.sqlite: file exceeds read cap: ", "over 4096 (the rpm-db limit), cap reached"}, base: 1},
+		{name: "diff rpm-db", args: []string{"diff", im.rpm, im.rpm}, limit: "rpm-db=4KiB",
+			code: 3, want: []string{"packages: /var/lib/rpm/rpmdb.sqlite: file exceeds read cap: "}, base: 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			limited := append([]string{tt.args[0], "--limit", tt.limit}, tt.args[1:]...)

@@ -16,26 +16,13 @@ const copyBlock = 4096
 
 var zeroBlock [copyBlock]byte
 
-// copyToHost copies the guest file name into a new file of scratch and
-// returns the copy's host path. A file over max bytes is refused before
-// any byte is copied ("cap reached", fsinspect.ErrTooLarge). Blocks that
-// read as zeros (the guest's holes among them) are left as holes, so
-// that a sparse file costs the host its data only. Guest reads fail once
-// the scan's context is done, which ends the copy; a failed copy leaves
-// no file.
-func copyToHost(g *fsinspect.Guest, name string, scratch *Scratch, max int64) (path string, err error) {
-	src, err := g.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer src.Close()
-	st, err := src.Stat()
-	if err != nil {
-		return "", err
-	}
-	if st.Size() > max {
-		return "", fmt.Errorf("%w: %d bytes, cap reached (%d bytes)", fsinspect.ErrTooLarge, st.Size(), max)
-	}
+// copyToHost copies src into a new file of scratch and returns the
+// copy's host path. More than max bytes is an error ("cap reached",
+// fsinspect.ErrTooLarge). Blocks that read as zeros (a guest file's
+// holes among them) are left as holes, so that a sparse file costs the
+// host its data only. Guest reads fail once the scan's context is done,
+// which ends the copy; a failed copy leaves no file.
+func copyToHost(scratch *Scratch, src io.Reader, max int64) (path string, err error) {
 	dst, err := scratch.CreateTemp("copy-*")
 	if err != nil {
 		return "", err
@@ -56,7 +43,7 @@ func copyToHost(g *fsinspect.Guest, name string, scratch *Scratch, max int64) (p
 			return "", err
 		}
 		if off += int64(n); off > max {
-			return "", fmt.Errorf("%w: cap reached (%d bytes)", fsinspect.ErrTooLarge, max)
+			return "", fmt.Errorf("%w: over %d bytes, cap reached", fsinspect.ErrTooLarge, max)
 		}
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
 			break

@@ -43,6 +43,8 @@ type Options struct {
 	// guest files (the rpm database); nil gives each copy a directory of
 	// its own in os.TempDir.
 	Scratch *Scratch
+	// MaxRPMDB bounds the size of the rpm database; 0 for CapRPMDB.
+	MaxRPMDB int64
 }
 
 // Memo computes the fact named key once and returns its value and error on

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -86,20 +87,6 @@ func (f *Facts) listRPM(p, format string) ([]*Package, error) {
 		pkgs = append(pkgs, pkg)
 		return nil
 	}
-	if format == "rpm-sqlite" {
-		scratch := f.opts.Scratch
-		if scratch == nil {
-			scratch = NewScratch("")
-			defer scratch.Close()
-		}
-		tmp, err := copyToHost(f.guest, p, scratch, CapRPMDB)
-		if err != nil {
-			return nil, err
-		}
-		defer os.Remove(tmp)
-		err = sqliteValues(tmp, add)
-		return pkgs, err
-	}
 	file, err := f.guest.Open(p)
 	if err != nil {
 		return nil, err
@@ -109,16 +96,27 @@ func (f *Facts) listRPM(p, format string) ([]*Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() > CapRPMDB {
-		return nil, fmt.Errorf("%w: %d bytes, cap reached (%d bytes)", fsinspect.ErrTooLarge, st.Size(), CapRPMDB)
+	max := cmp.Or(f.opts.MaxRPMDB, CapRPMDB)
+	if st.Size() > max {
+		return nil, fmt.Errorf("%w: %d bytes, over %d (the rpm-db limit), cap reached", fsinspect.ErrTooLarge, st.Size(), max)
 	}
-	r, ok := file.(io.ReaderAt)
-	if !ok {
-		return nil, fmt.Errorf("%w: the guest file cannot be read at offsets", errors.ErrUnsupported)
-	}
-	if format == "rpm-ndb" {
+	switch r, ok := file.(io.ReaderAt); {
+	case format == "rpm-sqlite":
+		scratch := f.opts.Scratch
+		if scratch == nil {
+			scratch = NewScratch("")
+			defer scratch.Close()
+		}
+		var tmp string
+		if tmp, err = copyToHost(scratch, file, max); err == nil {
+			defer os.Remove(tmp)
+			err = sqliteValues(tmp, add)
+		}
+	case !ok:
+		err = fmt.Errorf("%w: the guest file cannot be read at offsets", errors.ErrUnsupported)
+	case format == "rpm-ndb":
 		err = ndbValues(r, st.Size(), add)
-	} else {
+	default:
 		err = bdbValues(r, st.Size(), add)
 	}
 	return pkgs, err
