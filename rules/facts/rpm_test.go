@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 // bdbImage builds a little-endian Berkeley DB hash database of 512-byte
@@ -117,4 +122,93 @@ func TestHeaderPackage(t *testing.T) {
 			t.Errorf("%s: err = %v, want errHeader", name, err)
 		}
 	}
+}
+
+// ndbImage builds an NDB Packages.db of the given slot pages whose first
+// slots all name blob, stored once after the slot table.
+func ndbImage(pages, slots int, blob []byte) []byte {
+	le := binary.LittleEndian
+	blobAt := ndbHeaderSize + pages*4096 - 2*ndbEntrySize + ndbHeaderSize // the slot table ends on a page
+	b := make([]byte, blobAt+ndbEntrySize+len(blob))
+	le.PutUint32(b, ndbHeaderMagic)
+	le.PutUint32(b[12:], uint32(pages))
+	for i := range pages*ndbSlotsPerPage - 2 {
+		s := b[ndbHeaderSize+i*ndbEntrySize:]
+		le.PutUint32(s, ndbSlotMagic)
+		if i < slots {
+			le.PutUint32(s[4:], 1)
+			le.PutUint32(s[8:], uint32(blobAt/ndbEntrySize))
+		}
+	}
+	h := b[blobAt:]
+	le.PutUint32(h, ndbBlobMagic)
+	le.PutUint32(h[4:], 1)
+	le.PutUint32(h[12:], uint32(len(blob)))
+	copy(h[ndbEntrySize:], blob)
+	return b
+}
+
+// TestRPMCaps: a database of more packages than maxPackages, or a header
+// over maxRPMHeader, is an error saying the cap was reached.
+func TestRPMCaps(t *testing.T) {
+	bash := header(rpmTagName, rpmString, "bash\x00", rpmTagVersion, rpmString, "5.1\x00", rpmTagRelease, rpmString, "1\x00")
+	pages := (maxPackages+2)/ndbSlotsPerPage + 1
+	overflow := maxRPMHeader/(512-bdbPageHeader) + 2 // pages of a value over the cap
+	for _, c := range []struct {
+		name string
+		db   []byte
+		file string
+		want string
+	}{
+		{"NDB of 10 packages", ndbImage(1, 10, bash), "Packages.db", ""},
+		{"NDB of too many packages", ndbImage(pages, maxPackages+1, bash), "Packages.db", "more than 100000 packages, cap reached"},
+		{"Berkeley DB value over the header cap", bdbImage(chain(2, 2+overflow), nil, 2+overflow), "Packages", "cap reached"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := fsinspect.NewGuest(fstest.MapFS{
+				"etc/os-release":        fixtures.File("ID=rocky\n", 0o644),
+				"var/lib/rpm/" + c.file: &fstest.MapFile{Data: c.db, Mode: 0o644},
+			})
+			db, err := New(g, Options{}).Packages()
+			switch {
+			case c.want == "" && (err != nil || len(db.Packages) != 10 || db.Packages[0].Version != "5.1-1"):
+				t.Errorf("got %v, %v; want 10 packages of bash 5.1-1", db, err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, fsinspect.ErrTooLarge)):
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// chain links overflow pages first..last-1 into one chain.
+func chain(first, last int) map[int]int {
+	next := map[int]int{}
+	for pg := first; pg+1 < last; pg++ {
+		next[pg] = pg + 1
+	}
+	return next
+}
+
+// FuzzRPMDatabase reads arbitrary bytes as each rpm database format: no
+// panic, no hang, and no more packages than the bytes could hold.
+func FuzzRPMDatabase(f *testing.F) {
+	bash := header(rpmTagName, rpmString, "bash\x00", rpmTagVersion, rpmString, "5.1\x00", rpmTagRelease, rpmString, "1\x00",
+		rpmTagEpoch, rpmInt32, "\x00\x00\x00\x01")
+	f.Add(ndbImage(1, 3, bash))
+	f.Add(bdbImage(map[int]int{2: 3}, nil, 4))
+	f.Add(bash)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		headerPackage(data)
+		n := 0
+		each := func(blob []byte) error {
+			n++
+			headerPackage(blob)
+			return nil
+		}
+		bdbValues(bytes.NewReader(data), int64(len(data)), each)
+		ndbValues(bytes.NewReader(data), int64(len(data)), each)
+		if n > len(data)/4+1 { // a hash item (2 bytes) per key and per value
+			t.Fatalf("%d values from %d bytes", n, len(data))
+		}
+	})
 }

@@ -97,7 +97,7 @@ func bdbValues(r io.ReaderAt, size int64, each func([]byte) error) error {
 	last := int64(order.Uint32(meta[32:]))
 	owned := make([]bool, pages)
 	page, op := make([]byte, ps), make([]byte, ps)
-	inOrder := bufio.NewReaderSize(io.NewSectionReader(r, 0, pages*ps), 1<<20)
+	inOrder := bufio.NewReaderSize(io.NewSectionReader(r, 0, pages*ps), int(min(pages*ps, 1<<20)))
 	for p := int64(0); p <= last && p < pages; p++ {
 		if _, err := io.ReadFull(inOrder, page); err != nil {
 			return err
@@ -187,10 +187,11 @@ func ndbValues(r io.ReaderAt, size int64, each func([]byte) error) error {
 	if pages < 1 || pages > ndbMaxSlotPages {
 		return fmt.Errorf("%w: %d slot pages", errNDB, pages)
 	}
-	slots := make([]byte, (pages*ndbSlotsPerPage-2)*ndbEntrySize)
-	if ndbHeaderSize+int64(len(slots)) > size {
+	n := (pages*ndbSlotsPerPage - 2) * ndbEntrySize
+	if ndbHeaderSize+n > size {
 		return fmt.Errorf("%w: slot table past the end of the file", errNDB)
 	}
+	slots := make([]byte, n)
 	if _, err := r.ReadAt(slots, ndbHeaderSize); err != nil {
 		return err
 	}
