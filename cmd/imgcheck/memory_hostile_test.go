@@ -80,6 +80,10 @@ func TestMemoryBound(t *testing.T) {
 		// The img_check profile streams lfd.log to count its lines: the
 		// file-read limit ends it with an ERROR (it never ended).
 		{"lfd.log of 4 TiB in four blocks, img_check", []string{"scan", "--profile", "img_check", lfdBomb(t)}},
+		// The rpm database was read whole (516 MiB) and, as a Berkeley DB
+		// claiming every page, walked page by page by go-rpmdb (1 GiB).
+		{"rpm Packages of 500 MiB claiming every page, scan", []string{"scan", "--hash=false", sparseRPMImage(t, 500<<20, true)}},
+		{"rpmdb.sqlite of 500 MiB, diff", []string{"diff", sparseRPMImage(t, 500<<20, false), sparseRPMImage(t, 500<<20, true)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
