@@ -124,27 +124,35 @@ func TestHeaderPackage(t *testing.T) {
 	}
 }
 
-// ndbImage builds an NDB Packages.db of the given slot pages whose first
-// slots all name blob, stored once after the slot table.
-func ndbImage(pages, slots int, blob []byte) []byte {
+// ndbImage builds an NDB Packages.db of the given slot pages: slot i
+// names blob slots[i], and each blob is stored once, after the slot
+// table, in 16-byte blocks.
+func ndbImage(pages int, slots []int, blobs ...[]byte) []byte {
 	le := binary.LittleEndian
-	blobAt := ndbHeaderSize + pages*4096 - 2*ndbEntrySize + ndbHeaderSize // the slot table ends on a page
-	b := make([]byte, blobAt+ndbEntrySize+len(blob))
+	at := make([]int, len(blobs)) // block offset of each blob
+	end := ndbHeaderSize + pages*4096 - 2*ndbEntrySize + ndbHeaderSize
+	for i, blob := range blobs {
+		at[i] = end
+		end += (ndbEntrySize + len(blob) + ndbEntrySize - 1) / ndbEntrySize * ndbEntrySize
+	}
+	b := make([]byte, end)
 	le.PutUint32(b, ndbHeaderMagic)
 	le.PutUint32(b[12:], uint32(pages))
 	for i := range pages*ndbSlotsPerPage - 2 {
 		s := b[ndbHeaderSize+i*ndbEntrySize:]
 		le.PutUint32(s, ndbSlotMagic)
-		if i < slots {
-			le.PutUint32(s[4:], 1)
-			le.PutUint32(s[8:], uint32(blobAt/ndbEntrySize))
+		if i < len(slots) {
+			le.PutUint32(s[4:], uint32(slots[i]+1))
+			le.PutUint32(s[8:], uint32(at[slots[i]]/ndbEntrySize))
 		}
 	}
-	h := b[blobAt:]
-	le.PutUint32(h, ndbBlobMagic)
-	le.PutUint32(h[4:], 1)
-	le.PutUint32(h[12:], uint32(len(blob)))
-	copy(h[ndbEntrySize:], blob)
+	for i, blob := range blobs {
+		h := b[at[i]:]
+		le.PutUint32(h, ndbBlobMagic)
+		le.PutUint32(h[4:], uint32(i+1))
+		le.PutUint32(h[12:], uint32(len(blob)))
+		copy(h[ndbEntrySize:], blob)
+	}
 	return b
 }
 
@@ -160,8 +168,8 @@ func TestRPMCaps(t *testing.T) {
 		file string
 		want string
 	}{
-		{"NDB of 10 packages", ndbImage(1, 10, bash), "Packages.db", ""},
-		{"NDB of too many packages", ndbImage(pages, maxPackages+1, bash), "Packages.db", "more than 100000 packages, cap reached"},
+		{"NDB of 10 packages", ndbImage(1, make([]int, 10), bash), "Packages.db", ""},
+		{"NDB of too many packages", ndbImage(pages, make([]int, maxPackages+1), bash), "Packages.db", "more than 100000 packages, cap reached"},
 		{"Berkeley DB value over the header cap", bdbImage(chain(2, 2+overflow), nil, 2+overflow), "Packages", "cap reached"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,7 +202,7 @@ func chain(first, last int) map[int]int {
 func FuzzRPMDatabase(f *testing.F) {
 	bash := header(rpmTagName, rpmString, "bash\x00", rpmTagVersion, rpmString, "5.1\x00", rpmTagRelease, rpmString, "1\x00",
 		rpmTagEpoch, rpmInt32, "\x00\x00\x00\x01")
-	f.Add(ndbImage(1, 3, bash))
+	f.Add(ndbImage(1, []int{0, 1, 0}, bash, bash[:20]))
 	f.Add(bdbImage(map[int]int{2: 3}, nil, 4))
 	f.Add(bash)
 	f.Fuzz(func(t *testing.T, data []byte) {

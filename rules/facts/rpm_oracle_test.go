@@ -1,0 +1,166 @@
+package facts
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+)
+
+// rpmOracle lists the packages of the database at host path p with
+// go-rpmdb, the library the rpm facts were first built on, as the rpm
+// facts spell them.
+func rpmOracle(p string) ([]string, error) {
+	db, err := rpmdb.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	list, err := db.ListPackages()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, pi := range list {
+		v := pi.Version + "-" + pi.Release
+		if pi.Epoch != nil && *pi.Epoch != 0 {
+			v = strconv.Itoa(*pi.Epoch) + ":" + v
+		}
+		out = append(out, fmt.Sprintf("%s %s %s", pi.Name, v, pi.Arch))
+	}
+	return out, nil
+}
+
+// rpmOurs lists the packages of the database at host path p with the
+// readers of this package.
+func rpmOurs(p string) ([]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	each := func(blob []byte) error {
+		pkg, err := headerPackage(blob)
+		if err == nil {
+			out = append(out, fmt.Sprintf("%s %s %s", pkg.Name, pkg.Version, pkg.Arch))
+		}
+		return err
+	}
+	switch filepath.Base(p) {
+	case "Packages":
+		err = bdbValues(f, st.Size(), each)
+	case "Packages.db":
+		err = ndbValues(f, st.Size(), each)
+	default:
+		err = sqliteValues(p, each)
+	}
+	return out, err
+}
+
+// oracleDatabases are the rpm databases both readers list: the fixtures
+// rpm builds (SQLite, converted to a Berkeley DB by db_load and to NDB
+// here) and the real ones go-rpmdb's module ships as test data (CentOS 5
+// to 8, Fedora 35, SLE 15, CBL-Mariner, UBI 8 on s390x).
+func oracleDatabases(t *testing.T) []string {
+	pkgs := []fixtures.RPMPackage{
+		{Name: "cloud-init", Epoch: "1", Version: "19.4", Release: "7.el8"},
+		{Name: "openssh-server", Version: "8.0p1", Release: "19.el8"},
+		{Name: "bash", Epoch: "0", Version: "4.4.20", Release: "4.el8"},
+	}
+	sqlite, err := fixtures.RPMDB(fixtures.CacheDir(), pkgs...)
+	if err != nil {
+		t.Skip(err)
+	}
+	bdb, err := fixtures.RPMBerkeleyDB(fixtures.CacheDir(), pkgs...)
+	if err != nil {
+		t.Skip(err)
+	}
+	dbs := []string{sqlite, hostCopy(t, bdb, "Packages"), hostCopy(t, ndbFromSQLite(t, sqlite), "Packages.db")}
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/knqyf263/go-rpmdb").Output()
+	if err != nil {
+		t.Fatalf("go-rpmdb's module: %v", err)
+	}
+	real, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "pkg/testdata/*/*"))
+	if len(real) < 10 {
+		t.Fatalf("go-rpmdb's test databases: found %v", real)
+	}
+	return append(dbs, real...)
+}
+
+// hostCopy copies the file at src to name in a directory of its own.
+func hostCopy(t *testing.T, src, name string) string {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// ndbFromSQLite writes the header blobs of an rpmdb.sqlite as an NDB
+// Packages.db, one slot each.
+func ndbFromSQLite(t *testing.T, sqlite string) string {
+	var blobs [][]byte
+	if err := sqliteValues(hostCopy(t, sqlite, "rpmdb.sqlite"), func(b []byte) error {
+		blobs = append(blobs, bytes.Clone(b))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "Packages.db")
+	slots := make([]int, len(blobs))
+	for i := range slots {
+		slots[i] = i
+	}
+	if err := os.WriteFile(p, ndbImage(len(blobs)/ndbSlotsPerPage+1, slots, blobs...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRPMOracle: every database gives the same packages, in the same
+// order, through go-rpmdb and through the readers of this package.
+func TestRPMOracle(t *testing.T) {
+	for _, p := range oracleDatabases(t) {
+		want, err := rpmOracle(p)
+		if err != nil {
+			t.Fatalf("%s: go-rpmdb: %v", p, err)
+		}
+		got, err := rpmOurs(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		t.Logf("%s: %d packages", p, len(got))
+		if len(got) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: %d packages, go-rpmdb %d:\n%s", p, len(got), len(want), firstDiff(got, want))
+		}
+	}
+}
+
+// firstDiff shows where two package lists part.
+func firstDiff(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("#%d: %q, go-rpmdb %q", i, got[i], want[i])
+		}
+	}
+	return "one list is a prefix of the other"
+}
