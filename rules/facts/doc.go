@@ -14,8 +14,8 @@
 // the 396 packages of a real CentOS 7 database (this reader: 0.1 MiB),
 // 288 MiB for one 32 MiB header of 16 million one-letter file names; it
 // walks a Berkeley DB page by page through system calls (11 s for a
-// sparse 500 MiB file claiming all its pages; this reader: 0.2 s), and
-// opens only host paths, so every format had to be copied out of the
-// image. Here only an rpmdb.sqlite is, since the SQLite driver opens
-// paths: sparse, into the scan's Scratch.
+// sparse 500 MiB file claiming all its pages; a whole scan with this
+// reader: 0.2 s), and opens only host paths, so every format had to be
+// copied out of the image. Here only an rpmdb.sqlite is, since the
+// SQLite driver opens paths: sparse, into the scan's Scratch.
 package facts
