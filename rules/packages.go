@@ -163,6 +163,10 @@ func checkMongoSSPL(in *Input) []Finding {
 	return []Finding{in.New(Pass, "mongodb", "The version of MongoDB installed, "+ver+" is not under the SSPL", ev...)}
 }
 
+// mongodScanCap is the largest mongod binary scanned for its version
+// (real ones are about 100 MiB).
+const mongodScanCap = 512 << 20
+
 // mongodBinaryVersion scans /usr/bin/mongod (never executed) for the
 // embedded "db version v…" string; "" when absent.
 func mongodBinaryVersion(in *Input) (string, error) {
@@ -175,7 +179,12 @@ func mongodBinaryVersion(in *Input) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(io.LimitReader(f, facts.CapRPMDB), 1<<20)
+	if st, err := f.Stat(); err != nil {
+		return "", err
+	} else if st.Size() > mongodScanCap {
+		return "", fmt.Errorf("/usr/bin/mongod is %d bytes: cap reached (%d bytes scanned for its version at most)", st.Size(), mongodScanCap)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
 	var tail []byte
 	buf := make([]byte, 1<<20)
 	for {
