@@ -2,8 +2,8 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
@@ -50,15 +50,33 @@ type ruleKey struct {
 var (
 	registry = map[ruleKey]Rule{}
 	order    = map[Profile][]string{} // IDs per profile, in registration order
-	validID  = regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9-]+)+$`)
 )
+
+// validID reports whether id is a word of [a-z0-9] followed by one or
+// more dot-separated words of [a-z0-9-], as "ssh.root-login": the rule IDs
+// of the catalogue. It is a loop rather than a regular expression because
+// every registration at start-up checks it.
+func validID(id string) bool {
+	words := strings.Split(id, ".")
+	if len(words) < 2 {
+		return false
+	}
+	for i, w := range words {
+		if w == "" || strings.IndexFunc(w, func(c rune) bool {
+			return !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && i > 0)
+		}) >= 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // Register adds r to profile p's rules, after those registered before it:
 // registration order is the order rules run and are reported in. It must
 // be called from init only, and panics on a malformed or duplicate ID or an
 // unknown profile, like database/sql.Register.
 func Register(p Profile, r Rule) {
-	if !validID.MatchString(r.ID) {
+	if !validID(r.ID) {
 		panic(fmt.Sprintf("rules: malformed rule ID %q", r.ID))
 	}
 	if !slices.Contains(profiles, p) {
