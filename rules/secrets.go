@@ -100,6 +100,9 @@ type urlAssignment struct {
 func findDatabaseURLs(data []byte, unit bool) []urlAssignment {
 	var out []urlAssignment
 	for i, raw := range bytes.Split(data, []byte("\n")) {
+		if !bytes.Contains(raw, []byte("DATABASE_URL")) {
+			continue // every match holds the name
+		}
 		l := strings.TrimSpace(string(raw))
 		if strings.HasPrefix(l, "#") || unit && !strings.HasPrefix(l, "Environment=") {
 			continue
