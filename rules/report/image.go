@@ -117,7 +117,11 @@ func (s Stats) HitRate() float64 {
 
 // Findings returns every finding of the image in report order.
 func (im *Image) Findings() []rules.Finding {
-	var out []rules.Finding
+	n := 0
+	for _, r := range im.Results {
+		n += len(r.Findings)
+	}
+	out := make([]rules.Finding, 0, n)
 	for _, r := range im.Results {
 		out = append(out, r.Findings...)
 	}
