@@ -1,6 +1,7 @@
 package report
 
 import (
+	"iter"
 	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -115,17 +116,19 @@ func (s Stats) HitRate() float64 {
 	return float64(s.CacheHits) / float64(s.CacheHits+s.CacheMiss)
 }
 
-// Findings returns every finding of the image in report order.
-func (im *Image) Findings() []rules.Finding {
-	n := 0
-	for _, r := range im.Results {
-		n += len(r.Findings)
+// Findings yields every finding of the image in report order, without
+// copying them into a new list: every writer, the verdict and the tally
+// walk them.
+func (im *Image) Findings() iter.Seq[rules.Finding] {
+	return func(yield func(rules.Finding) bool) {
+		for _, r := range im.Results {
+			for _, f := range r.Findings {
+				if !yield(f) {
+					return
+				}
+			}
+		}
 	}
-	out := make([]rules.Finding, 0, n)
-	for _, r := range im.Results {
-		out = append(out, r.Findings...)
-	}
-	return out
 }
 
 // Redact masks anything in s that looks like a secret (rules.Redact); the

@@ -66,7 +66,7 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 	hidden := map[rules.Level]int{}
 	for _, lv := range textOrder {
 		if lv < rules.Warn && o.Verbosity < Verbose {
-			for _, f := range findings {
+			for f := range findings {
 				if f.Level == lv {
 					hidden[lv]++
 				}
@@ -75,7 +75,7 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 		}
 		first := true
 		unevaluated := 0
-		for _, f := range findings {
+		for f := range findings {
 			if f.Level != lv {
 				continue
 			}
