@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
@@ -57,18 +56,21 @@ var (
 // of the catalogue. It is a loop rather than a regular expression because
 // every registration at start-up checks it.
 func validID(id string) bool {
-	words := strings.Split(id, ".")
-	if len(words) < 2 {
-		return false
-	}
-	for i, w := range words {
-		if w == "" || strings.IndexFunc(w, func(c rune) bool {
-			return !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && i > 0)
-		}) >= 0 {
+	words, wordLen := 1, 0
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c == '.':
+			if wordLen == 0 {
+				return false
+			}
+			words, wordLen = words+1, 0
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && words > 1:
+			wordLen++
+		default:
 			return false
 		}
 	}
-	return true
+	return words >= 2 && wordLen > 0
 }
 
 // Register adds r to profile p's rules, after those registered before it:
