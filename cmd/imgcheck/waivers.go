@@ -77,7 +77,7 @@ func writeBaseline(w io.Writer, lines []report.Line, expires time.Time) error {
 	}
 	seen := map[baselineWaiver]bool{}
 	for _, l := range lines {
-		for f := range l.Image.Findings() {
+		for _, f := range l.Image.Findings() {
 			if f.Waived || (f.Level != rules.Warn && f.Level != rules.Fail) {
 				continue
 			}

@@ -107,7 +107,7 @@ func worstLevels(im *Image) map[string]rules.Level {
 	if im.Err != nil {
 		out[ImageUnreadable] = rules.Error
 	}
-	for f := range im.Findings() {
+	for f := range im.findings() {
 		if f.Waived {
 			continue
 		}
@@ -133,7 +133,7 @@ func htmlImageOf(im *Image, i int, resumed bool) htmlImage {
 	if h.Verdict == string(VerdictError) {
 		h.Reason = plain(errorReason(im))
 	}
-	for f := range im.Findings() {
+	for f := range im.findings() {
 		hf := htmlFinding{Level: f.Level.String(), Rule: f.Rule, Doc: RuleDocURI(f.Rule), Message: plain(f.Message),
 			Subject: plain(f.Subject), Fix: plain(f.Fix)}
 		for _, kv := range f.Evidence {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -116,10 +117,19 @@ func (s Stats) HitRate() float64 {
 	return float64(s.CacheHits) / float64(s.CacheHits+s.CacheMiss)
 }
 
-// Findings yields every finding of the image in report order, without
+// Findings returns every finding of the image in report order.
+func (im *Image) Findings() []rules.Finding {
+	n := 0
+	for _, r := range im.Results {
+		n += len(r.Findings)
+	}
+	return slices.AppendSeq(make([]rules.Finding, 0, n), im.findings())
+}
+
+// findings yields every finding of the image in report order without
 // copying them into a new list: every writer, the verdict and the tally
 // walk them.
-func (im *Image) Findings() iter.Seq[rules.Finding] {
+func (im *Image) findings() iter.Seq[rules.Finding] {
 	return func(yield func(rules.Finding) bool) {
 		for _, r := range im.Results {
 			for _, f := range r.Findings {

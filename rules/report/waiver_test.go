@@ -21,7 +21,7 @@ func TestApplyWaivers(t *testing.T) {
 	im.Results = append(im.Results, result("disk.layout", rules.Finding{Level: rules.Error, Message: "partition past the end"}))
 	ApplyWaivers(&im, ws, now)
 	got := map[string]bool{}
-	for f := range im.Findings() {
+	for _, f := range im.Findings() {
 		got[f.Rule] = f.Waived
 	}
 	if !got["ssh.known-hosts"] {
