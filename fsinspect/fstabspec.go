@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // specKey is what an fstab source names: a filesystem UUID or label, a
@@ -15,12 +16,18 @@ type specKey struct {
 }
 
 // devName matches the first disk's partitions under the names virtio,
-// SCSI/SATA, Xen, IDE, NVMe and MMC drivers give them.
-var devName = regexp.MustCompile(`^/dev/(?:(?:vd|sd|xvd|hd)a|nvme0n1p|mmcblk0p)([1-9][0-9]*)$`)
+// SCSI/SATA, Xen, IDE, NVMe and MMC drivers give them. The patterns of
+// this file are compiled on first use, so that start-up does not pay for
+// them.
+var devName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/dev/(?:(?:vd|sd|xvd|hd)a|nvme0n1p|mmcblk0p)([1-9][0-9]*)$`)
+})
 
 // wholeDisk matches the first disk itself, which holds a filesystem when
 // the image has no partition table.
-var wholeDisk = regexp.MustCompile(`^/dev/(?:(?:vd|sd|xvd|hd)a|nvme0n1|mmcblk0)$`)
+var wholeDisk = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/dev/(?:(?:vd|sd|xvd|hd)a|nvme0n1|mmcblk0)$`)
+})
 
 // parseSpec decodes an fstab source.
 func parseSpec(spec string) specKey {
@@ -38,20 +45,22 @@ func parseSpec(spec string) specKey {
 			return specKey{kind: kind, value: unescapeUdev(v)}
 		}
 	}
-	if m := devName.FindStringSubmatch(spec); m != nil {
+	if m := devName().FindStringSubmatch(spec); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err == nil {
 			return specKey{kind: "INDEX", index: n}
 		}
 	}
-	if wholeDisk.MatchString(spec) {
+	if wholeDisk().MatchString(spec) {
 		return specKey{kind: "DISK"}
 	}
 	return lvmSpec(spec)
 }
 
 // lvPath matches /dev/<vg>/<lv>; lvm2 names hold only [A-Za-z0-9+_.-].
-var lvPath = regexp.MustCompile(`^/dev/([A-Za-z0-9+_.-]+)/([A-Za-z0-9+_.-]+)$`)
+var lvPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/dev/([A-Za-z0-9+_.-]+)/([A-Za-z0-9+_.-]+)$`)
+})
 
 // lvmSpec decodes the names of an LVM2 logical volume: the device-mapper
 // name (/dev/mapper/<vg>-<lv>, or udev's /dev/disk/by-id/dm-name-), the
@@ -65,7 +74,7 @@ func lvmSpec(spec string) specKey {
 	if v, ok := strings.CutPrefix(spec, "/dev/disk/by-id/dm-uuid-LVM-"); ok {
 		return specKey{kind: "DMUUID", value: v}
 	}
-	if m := lvPath.FindStringSubmatch(spec); m != nil && m[1] != "disk" && m[1] != "mapper" {
+	if m := lvPath().FindStringSubmatch(spec); m != nil && m[1] != "disk" && m[1] != "mapper" {
 		return specKey{kind: "LVPATH", value: m[1] + "/" + m[2]}
 	}
 	return specKey{}

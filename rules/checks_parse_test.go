@@ -36,7 +36,7 @@ func FuzzSecretScanners(f *testing.F) {
 		}
 		findDatabaseURLs(data, true)
 		for _, n := range secretNames(data) {
-			if !identifier.MatchString(n) {
+			if !identifier().MatchString(n) {
 				t.Fatalf("secretNames returned %q, not a name", n)
 			}
 		}

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules/facts"
@@ -81,7 +80,7 @@ const (
 	cloudInitRecommended = "0.7.9"
 )
 
-var versionPyRE = regexp.MustCompile(`(?m)^__VERSION__\s*=\s*["']([^"']+)["']`)
+var versionPyRE = lazyRegexp(`(?m)^__VERSION__\s*=\s*["']([^"']+)["']`)
 
 // checkCloudInitVersion is cloudinit.version.
 func checkCloudInitVersion(in *Input) []Finding {
@@ -153,7 +152,7 @@ func cloudInitVersionPy(in *Input) (version, where string, err error) {
 				if b == nil {
 					continue
 				}
-				if m := versionPyRE.FindSubmatch(b); m != nil {
+				if m := versionPyRE().FindSubmatch(b); m != nil {
 					return string(m[1]), "/" + p, nil
 				}
 				return "", "/" + p, nil
@@ -164,9 +163,9 @@ func cloudInitVersionPy(in *Input) (version, where string, err error) {
 }
 
 // cloudInitUnit matches the units whose mask disables cloud-init.
-var cloudInitUnit = regexp.MustCompile(`^(cloud-init.*|cloud-config|cloud-final)\.service$`)
+var cloudInitUnit = lazyRegexp(`^(cloud-init.*|cloud-config|cloud-final)\.service$`)
 
-var grubDisabled = regexp.MustCompile(`(^|[\s"'])cloud-init=disabled($|[\s"'])`)
+var grubDisabled = lazyRegexp(`(^|[\s"'])cloud-init=disabled($|[\s"'])`)
 
 // checkCloudInitEnabled is cloudinit.enabled: the disabled marker, the
 // kernel command line and masked units.
@@ -197,7 +196,7 @@ func checkCloudInitEnabled(in *Input) []Finding {
 		for line := range strings.Lines(string(b)) {
 			n++
 			t := strings.TrimSpace(line)
-			if strings.HasPrefix(t, "GRUB_CMDLINE_LINUX") && grubDisabled.MatchString(t) {
+			if strings.HasPrefix(t, "GRUB_CMDLINE_LINUX") && grubDisabled().MatchString(t) {
 				f := in.New(Fail, "/"+p, fmt.Sprintf("cloud-init is disabled on the kernel command line in /%s:%d", p, n),
 					KV{KeyPath, "/" + p}, KV{KeyLine, fmt.Sprint(n)})
 				f.Fix = "remove cloud-init=disabled from GRUB_CMDLINE_LINUX and run update-grub"
@@ -210,7 +209,7 @@ func checkCloudInitEnabled(in *Input) []Finding {
 		return []Finding{in.Fault("/etc/systemd/system", err)}
 	}
 	for _, e := range units {
-		if !cloudInitUnit.MatchString(e.Name()) {
+		if !cloudInitUnit().MatchString(e.Name()) {
 			continue
 		}
 		u, err := in.Facts.Unit(e.Name())

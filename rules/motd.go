@@ -20,10 +20,10 @@ const motdDir = "etc/update-motd.d"
 
 // runPartsLSB are the name patterns run-parts --lsbsysinit accepts: LANANA,
 // LSB hierarchical and Debian cron-script names.
-var runPartsLSB = []*regexp.Regexp{
-	regexp.MustCompile(`^[a-z0-9]+$`),
-	regexp.MustCompile(`^_?([a-z0-9_.]+-)+[a-z0-9]+$`),
-	regexp.MustCompile(`^[A-Za-z0-9_-]+$`),
+var runPartsLSB = []func() *regexp.Regexp{
+	lazyRegexp(`^[a-z0-9]+$`),
+	lazyRegexp(`^_?([a-z0-9_.]+-)+[a-z0-9]+$`),
+	lazyRegexp(`^[A-Za-z0-9_-]+$`),
 }
 
 // RunPartsRuns reports whether run-parts --lsbsysinit would run a file
@@ -35,7 +35,7 @@ func RunPartsRuns(name string) bool {
 		}
 	}
 	for _, re := range runPartsLSB {
-		if re.MatchString(name) {
+		if re().MatchString(name) {
 			return true
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/imgcheck/imgcheck/rules/facts"
@@ -121,7 +120,7 @@ func marketRPMUpdates(in *Input) []Finding {
 // mongoPackages are the MongoDB server packages.
 var mongoPackages = []string{"mongodb-org-server", "mongodb-server", "mongodb-server-core"}
 
-var mongodVersionRE = regexp.MustCompile(`db version v([0-9][0-9A-Za-z.\-+~]*)`)
+var mongodVersionRE = lazyRegexp(`db version v([0-9][0-9A-Za-z.\-+~]*)`)
 
 // checkMongoSSPL is pkg.mongodb-sspl.
 func checkMongoSSPL(in *Input) []Finding {
@@ -191,7 +190,7 @@ func mongodBinaryVersion(in *Input) (string, error) {
 		n, err := r.Read(buf)
 		chunk := append(tail, buf[:n]...)
 		// A match too close to the end may be cut; it is found again in the next window.
-		if loc := mongodVersionRE.FindSubmatchIndex(chunk); loc != nil && (loc[1] < len(chunk)-32 || err == io.EOF) {
+		if loc := mongodVersionRE().FindSubmatchIndex(chunk); loc != nil && (loc[1] < len(chunk)-32 || err == io.EOF) {
 			return string(bytes.TrimRight(chunk[loc[2]:loc[3]], ".-+~")), nil
 		}
 		if len(chunk) > 64 {

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 
 	"github.com/imgcheck/imgcheck/rules/facts"
@@ -48,17 +47,38 @@ type ruleKey struct {
 }
 
 var (
-	registry = map[ruleKey]Rule{}
-	order    = map[Profile][]string{} // IDs per profile, in registration order
-	validID  = regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9-]+)+$`)
+	registry = make(map[ruleKey]Rule, 128) // both profiles' rules (about 120) without regrowing at start-up
+	order    = map[Profile][]string{}      // IDs per profile, in registration order
 )
+
+// validID reports whether id is a word of [a-z0-9] followed by one or
+// more dot-separated words of [a-z0-9-], as "ssh.root-login": the rule IDs
+// of the catalogue. It is a loop rather than a regular expression because
+// every registration at start-up checks it.
+func validID(id string) bool {
+	words, wordLen := 1, 0
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c == '.':
+			if wordLen == 0 {
+				return false
+			}
+			words, wordLen = words+1, 0
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && words > 1:
+			wordLen++
+		default:
+			return false
+		}
+	}
+	return words >= 2 && wordLen > 0
+}
 
 // Register adds r to profile p's rules, after those registered before it:
 // registration order is the order rules run and are reported in. It must
 // be called from init only, and panics on a malformed or duplicate ID or an
 // unknown profile, like database/sql.Register.
 func Register(p Profile, r Rule) {
-	if !validID.MatchString(r.ID) {
+	if !validID(r.ID) {
 		panic(fmt.Sprintf("rules: malformed rule ID %q", r.ID))
 	}
 	if !slices.Contains(profiles, p) {

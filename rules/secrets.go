@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -50,14 +49,14 @@ func secretNames(data []byte) []string {
 		if yamlName, _, isYAML := strings.Cut(l, ": "); !ok || isYAML && len(yamlName) < len(name) {
 			name, ok = yamlName, isYAML
 		}
-		if name = strings.TrimSpace(name); ok && identifier.MatchString(name) {
+		if name = strings.TrimSpace(name); ok && identifier().MatchString(name) {
 			out = append(out, name)
 		}
 	}
 	return out
 }
 
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+var identifier = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 
 // checkSecretFile FAILs when name exists; the evidence gives its size,
 // mtime and variable names, never a value.
@@ -87,7 +86,7 @@ func checkSecretFile(in *Input, name, what string) []Finding {
 
 // databaseURL matches a DATABASE_URL assignment: shell, environment and
 // systemd "DATABASE_URL=", or pam_environment "DATABASE_URL DEFAULT=".
-var databaseURL = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])DATABASE_URL(?:=|\s+(?:DEFAULT|OVERRIDE)=)`)
+var databaseURL = lazyRegexp(`(?:^|[^A-Za-z0-9_])DATABASE_URL(?:=|\s+(?:DEFAULT|OVERRIDE)=)`)
 
 // urlAssignment is one DATABASE_URL found, already redacted.
 type urlAssignment struct {
@@ -101,11 +100,14 @@ type urlAssignment struct {
 func findDatabaseURLs(data []byte, unit bool) []urlAssignment {
 	var out []urlAssignment
 	for i, raw := range bytes.Split(data, []byte("\n")) {
+		if !bytes.Contains(raw, []byte("DATABASE_URL")) {
+			continue // every match holds the name
+		}
 		l := strings.TrimSpace(string(raw))
 		if strings.HasPrefix(l, "#") || unit && !strings.HasPrefix(l, "Environment=") {
 			continue
 		}
-		loc := databaseURL.FindStringIndex(l)
+		loc := databaseURL().FindStringIndex(l)
 		if loc == nil {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imgcheck/imgcheck"
@@ -112,7 +113,8 @@ func renderImgCheck(w io.Writer, im *report.Image, o report.Options) error {
 	})
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+// unsafeName is compiled on first use: only --output-dir needs it.
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // outputNames gives each target a distinct file name stem for
 // --output-dir: its base name, made safe, with a counter when two targets
@@ -123,9 +125,9 @@ func outputNames(targets []string) []string {
 	names := make([]string, len(targets))
 	seen := map[string]int{"batch": 1, "junit": 1}
 	for i, t := range targets {
-		base := unsafeName.ReplaceAllString(path.Base(filepath.ToSlash(imgcheck.DisplayName(t))), "_")
+		base := unsafeName().ReplaceAllString(path.Base(filepath.ToSlash(imgcheck.DisplayName(t))), "_")
 		if u, err := url.Parse(imgcheck.DisplayName(t)); err == nil && imgcheck.IsRemote(t) {
-			base = unsafeName.ReplaceAllString(path.Base(u.Path), "_")
+			base = unsafeName().ReplaceAllString(path.Base(u.Path), "_")
 		}
 		if base == "" || base == "." || base == ".." || base == "/" {
 			base = "image"

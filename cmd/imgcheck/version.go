@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -22,13 +23,17 @@ var (
 	revision = ""
 )
 
+// buildInfo is the binary's build info, decoded once: the version line
+// needs it three times at every start.
+var buildInfo = sync.OnceValues(debug.ReadBuildInfo)
+
 // toolVersion returns the version imgcheck reports about itself, in
 // --version and in every report.
 func toolVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	if bi, ok := buildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return "devel"
@@ -40,7 +45,7 @@ func toolRevision() string {
 	if revision != "" {
 		return revision
 	}
-	bi, ok := debug.ReadBuildInfo()
+	bi, ok := buildInfo()
 	if !ok {
 		return ""
 	}

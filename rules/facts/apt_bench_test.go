@@ -32,3 +32,20 @@ func BenchmarkPackagesIndex(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDpkgStatus parses a dpkg status file of 1,500 installed
+// packages (about 2 MB, a full server install) with multi-line
+// descriptions and conffiles, as Packages reads /var/lib/dpkg/status.
+func BenchmarkDpkgStatus(b *testing.B) {
+	var status bytes.Buffer
+	for i := range 1500 {
+		fmt.Fprintf(&status, "Package: pkg%04d\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 1234\nMaintainer: Someone <someone@example.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: src%04d (1.%d-1)\nVersion: 1.%d-1+b1\nDepends: libc6 (>= 2.34), libfoo%d (>= 1.0) | libbar\nConffiles:\n /etc/pkg%04d/a.conf 0123456789abcdef0123456789abcdef\n /etc/pkg%04d/b.conf 0123456789abcdef0123456789abcdef\nDescription: package number %d\n a long description line that pads the stanza to a realistic size for a Debian status file\n .\n and another paragraph line, as real packages have several of them in their descriptions\nHomepage: https://example.org/pkg%04d\n\n", i, i, i, i, i, i, i, i, i)
+	}
+	b.SetBytes(int64(status.Len()))
+	for b.Loop() {
+		pkgs, err := parseDpkgStatus(status.Bytes())
+		if err != nil || len(pkgs) != 1500 {
+			b.Fatal(err, len(pkgs))
+		}
+	}
+}

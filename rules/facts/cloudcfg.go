@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -141,8 +142,11 @@ type NoCloudSeed struct {
 // seedDirs are NoCloud's seed directories inside the image.
 var seedDirs = []string{"var/lib/cloud/seed/nocloud", "var/lib/cloud/seed/nocloud-net"}
 
-// dsNoCloud matches ds=nocloud (or nocloud-net) as a kernel argument.
-var dsNoCloud = regexp.MustCompile(`(?i)(^|[\s"'])ds=nocloud(-net)?([;\s"']|$)`)
+// dsNoCloud matches ds=nocloud (or nocloud-net) as a kernel argument; it
+// is compiled on first use, so that start-up does not pay for it.
+var dsNoCloud = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(^|[\s"'])ds=nocloud(-net)?([;\s"']|$)`)
+})
 
 // NoCloudSeeds returns the NoCloud seeds of the image: a seed directory
 // with user-data or meta-data, or ds=nocloud on the kernel command line
@@ -182,7 +186,7 @@ func (f *Facts) NoCloudSeeds() ([]NoCloudSeed, error) {
 				if strings.HasPrefix(t, "#") || !kernelArgsLine(t) {
 					continue
 				}
-				if dsNoCloud.MatchString(t) {
+				if dsNoCloud().MatchString(t) {
 					out = append(out, NoCloudSeed{Path: "/" + p, Line: i + 1})
 				}
 			}

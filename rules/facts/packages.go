@@ -255,19 +255,21 @@ func parseStanzas(b []byte, fn func(line int, fields map[string]string) error) e
 }
 
 // scanStanzas is parseStanzas over a reader, for large package indexes.
+// fn must not keep the map: it is cleared for the next stanza.
 func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4<<10), 16<<20) // grows to the longest line; most stanzas are small
 	fields := map[string]string{}
+	keys := map[string]string{} // field names as written → lower-cased, so each is made once
 	// The value of field last is built in val and stored when the next
 	// field or the stanza's end comes: appending each continuation line
 	// to the map's string would copy a long field (a Release file's
 	// checksum list) once per line.
 	var last string
-	var val strings.Builder
+	var val []byte
 	store := func() {
 		if last != "" {
-			fields[last] = val.String()
+			fields[last] = string(val)
 		}
 	}
 	start, n := 0, 0
@@ -277,14 +279,15 @@ func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error)
 			return nil
 		}
 		err := fn(start, fields)
-		fields, last = map[string]string{}, ""
+		clear(fields)
+		last = ""
 		return err
 	}
 	for sc.Scan() {
 		n++
-		line := sc.Text()
+		line := sc.Bytes()
 		switch {
-		case strings.TrimSpace(line) == "":
+		case len(bytes.TrimSpace(line)) == 0:
 			if err := flush(); err != nil {
 				return err
 			}
@@ -292,21 +295,27 @@ func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error)
 			if last == "" {
 				return fmt.Errorf("line %d: continuation line outside a field", n)
 			}
-			val.WriteByte('\n')
-			val.WriteString(strings.TrimSpace(line))
+			val = append(val, '\n')
+			val = append(val, bytes.TrimSpace(line)...)
 		case line[0] == '#':
 		default:
-			k, v, ok := strings.Cut(line, ":")
-			if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			k, v, ok := bytes.Cut(line, []byte(":"))
+			if !ok || len(k) == 0 || bytes.IndexByte(k, ' ') >= 0 || bytes.IndexByte(k, '\t') >= 0 {
 				return fmt.Errorf("line %d: not a field", n)
 			}
 			store()
 			if len(fields) == 0 {
 				start = n
 			}
-			last = strings.ToLower(k)
-			val.Reset()
-			val.WriteString(strings.TrimSpace(v))
+			lower, known := keys[string(k)]
+			if !known {
+				lower = strings.ToLower(string(k))
+				if len(keys) < maxFieldNames {
+					keys[string(k)] = lower
+				}
+			}
+			last = lower
+			val = append(val[:0], bytes.TrimSpace(v)...)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -314,3 +323,7 @@ func scanStanzas(r io.Reader, fn func(line int, fields map[string]string) error)
 	}
 	return flush()
 }
+
+// maxFieldNames bounds the field names scanStanzas remembers lower-cased:
+// a real index has a few dozen, a hostile one may have a new one per line.
+const maxFieldNames = 256

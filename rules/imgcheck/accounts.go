@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules"
@@ -46,10 +47,15 @@ const (
 // awkNumber is what awk treats as a numeric string: optional blanks, a
 // sign, decimal digits with an optional fraction and exponent. mawk, the
 // default awk of Debian and Ubuntu, reads fields with strtod and so also
-// accepts hexadecimal ("0x3E8", "0x1p10"); awkHex matches those.
+// accepts hexadecimal ("0x3E8", "0x1p10"); awkHex matches those. Both are
+// compiled on first use, so that start-up does not pay for them.
 var (
-	awkNumber = regexp.MustCompile(`^[ \t\n]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n]*$`)
-	awkHex    = regexp.MustCompile(`^[ \t\n]*([+-]?0[xX])([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?[0-9]+)?[ \t\n]*$`)
+	awkNumber = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[ \t\n]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n]*$`)
+	})
+	awkHex = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[ \t\n]*([+-]?0[xX])([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?[0-9]+)?[ \t\n]*$`)
+	})
 )
 
 // AwkFlavor selects how ParityUsers reads numbers: Mawk (Debian, Ubuntu)
@@ -122,7 +128,7 @@ func forUser(u ParityUser, fs []rules.Finding) []rules.Finding {
 }
 
 func awkAtLeast1000(field string, awk AwkFlavor) bool {
-	if m := awkHex.FindStringSubmatch(field); awk == Mawk && m != nil {
+	if m := awkHex().FindStringSubmatch(field); awk == Mawk && m != nil {
 		hex := strings.Trim(field, " \t\n")
 		if m[3] == "" {
 			hex += "p0"
@@ -130,7 +136,7 @@ func awkAtLeast1000(field string, awk AwkFlavor) bool {
 		v, err := strconv.ParseFloat(hex, 64)
 		return err == nil && v >= 1000
 	}
-	if awkNumber.MatchString(field) {
+	if awkNumber().MatchString(field) {
 		v, err := strconv.ParseFloat(strings.Trim(field, " \t\n"), 64)
 		return err == nil && v >= 1000
 	}

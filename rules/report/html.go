@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -15,7 +16,11 @@ import (
 //go:embed html.tmpl
 var htmlTemplate string
 
-var htmlPage = template.Must(template.New("page").Parse(htmlTemplate))
+// htmlPage is parsed on first use, so that runs without an HTML report
+// do not pay for it at start-up.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(htmlTemplate))
+})
 
 // htmlView is what the page shows, every guest-derived string already
 // redacted and stripped of control characters; html/template escapes
@@ -90,7 +95,7 @@ func HTML(w io.Writer, lines []Line, o Options) error {
 	for i, l := range lines {
 		v.Images = append(v.Images, htmlImageOf(&ims[i], i, l.Resumed))
 	}
-	return htmlPage.Execute(w, v)
+	return htmlPage().Execute(w, v)
 }
 
 // worstLevels is the worst level of each rule of im, waived findings left
@@ -102,7 +107,7 @@ func worstLevels(im *Image) map[string]rules.Level {
 	if im.Err != nil {
 		out[ImageUnreadable] = rules.Error
 	}
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		if f.Waived {
 			continue
 		}
@@ -128,7 +133,7 @@ func htmlImageOf(im *Image, i int, resumed bool) htmlImage {
 	if h.Verdict == string(VerdictError) {
 		h.Reason = plain(errorReason(im))
 	}
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		hf := htmlFinding{Level: f.Level.String(), Rule: f.Rule, Doc: RuleDocURI(f.Rule), Message: plain(f.Message),
 			Subject: plain(f.Subject), Fix: plain(f.Fix)}
 		for _, kv := range f.Evidence {

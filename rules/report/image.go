@@ -1,6 +1,8 @@
 package report
 
 import (
+	"iter"
+	"slices"
 	"time"
 
 	"github.com/imgcheck/imgcheck/rules"
@@ -117,11 +119,26 @@ func (s Stats) HitRate() float64 {
 
 // Findings returns every finding of the image in report order.
 func (im *Image) Findings() []rules.Finding {
-	var out []rules.Finding
+	n := 0
 	for _, r := range im.Results {
-		out = append(out, r.Findings...)
+		n += len(r.Findings)
 	}
-	return out
+	return slices.AppendSeq(make([]rules.Finding, 0, n), im.findings())
+}
+
+// findings yields every finding of the image in report order without
+// copying them into a new list: every writer, the verdict and the tally
+// walk them.
+func (im *Image) findings() iter.Seq[rules.Finding] {
+	return func(yield func(rules.Finding) bool) {
+		for _, r := range im.Results {
+			for _, f := range r.Findings {
+				if !yield(f) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // Redact masks anything in s that looks like a secret (rules.Redact); the

@@ -143,7 +143,7 @@ func toJSON(im *Image, o Options) jsonImage {
 	if im.Err != nil {
 		j.Error = rules.Redact(oneLine(im.Err.Error()))
 	}
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		j.Findings = append(j.Findings, findingJSON(f, im.Profile))
 	}
 	for _, w := range im.ExpiredWaivers {

@@ -55,7 +55,7 @@ func worstFinding(im *Image) string {
 		return oneLine(im.Err.Error())
 	}
 	best, rank := "", 0
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		if r := levelRank(f.Level); !f.Waived && r > rank {
 			best, rank = f.Rule+": "+oneLine(f.Message), r
 		}

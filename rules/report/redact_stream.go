@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/imgcheck/imgcheck/rules"
 )
@@ -15,9 +16,14 @@ import (
 // where there is one, so that no secret is split.
 const maxRedactLine = 1 << 20
 
+// keyBegin and keyEnd are compiled on first use: only cat needs them.
 var (
-	keyBegin = regexp.MustCompile(`-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)? ?-{4,5}`)
-	keyEnd   = regexp.MustCompile(`-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY( BLOCK)? ?-{4,5}`)
+	keyBegin = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)? ?-{4,5}`)
+	})
+	keyEnd = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY( BLOCK)? ?-{4,5}`)
+	})
 )
 
 // RedactStream copies r to w masked as Redact masks a string, holding one
@@ -68,10 +74,10 @@ func redactLine(w *bufio.Writer, line []byte, inKey, putty bool) (bool, bool) {
 	case putty:
 		return inKey, true
 	case inKey:
-		return !keyEnd.Match(line), false
+		return !keyEnd().Match(line), false
 	}
 	s, nl := strings.CutSuffix(string(line), "\n") // the redactions keep the newline
-	if loc := keyBegin.FindStringIndex(s); loc != nil && !keyEnd.MatchString(s[loc[1]:]) {
+	if loc := keyBegin().FindStringIndex(s); loc != nil && !keyEnd().MatchString(s[loc[1]:]) {
 		inKey = true
 	}
 	putty = strings.Contains(s, "PuTTY-User-Key-File-")

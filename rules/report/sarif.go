@@ -168,7 +168,7 @@ func SARIF(w io.Writer, reports []Image, o Options) error {
 				PartialFingerprints: fingerprint(uri, ImageUnreadable, ""),
 			})
 		}
-		for _, f := range im.Findings() {
+		for f := range im.findings() {
 			if f.Level < rules.Warn && !o.SARIFAll {
 				continue
 			}

@@ -88,7 +88,7 @@ func errorReason(im *Image) string {
 	if im.RootError != "" {
 		return "no readable root filesystem: " + oneLine(im.RootError)
 	}
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		if f.Level == rules.Error {
 			return f.Rule + ": " + oneLine(f.Message)
 		}

@@ -62,11 +62,11 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 	if im.Err != nil {
 		p("\n%s %s\n", o.tag(rules.Error), oneLine(im.Err.Error()))
 	}
-	findings := im.Findings()
+	findings := im.findings()
 	hidden := map[rules.Level]int{}
 	for _, lv := range textOrder {
 		if lv < rules.Warn && o.Verbosity < Verbose {
-			for _, f := range findings {
+			for f := range findings {
 				if f.Level == lv {
 					hidden[lv]++
 				}
@@ -75,7 +75,7 @@ func writeText(w *bufio.Writer, im *Image, o Options) {
 		}
 		first := true
 		unevaluated := 0
-		for _, f := range findings {
+		for f := range findings {
 			if f.Level != lv {
 				continue
 			}

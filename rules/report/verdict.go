@@ -24,7 +24,7 @@ func (im *Image) Count() Counts {
 	if im.Err != nil {
 		c.Error++
 	}
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		switch f.Level {
 		case rules.Pass:
 			c.Pass++
@@ -70,7 +70,7 @@ func (im *Image) Verdict() Verdict {
 		return parityVerdict(im.Results)
 	}
 	var fail, warn, errs bool
-	for _, f := range im.Findings() {
+	for f := range im.findings() {
 		switch {
 		case f.Level == rules.Error:
 			errs = true
