@@ -84,6 +84,7 @@ func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, erro
 	}
 	bs := fsys.g.blockSize
 	n := 0
+	fetched := off // how far the runs were prefetched side by side
 	for n < len(p) {
 		pos := off + int64(n)
 		r, err := fsys.mapCached(in, c, uint64(pos/bs))
@@ -94,6 +95,12 @@ func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, erro
 		want := int64(len(p) - n)
 		if r.n < uint64(want/bs)+2 {
 			want = min(want, int64(r.n)*bs-within)
+		}
+		if want < int64(len(p)-n) && pos >= fetched {
+			// The read spans several runs: fetch them (a window at a
+			// time) side by side rather than one after another.
+			fetched = min(pos+readAheadMax, off+int64(len(p)))
+			fsys.prefetch(in, c, pos, fetched)
 		}
 		dst := p[n : n+int(want)]
 		if r.phys == 0 {

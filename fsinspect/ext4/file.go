@@ -71,6 +71,9 @@ type regFile struct {
 	off    int64
 	closed bool
 	runs   runCache
+	// next is where the last Read ended, ahead how far Reads have
+	// fetched ahead (see readAhead).
+	next, ahead int64
 }
 
 func (f *regFile) Stat() (fs.FileInfo, error) { return f.info, nil }
@@ -95,8 +98,10 @@ func (f *regFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	f.readAhead(len(p))
 	n, err := f.readAt(p, f.off)
 	f.off += int64(n)
+	f.next = f.off
 	if err == io.EOF && n > 0 {
 		err = nil
 	}
