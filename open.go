@@ -117,7 +117,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 	if obj != nil {
 		// Over the network every lookup is a round trip: start the
 		// ones every scan makes at once, side by side.
-		gopts = append(gopts, fsinspect.WithWarm(fsinspect.WarmDirs...))
+		gopts = append(gopts, fsinspect.WithWarm(fsinspect.WarmDirs...), fsinspect.WithWarmFiles(fsinspect.WarmFiles...), fsinspect.WithReadAhead())
 	}
 	t.guest, t.layout, t.noGuest = fsinspect.OpenImage(img, gopts...)
 	if t.layout == nil || t.layout.Table == nil {

@@ -62,9 +62,10 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	var warming sync.WaitGroup
 	for i := range t.Partitions {
 		fi, b := openPartition(&t.Partitions[i], cache, s)
-		if b != nil && s.warm != nil {
+		if b != nil && (s.warm != nil || s.warmFiles != nil) {
 			cache.warmInodes(&warming, b, t.Partitions[i].Start)
 			warm(&warming, b, s.warm)
+			warmFiles(&warming, b, s.warmFiles)
 		}
 		l.Filesystems = append(l.Filesystems, fi)
 		backends[i] = b
@@ -94,7 +95,11 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 // when it cannot be read.
 func openPartition(p *image.Partition, cache *Cache, s settings) (FSInfo, Backend) {
 	size := min(p.Size, max(cache.Size()-p.Start, 0))
-	return openFS(FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}, io.NewSectionReader(cache, p.Start, size), size, s)
+	var r io.ReaderAt = io.NewSectionReader(cache, p.Start, size)
+	if s.readAhead {
+		r = &prefetchSection{r.(*io.SectionReader), cache, p.Start, size}
+	}
+	return openFS(FSInfo{Partition: p.Index, Offset: p.Start, Size: p.Size}, r, size, s)
 }
 
 // openFS sniffs the size bytes of r, a partition or logical volume that

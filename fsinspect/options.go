@@ -33,6 +33,8 @@ type settings struct {
 	dirEntries int             // per ext directory; 0 for ext4's default
 	table      image.Limits    // partition table bounds; zero fields are defaults
 	warm       []string        // directories OpenImage reads ahead (WithWarm)
+	warmFiles  []string        // files OpenImage reads ahead (WithWarmFiles)
+	readAhead  bool            // partitions prefetch for their filesystem (WithReadAhead)
 }
 
 // defaultSettings are the settings of a Guest made without options.

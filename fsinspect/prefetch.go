@@ -1,6 +1,13 @@
 package fsinspect
 
-import "sync"
+import (
+	"io"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+)
 
 // sniffSpan is how much of the start of a partition is read ahead when the
 // partition table is known: what sniffing reads (magic numbers up to
@@ -50,26 +57,79 @@ func (c *Cache) missing(first, last int64) [][2]int64 {
 }
 
 // WarmDirs are the directories nearly every scan of a Linux image reads:
-// accounts and sshd in /etc, logs, homes, the package databases, and the
-// way to os-release.
+// accounts and sshd in /etc, logs, homes, the package databases, the
+// way to os-release, the unit directories, and root's PATH, searched
+// one directory after another for each command a rule looks up.
 var WarmDirs = []string{
 	"etc", "etc/ssh", "etc/ssh/sshd_config.d", "etc/apt", "etc/apt/sources.list.d", "etc/cloud",
 	"etc/systemd/system", "etc/update-motd.d", "home", "root", "tmp", "var/tmp", "var/log",
 	"var/lib/dpkg", "var/lib/apt/lists", "var/lib/cloud", "usr/lib/os-release",
+	"usr/lib/systemd/system", "lib/systemd/system",
+	"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin",
 }
 
-// warmEntries bounds the entries of one directory whose inodes warm reads.
-const warmEntries = 256
+// WarmFiles are the files nearly every scan of a Debian or Ubuntu image
+// reads whole, the last element of a name possibly a path.Match pattern:
+// the package database and the apt Release files, which are read one
+// after another.
+var WarmFiles = []string{"var/lib/dpkg/status", "var/lib/apt/lists/*Release"}
+
+// warmEntries bounds the entries of a directory whose inodes warm reads,
+// and the files one pattern of WarmFiles reads.
+const warmEntries = 512
+
+// warmFileMax bounds what is read ahead of one file of WarmFiles.
+const warmFileMax = 4 << 20
 
 // WithWarm makes OpenImage start reading the directories names of every
 // filesystem it opens as soon as it is opened: the inodes on their way,
-// their entries and the inodes of their first entries, all at once and in
+// their entries and, unless there are more than 512, the inodes of their
+// entries, all at once and in
 // the background. It only saves time when reads are slow (an image read
 // over the network): root discovery, fstab and the rules that follow
 // find the blocks cached or on their way instead of fetching them one
 // lookup after another. Other Guests ignore it.
 func WithWarm(names ...string) Option {
 	return func(g *Guest) { g.set.warm = names }
+}
+
+// WithWarmFiles makes OpenImage start reading the files names (see
+// WarmFiles) of every filesystem it opens as soon as it is opened, at
+// most 4 MiB of each, in the background, as WithWarm does for
+// directories: the reads that follow find them cached or on their way.
+// It only saves time when reads are slow. Other Guests ignore it.
+func WithWarmFiles(names ...string) Option {
+	return func(g *Guest) { g.set.warmFiles = names }
+}
+
+// WithReadAhead makes OpenImage's filesystems fetch ahead when reads are
+// slow (an image read over the network): the extents a read spans side
+// by side, and a file read in order up to 2 MiB at a time
+// (ext4.Prefetcher). Other Guests ignore it.
+func WithReadAhead() Option {
+	return func(g *Guest) { g.set.readAhead = true }
+}
+
+// A prefetchSection is a partition read through the cache that can also
+// read ranges ahead of the reads that need them (ext4.Prefetcher).
+type prefetchSection struct {
+	*io.SectionReader
+	c          *Cache
+	start, end int64 // the partition's bytes in the cache
+}
+
+var _ ext4.Prefetcher = (*prefetchSection)(nil)
+
+// Prefetch reads the ranges, relative to the partition, into the cache
+// side by side.
+func (s *prefetchSection) Prefetch(rs []ext4.Range) {
+	spans := make([]span, 0, len(rs))
+	for _, r := range rs {
+		if r.Off >= 0 && r.N > 0 && r.Off < s.end {
+			spans = append(spans, span{s.start + r.Off, min(r.N, s.end-r.Off)})
+		}
+	}
+	s.c.prefetch(spans)
 }
 
 // maxInodeAhead bounds the inode table read ahead: a group's whole table
@@ -101,10 +161,54 @@ func warm(wg *sync.WaitGroup, b Backend, names []string) {
 	for _, name := range names {
 		wg.Go(func() {
 			entries, _ := b.ReadDir(name)
-			for _, e := range entries[:min(len(entries), warmEntries)] {
+			if len(entries) > warmEntries {
+				// A large directory (/usr/bin) is only listed: the
+				// few of its inodes a scan needs are read by the
+				// lookups that need them.
+				return
+			}
+			for _, e := range entries {
 				e.Info()
 			}
 		})
+	}
+}
+
+// warmFiles starts reading the files names (a pattern in the last element
+// of a name reads every match) of b in the background, in wg, and
+// returns.
+func warmFiles(wg *sync.WaitGroup, b Backend, names []string) {
+	for _, name := range names {
+		dir, pat := path.Split(name)
+		if !strings.ContainsAny(pat, "*?[") {
+			wg.Go(func() { prefetchFile(b, name) })
+			continue
+		}
+		wg.Go(func() {
+			entries, _ := b.ReadDir(strings.TrimSuffix(dir, "/"))
+			var files sync.WaitGroup
+			n := 0
+			for _, e := range entries {
+				if ok, _ := path.Match(pat, e.Name()); ok && e.Type().IsRegular() && n < warmEntries {
+					n++
+					files.Go(func() { prefetchFile(b, dir+e.Name()) })
+				}
+			}
+			files.Wait()
+		})
+	}
+}
+
+// prefetchFile reads the start of the regular file name of b into the
+// cache, when b can (an ext4 file over a prefetchSection).
+func prefetchFile(b Backend, name string) {
+	f, err := b.Open(name)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if p, ok := f.(interface{ Prefetch(n int64) }); ok {
+		p.Prefetch(warmFileMax)
 	}
 }
 
