@@ -38,7 +38,8 @@ func openQCOW2(r io.ReaderAt, size int64, src source, o *options) (*container, e
 			return nil, err
 		}
 	}
-	referenced := qcow2Referenced(r, size, hdr, o.limits.QCOW2L1Bytes)
+	l1 := readTable(r, hdr.l1Offset, uint64(hdr.l1Size)*8, o.limits.QCOW2L1Bytes)
+	referenced := qcow2Referenced(r, size, hdr, l1, o.limits.QCOW2L1Bytes)
 	var closers []io.Closer
 	for _, b := range chain {
 		closers = append(closers, b.f)
@@ -52,7 +53,7 @@ func openQCOW2(r io.ReaderAt, size int64, src source, o *options) (*container, e
 	}
 	vsize := int64(hdr.size)
 	return &container{
-		Disk:       newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache),
+		Disk:       newClusterCache(virt, vsize, hdr.clusterSize(), hdr.extendedL2(), o.limits.QCOW2Cache, newQCOW2Runs(r, size, hdr, l1)),
 		Size:       vsize,
 		Layers:     qcow2Chain(src, size, hdr, chain),
 		Allocated:  size,

@@ -120,6 +120,16 @@ func TestQCOW2VariantsMatchQemuImg(t *testing.T) {
 			if got := readAll(t, img); !bytes.Equal(got, want) {
 				t.Fatalf("virtual disk differs from qemu-img convert -O raw: %s", firstDiff(got, want))
 			}
+			// Whole, in one read: runs of clusters read at once.
+			if whole, err := image.Open(q); err != nil {
+				t.Fatal(err)
+			} else {
+				got := make([]byte, whole.Size())
+				if _, err := whole.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("virtual disk read in one call: %v, or differs from qemu-img convert -O raw: %s", err, firstDiff(got, want))
+				}
+				whole.Close()
+			}
 			st, _ := os.Stat(q)
 			if img.Allocated() != st.Size() {
 				t.Errorf("Allocated() = %d, want the file size %d", img.Allocated(), st.Size())
@@ -271,6 +281,34 @@ func TestQCOW2ClusterCache(t *testing.T) {
 		first, second := pass(), pass()
 		if first.ReadCalls == 0 || second.ReadCalls != 0 {
 			t.Errorf("%+v: host reads %+v then %+v; want some, then none", o, first, second)
+		}
+		img.Close()
+	}
+}
+
+// TestQCOW2ReadsRunsAtOnce reads 2 MiB stored in 32 clusters that follow
+// each other in the file with one read: the host file is read in a few
+// calls (the L2 entries, then the clusters at once), not a call a
+// cluster; compressed, the same read still gives the same bytes.
+func TestQCOW2ReadsRunsAtOnce(t *testing.T) {
+	data := []byte(strings.Repeat("stored, not compressed ", 2<<20/23+1)[:2<<20])
+	raw := filepath.Join(t.TempDir(), "data.raw")
+	if err := os.WriteFile(raw, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []fixtures.QCOW2Options{{}, {Compress: true}} {
+		img, err := image.Open(fixtures.MustQCOW2(t, raw, o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := img.Stats()
+		got := make([]byte, len(data))
+		if _, err := img.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%+v: read %v, or wrong data", o, err)
+		}
+		calls := img.Stats().ReadCalls - before.ReadCalls
+		if !o.Compress && calls > 2 {
+			t.Errorf("2 MiB of stored clusters took %d reads of the host file, want 2", calls)
 		}
 		img.Close()
 	}

@@ -34,6 +34,7 @@ type clusterCache struct {
 	cluster  int64
 	prefixes bool // grow every cluster as a prefix, without asking its status
 	max      int
+	runs     *qcow2Runs // reads clusters side by side in the file at once; nil for none
 
 	mu    sync.Mutex
 	lru   *list.List // of *cachedCluster, most recent first
@@ -47,9 +48,11 @@ type cachedCluster struct {
 
 // newClusterCache caches img, a virtual disk of size bytes in clusters
 // of cluster bytes, holding at most maxBytes (and at least
-// clusterCacheMinSize clusters).
-func newClusterCache(img qimage.Image, size, cluster int64, prefixes bool, maxBytes int64) *clusterCache {
+// clusterCacheMinSize clusters). runs, when not nil, reads the clusters of
+// a read that follow each other in the file with one call.
+func newClusterCache(img qimage.Image, size, cluster int64, prefixes bool, maxBytes int64, runs *qcow2Runs) *clusterCache {
 	return &clusterCache{
+		runs:     runs,
 		img:      img,
 		size:     size,
 		cluster:  cluster,
@@ -66,7 +69,8 @@ const clusterWorkers = 8
 // ReadAt reads p at off, cluster by cluster. The clusters of a read that
 // spans several are read side by side: over the network each costs a
 // round trip (its L2 table, then its data), and they do not depend on
-// each other.
+// each other; and those that follow each other in the file are read with
+// one call first (readRuns).
 func (c *clusterCache) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, qcow2Error(off, ErrFormat, "read at negative offset %d", off)
@@ -85,6 +89,9 @@ func (c *clusterCache) ReadAt(p []byte, off int64) (int, error) {
 		m := int(min(int64(len(p)-n), c.clusterLen(k)-rel))
 		pieces = append(pieces, piece{k: k, rel: rel, p: p[n : n+m]})
 		n += m
+	}
+	if len(pieces) > 1 && c.runs != nil {
+		c.readRuns(pieces[0].k, min(len(pieces), c.max))
 	}
 	if len(pieces) == 1 {
 		pieces[0].n, pieces[0].err = c.readCluster(pieces[0].k, pieces[0].p, pieces[0].rel)

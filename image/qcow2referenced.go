@@ -10,8 +10,9 @@ import (
 const qcow2OffsetMask = 0x00fffffffffffe00
 
 // qcow2Referenced returns the end of the furthest byte of the qcow2 file r
-// (size bytes, headed by h) that its metadata points at, reading only the
-// L1 and refcount tables and one refcount block. It counts the header and
+// (size bytes, headed by h, with the L1 table l1, nil when it could not be
+// read) that its metadata points at, reading only the refcount table and
+// one refcount block besides. It counts the header and
 // backing file name, the L1 table, the refcount table, every L2 table and
 // refcount block those tables name (whole clusters, as QEMU writes them),
 // and the first byte of the last cluster whose refcount in the last
@@ -20,7 +21,7 @@ const qcow2OffsetMask = 0x00fffffffffffe00
 // the L2 tables, so a data cluster that they point at but the refcounts do
 // not count is not seen. A table larger than maxTable bytes, or one that
 // cannot be read, is counted by its own extent only.
-func qcow2Referenced(r io.ReaderAt, size int64, h *qcow2Header, maxTable int64) int64 {
+func qcow2Referenced(r io.ReaderAt, size int64, h *qcow2Header, l1 []uint64, maxTable int64) int64 {
 	cluster := uint64(h.clusterSize())
 	end := uint64(h.headerLength)
 	if h.backingName != "" {
@@ -28,7 +29,7 @@ func qcow2Referenced(r io.ReaderAt, size int64, h *qcow2Header, maxTable int64) 
 	}
 	l1Bytes := uint64(h.l1Size) * 8
 	end = max(end, h.l1Offset+l1Bytes, h.refcountOffset+h.refcountBytes)
-	for _, e := range readTable(r, h.l1Offset, l1Bytes, maxTable) {
+	for _, e := range l1 {
 		if off := e & qcow2OffsetMask; off != 0 {
 			end = max(end, off+cluster)
 		}
