@@ -13,8 +13,11 @@ import (
 )
 
 // openProbe is how many bytes the request that opens an object asks for;
-// the answer also fills the first cache blocks.
-const openProbe = 4 * blockSize
+// the answer also fills the first cache blocks. 512 KiB hold a partition
+// table, and the header, tables and first L2 table and data clusters of
+// a qcow2 image as qemu-img convert lays it out, so that the next reads
+// start at the partitions.
+const openProbe = 8 * blockSize
 
 // A source fetches byte ranges of one object.
 type source interface {
