@@ -287,9 +287,9 @@ func TestQCOW2ClusterCache(t *testing.T) {
 }
 
 // TestQCOW2ReadsRunsAtOnce reads 2 MiB stored in 32 clusters that follow
-// each other in the file with one read: the host file is read in a few
-// calls (the L2 entries, then the clusters at once), not a call a
-// cluster; compressed, the same read still gives the same bytes.
+// each other in the file with one read: the host file is read in three
+// calls (the L2 entries, then two runs of 1 MiB side by side), not a call
+// a cluster; compressed, the same read still gives the same bytes.
 func TestQCOW2ReadsRunsAtOnce(t *testing.T) {
 	data := []byte(strings.Repeat("stored, not compressed ", 2<<20/23+1)[:2<<20])
 	raw := filepath.Join(t.TempDir(), "data.raw")
@@ -307,8 +307,8 @@ func TestQCOW2ReadsRunsAtOnce(t *testing.T) {
 			t.Fatalf("%+v: read %v, or wrong data", o, err)
 		}
 		calls := img.Stats().ReadCalls - before.ReadCalls
-		if !o.Compress && calls > 2 {
-			t.Errorf("2 MiB of stored clusters took %d reads of the host file, want 2", calls)
+		if !o.Compress && calls > 3 {
+			t.Errorf("2 MiB of stored clusters took %d reads of the host file, want 3", calls)
 		}
 		img.Close()
 	}

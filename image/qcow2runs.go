@@ -70,8 +70,10 @@ func (m *qcow2Runs) hosts(first int64, n int) []int64 {
 	return out
 }
 
-// maxRunClusters bounds the clusters one call reads.
-const maxRunClusters = 64
+// maxRunBytes bounds what one call reads: with clusterWorkers calls at
+// once and each cluster copied out of its call's buffer, a read holds at
+// most 16 MiB besides the cache.
+const maxRunBytes = 1 << 20
 
 // readRuns reads the clusters first to first+n-1 of c that are neither
 // cached whole nor alone in their run, a run of clusters that follow
@@ -98,7 +100,7 @@ func (c *clusterCache) readRuns(first int64, n int) {
 		if !missing[i] || hosts[i-lo] < 0 {
 			continue
 		}
-		if last := len(runs) - 1; last >= 0 && runs[last].k+runs[last].n == k && runs[last].host+runs[last].n*c.cluster == hosts[i-lo] && runs[last].n < maxRunClusters {
+		if last := len(runs) - 1; last >= 0 && runs[last].k+runs[last].n == k && runs[last].host+runs[last].n*c.cluster == hosts[i-lo] && (runs[last].n+1)*c.cluster <= maxRunBytes {
 			runs[last].n++
 			continue
 		}
