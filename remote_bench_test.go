@@ -236,7 +236,13 @@ var allocated = regexp.MustCompile(`\{allocated [^}]*\}`)
 // clean Debian disk of BenchmarkScan, raw and as qcow2.
 func remoteSamples(tb testing.TB) [][2]string {
 	raw := realisticDisk(tb, 0)
-	return [][2]string{{"raw", raw}, {"qcow2", fixtures.MustQCOW2(tb, raw, fixtures.QCOW2Options{})}}
+	samples := [][2]string{{"raw", raw}, {"qcow2", fixtures.MustQCOW2(tb, raw, fixtures.QCOW2Options{})}}
+	// The real Debian disk of fixtures/real-debian.sh, when there is one:
+	// the kernel spread its directories over the block groups.
+	if real := os.Getenv("IMGCHECK_REAL_DEBIAN"); real != "" {
+		samples = append(samples, [2]string{"real-raw", real}, [2]string{"real-qcow2", strings.TrimSuffix(real, ".raw") + ".qcow2"})
+	}
+	return samples
 }
 
 // TestScanRemoteSameFindings scans the realistic 25 GiB disk, raw and as
