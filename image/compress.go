@@ -2,6 +2,8 @@ package image
 
 import (
 	"compress/bzip2"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,8 +42,7 @@ func init() {
 // The temporary file is unlinked as soon as it is created, so its space
 // is freed when the Image is closed, when opening fails, and when the
 // process ends for any reason, Ctrl-C and SIGKILL included; nothing is
-// left behind. Expansion itself cannot be cancelled short of that: a
-// caller that must stop early exits the process.
+// left behind. Expansion stops once the WithContext context is done.
 //
 // On success r is closed (when it is an io.Closer): the container reads,
 // and Stats counts, only the temporary file.
@@ -76,16 +77,16 @@ func openExpanded(r io.ReaderAt, fileSize int64, tmp *os.File, src source, kind 
 		limit = DefaultMaxExpand
 	}
 	in := &progressReader{r: io.NewSectionReader(r, 0, fileSize), total: fileSize, report: o.progress}
-	zr, err := decompressor(in, kind)
+	zr, err := decompressor(in, kind, o.limits)
 	if err != nil {
 		return nil, &FormatError{Format: string(kind), Offset: 0, Reason: err.Error(), Err: ErrFormat}
 	}
 	if c, ok := zr.(io.Closer); ok {
 		defer c.Close()
 	}
-	size, err := expandSparse(tmp, zr, limit)
+	size, err := expandSparse(tmp, zr, in, expandBounds{ctx: o.ctx, max: limit, ratio: int64(o.limits.ExpandRatio)})
 	if err != nil {
-		return nil, expandError(kind, in.done, size, limit, err)
+		return nil, expandError(kind, in.done, size, limit, o.limits, err)
 	}
 	in.finish()
 	inner, err := detectFormat(tmp, size)
@@ -106,17 +107,18 @@ func openExpanded(r io.ReaderAt, fileSize int64, tmp *os.File, src source, kind 
 	return c, nil
 }
 
-// decompressor returns a reader of the decompressed stream r of kind.
-func decompressor(r io.Reader, kind Format) (io.Reader, error) {
+// decompressor returns a reader of the decompressed stream r of kind,
+// refusing an xz dictionary or a zstd window over l's limits.
+func decompressor(r io.Reader, kind Format, l Limits) (io.Reader, error) {
 	switch kind {
 	case Gzip:
 		return gzip.NewReader(r)
 	case Bzip2:
 		return bzip2.NewReader(r), nil
 	case XZ:
-		return xz.NewReader(r)
+		return xz.NewReader(newXZGuard(r, l.XZDictionary))
 	case Zstd:
-		d, err := zstd.NewReader(r)
+		d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(uint64(l.ZstdWindow)))
 		if err != nil {
 			return nil, err
 		}
@@ -125,13 +127,23 @@ func decompressor(r io.Reader, kind Format) (io.Reader, error) {
 	return nil, fmt.Errorf("no decompressor for %s", kind)
 }
 
-// expandError turns a failed expansion into a FormatError: the limit, a
-// corrupt or truncated stream (at compressed offset in), or a host error
-// writing the temporary file.
-func expandError(kind Format, in, out, limit int64, err error) error {
+// expandError turns a failed expansion into a FormatError: a limit, a
+// corrupt or truncated stream (at compressed offset in), or else an error
+// that is no fault of the upload: a host error writing the temporary
+// file, or the context's end.
+func expandError(kind Format, in, out, limit int64, l Limits, err error) error {
+	if de, ok := errors.AsType[*xzDictError](err); ok {
+		return &FormatError{Format: string(kind), Offset: de.Offset, Reason: de.Error() + "; --limit xz-dictionary=SIZE raises it", Err: ErrUnsupported}
+	}
 	switch {
 	case err == errTooLarge:
 		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("upload expands to more than %s (the --max-expand limit)", byteSize(limit)), Err: ErrUnsupported}
+	case err == errRatio:
+		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("upload expands to %s from the first %s read, more than %d times over (the expand-ratio limit; a decompression bomb? --limit expand-ratio=N raises it)", byteSize(out), byteSize(in), l.ExpandRatio), Err: ErrUnsupported}
+	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrDecoderSizeExceeded):
+		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("a frame declares a window over the zstd-window limit of %s; --limit zstd-window=SIZE raises it", byteSize(l.ZstdWindow)), Err: ErrUnsupported}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("expanding %s upload stopped after %s: %w", kind, byteSize(out), err)
 	case err == io.ErrUnexpectedEOF:
 		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("compressed stream ends early (file truncated?) after %s expanded", byteSize(out)), Err: ErrTruncated}
 	}

@@ -45,6 +45,19 @@ type Limits struct {
 	VMDKCache int64
 	// VDIBlockMapBytes is the largest VDI block map, in bytes (32 MiB).
 	VDIBlockMapBytes int64
+	// ExpandRatio is how many times its compressed input a compressed
+	// upload may expand to once past its first 256 MiB (1000): a
+	// decompression bomb of zeros is refused in seconds instead of
+	// expanding for minutes. Zeros count: a disk of a few MiB of content
+	// in a large empty filesystem expands further (--limit raises it).
+	ExpandRatio int
+	// XZDictionary is the largest LZMA2 dictionary an xz upload may
+	// declare (64 MiB, what xz -9 uses); the decoder allocates it.
+	XZDictionary int64
+	// ZstdWindow is the largest window a zstd upload may declare
+	// (128 MiB, what zstd --long=27 and --ultra -22 use); the decoder
+	// allocates it.
+	ZstdWindow int64
 }
 
 // DefaultLimits returns the limits used when none are given.
@@ -65,6 +78,10 @@ func DefaultLimits() Limits {
 		VMDKGrainDirBytes: 32 << 20,
 		VMDKCache:         32 << 20,
 		VDIBlockMapBytes:  32 << 20,
+
+		ExpandRatio:  1000,
+		XZDictionary: 64 << 20,
+		ZstdWindow:   128 << 20,
 	}
 }
 
@@ -114,11 +131,21 @@ func (l Limits) orDefaults() Limits {
 	if l.VDIBlockMapBytes <= 0 {
 		l.VDIBlockMapBytes = d.VDIBlockMapBytes
 	}
+	if l.ExpandRatio <= 0 {
+		l.ExpandRatio = d.ExpandRatio
+	}
+	if l.XZDictionary <= 0 {
+		l.XZDictionary = d.XZDictionary
+	}
+	if l.ZstdWindow <= 0 {
+		l.ZstdWindow = d.ZstdWindow
+	}
 	return l
 }
 
 // WithLimits sets the limits of the container readers: backing chain
 // depth, the qcow2 L1 table size and cluster cache, the VHD and VHDX BAT
-// sizes, the VMDK extents, grain directory and cache, the VDI block map.
+// sizes, the VMDK extents, grain directory and cache, the VDI block map,
+// and the expansion ratio and decoder memory of compressed uploads.
 // Partition tables take theirs through ReadTableLimits.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l.orDefaults() } }

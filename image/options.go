@@ -1,9 +1,12 @@
 package image
 
+import "context"
+
 // An Option changes how Open reads an image.
 type Option func(*options)
 
 type options struct {
+	ctx          context.Context
 	allowBacking bool
 	tmpDir       string
 	maxExpand    int64
@@ -11,16 +14,22 @@ type options struct {
 	limits       Limits
 }
 
-// makeOptions applies opts over the defaults: no backing files, the
-// system temporary directory, the opener's own expansion cap, no progress,
-// DefaultLimits.
+// makeOptions applies opts over the defaults: no deadline, no backing
+// files, the system temporary directory, the opener's own expansion cap,
+// no progress, DefaultLimits.
 func makeOptions(opts []Option) *options {
-	o := &options{limits: DefaultLimits()}
+	o := &options{ctx: context.Background(), limits: DefaultLimits()}
 	for _, opt := range opts {
 		opt(o)
 	}
 	return o
 }
+
+// WithContext bounds the slow part of opening, expanding a compressed
+// upload or a download into a temporary file: once ctx is done the copy
+// stops and Open fails with ctx's error. Reads of the opened Image do not
+// watch ctx.
+func WithContext(ctx context.Context) Option { return func(o *options) { o.ctx = ctx } }
 
 // WithBacking allows (true) or refuses (false, the default) a qcow2 image
 // that names a backing file.

@@ -65,7 +65,7 @@ func OpenStream(src io.Reader, size int64, name string, opts ...Option) (*Image,
 // openStreamed copies src into tmp and opens what it holds.
 func openStreamed(src io.Reader, size int64, name string, tmp *os.File, limit int64, o *options) (*Image, error) {
 	in := &progressReader{r: src, total: size, report: o.progress}
-	n, err := expandSparse(tmp, in, limit)
+	n, err := expandSparse(tmp, in, in, expandBounds{ctx: o.ctx, max: limit})
 	switch {
 	case err == errTooLarge:
 		return nil, &FormatError{Format: string(Raw), Offset: n, Reason: fmt.Sprintf("%s is larger than %s (the --max-expand limit)", name, byteSize(limit)), Err: ErrUnsupported}
