@@ -139,7 +139,7 @@ func expandError(kind Format, in, out, limit int64, l Limits, err error) error {
 	case err == errTooLarge:
 		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("upload expands to more than %s (the --max-expand limit)", byteSize(limit)), Err: ErrUnsupported}
 	case err == errRatio:
-		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("upload expands to %s from the first %s read, more than %d times over (the expand-ratio limit; a decompression bomb? --limit expand-ratio=N raises it)", byteSize(out), byteSize(in), l.ExpandRatio), Err: ErrUnsupported}
+		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("upload expands to %s from %s read, more than %d times over past the first %s (the expand-ratio limit; a decompression bomb? --limit expand-ratio=N raises it)", byteSize(out), byteSize(in), l.ExpandRatio, byteSize(ratioGrace)), Err: ErrUnsupported}
 	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrDecoderSizeExceeded):
 		return &FormatError{Format: string(kind), Offset: in, Reason: fmt.Sprintf("a frame declares a window over the zstd-window limit of %s; --limit zstd-window=SIZE raises it", byteSize(l.ZstdWindow)), Err: ErrUnsupported}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

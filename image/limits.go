@@ -48,8 +48,8 @@ type Limits struct {
 	// ExpandRatio is how many times its compressed input a compressed
 	// upload may expand to once past its first 256 MiB (1000): a
 	// decompression bomb of zeros is refused in seconds instead of
-	// expanding for minutes. Zeros count: a disk of a few MiB of content
-	// in a large empty filesystem expands further (--limit raises it).
+	// expanding for minutes. Zeros count: a disk of a few MiB of data in
+	// a large empty filesystem expands further and must raise it.
 	ExpandRatio int
 	// XZDictionary is the largest LZMA2 dictionary an xz upload may
 	// declare (64 MiB, what xz -9 uses); the decoder allocates it.
