@@ -95,7 +95,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		}
 		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewLiveGuest(d, o.guestOptions(ctx)...), scratch: facts.NewScratch(o.TempDir)}, nil
 	}
-	opts := []image.Option{image.WithBacking(o.AllowBacking), image.WithLimits(o.Limits)}
+	opts := []image.Option{image.WithContext(ctx), image.WithBacking(o.AllowBacking), image.WithLimits(o.Limits)}
 	if o.TempDir != "" {
 		opts = append(opts, image.WithTempDir(o.TempDir))
 	}

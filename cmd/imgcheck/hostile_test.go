@@ -224,7 +224,45 @@ func hostileCorpus(t *testing.T) []hostileCase {
 			want: []string{"[FAIL] ssh.private-keys: Private key (pem-rsa) in /root/.ssh/id_rsa"}},
 		{name: "possible private key past the search cap", path: gptImage(t, capTree()), code: 3,
 			want: []string{"[ERROR] ssh.private-keys: cannot evaluate: /root/.ssh/id_rsa: cap reached"}},
+		// Decompression bombs expanded toward the 200 GiB --max-expand
+		// for minutes (bzip2: 45). Past its first 256 MiB an upload may
+		// expand at most 1000 times what it has read (expand-ratio).
+		{name: "bzip2 bomb: 200 GiB of zeros in 3,200 streams", path: compressionBomb(t, "bzip2", 3200), code: 3,
+			want: []string{"bzip2: upload expands to 256 MiB from ", expandRatioSays}},
+		{name: "zstd bomb: 200 GiB of zeros in 3,200 frames", path: compressionBomb(t, "zstd", 3200), code: 3,
+			want: []string{"zstd: upload expands to 256 MiB from ", expandRatioSays}},
+		{name: "gzip bomb: 4 GiB of zeros in 64 members", path: compressionBomb(t, "gzip", 64), code: 3,
+			want: []string{"gzip: upload expands to 256 MiB from ", expandRatioSays}},
+		// The decoders allocated what the headers declare.
+		{name: "xz stream declaring a 4 GiB dictionary", path: xzDictionaryBomb(t), code: 3,
+			want: []string{"xz block at 0xc declares a 4.0 GiB dictionary, over the xz-dictionary limit of 64 MiB; --limit xz-dictionary=SIZE raises it"}},
+		{name: "zstd frame declaring a 512 MiB window", path: zstdWindowBomb(t, 29), code: 3,
+			want: []string{"zstd: a frame declares a window over the zstd-window limit of 128 MiB; --limit zstd-window=SIZE raises it"}},
 	}
+}
+
+// expandRatioSays is the end of the error refusing a decompression bomb.
+const expandRatioSays = "more than 1000 times over past the first 256 MiB (the expand-ratio limit; a decompression bomb? --limit expand-ratio=N raises it)"
+
+// compressionBomb is an upload of copies streams of 64 MiB of zeros, each
+// made by kind's real tool (bzip2: 50 bytes a stream).
+func compressionBomb(t *testing.T, kind string, copies int) string {
+	must := fixtures.MustHostile(t)
+	return must(fixtures.Repeat(must(fixtures.ZeroStream(fixtures.CacheDir(), kind, 64<<20)), copies))
+}
+
+// xzDictionaryBomb is xz's compression of 512 MiB of zeros in one block
+// whose header declares a 4 GiB dictionary: the decoder kept all 512 MiB.
+func xzDictionaryBomb(t *testing.T) string {
+	must := fixtures.MustHostile(t)
+	return must(fixtures.XZDictionary(must(fixtures.ZeroStream(fixtures.CacheDir(), "xz", 512<<20)), 40))
+}
+
+// zstdWindowBomb is zstd's compression of 512 MiB of zeros in one frame
+// declaring a window of 2^log bytes: the decoder keeps that much.
+func zstdWindowBomb(t *testing.T, log int) string {
+	must := fixtures.MustHostile(t)
+	return must(fixtures.ZstdWindow(must(fixtures.ZeroStream(fixtures.CacheDir(), "zstd", 512<<20)), log))
 }
 
 // TestHostileCorpus scans every image of the hostile corpus in a child

@@ -21,6 +21,8 @@ type limits struct {
 	vmdkExtents                                                 int64 // counts
 	qcow2L1, cache, qcow2Cache, lvmMetadata, fileRead           int64 // bytes
 	vmdkGrainDir, vmdkCache, vdiBlockMap, rpmDB                 int64 // bytes
+	expandRatio                                                 int64 // times
+	xzDictionary, zstdWindow                                    int64 // bytes
 
 	given []string // NAME=VALUE as given, for String
 }
@@ -56,6 +58,9 @@ var limitDefs = []limitDef{
 	{"lookup-components", fsinspect.DefaultMaxComponents, false, "path components (symlink targets included) one guest lookup visits", func(l *limits) *int64 { return &l.lookupComponents }},
 	{"file-read", fsinspect.DefaultMaxFileRead, true, "bytes read from one opened guest file", func(l *limits) *int64 { return &l.fileRead }},
 	{"rpm-db", facts.CapRPMDB, true, "size of the rpm database (an SQLite one is copied, sparse, into --tmpdir)", func(l *limits) *int64 { return &l.rpmDB }},
+	{"expand-ratio", int64(image.DefaultLimits().ExpandRatio), false, "times its compressed size an upload may expand past its first 256 MiB", func(l *limits) *int64 { return &l.expandRatio }},
+	{"xz-dictionary", image.DefaultLimits().XZDictionary, true, "LZMA2 dictionary an xz upload may declare", func(l *limits) *int64 { return &l.xzDictionary }},
+	{"zstd-window", image.DefaultLimits().ZstdWindow, true, "window a zstd upload may declare", func(l *limits) *int64 { return &l.zstdWindow }},
 }
 
 // Set parses one NAME=VALUE. Any error lists the valid names with their
@@ -119,6 +124,9 @@ func (l *limits) imageLimits() image.Limits {
 		VMDKGrainDirBytes: l.vmdkGrainDir,
 		VMDKCache:         l.vmdkCache,
 		VDIBlockMapBytes:  l.vdiBlockMap,
+		ExpandRatio:       int(l.expandRatio),
+		XZDictionary:      l.xzDictionary,
+		ZstdWindow:        l.zstdWindow,
 	}
 }
 

@@ -84,6 +84,14 @@ func TestMemoryBound(t *testing.T) {
 		// claiming every page, walked page by page by go-rpmdb (1 GiB).
 		{"rpm Packages of 500 MiB claiming every page, scan", []string{"scan", "--hash=false", sparseRPMImage(t, 500<<20, true)}},
 		{"rpmdb.sqlite of 500 MiB, diff", []string{"diff", sparseRPMImage(t, 500<<20, false), sparseRPMImage(t, 500<<20, true)}},
+		// Decoders: a bomb stops at its ratio; headers declaring more
+		// memory than the limits are refused before it is allocated;
+		// at the zstd limit the window fills (128 MiB) before the ratio
+		// stops the zeros.
+		{"bzip2 bomb of 200 GiB", []string{"scan", compressionBomb(t, "bzip2", 3200)}},
+		{"xz 4 GiB dictionary", []string{"scan", xzDictionaryBomb(t)}},
+		{"zstd 512 MiB window", []string{"scan", zstdWindowBomb(t, 29)}},
+		{"zstd 128 MiB window, the limit", []string{"scan", zstdWindowBomb(t, 27)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
