@@ -12,9 +12,10 @@ import (
 )
 
 // FuzzCompressedUpload opens mutated compressed uploads (gzip, bzip2, xz,
-// zstd; a qcow2 or a raw disk inside) with a 1 MiB expansion cap: no
-// panic, no hang, a failure is a *FormatError, and neither a failed
-// Open nor Close leaves a temporary file behind.
+// zstd; a qcow2 or a raw disk inside; several streams; xz headers
+// declaring a 4 GiB dictionary, a zstd frame a 2 TiB window) with a 1 MiB
+// expansion cap: no panic, no hang, a failure is a *FormatError, and
+// neither a failed Open nor Close leaves a temporary file behind.
 func FuzzCompressedUpload(f *testing.F) {
 	disk := bytes.Repeat([]byte("upload seed\x00\x01"), 1<<16/13+1)[:1<<16]
 	raw := filepath.Join(f.TempDir(), "seed.raw")
@@ -29,7 +30,21 @@ func FuzzCompressedUpload(f *testing.F) {
 		for _, kind := range []string{"gzip", "bzip2", "xz", "zstd"} {
 			if p, err := fixtures.Gzip(f.TempDir(), in, kind); err == nil {
 				f.Add(mustRead(f, p))
+				if twice, err := fixtures.Repeat(p, 2); err == nil {
+					f.Add(mustRead(f, twice))
+				}
 			}
+		}
+	}
+	if p, err := fixtures.Gzip(f.TempDir(), raw, "xz", "--block-size=16KiB", "--check=sha256"); err == nil {
+		f.Add(mustRead(f, p))
+		if big, err := fixtures.XZDictionary(p, 40); err == nil {
+			f.Add(mustRead(f, big))
+		}
+	}
+	if p, err := fixtures.Gzip(f.TempDir(), raw, "zstd", "--zstd=wlog=10"); err == nil {
+		if big, err := fixtures.ZstdWindow(p, 41); err == nil {
+			f.Add(mustRead(f, big))
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
