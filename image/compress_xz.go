@@ -265,8 +265,8 @@ func (g *xzGuard) indexRecords() error {
 func (g *xzGuard) streamPadding() error {
 	b, err := g.r.Peek(len(xzMagic))
 	switch {
-	case len(b) == 0 && err == io.EOF:
-		return io.EOF
+	case len(b) == 0:
+		return err // io.EOF at the end of the upload
 	case len(b) >= 4 && bytes.Equal(b[:4], make([]byte, 4)):
 		pad, _ := g.read(4)
 		g.pass(pad)
