@@ -10,6 +10,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 	"github.com/imgcheck/imgcheck/rules/facts"
+	"github.com/imgcheck/imgcheck/rules/facts/initramfs"
 )
 
 // limits are the values of the repeatable --limit NAME=VALUE flag: bounds
@@ -20,7 +21,7 @@ type limits struct {
 	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT, lookupComponents  int64 // counts
 	vmdkExtents                                                 int64 // counts
 	qcow2L1, cache, qcow2Cache, lvmMetadata, fileRead           int64 // bytes
-	vmdkGrainDir, vmdkCache, vdiBlockMap, rpmDB                 int64 // bytes
+	vmdkGrainDir, vmdkCache, vdiBlockMap, rpmDB, initramfs      int64 // bytes
 
 	given []string // NAME=VALUE as given, for String
 }
@@ -56,6 +57,7 @@ var limitDefs = []limitDef{
 	{"lookup-components", fsinspect.DefaultMaxComponents, false, "path components (symlink targets included) one guest lookup visits", func(l *limits) *int64 { return &l.lookupComponents }},
 	{"file-read", fsinspect.DefaultMaxFileRead, true, "bytes read from one opened guest file", func(l *limits) *int64 { return &l.fileRead }},
 	{"rpm-db", facts.CapRPMDB, true, "size of the rpm database (an SQLite one is copied, sparse, into --tmpdir)", func(l *limits) *int64 { return &l.rpmDB }},
+	{"initramfs", initramfs.DefaultLimits().Bytes, true, "bytes unpacked from one initramfs (boot.virtio)", func(l *limits) *int64 { return &l.initramfs }},
 }
 
 // Set parses one NAME=VALUE. Any error lists the valid names with their
