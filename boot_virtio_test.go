@@ -1,6 +1,8 @@
 package imgcheck_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -185,5 +187,48 @@ func TestBootVirtioNotWholeDisk(t *testing.T) {
 	fs = findingsOf(t, imgcheck.Scan(t.Context(), tg, sel).Results, "boot.virtio")
 	if len(fs) != 1 || fs[0].Level != rules.Skip || !strings.Contains(fs[0].Message, "--root scan") {
 		t.Fatalf("--root: %+v", fs)
+	}
+}
+
+// TestBootVirtioRealKernel runs boot.virtio on a real Debian kernel
+// package's files, opt-in: IMGCHECK_REAL_KERNEL is the tree dpkg-deb -x
+// made of a linux-image-*-amd64 package (nothing of it is run). Its
+// config and modules.builtin go into the root, and its real virtio
+// modules into a zstd initramfs laid out as mkinitramfs lays it out; the
+// package ships no modules.dep (depmod makes it on install), so the
+// config decides.
+func TestBootVirtioRealKernel(t *testing.T) {
+	dir := os.Getenv("IMGCHECK_REAL_KERNEL")
+	if dir == "" {
+		t.Skip("IMGCHECK_REAL_KERNEL not set (the tree of dpkg-deb -x linux-image-6.1.0-50-cloud-amd64_*.deb)")
+	}
+	configs, _ := filepath.Glob(filepath.Join(dir, "boot/config-*"))
+	if len(configs) != 1 {
+		t.Fatalf("want one boot/config-* in %s, found %q", dir, configs)
+	}
+	ver := strings.TrimPrefix(filepath.Base(configs[0]), "config-")
+	read := func(p string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	initrd := fstest.MapFS{"init": fixtures.File("#!/bin/sh\n", 0o755)}
+	for _, m := range []string{"block/virtio_blk.ko", "net/virtio_net.ko", "virtio/virtio.ko", "virtio/virtio_ring.ko", "virtio/virtio_pci.ko"} {
+		p := "lib/modules/" + ver + "/kernel/drivers/" + m
+		initrd["usr/"+p] = &fstest.MapFile{Data: read(p), Mode: 0o644}
+	}
+	tree := fixtures.DemoTree()
+	delete(tree, "boot/"+fixtures.DemoKernel)
+	tree["boot/vmlinuz-"+ver] = &fstest.MapFile{Data: read("boot/vmlinuz-" + ver)[:4096], Mode: 0o644}
+	tree["boot/config-"+ver] = &fstest.MapFile{Data: read("boot/config-" + ver), Mode: 0o644}
+	tree["usr/lib/modules/"+ver+"/modules.builtin"] = &fstest.MapFile{Data: read("lib/modules/" + ver + "/modules.builtin"), Mode: 0o644}
+	tree["boot/initrd.img-"+ver] = &fstest.MapFile{Data: fixtures.MustInitramfs(t, initrd, fixtures.InitramfsOptions{Compression: "zstd", Microcode: true}), Mode: 0o644}
+	fs := findingsOf(t, scanImage(t, treeDisk(t, tree), rules.Marketplace).Results, "boot.virtio")
+	t.Logf("%+v", fs)
+	if len(fs) != 1 || fs[0].Level != rules.Pass || fs[0].Get("virtio_net") != "module (/boot/config-"+ver+")" ||
+		fs[0].Get("virtio_blk") != "module in the initramfs (/boot/initrd.img-"+ver+": usr/lib/modules/"+ver+"/kernel/drivers/block/virtio_blk.ko)" {
+		t.Fatalf("%+v", fs)
 	}
 }

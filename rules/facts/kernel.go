@@ -2,6 +2,7 @@ package facts
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -66,7 +67,7 @@ func CompareKernelVersions(a, b string) int {
 		var c int
 		if isDigit(ra[0]) && isDigit(rb[0]) {
 			na, nb := strings.TrimLeft(ra, "0"), strings.TrimLeft(rb, "0")
-			c = cmpInts(len(na), len(nb))
+			c = cmp.Compare(len(na), len(nb))
 			if c == 0 {
 				c = strings.Compare(na, nb)
 			}
@@ -78,7 +79,7 @@ func CompareKernelVersions(a, b string) int {
 		}
 		a, b = a[len(ra):], b[len(rb):]
 	}
-	return cmpInts(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -91,16 +92,6 @@ func leadingRun(s string) string {
 		i++
 	}
 	return s[:i]
-}
-
-func cmpInts(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Driver names a kernel driver by its module and its config option.
