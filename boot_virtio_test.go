@@ -1,8 +1,11 @@
 package imgcheck_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -230,5 +233,47 @@ func TestBootVirtioRealKernel(t *testing.T) {
 	if len(fs) != 1 || fs[0].Level != rules.Pass || fs[0].Get("virtio_net") != "module (/boot/config-"+ver+")" ||
 		fs[0].Get("virtio_blk") != "module in the initramfs (/boot/initrd.img-"+ver+": usr/lib/modules/"+ver+"/kernel/drivers/block/virtio_blk.ko)" {
 		t.Fatalf("%+v", fs)
+	}
+}
+
+// BenchmarkBootVirtio runs boot.virtio alone on a disk whose initramfs
+// (zstd, microcode first) holds 16 MiB of module-like data after
+// virtio_blk ("found": the walk stops there) or without it ("missing":
+// the whole archive is read), reporting the bytes read from the image.
+func BenchmarkBootVirtio(b *testing.B) {
+	for _, blk := range []bool{true, false} {
+		tree := modulesTree(virtioVer, blk)
+		rnd := rand.New(rand.NewPCG(1, 2))
+		for i := range 256 {
+			data := make([]byte, 64<<10)
+			for j := range data {
+				data[j] = byte(rnd.IntN(16)) // about 2:1 compressible, as modules are
+			}
+			tree[fmt.Sprintf("usr/lib/modules/%s/kernel/fs/m%03d.ko", virtioVer, i)] = &fstest.MapFile{Data: data, Mode: 0o644}
+		}
+		img := fixtures.MustInitramfs(b, tree, fixtures.InitramfsOptions{Compression: "zstd", Microcode: true})
+		disk := treeDisk(b, virtioTree(false, img))
+		sel, err := imgcheck.Select(rules.Marketplace, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sel.Rules = slices.DeleteFunc(sel.Rules, func(r rules.Rule) bool { return r.ID != "boot.virtio" })
+		sel.Stats = true
+		b.Run(map[bool]string{true: "found", false: "missing"}[blk], func(b *testing.B) {
+			var res *imgcheck.Result
+			for b.Loop() {
+				tg, err := imgcheck.Open(b.Context(), disk, imgcheck.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				res = imgcheck.Scan(b.Context(), tg, sel)
+				tg.Close()
+			}
+			if f := res.Results[0].Findings; len(f) != 1 || (f[0].Level == rules.Pass) != blk {
+				b.Fatalf("%+v", f)
+			}
+			b.ReportMetric(float64(res.Stats.BytesRead), "bytes-read/op")
+			b.ReportMetric(float64(res.Stats.ReadCalls), "read-calls/op")
+		})
 	}
 }
