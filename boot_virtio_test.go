@@ -1,9 +1,12 @@
 package imgcheck_test
 
 import (
+	"bytes"
 	"fmt"
+	"github.com/imgcheck/imgcheck/fsinspect"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -275,5 +278,52 @@ func BenchmarkBootVirtio(b *testing.B) {
 			b.ReportMetric(float64(res.Stats.BytesRead), "bytes-read/op")
 			b.ReportMetric(float64(res.Stats.ReadCalls), "read-calls/op")
 		})
+	}
+}
+
+// TestBootVirtioRealDebian runs boot.virtio on a real debootstrapped
+// Debian root, opt-in: IMGCHECK_REAL_DEBIAN names it (a root with
+// linux-image-cloud-amd64 installed, whose initramfs update-initramfs
+// made). The rule reads it as a whole disk's root would be read; the
+// initramfs's member count and virtio_blk's path are checked against GNU
+// cpio -t over the decompressed archive.
+func TestBootVirtioRealDebian(t *testing.T) {
+	root := os.Getenv("IMGCHECK_REAL_DEBIAN")
+	if root == "" {
+		t.Skip("IMGCHECK_REAL_DEBIAN not set (a debootstrapped Debian root with a kernel and its initramfs)")
+	}
+	d, err := fsinspect.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := rules.Lookup("boot.virtio")
+	if !ok {
+		t.Fatal("boot.virtio is not registered")
+	}
+	res := rules.Run(t.Context(), fsinspect.NewLiveGuest(d), []rules.Rule{r}, rules.Options{Profile: rules.Marketplace}, &rules.Disk{Scheme: "gpt"})
+	for _, f := range res[0].Findings {
+		t.Logf("%s %s\n%+v", f.Level, f.Message, f.Evidence)
+		if f.Level != rules.Pass {
+			t.Errorf("%s on a real Debian root: %s", f.Level, f.Message)
+		}
+		initrd := f.Get("initramfs")
+		if initrd == "" {
+			continue
+		}
+		var list bytes.Buffer
+		cmd := exec.Command("sh", "-c", `case "$(head -c 2 "$1" | od -An -tx1 | tr -d ' ')" in 1f8b) gzip -dc "$1";; 28b5) zstd -dc "$1";; *) cat "$1";; esac | cpio -it --quiet`, "sh", filepath.Join(root, initrd))
+		cmd.Stdout = &list
+		if err := cmd.Run(); err != nil {
+			t.Skipf("cpio -t oracle: %v", err)
+		}
+		names := strings.Fields(list.String())
+		module := strings.TrimSuffix(strings.TrimPrefix(f.Get("virtio_blk"), "module in the initramfs ("+initrd+": "), ")")
+		at := slices.Index(names, module)
+		if at < 0 {
+			t.Errorf("cpio -t does not list %q", module)
+		}
+		if got := f.Get("initramfs_entries"); got != fmt.Sprint(at+1) {
+			t.Errorf("initramfs_entries %s, cpio -t lists virtio_blk as member %d of %d", got, at+1, len(names))
+		}
 	}
 }

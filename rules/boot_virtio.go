@@ -36,12 +36,20 @@ func checkBootVirtio(in *Input) []Finding {
 	case len(kernels) == 0:
 		return []Finding{in.Skip(NotApplicable, "no vmlinuz-<version> or vmlinux-<version> in /boot (boot.kernel reports a missing kernel)")}
 	}
-	out := make([]Finding, 0, len(kernels))
-	for i, k := range kernels {
+	out := make([]Finding, 0, min(len(kernels), maxKernels)+1)
+	for i, k := range kernels[:min(len(kernels), maxKernels)] {
 		out = append(out, checkKernelVirtio(in, k, i == 0))
+	}
+	if rest := len(kernels) - maxKernels; rest > 0 {
+		out = append(out, in.New(Error, "/boot", fmt.Sprintf("cannot evaluate: %d older kernels in /boot not judged: cap reached (%d kernels, each with its own initramfs to read)", rest, maxKernels),
+			KV{KeyPath, "/boot"}, KV{KeyCount, fmt.Sprint(rest)}, KV{KeyReason, "cap reached"}))
 	}
 	return out
 }
+
+// maxKernels bounds the kernels judged on one image, newest first: a
+// distribution keeps two or three, and each may cost an initramfs read.
+const maxKernels = 16
 
 // checkKernelVirtio judges one kernel; newest is GRUB's default entry.
 func checkKernelVirtio(in *Input, k facts.BootKernel, newest bool) Finding {

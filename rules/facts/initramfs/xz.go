@@ -41,7 +41,13 @@ func newXZReader(r *posReader, maxDict int64) *xzReader {
 }
 
 func (x *xzReader) Read(p []byte) (int, error) {
-	for x.err == nil {
+	if len(p) == 0 {
+		return 0, x.err
+	}
+	for empty := 0; x.err == nil; empty++ {
+		if empty == 100 {
+			return 0, io.ErrNoProgress
+		}
 		if x.block == nil {
 			x.err = x.nextBlock()
 			continue
