@@ -327,3 +327,19 @@ func TestBootVirtioRealDebian(t *testing.T) {
 		}
 	}
 }
+
+// TestBootVirtioKernelCap: past 16 kernels the older ones are an ERROR
+// saying so, not silently left out.
+func TestBootVirtioKernelCap(t *testing.T) {
+	tree := virtioTree(true, nil)
+	for i := range 17 {
+		kernelFiles(tree, fmt.Sprintf("5.10.0-%d-amd64", i+1), true, nil)
+	}
+	fs := findingsOf(t, scanImage(t, treeDisk(t, tree), rules.Marketplace).Results, "boot.virtio")
+	if len(fs) != 17 || fs[0].Get("version") != virtioVer || fs[15].Get("version") != "5.10.0-3-amd64" {
+		t.Fatalf("%d findings, want the 16 newest kernels and one ERROR: %+v", len(fs), fs)
+	}
+	if last := fs[16]; last.Level != rules.Error || !strings.Contains(last.Message, "2 older kernels in /boot not judged: cap reached (16 kernels") {
+		t.Errorf("last finding %s %q", last.Level, last.Message)
+	}
+}
