@@ -3,7 +3,6 @@ package imgcheck_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/imgcheck/imgcheck/fsinspect"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -281,37 +280,46 @@ func BenchmarkBootVirtio(b *testing.B) {
 	}
 }
 
-// TestBootVirtioRealDebian runs boot.virtio on a real debootstrapped
-// Debian root, opt-in: IMGCHECK_REAL_DEBIAN names it (a root with
-// linux-image-cloud-amd64 installed, whose initramfs update-initramfs
-// made). The rule reads it as a whole disk's root would be read; the
-// initramfs's member count and virtio_blk's path are checked against GNU
-// cpio -t over the decompressed archive.
+// TestBootVirtioRealDebian scans a real Debian 12 disk, opt-in:
+// IMGCHECK_REAL_DEBIAN is the deb12.raw fixtures/real-debian.sh builds
+// (debootstrap, linux-image-cloud-amd64, update-initramfs). boot.virtio
+// must pass, and the initramfs member it names and its position must be
+// what GNU cpio -t lists in the decompressed archive, read out of the
+// image through the guest.
 func TestBootVirtioRealDebian(t *testing.T) {
-	root := os.Getenv("IMGCHECK_REAL_DEBIAN")
-	if root == "" {
-		t.Skip("IMGCHECK_REAL_DEBIAN not set (a debootstrapped Debian root with a kernel and its initramfs)")
+	raw := os.Getenv("IMGCHECK_REAL_DEBIAN")
+	if raw == "" {
+		t.Skip("IMGCHECK_REAL_DEBIAN is not set (fixtures/real-debian.sh DIR builds DIR/deb12.raw)")
 	}
-	d, err := fsinspect.OpenDir(root)
+	sel, err := imgcheck.Select(rules.Marketplace, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, ok := rules.Lookup("boot.virtio")
-	if !ok {
-		t.Fatal("boot.virtio is not registered")
+	tg, err := imgcheck.Open(t.Context(), raw, imgcheck.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	res := rules.Run(t.Context(), fsinspect.NewLiveGuest(d), []rules.Rule{r}, rules.Options{Profile: rules.Marketplace}, &rules.Disk{Scheme: "gpt"})
-	for _, f := range res[0].Findings {
+	defer tg.Close()
+	fs := findingsOf(t, imgcheck.Scan(t.Context(), tg, sel).Results, "boot.virtio")
+	for _, f := range fs {
 		t.Logf("%s %s\n%+v", f.Level, f.Message, f.Evidence)
 		if f.Level != rules.Pass {
-			t.Errorf("%s on a real Debian root: %s", f.Level, f.Message)
+			t.Errorf("%s on a real Debian disk: %s", f.Level, f.Message)
 		}
 		initrd := f.Get("initramfs")
 		if initrd == "" {
 			continue
 		}
+		data, err := tg.Guest().ReadFileLimit(strings.TrimPrefix(initrd, "/"), 512<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copied := filepath.Join(t.TempDir(), "initrd")
+		if err := os.WriteFile(copied, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		var list bytes.Buffer
-		cmd := exec.Command("sh", "-c", `case "$(head -c 2 "$1" | od -An -tx1 | tr -d ' ')" in 1f8b) gzip -dc "$1";; 28b5) zstd -dc "$1";; *) cat "$1";; esac | cpio -it --quiet`, "sh", filepath.Join(root, initrd))
+		cmd := exec.Command("sh", "-c", `case "$(head -c 2 "$1" | od -An -tx1 | tr -d ' ')" in 1f8b) gzip -dc "$1";; 28b5) zstd -dc "$1";; *) cat "$1";; esac | cpio -it --quiet`, "sh", copied)
 		cmd.Stdout = &list
 		if err := cmd.Run(); err != nil {
 			t.Skipf("cpio -t oracle: %v", err)
