@@ -42,6 +42,12 @@ type Summary struct {
 	Bytes    int64    // archive bytes read, after decompression
 }
 
+// maxSegments bounds the stored archives and compressed streams of one
+// initramfs: distributions write one to four (microcode for each vendor,
+// then the main archive), and an empty gzip stream of 20 bytes unpacks to
+// nothing, so Limits.Bytes alone would not bound them.
+const maxSegments = 1024
+
 // pollEvery is how many archive bytes pass between two zero-length reads
 // of the source: a source that fails once its context is done (a guest
 // file) then stops a walk inside a long decompression too.
@@ -94,6 +100,9 @@ func (w *walker) segments() (string, error) {
 			return "", err
 		}
 		start := w.in.pos
+		if len(w.sum.Segments) == maxSegments {
+			return "", fmt.Errorf("%w: more than %d segments (stored archives and compressed streams)", ErrCap, maxSegments)
+		}
 		magic, _ := w.in.br.Peek(6)
 		kind := detect(magic)
 		w.sum.Segments = append(w.sum.Segments, kind)

@@ -179,6 +179,7 @@ func TestFindCaps(t *testing.T) {
 		{"name", newc(file(strings.Repeat("n", 300), "")), Limits{Name: 255}, "name of 300 bytes over the cap of 255"},
 		{"xz dictionary", xz8M, Limits{Memory: 1 << 20}, "needs a dictionary of 8388608 bytes, over the 1048576-byte memory limit"},
 		{"zstd window", zw.Bytes(), Limits{Memory: 1 << 20}, "zstd window over the 1048576-byte memory limit"},
+		{"segments", bytes.Repeat(compress(t, "gzip", nil), 2000), Limits{}, "more than 1024 segments"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
