@@ -14,7 +14,7 @@ const bootUUID = "0b0b0b0b-1111-4222-8333-444455556666"
 
 // treeDisk puts tree in an ext4 root on a GPT disk, after the extra
 // partitions given.
-func treeDisk(t *testing.T, tree fstest.MapFS, extra ...fixtures.Part) string {
+func treeDisk(t testing.TB, tree fstest.MapFS, extra ...fixtures.Part) string {
 	t.Helper()
 	root := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Size: 64 << 20, Label: "root", UUID: fixtures.DemoRootUUID})
 	return fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: append(extra, fixtures.Part{Type: "linux", Image: root})})

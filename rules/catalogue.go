@@ -82,6 +82,7 @@ var marketplace = []Rule{
 	// boot path (whole-disk images)
 	bootKernelRule,
 	bootLoaderRule,
+	bootVirtioRule,
 	// DigitalOcean API cross-check (scan --do-image)
 	doImageRule,
 }

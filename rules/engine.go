@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/rules/facts"
+	"github.com/imgcheck/imgcheck/rules/facts/initramfs"
 )
 
 // Options are the run-wide settings a rule may consult.
@@ -30,6 +31,10 @@ type Options struct {
 	Strict       bool // SKIP not-evaluable becomes ERROR
 	ShowContents bool
 	Now          time.Time // the run's clock; zero means time.Now()
+
+	// Initramfs bounds the reading of one initramfs (boot.virtio); zero
+	// fields take initramfs.DefaultLimits.
+	Initramfs initramfs.Limits
 
 	// DOImage is the DigitalOcean API's record of the image, for do.image
 	// (scan --do-image); nil otherwise.

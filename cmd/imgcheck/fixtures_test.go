@@ -40,6 +40,7 @@ var secretNeedles = []string{
 func cleanTree() fstest.MapFS {
 	return fstest.MapFS{
 		"boot/vmlinuz-5.15.0-105-generic": fixtures.File("MZ kernel stand-in", 0o644),
+		"boot/config-5.15.0-105-generic":  fixtures.File("CONFIG_VIRTIO_BLK=y\nCONFIG_VIRTIO_NET=y\n", 0o644), // Ubuntu builds virtio in
 		"etc/os-release":                  fixtures.File("NAME=\"Ubuntu\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n", 0o644),
 		"etc/passwd":                      fixtures.File("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", 0o644),
 		"etc/shadow":                      fixtures.File("root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n", 0o640),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/facts"
+	"github.com/imgcheck/imgcheck/rules/facts/initramfs"
 )
 
 // maxInputFile caps the size of the files read whole: --plans, the saved
@@ -20,7 +21,7 @@ const maxInputFile = 256 << 20
 
 // ruleOptions turns the input flags into rules.Options.
 func (o *scanOptions) ruleOptions(p rules.Profile) (rules.Options, error) {
-	ro := rules.Options{Profile: p, Strict: o.strict, ShowContents: o.showContents, MaxRPMDB: o.limits.rpmDB}
+	ro := rules.Options{Profile: p, Strict: o.strict, ShowContents: o.showContents, MaxRPMDB: o.limits.rpmDB, Initramfs: initramfs.Limits{Bytes: o.limits.initramfs}}
 	switch strings.ToLower(o.planUnit) {
 	case "gib", "gb":
 		ro.PlanUnit = strings.ToLower(o.planUnit)

@@ -10,6 +10,7 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 	"github.com/imgcheck/imgcheck/image"
 	"github.com/imgcheck/imgcheck/rules/facts"
+	"github.com/imgcheck/imgcheck/rules/facts/initramfs"
 )
 
 // limits are the values of the repeatable --limit NAME=VALUE flag: bounds
@@ -20,7 +21,7 @@ type limits struct {
 	lvmVolumes, lvmSegments, vhdxBAT, vhdBAT, lookupComponents  int64 // counts
 	vmdkExtents                                                 int64 // counts
 	qcow2L1, cache, qcow2Cache, lvmMetadata, fileRead           int64 // bytes
-	vmdkGrainDir, vmdkCache, vdiBlockMap, rpmDB                 int64 // bytes
+	vmdkGrainDir, vmdkCache, vdiBlockMap, rpmDB, initramfs      int64 // bytes
 	expandRatio                                                 int64 // times
 	xzDictionary, zstdWindow                                    int64 // bytes
 
@@ -61,6 +62,7 @@ var limitDefs = []limitDef{
 	{"expand-ratio", int64(image.DefaultLimits().ExpandRatio), false, "times its compressed size an upload may expand past its first 256 MiB", func(l *limits) *int64 { return &l.expandRatio }},
 	{"xz-dictionary", image.DefaultLimits().XZDictionary, true, "LZMA2 dictionary an xz upload may declare", func(l *limits) *int64 { return &l.xzDictionary }},
 	{"zstd-window", image.DefaultLimits().ZstdWindow, true, "window a zstd upload may declare", func(l *limits) *int64 { return &l.zstdWindow }},
+	{"initramfs", initramfs.DefaultLimits().Bytes, true, "bytes unpacked from one initramfs (boot.virtio)", func(l *limits) *int64 { return &l.initramfs }},
 }
 
 // Set parses one NAME=VALUE. Any error lists the valid names with their
