@@ -132,7 +132,7 @@ func decompressor(r io.Reader, kind Format, l Limits) (io.Reader, error) {
 // that is no fault of the upload: a host error writing the temporary
 // file, or the context's end.
 func expandError(kind Format, in, out, limit int64, l Limits, err error) error {
-	if de, ok := errors.AsType[*xzDictError](err); ok {
+	if de, ok := errors.AsType[*XZDictError](err); ok {
 		return &FormatError{Format: string(kind), Offset: de.Offset, Reason: de.Error() + "; --limit xz-dictionary=SIZE raises it", Err: ErrUnsupported}
 	}
 	switch {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ulikunitz/xz"
 )
 
 // The xz decoder allocates whatever LZMA2 dictionary a block header
@@ -17,8 +19,9 @@ import (
 // a block header whose dictionary is over its limit. It decodes nothing:
 // LZMA2 chunks say how long they are.
 type xzGuard struct {
-	r       *bufio.Reader
-	max     int64  // the largest dictionary allowed
+	r       xzSource
+	peek    *bufio.Reader // r, for the padding between streams; nil: one stream only
+	max     int64         // the largest dictionary allowed
 	off     int64  // bytes of the upload walked so far
 	pending []byte // walked structure not yet passed on
 	body    int64  // LZMA2 data to pass on before the next structure
@@ -30,13 +33,14 @@ type xzGuard struct {
 	index   int64 // bytes of the current index so far
 }
 
-// An xzDictError is an xz block declaring a dictionary over the limit.
-type xzDictError struct {
+// An XZDictError is an xz block declaring a dictionary over the limit
+// (Limits.XZDictionary for an upload).
+type XZDictError struct {
 	Offset    int64 // of the block header
 	Dict, Max int64
 }
 
-func (e *xzDictError) Error() string {
+func (e *XZDictError) Error() string {
 	return fmt.Sprintf("xz block at 0x%x declares a %s dictionary, over the xz-dictionary limit of %s", e.Offset, byteSize(e.Dict), byteSize(e.Max))
 }
 
@@ -45,13 +49,36 @@ var (
 	xzMagic        = []byte("\xfd7zXZ\x00")
 )
 
-// newXZGuard returns a reader of the xz upload r that fails with an
-// *xzDictError instead of passing on a dictionary over max bytes.
+// xzSource is what an xzGuard reads from.
+type xzSource interface {
+	io.Reader
+	io.ByteReader
+}
+
+// newXZGuard returns a reader of the xz upload r (one stream or several,
+// with padding between them) that fails with an *XZDictError instead of
+// passing on a dictionary over max bytes.
 func newXZGuard(r io.Reader, max int64) *xzGuard {
-	g := &xzGuard{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	b := bufio.NewReaderSize(r, 64<<10)
+	g := &xzGuard{r: b, peek: b, max: max}
 	g.next = g.streamHeader
 	return g
 }
+
+// NewXZStreamReader decodes the one xz stream at the start of r and
+// reads r exactly to the end of its footer, not a byte beyond, so that
+// whatever follows (the next segment of an initramfs) can be read from r.
+// A block declaring a dictionary over maxDict bytes is refused with an
+// *XZDictError before anything is allocated.
+func NewXZStreamReader(r XZSource, maxDict int64) (io.Reader, error) {
+	g := &xzGuard{r: r, max: maxDict}
+	g.next = g.streamHeader
+	return xz.ReaderConfig{SingleStream: true}.NewReader(g)
+}
+
+// XZSource is what NewXZStreamReader reads: an io.Reader that can also
+// read a byte at a time (a *bufio.Reader reads ahead of the stream's end).
+type XZSource = xzSource
 
 func (g *xzGuard) Read(p []byte) (int, error) {
 	for len(g.pending) == 0 && g.body == 0 {
@@ -151,7 +178,7 @@ func (g *xzGuard) blockOrIndex() error {
 		return err
 	}
 	if dict > g.max {
-		return &xzDictError{Offset: g.off, Dict: dict, Max: g.max}
+		return &XZDictError{Offset: g.off, Dict: dict, Max: g.max}
 	}
 	g.pass(header)
 	g.block, g.next = int64(len(header)), g.chunk
@@ -261,9 +288,12 @@ func (g *xzGuard) indexRecords() error {
 }
 
 // streamPadding walks the zero padding after a stream: then comes the end
-// of the upload or another stream.
+// of the upload or another stream. A guard of one stream ends there.
 func (g *xzGuard) streamPadding() error {
-	b, err := g.r.Peek(len(xzMagic))
+	if g.peek == nil {
+		return io.EOF
+	}
+	b, err := g.peek.Peek(len(xzMagic))
 	switch {
 	case len(b) == 0:
 		return err // io.EOF at the end of the upload

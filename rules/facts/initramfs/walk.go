@@ -132,7 +132,7 @@ func detect(magic []byte) string {
 		{"cpio", "07070"},
 		{"gzip", "\x1f\x8b"},
 		{"zstd", "\x28\xb5\x2f\xfd"},
-		{"xz", xzMagic},
+		{"xz", "\xfd7zXZ\x00"},
 		{"lz4", "\x02\x21\x4c\x18"}, // legacy framing, as the kernel's lz4 initramfs
 		{"lz4", "\x04\x22\x4d\x18"},
 		{"bzip2", "BZh"},
@@ -161,7 +161,11 @@ func (w *walker) decoder(kind string, start int64) (io.Reader, bool, error) {
 		z.Multistream(false)
 		return z, false, nil
 	case "xz":
-		return newXZReader(w.in, w.l.Memory), false, nil
+		x, err := image.NewXZStreamReader(w.in, w.l.Memory)
+		if err != nil {
+			return nil, false, w.wrap(kind, w.in, err)
+		}
+		return x, false, nil
 	case "zstd":
 		d, err := zstd.NewReader(w.in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(uint64(w.l.Memory)), zstd.WithDecoderMaxMemory(uint64(w.l.Memory)))
 		if err != nil {
@@ -225,6 +229,9 @@ func (w *walker) archives(in *posReader, format string, one bool) (string, error
 func (w *walker) wrap(format string, in *posReader, err error) error {
 	if _, ok := errors.AsType[*image.FormatError](err); ok || errors.Is(err, ErrCap) {
 		return err
+	}
+	if de, ok := errors.AsType[*image.XZDictError](err); ok {
+		return fmt.Errorf("%w: %s: xz block at 0x%x needs a dictionary of %d bytes, over the %d-byte memory limit", ErrCap, format, de.Offset, de.Dict, de.Max)
 	}
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
 		return fmt.Errorf("%w: %s: zstd window over the %d-byte memory limit (%v)", ErrCap, format, w.l.Memory, err)
