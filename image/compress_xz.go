@@ -22,9 +22,9 @@ type xzGuard struct {
 	r       xzSource
 	peek    *bufio.Reader // r, for the padding between streams; nil: one stream only
 	max     int64         // the largest dictionary allowed
-	off     int64  // bytes of the upload walked so far
-	pending []byte // walked structure not yet passed on
-	body    int64  // LZMA2 data to pass on before the next structure
+	off     int64         // bytes of the upload walked so far
+	pending []byte        // walked structure not yet passed on
+	body    int64         // LZMA2 data to pass on before the next structure
 	next    func() error
 	err     error // sticky: io.EOF at the clean end
 	check   int   // bytes of the current stream's check field

@@ -12,8 +12,7 @@
 // reads a stream but turns malformed hex fields into 0 (a corrupt header
 // reads as an empty file) and reports no offsets; u-root's pkg/cpio needs
 // an io.ReaderAt, so the decompressed archive would have to be held whole.
-// The xz container is walked here too (the LZMA2 data is decoded by
-// github.com/ulikunitz/xz/lzma) so that a block's dictionary size is
-// checked against Limits before it is allocated: ulikunitz/xz's own reader
-// allocates whatever a block header declares, up to 4 GiB.
+// xz segments are read by image.NewXZStreamReader, which checks each
+// block's dictionary size against Limits before ulikunitz/xz allocates it
+// and stops at the stream's footer, so that segments after it are read.
 package initramfs
