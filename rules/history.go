@@ -46,6 +46,7 @@ func credentialLines(data []byte) []int {
 
 func checkHistory(in *Input) []Finding {
 	homes, out := homesOrFault(in)
+	var clean []KV // the homes without history: one PASS names them all
 	for _, h := range homes {
 		var found []Finding
 		for _, rel := range historyFiles {
@@ -54,11 +55,16 @@ func checkHistory(in *Input) []Finding {
 			}
 		}
 		if len(found) == 0 {
-			found = append(found, in.New(Pass, h.Display(), "No shell history in "+h.Display(), KV{KeyPath, h.Display()}, KV{KeyUser, h.User}))
+			clean = append(clean, KV{KeyPath, h.Display()})
 		}
 		out = append(out, found...)
 	}
-	if len(out) == 0 {
+	switch {
+	case len(clean) == 1:
+		out = append(out, in.New(Pass, clean[0].Value, "No shell history in "+clean[0].Value, clean...))
+	case len(clean) > 1:
+		out = append(out, in.New(Pass, "homes", fmt.Sprintf("No shell history in %d homes", len(clean)), clean...))
+	case len(out) == 0:
 		out = append(out, in.New(Pass, "homes", "No home directory to check"))
 	}
 	return out

@@ -16,21 +16,21 @@ func TestHistoryShell(t *testing.T) {
 		want  string
 	}{
 		{"200-byte bash history", fstest.MapFS{"root/.bash_history": fixtures.File(strings.Repeat("ls -la\n", 28)+"ls\n\n", 0o600)},
-			"FAIL /root/.bash_history\nPASS /home/alice\nPASS /srv/app\n"},
+			"FAIL /root/.bash_history\nPASS homes\n"},
 		{"199-byte bash history", fstest.MapFS{"root/.bash_history": fixtures.File(strings.Repeat("x", 198)+"\n", 0o600)},
-			"WARN /root/.bash_history\nPASS /home/alice\nPASS /srv/app\n"},
+			"WARN /root/.bash_history\nPASS homes\n"},
 		{"mysql credential", fstest.MapFS{"home/alice/.mysql_history": fixtures.File(
 			"show databases;\nCREATE USER 'u'@'%' IDENTIFIED BY '"+mysqlSecret+"';\n", 0o600)},
-			"PASS /root\nFAIL /home/alice/.mysql_history\nPASS /srv/app\n"},
+			"FAIL /home/alice/.mysql_history\nPASS homes\n"},
 		{"10-byte psql history", fstest.MapFS{"home/alice/.psql_history": fixtures.File("\\dt\nselect\n", 0o600)},
-			"PASS /root\nWARN /home/alice/.psql_history\nPASS /srv/app\n"},
+			"WARN /home/alice/.psql_history\nPASS homes\n"},
 		{"fish history, home outside /home", fstest.MapFS{"srv/app/.local/share/fish/fish_history": fixtures.File("- cmd: ls\n", 0o600)},
-			"PASS /root\nPASS /home/alice\nWARN /srv/app/.local/share/fish/fish_history\n"},
+			"WARN /srv/app/.local/share/fish/fish_history\nPASS homes\n"},
 		{"empty and /dev/null", fstest.MapFS{
 			"root/.bash_history":       fixtures.Symlink("/dev/null"),
 			"home/alice/.bash_history": fixtures.File("", 0o600),
 			"home/alice/.viminfo":      fixtures.File("", 0o600),
-		}, "PASS /root\nPASS /home/alice\nPASS /srv/app\n"},
+		}, "PASS homes\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,5 +65,5 @@ func TestHistoryRootDirectoryHome(t *testing.T) {
 		"root":          fixtures.Dir(0o700),
 		".bash_history": fixtures.File("ls\n", 0o600),
 	}, "history.shell")
-	wantSummary(t, fs, "PASS /root\nWARN /.bash_history\n")
+	wantSummary(t, fs, "WARN /.bash_history\nPASS /root\n")
 }

@@ -226,7 +226,7 @@ func TestHomeFault(t *testing.T) {
 		"ssh.private-keys":    "ERROR /home/alice\nERROR /home\n",
 		"ssh.known-hosts":     "ERROR /home/alice\nERROR /home\n",
 		"ssh.dir-other":       "ERROR /home/alice\nERROR /home\n",
-		"history.shell":       "ERROR /home/alice\nERROR /home\nPASS /root\nPASS /srv/app\n",
+		"history.shell":       "ERROR /home/alice\nERROR /home\nPASS homes\n",
 		"accounts.password":   "PASS /etc/shadow\n",
 	} {
 		wantSummary(t, runRule(t, g, id, rules.Options{}), want)
