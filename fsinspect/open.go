@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -255,10 +256,17 @@ func tmpMountEnabled(g *Guest) bool {
 	if fi, err := g.Stat("etc/systemd/system/tmp.mount"); err == nil && fi.Size() == 0 {
 		return false
 	}
-	for _, dir := range []string{"etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"} {
-		if _, err := g.Lstat(dir + "/local-fs.target.wants/tmp.mount"); err == nil {
-			return true
-		}
+	// The unit directories are looked in at once: on an image read over
+	// the network their round trips overlap.
+	dirs := []string{"etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"}
+	wanted := make([]bool, len(dirs))
+	var wg sync.WaitGroup
+	for i, dir := range dirs {
+		wg.Go(func() {
+			_, err := g.Lstat(dir + "/local-fs.target.wants/tmp.mount")
+			wanted[i] = err == nil
+		})
 	}
-	return false
+	wg.Wait()
+	return slices.Contains(wanted, true)
 }

@@ -152,8 +152,10 @@ type Result struct {
 // ruleWorkers bounds how many rules run at once. Rules read the guest
 // independently of each other, so on an image read over the network
 // their reads overlap instead of adding up; the facts they share are
-// computed once whoever asks first.
-const ruleWorkers = 8
+// computed once whoever asks first. Sixteen rather than eight shortens a
+// remote scan of a real Debian disk from 15 to 13 round trips: most
+// rules wait on a lookup or two of their own.
+const ruleWorkers = 16
 
 // Run evaluates the selected rules against g and returns one Result per
 // rule, in the order given. Up to ruleWorkers rules run at once. A

@@ -208,10 +208,14 @@ func walkSSHDir(g *fsinspect.Guest, dir string, depth int) ([]sshFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = path.Join(dir, e.Name())
+	}
+	fis, errs := facts.StatEach(g, names)
 	var out []sshFile
-	for _, e := range entries {
-		name := path.Join(dir, e.Name())
-		fi, err := facts.Stat(g, name)
+	for i, e := range entries {
+		name, fi, err := names[i], fis[i], errs[i]
 		if err != nil {
 			return out, err
 		}
@@ -305,12 +309,15 @@ func privateKeyCandidates(g *fsinspect.Guest, h facts.Home) ([]sshFile, error) {
 	if err != nil {
 		return files, err
 	}
+	var names []string
 	for _, e := range entries {
-		if e.IsDir() {
-			continue
+		if !e.IsDir() {
+			names = append(names, path.Join(h.Path, e.Name()))
 		}
-		name := path.Join(h.Path, e.Name())
-		fi, err := facts.Stat(g, name)
+	}
+	fis, errs := facts.StatEach(g, names)
+	for i, name := range names {
+		fi, err := fis[i], errs[i]
 		if err != nil {
 			return files, err
 		}
@@ -325,8 +332,16 @@ func checkPrivateKeys(in *Input) []Finding {
 	homes, out := homesOrFault(in)
 	bad := len(out) > 0
 	seen := map[string]bool{}
-	for _, h := range homes {
-		files, err := privateKeyCandidates(in.Guest, h)
+	type candidates struct {
+		files []sshFile
+		err   error
+	}
+	cands := make([]candidates, len(homes))
+	facts.Each(len(homes), func(i int) {
+		cands[i].files, cands[i].err = privateKeyCandidates(in.Guest, homes[i])
+	})
+	for i, h := range homes {
+		files, err := cands[i].files, cands[i].err
 		if err != nil {
 			out, bad = append(out, in.Fault(faultSubject(err, h.Display()), err)), true
 		}

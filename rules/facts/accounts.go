@@ -105,25 +105,16 @@ func (a *Accounts) Credentials() []Credential {
 func (f *Facts) Accounts() (*Accounts, error) {
 	return Memo(f, "accounts", func() (*Accounts, error) {
 		a := &Accounts{UIDMin: 1000}
-		passwd, err := ReadIfPresent(f.guest, "etc/passwd", CapConfig)
-		if err != nil {
-			return nil, err
+		files, errs := ReadEach(f.guest, []string{"etc/passwd", "etc/shadow", "etc/group", "etc/login.defs"}, CapConfig)
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
 		}
+		passwd, shadow, group, defs := files[0], files[1], files[2], files[3]
 		a.Users = ParsePasswd(passwd)
-		shadow, err := ReadIfPresent(f.guest, "etc/shadow", CapConfig)
-		if err != nil {
-			return nil, err
-		}
 		a.Shadow, a.ShadowPresent = ParseShadow(shadow), shadow != nil
-		group, err := ReadIfPresent(f.guest, "etc/group", CapConfig)
-		if err != nil {
-			return nil, err
-		}
 		a.Groups = ParseGroup(group)
-		defs, err := ReadIfPresent(f.guest, "etc/login.defs", CapConfig)
-		if err != nil {
-			return nil, err
-		}
 		if v, ok := loginDefsUIDMin(defs); ok {
 			a.UIDMin = v
 		}
@@ -313,52 +304,68 @@ func (f *Facts) Homes() ([]Home, error) {
 		if err != nil {
 			return nil, err
 		}
-		var homes []Home
-		index := map[string]int{}
-		add := func(name, user string, orphan bool) {
-			p, isDir, err := resolveDir(f.guest, name)
-			if err != nil {
-				homes = append(homes, Home{Path: name, User: user, Err: err})
-				return
-			}
-			if !isDir {
-				return
-			}
-			if i, ok := index[p]; ok {
-				if !orphan && !slices.Contains(homes[i].Users, user) {
-					homes[i].Users = append(homes[i].Users, user)
-				}
-				return
-			}
-			h := Home{Path: p, User: user, Orphan: orphan}
-			if !orphan {
-				h.Users = []string{user}
-			}
-			index[p] = len(homes)
-			homes = append(homes, h)
+		// The candidates are resolved at once, then taken in order.
+		type candidate struct {
+			name, user string
+			orphan     bool
 		}
+		var cands []candidate
 		for _, u := range a.Users {
 			if name, ok := GuestName(u.Home); ok {
-				add(name, u.Name, false)
+				cands = append(cands, candidate{name, u.Name, false})
 			}
 		}
 		root := "root"
 		if n, ok := a.ByUID(0); ok {
 			root = n
 		}
-		add("root", root, false)
-		entries, err := ReadDir(f.guest, "home")
-		if err != nil {
-			homes = append(homes, Home{Path: "home", User: Unowned, Err: err})
-		}
+		cands = append(cands, candidate{"root", root, false})
+		entries, homeErr := ReadDir(f.guest, "home")
 		for _, e := range entries {
-			add("home/"+e.Name(), "", true)
+			cands = append(cands, candidate{"home/" + e.Name(), "", true})
 		}
-		for i := range homes {
+		type resolved struct {
+			p     string
+			isDir bool
+			err   error
+		}
+		res := make([]resolved, len(cands))
+		Each(len(cands), func(i int) {
+			r := &res[i]
+			r.p, r.isDir, r.err = resolveDir(f.guest, cands[i].name)
+		})
+		var homes []Home
+		index := map[string]int{}
+		for i, c := range cands {
+			r := res[i]
+			if r.err != nil {
+				homes = append(homes, Home{Path: c.name, User: c.user, Err: r.err})
+				continue
+			}
+			if !r.isDir {
+				continue
+			}
+			if j, ok := index[r.p]; ok {
+				if !c.orphan && !slices.Contains(homes[j].Users, c.user) {
+					homes[j].Users = append(homes[j].Users, c.user)
+				}
+				continue
+			}
+			h := Home{Path: r.p, User: c.user, Orphan: c.orphan}
+			if !c.orphan {
+				h.Users = []string{c.user}
+			}
+			index[r.p] = len(homes)
+			homes = append(homes, h)
+		}
+		if homeErr != nil { // then there are no entries of /home
+			homes = append(homes, Home{Path: "home", User: Unowned, Err: homeErr})
+		}
+		Each(len(homes), func(i int) {
 			if homes[i].Orphan && homes[i].User == "" {
 				homes[i].User = orphanOwner(f.guest, a, homes[i].Path)
 			}
-		}
+		})
 		return homes, nil
 	})
 }
