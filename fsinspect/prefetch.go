@@ -58,21 +58,30 @@ func (c *Cache) missing(first, last int64) [][2]int64 {
 
 // WarmDirs are the directories nearly every scan of a Linux image reads:
 // accounts and sshd in /etc, logs, homes, the package databases, the
-// way to os-release, the unit directories, and root's PATH, searched
-// one directory after another for each command a rule looks up.
+// way to os-release, the unit directories, root's PATH, searched one
+// directory after another for each command a rule looks up, and the
+// alternatives that many of the commands link to.
 var WarmDirs = []string{
 	"etc", "etc/ssh", "etc/ssh/sshd_config.d", "etc/apt", "etc/apt/sources.list.d", "etc/cloud",
+	"etc/cloud/cloud.cfg.d", "etc/default", "etc/alternatives", "boot/grub",
 	"etc/systemd/system", "etc/update-motd.d", "home", "root", "tmp", "var/tmp", "var/log",
 	"var/lib/dpkg", "var/lib/apt/lists", "var/lib/cloud", "usr/lib/os-release",
 	"usr/lib/systemd/system", "lib/systemd/system",
 	"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin",
 }
 
-// WarmFiles are the files nearly every scan of a Debian or Ubuntu image
-// reads whole, the last element of a name possibly a path.Match pattern:
-// the package database and the apt Release files, which are read one
-// after another.
-var WarmFiles = []string{"var/lib/dpkg/status", "var/lib/apt/lists/*Release"}
+// WarmFiles are the files nearly every scan of a Linux image reads
+// whole, the last element of a name possibly a path.Match pattern: fstab,
+// which opening reads next, the accounts, os-release, sshd's and
+// cloud-init's configuration and the kernel command lines, and on Debian
+// and Ubuntu the package database and the apt Release files, which are
+// read one after another.
+var WarmFiles = []string{
+	"etc/fstab", "etc/passwd", "etc/shadow", "etc/group", "etc/login.defs", "etc/os-release",
+	"usr/lib/os-release", "etc/machine-id", "etc/ssh/sshd_config", "etc/cloud/cloud.cfg",
+	"etc/cloud/cloud.cfg.d/*.cfg", "etc/default/grub", "boot/grub/grub.cfg",
+	"var/lib/dpkg/status", "var/lib/apt/lists/*Release",
+}
 
 // warmEntries bounds the entries of a directory whose inodes warm reads,
 // and the files one pattern of WarmFiles reads.

@@ -105,7 +105,7 @@ func (a *Accounts) Credentials() []Credential {
 func (f *Facts) Accounts() (*Accounts, error) {
 	return Memo(f, "accounts", func() (*Accounts, error) {
 		a := &Accounts{UIDMin: 1000}
-		files, errs := ReadEach(f.guest, []string{"etc/passwd", "etc/shadow", "etc/group", "etc/login.defs"}, CapConfig)
+		files, errs := readEach(f.guest, []string{"etc/passwd", "etc/shadow", "etc/group", "etc/login.defs"}, CapConfig)
 		for _, err := range errs {
 			if err != nil {
 				return nil, err

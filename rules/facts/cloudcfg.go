@@ -108,19 +108,16 @@ func (f *Facts) CloudConfig() (*CloudConfig, error) {
 			files = append(files, path.Join(cloudCfgDir, n))
 		}
 		c := &CloudConfig{}
-		for _, p := range files {
-			b, err := ReadIfPresent(f.guest, p, CapConfig)
-			if err != nil {
-				return nil, err
-			}
+		err = ReadInOrder(f.guest, files, CapConfig, func(i int, b []byte) error {
+			p := files[i]
 			if b == nil {
-				continue
+				return nil
 			}
 			c.Files = append(c.Files, "/"+p)
 			d, err := parseCloudCfg(b)
 			if err != nil {
 				c.Invalid = append(c.Invalid, "/"+p)
-				continue
+				return nil
 			}
 			if d.hasList {
 				c.Datasources, c.DatasourcesFrom = d.datasources, "/"+p
@@ -128,6 +125,10 @@ func (f *Facts) CloudConfig() (*CloudConfig, error) {
 			if d.hasNetwork {
 				c.NetworkConfig, c.NetworkFrom = d.networkConfig, "/"+p
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return c, nil
 	})
@@ -153,16 +154,18 @@ var dsNoCloud = sync.OnceValue(func() *regexp.Regexp {
 // in /etc/default/grub, /etc/default/grub.d/*.cfg or /boot/grub/grub.cfg.
 func (f *Facts) NoCloudSeeds() ([]NoCloudSeed, error) {
 	return Memo(f, "nocloud-seeds", func() ([]NoCloudSeed, error) {
-		var out []NoCloudSeed
+		var seeds []string
 		for _, dir := range seedDirs {
-			for _, n := range []string{"user-data", "meta-data"} {
-				ok, err := IsRegular(f.guest, path.Join(dir, n))
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					out = append(out, NoCloudSeed{Path: "/" + path.Join(dir, n)})
-				}
+			seeds = append(seeds, path.Join(dir, "user-data"), path.Join(dir, "meta-data"))
+		}
+		fis, errs := StatEach(f.guest, seeds)
+		var out []NoCloudSeed
+		for i, p := range seeds {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			if fis[i] != nil && fis[i].Mode().IsRegular() {
+				out = append(out, NoCloudSeed{Path: "/" + p})
 			}
 		}
 		files := []string{"etc/default/grub"}
@@ -176,20 +179,20 @@ func (f *Facts) NoCloudSeeds() ([]NoCloudSeed, error) {
 			}
 		}
 		files = append(files, "boot/grub/grub.cfg", "boot/grub2/grub.cfg")
-		for _, p := range files {
-			b, err := ReadIfPresent(f.guest, p, CapConfig)
-			if err != nil {
-				return nil, err
-			}
+		err = ReadInOrder(f.guest, files, CapConfig, func(k int, b []byte) error {
 			for i, line := range slices.Collect(strings.Lines(string(b))) {
 				t := strings.TrimSpace(line)
 				if strings.HasPrefix(t, "#") || !kernelArgsLine(t) {
 					continue
 				}
 				if dsNoCloud().MatchString(t) {
-					out = append(out, NoCloudSeed{Path: "/" + p, Line: i + 1})
+					out = append(out, NoCloudSeed{Path: "/" + files[k], Line: i + 1})
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	})

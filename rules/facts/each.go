@@ -55,10 +55,32 @@ func StatEach(g *fsinspect.Guest, names []string) ([]fs.FileInfo, []error) {
 	return fis, errs
 }
 
-// ReadEach is ReadIfPresent of each name with the same cap, run by Each:
-// the i-th contents and error are ReadIfPresent's for names[i].
-func ReadEach(g *fsinspect.Guest, names []string, max int64) ([][]byte, []error) {
+// readEach is ReadIfPresent of each name with the same cap, run by Each:
+// the i-th contents and error are ReadIfPresent's for names[i]. It holds
+// every file at once: for a few files only (ReadInOrder reads many).
+func readEach(g *fsinspect.Guest, names []string, max int64) ([][]byte, []error) {
 	bs, errs := make([][]byte, len(names)), make([]error, len(names))
 	Each(len(names), func(i int) { bs[i], errs[i] = ReadIfPresent(g, names[i], max) })
 	return bs, errs
+}
+
+// ReadInOrder calls fn with the index and contents of each name in turn,
+// as ReadIfPresent gives them (nil for a missing file), and stops at the
+// first error, ReadIfPresent's or fn's, which it returns. The files are
+// read Concurrency at a time ahead of fn, so that on an image read over
+// the network their round trips overlap; no more than Concurrency of
+// them are held at once.
+func ReadInOrder(g *fsinspect.Guest, names []string, max int64, fn func(i int, b []byte) error) error {
+	for lo := 0; lo < len(names); lo += Concurrency {
+		bs, errs := readEach(g, names[lo:min(lo+Concurrency, len(names))], max)
+		for i, b := range bs {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			if err := fn(lo+i, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
