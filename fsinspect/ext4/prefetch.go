@@ -80,10 +80,12 @@ func (f *regFile) readAhead(n int) {
 // Prefetch fetches the first n bytes of the file into the cache of the
 // FS's reader, all their extents at once, when that reader is a
 // Prefetcher; otherwise it does nothing. Faults are left for the reads.
+// Reads in order from the start then fetch ahead only past those bytes.
 func (f *regFile) Prefetch(n int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.closed {
 		f.fsys.prefetch(f.in, &f.runs, 0, n)
+		f.ahead = max(f.ahead, min(n, f.in.size))
 	}
 }

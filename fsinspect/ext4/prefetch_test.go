@@ -181,3 +181,44 @@ func TestPrefetchExtents(t *testing.T) {
 		t.Errorf("Prefetch(1 MiB) prefetched %v, want the 12 KiB of data before 1 MiB in one call", calls)
 	}
 }
+
+// TestReadAheadAfterPrefetch prefetches the first 1 MiB of a 3 MiB file
+// and reads it in order: the reads within that 1 MiB fetch nothing more,
+// the first past it fetches the next 2 MiB from there, and the data is
+// the file's.
+func TestReadAheadAfterPrefetch(t *testing.T) {
+	t.Parallel()
+	data := []byte(pattern(3<<20, 5))
+	fsys, log := openPrefetchLog(t, fixtures.MustExt4(t, fstest.MapFS{"f": {Data: data, Mode: 0o644}}, fixtures.Ext4Options{}))
+	f, err := fsys.Open("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.(interface{ Prefetch(int64) }).Prefetch(1 << 20)
+	if calls := log.take(); rangeBytes(calls) != 1<<20 {
+		t.Fatalf("Prefetch(1 MiB) fetched %v", calls)
+	}
+	buf := make([]byte, 4096)
+	var got []byte
+	for len(got) < 1<<20 {
+		n, err := f.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if calls := log.take(); len(calls) != 0 {
+		t.Errorf("reads within the prefetched 1 MiB fetched %v", calls)
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := log.take(); len(calls) == 0 || calls[0][0].N != 2<<20 {
+		t.Errorf("the first read past the prefetched bytes fetched %v, want the next 2 MiB", calls)
+	}
+	if !bytes.Equal(append(got, rest...), data) {
+		t.Error("data read after Prefetch differs from the file")
+	}
+}

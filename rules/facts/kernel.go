@@ -138,44 +138,63 @@ type KernelModules struct {
 // these files exists and none says so; unknown when none exists.
 func ReadKernelModules(g *fsinspect.Guest, ver string, drivers ...Driver) (*KernelModules, error) {
 	k := &KernelModules{Version: ver}
-	for _, dir := range []string{"lib/modules/" + ver, "usr/lib/modules/" + ver} {
-		ok, err := IsDir(g, dir)
-		if err != nil {
-			return nil, err
+	dirs := []string{"lib/modules/" + ver, "usr/lib/modules/" + ver}
+	fis, errs := StatEach(g, dirs)
+	for i, dir := range dirs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if ok {
+		if fis[i] != nil && fis[i].IsDir() {
 			k.Modules = "/" + dir
 			break
 		}
 	}
+	// /boot's config and the module lists are read side by side, and the
+	// modules directory's config when /boot has none; they are taken, and
+	// a fault reported, in that order.
 	var config, builtin, dep []byte
 	var configPath, builtinPath, depPath string
-	read := func(name string, into *[]byte, at *string) error {
-		if name == "" || *into != nil {
-			return nil
-		}
-		b, err := ReadIfPresent(g, name, capKernelList)
-		if err != nil {
-			return fmt.Errorf("/%s: %w", name, err)
-		}
-		if b != nil {
-			*into, *at = b, "/"+name
-		}
-		return nil
+	type list struct {
+		name string
+		into *[]byte
+		at   *string
+		err  error
 	}
-	mod := strings.TrimPrefix(k.Modules, "/")
-	if err := read("boot/config-"+ver, &config, &configPath); err != nil {
-		return nil, err
-	}
-	if mod != "" {
-		for _, f := range []struct {
-			name string
-			into *[]byte
-			at   *string
-		}{{mod + "/config", &config, &configPath}, {mod + "/modules.builtin", &builtin, &builtinPath}, {mod + "/modules.dep", &dep, &depPath}} {
-			if err := read(f.name, f.into, f.at); err != nil {
-				return nil, err
+	read := func(lists []list) {
+		names := make([]string, len(lists))
+		for i, l := range lists {
+			names[i] = l.name
+		}
+		bs, errs := readEach(g, names, capKernelList)
+		for i := range lists {
+			l := &lists[i]
+			if l.err = errs[i]; l.err != nil {
+				l.err = fmt.Errorf("/%s: %w", l.name, l.err)
+			} else if bs[i] != nil {
+				*l.into, *l.at = bs[i], "/"+l.name
 			}
+		}
+	}
+	lists := []list{{name: "boot/config-" + ver, into: &config, at: &configPath}}
+	mod := strings.TrimPrefix(k.Modules, "/")
+	if mod != "" {
+		lists = append(lists, list{name: mod + "/modules.builtin", into: &builtin, at: &builtinPath},
+			list{name: mod + "/modules.dep", into: &dep, at: &depPath})
+	}
+	read(lists)
+	if lists[0].err != nil {
+		return nil, lists[0].err
+	}
+	if mod != "" && config == nil {
+		own := []list{{name: mod + "/config", into: &config, at: &configPath}}
+		read(own)
+		if own[0].err != nil {
+			return nil, own[0].err
+		}
+	}
+	for _, l := range lists[1:] {
+		if l.err != nil {
+			return nil, l.err
 		}
 	}
 	k.Config = configPath
@@ -256,13 +275,16 @@ var initramfsNames = []string{"initrd.img-%s", "initramfs-%s.img", "initrd-%s", 
 // Initramfs returns the guest path of the first regular file in /boot
 // named as an initramfs for kernel version ver, "" when there is none.
 func Initramfs(g *fsinspect.Guest, ver string) (string, error) {
-	for _, f := range initramfsNames {
-		name := "boot/" + fmt.Sprintf(f, ver)
-		ok, err := IsRegular(g, name)
-		if err != nil {
-			return "", err
+	names := make([]string, len(initramfsNames))
+	for i, f := range initramfsNames {
+		names[i] = "boot/" + fmt.Sprintf(f, ver)
+	}
+	fis, errs := StatEach(g, names)
+	for i, name := range names {
+		if errs[i] != nil {
+			return "", errs[i]
 		}
-		if ok {
+		if fis[i] != nil && fis[i].Mode().IsRegular() {
 			return "/" + name, nil
 		}
 	}
