@@ -17,8 +17,9 @@ type Prefetcher interface {
 }
 
 // readAheadMax bounds what one Read of a file read in order fetches
-// ahead: with eight files streamed at once, half of fsinspect's block
-// cache.
+// ahead. The cache stays the bound on memory: with the engine's sixteen
+// rules each streaming a file, read-ahead fills fsinspect's 32 MiB block
+// cache at worst, and what is evicted before use is fetched again.
 const readAheadMax = 2 << 20
 
 // maxPrefetchRanges bounds the ranges of one prefetch: a window of a
