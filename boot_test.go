@@ -1,6 +1,8 @@
 package imgcheck_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -83,6 +85,10 @@ const standIn = "stand-in"
 
 func TestBootLoader(t *testing.T) {
 	grub, core := fixtures.MustGRUB(t)
+	haltStub := filepath.Join(t.TempDir(), "halt-stub.img")
+	if err := os.WriteFile(haltStub, append([]byte(fixtures.HaltStub), make([]byte, 440-len(fixtures.HaltStub))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	fallback := fixtures.MustFAT(t, fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": fixtures.File("MZ shim", 0o644)}, fixtures.FATOptions{Bits: 32, Size: 40 << 20, Label: "ESP"})
 	vendor := fixtures.MustFAT(t, fstest.MapFS{"EFI/almalinux/shimx64.efi": fixtures.File("MZ shim", 0o644), "EFI/almalinux/grub.cfg": fixtures.File("x", 0o644)}, fixtures.FATOptions{Bits: 16, Size: 20 << 20})
 	noLoader := fixtures.MustFAT(t, fstest.MapFS{"EFI/ubuntu/grub.cfg": fixtures.File("x", 0o644)}, fixtures.FATOptions{Bits: 12, Size: 2 << 20})
@@ -99,6 +105,7 @@ func TestBootLoader(t *testing.T) {
 		{"GRUB on GPT", bootDisk(t, "gpt", grub, biosCore), rules.Pass, "GRUB's boot code in the MBR and its core image in a BIOS boot partition", map[string]string{"mbr_code": "GRUB", "bios_boot": "partition 1: GRUB core image"}},
 		{"GRUB on MBR", bootDisk(t, "mbr", grub), rules.Pass, "boot code (GRUB) in the MBR", nil},
 		{"other boot code", bootDisk(t, "gpt", standIn), rules.Pass, "boot code (unknown) in the MBR", nil},
+		{"halt stub", bootDisk(t, "gpt", haltStub), rules.Fail, "a stub that never reads the disk", map[string]string{"mbr_code": "stub"}},
 		{"hybrid: GRUB and UEFI", bootDisk(t, "gpt", grub, biosCore, fixtures.Part{Type: "efi", Image: fallback}), rules.Pass, "; UEFI loaders too", map[string]string{"efi_loader": "partition 2: /EFI/BOOT/BOOTX64.EFI", "esp": "partition 2 (FAT32)"}},
 		{"nothing", bootDisk(t, "gpt", "", biosBoot), rules.Fail, "no boot path: the MBR holds no boot code", map[string]string{"mbr_code": "none (440 zero bytes)", "bios_boot": "partition 1: empty"}},
 		{"GRUB without core", bootDisk(t, "gpt", grub, biosBoot), rules.Fail, "GRUB's boot code is in the MBR but no BIOS boot partition holds its core image", nil},

@@ -38,10 +38,7 @@ func (t *Target) bootPath() *rules.DiskBoot {
 	if _, err := t.img.ReadAt(code, 0); err != nil {
 		b.Errors = append(b.Errors, "MBR: "+err.Error())
 	} else if slices.ContainsFunc(code, func(c byte) bool { return c != 0 }) {
-		b.MBRCode = "unknown"
-		if bytes.Contains(code, []byte("GRUB")) {
-			b.MBRCode = "GRUB"
-		}
+		b.MBRCode = mbrCodeKind(code)
 	}
 	for i := range tb.Partitions {
 		p := &tb.Partitions[i]
@@ -71,6 +68,21 @@ func (t *Target) bootPath() *rules.DiskBoot {
 		}
 	}
 	return b
+}
+
+// mbrCodeKind names the non-zero boot code of an MBR: "GRUB" (its
+// boot.img), "unknown" for other code, or "stub" for code that never
+// calls the BIOS disk service (int 13h, bytes CD 13), so can load
+// nothing: the few instructions some partitioning tools write that halt
+// or loop.
+func mbrCodeKind(code []byte) string {
+	switch {
+	case bytes.Contains(code, []byte("GRUB")):
+		return "GRUB"
+	case !bytes.Contains(code, []byte{0xcd, 0x13}):
+		return "stub"
+	}
+	return "unknown"
 }
 
 // holdsCode says what the first sector of a BIOS boot partition holds:

@@ -133,6 +133,8 @@ func biosPath(d *Disk) (bool, string) {
 	switch {
 	case b.MBRCode == "":
 		return false, "the MBR holds no boot code (its first 440 bytes are zero)"
+	case b.MBRCode == "stub":
+		return false, "the MBR's boot code is a stub that never reads the disk (no int 13h call), so it loads no boot loader"
 	case b.MBRCode == "GRUB" && d.Scheme == "gpt" && !b.BIOSCore:
 		return false, "GRUB's boot code is in the MBR but no BIOS boot partition holds its core image"
 	case b.MBRCode == "GRUB" && b.BIOSCore:

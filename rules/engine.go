@@ -80,7 +80,7 @@ type Disk struct {
 
 // DiskBoot is the disk's boot path as firmware sees it.
 type DiskBoot struct {
-	MBRCode    string   // "GRUB", or "unknown" for other code in the MBR's first 440 bytes; "" when they are zero
+	MBRCode    string   // "GRUB", "stub" for code that never reads the disk, "unknown" for other code in the MBR's first 440 bytes; "" when they are zero
 	BIOSBoot   []string // BIOS boot partitions: "partition 1: GRUB core image", "partition 1: empty"
 	BIOSCore   bool     // a BIOS boot partition holds a core image
 	ESPs       []string // EFI System Partitions: "partition 15 (FAT32)"
