@@ -74,14 +74,7 @@ func TestRealDebian(t *testing.T) {
 // not boot. It needs qemu-system-x86_64 and about a minute (software
 // emulation); the images are never written (-snapshot, and a copy).
 func TestRealDebianBoots(t *testing.T) {
-	raw := os.Getenv("IMGCHECK_REAL_DEBIAN")
-	if raw == "" {
-		t.Skip("IMGCHECK_REAL_DEBIAN is not set")
-	}
-	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
-	}
+	raw, qemu := realDebianAndQEMU(t)
 	broken := filepath.Join(t.TempDir(), "no-boot-code.raw")
 	if out, err := exec.Command("cp", "--sparse=always", raw, broken).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v: %s", err, out)
@@ -110,6 +103,20 @@ func TestRealDebianBoots(t *testing.T) {
 			t.Errorf("%s: booted to its root filesystem: %v, want %v; console ends:\n%s", tc.disk, mounted, tc.boots, tail(console, 1500))
 		}
 	}
+}
+
+// realDebianAndQEMU returns the real Debian disk (IMGCHECK_REAL_DEBIAN)
+// and qemu-system-x86_64, or skips t.
+func realDebianAndQEMU(t *testing.T) (raw, qemu string) {
+	raw = os.Getenv("IMGCHECK_REAL_DEBIAN")
+	if raw == "" {
+		t.Skip("IMGCHECK_REAL_DEBIAN is not set")
+	}
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
+	}
+	return raw, qemu
 }
 
 // ruleLevel is the level of rule's first finding in a scan of disk.

@@ -18,14 +18,7 @@ import (
 // that one). Needs root (a loop device over the root partition, debugfs
 // -w on the copy) and qemu-system-x86_64; about four minutes.
 func TestRealDebianWithoutVirtioBlk(t *testing.T) {
-	raw := os.Getenv("IMGCHECK_REAL_DEBIAN")
-	if raw == "" {
-		t.Skip("IMGCHECK_REAL_DEBIAN is not set")
-	}
-	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
-	}
+	raw, qemu := realDebianAndQEMU(t)
 	if got := ruleLevel(t, raw, "boot.virtio"); got != "pass" {
 		t.Fatalf("boot.virtio is %s on the real disk, want pass", got)
 	}
