@@ -265,12 +265,24 @@ func (w *walker) skipNULs(in *posReader) error {
 	}
 }
 
-// spend counts n archive bytes against Limits.Bytes, polling the source
-// every pollEvery bytes.
+// A real initramfs unpacks to 2–10 times its size (kernel modules and
+// firmware compress little); past ratioGrace bytes, one unpacking to more
+// than maxRatio times what was read of it is a decompression bomb, refused
+// before it costs seconds of decoding per kernel.
+const (
+	ratioGrace = 64 << 20
+	maxRatio   = 100
+)
+
+// spend counts n archive bytes against Limits.Bytes and the expansion
+// ratio, polling the source every pollEvery bytes.
 func (w *walker) spend(n int64) error {
 	w.sum.Bytes += n
 	if w.sum.Bytes > w.l.Bytes {
 		return fmt.Errorf("%w: more than %d bytes of archive (the initramfs limit)", ErrCap, w.l.Bytes)
+	}
+	if w.sum.Bytes > ratioGrace && w.sum.Bytes > maxRatio*max(w.in.pos, 1) {
+		return fmt.Errorf("%w: %d bytes of archive from the first %d bytes of the file: over %d times, a decompression bomb", ErrCap, w.sum.Bytes, w.in.pos, maxRatio)
 	}
 	if w.sum.Bytes-w.polled >= pollEvery {
 		w.polled = w.sum.Bytes

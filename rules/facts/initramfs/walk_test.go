@@ -180,6 +180,8 @@ func TestFindCaps(t *testing.T) {
 		{"xz dictionary", xz8M, Limits{Memory: 1 << 20}, "needs a dictionary of 8388608 bytes, over the 1048576-byte memory limit"},
 		{"zstd window", zw.Bytes(), Limits{Memory: 1 << 20}, "zstd window over the 1048576-byte memory limit"},
 		{"segments", bytes.Repeat(compress(t, "gzip", nil), 2000), Limits{}, "more than 1024 segments"},
+		{"xz bomb", compress(t, "xz", make([]byte, 96<<20)), Limits{}, "over 100 times, a decompression bomb"},
+		{"gzip bomb", compress(t, "gzip", newc(file("zeros", string(make([]byte, 128<<20))))), Limits{}, "over 100 times, a decompression bomb"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
