@@ -87,14 +87,10 @@ func (f *Facts) netplanDHCP() ([]DHCPConfig, error) {
 		return nil, err
 	}
 	var out []DHCPConfig
-	for _, p := range files {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		var d netplanDoc
 		if yaml.Unmarshal(b, &d) != nil { // netplan refuses the file; nothing comes up from it
-			continue
+			return
 		}
 		for id, e := range d.Network.Ethernets {
 			if !yamlTrue(e.DHCP4) && !yamlTrue(e.DHCP6) {
@@ -110,6 +106,9 @@ func (f *Facts) netplanDHCP() ([]DHCPConfig, error) {
 			}
 			out = append(out, DHCPConfig{Path: "/" + p, Line: line, Iface: name, Every: globbed(name)})
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b DHCPConfig) int { return strings.Compare(a.Path+a.Iface, b.Path+b.Iface) })
 	return out, nil
@@ -243,11 +242,7 @@ func (f *Facts) networkdDHCP() ([]DHCPConfig, error) {
 		return nil, err
 	}
 	var out []DHCPConfig
-	for _, p := range files {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		var name string
 		var otherMatch bool
 		dhcpLine := 0
@@ -262,13 +257,16 @@ func (f *Facts) networkdDHCP() ([]DHCPConfig, error) {
 			}
 		})
 		if dhcpLine == 0 || otherMatch {
-			continue
+			return
 		}
 		every := name == "" || globbed(name)
 		if name == "" {
 			name = "*"
 		}
 		out = append(out, DHCPConfig{Path: "/" + p, Line: dhcpLine, Iface: name, Every: every})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -279,11 +277,7 @@ func (f *Facts) ifcfgDHCP() ([]DHCPConfig, error) {
 		return nil, err
 	}
 	var out []DHCPConfig
-	for _, p := range files {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		vars := ShellVars(b)
 		if strings.EqualFold(vars["BOOTPROTO"].Value, "dhcp") {
 			dev := vars["DEVICE"].Value
@@ -292,8 +286,21 @@ func (f *Facts) ifcfgDHCP() ([]DHCPConfig, error) {
 			}
 			out = append(out, DHCPConfig{Path: "/" + p, Line: vars["BOOTPROTO"].Line, Iface: dev})
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// configEach reads the network configuration files (each capped at
+// CapConfig, a missing one as nil) ReadInOrder's way, a few at a time
+// ahead, and hands each to each with its path, in order.
+func (f *Facts) configEach(files []string, each func(p string, b []byte)) error {
+	return ReadInOrder(f.guest, files, CapConfig, func(i int, b []byte) error {
+		each(files[i], b)
+		return nil
+	})
 }
 
 // IfcfgFiles returns RHEL's /etc/sysconfig/network-scripts/ifcfg-* files
@@ -353,16 +360,15 @@ func (f *Facts) networkManagerDHCP() ([]DHCPConfig, error) {
 		confs = append(confs, c...)
 	}
 	noAuto := false
-	for _, p := range confs {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(confs, func(_ string, b []byte) {
 		IniLines(b, func(sec, k, v string, _ int) {
 			if sec == "main" && k == "no-auto-default" {
 				noAuto = slices.Contains(strings.Split(v, ","), "*")
 			}
 		})
+	})
+	if err != nil {
+		return nil, err
 	}
 	if noAuto {
 		return nil, nil

@@ -92,18 +92,12 @@ func (f *Facts) netplanStatic() ([]StaticConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	files = slices.DeleteFunc(files, func(p string) bool { return path.Base(p) == cloudInitNetplan })
 	var out []StaticConfig
-	for _, p := range files {
-		if path.Base(p) == cloudInitNetplan {
-			continue
-		}
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		var d netplanStaticDoc
 		if yaml.Unmarshal(b, &d) != nil {
-			continue
+			return
 		}
 		for _, sec := range netplanSections {
 			n, ok := d.Network[sec]
@@ -137,6 +131,9 @@ func (f *Facts) netplanStatic() ([]StaticConfig, error) {
 				}
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -150,11 +147,7 @@ func (f *Facts) keyfileStatic() ([]StaticConfig, error) {
 		return nil, err
 	}
 	var out []StaticConfig
-	for _, p := range files {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		var id, ifname string
 		var found []StaticConfig
 		manual := map[string]int{} // section -> line of method=manual
@@ -191,6 +184,9 @@ func (f *Facts) keyfileStatic() ([]StaticConfig, error) {
 		}
 		slices.SortFunc(found, func(a, b StaticConfig) int { return a.Line - b.Line })
 		out = append(out, found...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -201,11 +197,7 @@ func (f *Facts) networkdStatic() ([]StaticConfig, error) {
 		return nil, err
 	}
 	var out []StaticConfig
-	for _, p := range files {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		name := strings.TrimSuffix(path.Base(p), ".network")
 		var found []StaticConfig
 		IniLines(b, func(sec, k, v string, line int) {
@@ -222,6 +214,9 @@ func (f *Facts) networkdStatic() ([]StaticConfig, error) {
 			found[i].Iface = name
 		}
 		out = append(out, found...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -240,11 +235,7 @@ func (f *Facts) ifcfgStatic() ([]StaticConfig, error) {
 		return nil, err
 	}
 	var out []StaticConfig
-	for _, p := range files {
-		b, err := ReadIfPresent(f.guest, p, CapConfig)
-		if err != nil {
-			return nil, err
-		}
+	err = f.configEach(files, func(p string, b []byte) {
 		v := ShellVars(b)
 		dev := cmp.Or(v["DEVICE"].Value, strings.TrimPrefix(path.Base(p), "ifcfg-"))
 		proto := strings.ToLower(v["BOOTPROTO"].Value)
@@ -254,6 +245,9 @@ func (f *Facts) ifcfgStatic() ([]StaticConfig, error) {
 		if hw := v["HWADDR"]; hw.Value != "" {
 			out = append(out, StaticConfig{Path: "/" + p, Line: hw.Line, Iface: dev, MAC: hw.Value})
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
