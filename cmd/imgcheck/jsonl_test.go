@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,25 +13,7 @@ import (
 // lineSchema compiles the schema of one JSONL line ($defs/line).
 func lineSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	const path = "../../rules/report/schema/report.schema.json"
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("file:///report.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("file:///report.schema.json#/$defs/line")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return schemaAt(t, "../../rules/report/schema/report.schema.json", "#/$defs/line")
 }
 
 // TestJSONLStreams: `--format jsonl` writes each image's line as soon as

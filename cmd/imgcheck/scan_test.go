@@ -20,6 +20,13 @@ import (
 
 func schema(t *testing.T, path string) *jsonschema.Schema {
 	t.Helper()
+	return schemaAt(t, path, "")
+}
+
+// schemaAt compiles the schema file at path, or its part at fragment
+// ("#/$defs/line").
+func schemaAt(t *testing.T, path, fragment string) *jsonschema.Schema {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +41,7 @@ func schema(t *testing.T, path string) *jsonschema.Schema {
 	if err := c.AddResource(url, doc); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Compile(url)
+	s, err := c.Compile(url + fragment)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,25 +13,7 @@ import (
 // compileLineSchema compiles $defs/line of the report schema.
 func compileLineSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	const path = "schema/report.schema.json"
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("file:///"+path, doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("file:///" + path + "#/$defs/line")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return compileSchemaAt(t, "schema/report.schema.json", "#/$defs/line")
 }
 
 // TestJSONLValidatesAgainstSchema: every line is one image object of

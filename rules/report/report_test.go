@@ -109,6 +109,13 @@ func render(t *testing.T, name string, reports []Image, o Options) []byte {
 
 func compileSchema(t *testing.T, path string) *jsonschema.Schema {
 	t.Helper()
+	return compileSchemaAt(t, path, "")
+}
+
+// compileSchemaAt compiles the schema file at path, or its part at
+// fragment ("#/$defs/line").
+func compileSchemaAt(t *testing.T, path, fragment string) *jsonschema.Schema {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +129,7 @@ func compileSchema(t *testing.T, path string) *jsonschema.Schema {
 	if err := c.AddResource("file:///"+path, doc); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Compile("file:///" + path)
+	s, err := c.Compile("file:///" + path + fragment)
 	if err != nil {
 		t.Fatalf("compile %s: %v", path, err)
 	}
