@@ -1,6 +1,46 @@
 package image_test
 
-import "hash/crc32"
+import (
+	"hash/crc32"
+	"testing"
+
+	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/image"
+)
+
+// A patchCase opens a copy of a container patched in place, with limits.
+type patchCase struct {
+	name     string
+	patch    func(b []byte)
+	limits   image.Limits
+	sentinel error // nil: opens and reads as qemu-img does
+	words    []string
+}
+
+// runPatchCases opens path patched by each case: a case with a sentinel
+// must fail with a FormatError of format naming its words; the others must
+// read as the raw file ref that qemu-img made of path.
+func runPatchCases(t *testing.T, format image.Format, path, ref string, cases []patchCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			p := path
+			if tt.patch != nil {
+				p = fixtures.MustCorrupt(t, path, tt.patch)
+			}
+			img, _, err := image.OpenByTable(p, image.WithLimits(tt.limits))
+			if tt.sentinel != nil {
+				wantFormatError(t, err, format, tt.sentinel, tt.words...)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			sameAsFile(t, img, ref)
+		})
+	}
+}
 
 func putLE32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)

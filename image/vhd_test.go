@@ -253,13 +253,7 @@ func TestVHDHostile(t *testing.T) {
 	if string(good[:8]) != "conectix" || string(good[512:520]) != "cxsparse" {
 		t.Fatal("qemu-img's dynamic VHD layout changed")
 	}
-	tests := []struct {
-		name     string
-		patch    func(b []byte)
-		limits   image.Limits
-		sentinel error // nil: opens and reads as qemu-img does
-		words    []string
-	}{
+	tests := []patchCase{
 		{name: "footer copy bad checksum", patch: func(b []byte) { b[100] ^= 1 }},
 		{name: "footer at the end bad checksum", patch: func(b []byte) { b[len(b)-100] ^= 1 }},
 		{name: "both footers bad checksum", patch: func(b []byte) { b[100] ^= 1; b[len(b)-100] ^= 1 },
@@ -304,24 +298,7 @@ func TestVHDHostile(t *testing.T) {
 		{name: "BAT limit met", limits: image.Limits{VHDBATEntries: 5}},
 	}
 	ref := qemuRawAs(t, path, "vpc")
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := path
-			if tt.patch != nil {
-				p = fixtures.MustCorrupt(t, path, tt.patch)
-			}
-			img, _, err := image.OpenByTable(p, image.WithLimits(tt.limits))
-			if tt.sentinel != nil {
-				wantFormatError(t, err, image.VHD, tt.sentinel, tt.words...)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer img.Close()
-			sameAsFile(t, img, ref)
-		})
-	}
+	runPatchCases(t, image.VHD, path, ref, tests)
 }
 
 // TestVHDTruncated cuts the small VHD short of its last block: it opens

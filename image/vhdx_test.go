@@ -122,13 +122,7 @@ func TestVHDXHostile(t *testing.T) {
 		newer, older = older, newer
 	}
 	setLog := func(h []byte) { copy(h[48:64], "pending log GUID") }
-	tests := []struct {
-		name     string
-		patch    func(b []byte)
-		limits   image.Limits
-		sentinel error // nil: opens and reads as qemu-img does
-		words    []string
-	}{
+	tests := []patchCase{
 		{name: "newer header bad CRC", patch: func(b []byte) { b[newer+200] ^= 1 }},
 		{name: "older header bad CRC", patch: func(b []byte) { b[older+200] ^= 1 }},
 		{name: "both headers bad CRC", patch: func(b []byte) { b[newer+200] ^= 1; b[older+200] ^= 1 },
@@ -213,24 +207,7 @@ func TestVHDXHostile(t *testing.T) {
 		{name: "BAT limit met", limits: image.Limits{VHDXBATEntries: 8}},
 	}
 	ref := fixtures.MustQemuRaw(t, path)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := path
-			if tt.patch != nil {
-				p = fixtures.MustCorrupt(t, path, tt.patch)
-			}
-			img, _, err := image.OpenByTable(p, image.WithLimits(tt.limits))
-			if tt.sentinel != nil {
-				wantFormatError(t, err, image.VHDX, tt.sentinel, tt.words...)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer img.Close()
-			sameAsFile(t, img, ref)
-		})
-	}
+	runPatchCases(t, image.VHDX, path, ref, tests)
 }
 
 // vhdxLocator builds a VHDX parent locator item holding kv.
