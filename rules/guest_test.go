@@ -1,14 +1,11 @@
 package rules_test
 
 import (
-	"fmt"
 	"io/fs"
 	"slices"
-	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/imgcheck/imgcheck/rules/imgcheck"
 	_ "github.com/imgcheck/imgcheck/rules/imgcheck"
 
 	"github.com/imgcheck/imgcheck/fixtures"
@@ -82,29 +79,4 @@ func runRule(t *testing.T, g *fsinspect.Guest, id string, o rules.Options) []rul
 		t.Fatalf("rule %s: %d results, want 1", id, len(res))
 	}
 	return res[0].Findings
-}
-
-// findingLines renders the findings the script would print as
-// "LEVEL message", with " (counted)" on counted ones; silent findings are
-// left out.
-func findingLines(fs []rules.Finding) string {
-	var b strings.Builder
-	for _, f := range fs {
-		if imgcheck.Silent(f) {
-			continue
-		}
-		counted := ""
-		if imgcheck.Counted(f) {
-			counted = " (counted)"
-		}
-		fmt.Fprintf(&b, "%s %s%s\n", strings.ToUpper(f.Level.String()), f.Message, counted)
-	}
-	return b.String()
-}
-
-func wantLines(t *testing.T, fs []rules.Finding, want string) {
-	t.Helper()
-	if got := findingLines(fs); got != want {
-		t.Errorf("got:\n%swant:\n%s", got, want)
-	}
 }
