@@ -41,24 +41,6 @@ func wantSummary(t *testing.T, fs []rules.Finding, want string) {
 	}
 }
 
-// noSecret fails if any secret appears in a finding's text fields.
-func noSecret(t *testing.T, fs []rules.Finding, secrets ...string) {
-	t.Helper()
-	for _, f := range fs {
-		texts := []string{f.Message, f.Subject, f.Fix, f.SkipReason}
-		for _, kv := range f.Evidence {
-			texts = append(texts, kv.Key, kv.Value)
-		}
-		for _, s := range secrets {
-			for _, text := range texts {
-				if strings.Contains(text, s) {
-					t.Errorf("secret %.12q… leaked in finding %+v", s, f)
-				}
-			}
-		}
-	}
-}
-
 // ev returns the evidence value of key in f.
 func ev(f rules.Finding, key string) string { return f.Get(key) }
 
