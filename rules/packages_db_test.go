@@ -3,14 +3,8 @@ package rules_test
 import (
 	"bytes"
 	"compress/gzip"
-	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -22,162 +16,6 @@ import (
 	"github.com/imgcheck/imgcheck/rules"
 	"github.com/imgcheck/imgcheck/rules/facts"
 )
-
-// rpmPkg declares a tiny package for rpmSQLite.
-type rpmPkg struct{ name, epoch, version, release string }
-
-// rpmSQLite builds the packages with rpmbuild and records them with
-// `rpm -i --justdb` in a new SQLite rpm database, whose bytes it returns.
-// It skips when rpm is not installed, except under CI=true.
-func rpmSQLite(t *testing.T, pkgs ...rpmPkg) []byte {
-	t.Helper()
-	for _, tool := range []string{"rpm", "rpmbuild"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required under CI (apt-get install rpm): %v", tool, err)
-			}
-			t.Skipf("%s not installed: %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	db := filepath.Join(dir, "db")
-	backend := "--define=_db_backend sqlite"
-	run("rpm", "--dbpath", db, backend, "--initdb")
-	for _, p := range pkgs {
-		spec := filepath.Join(dir, p.name+".spec")
-		epoch := ""
-		if p.epoch != "" {
-			epoch = "Epoch: " + p.epoch + "\n"
-		}
-		body := fmt.Sprintf("Name: %s\n%sVersion: %s\nRelease: %s\nSummary: test\nLicense: MIT\nBuildArch: noarch\n%%description\ntest\n%%files\n", p.name, epoch, p.version, p.release)
-		if err := os.WriteFile(spec, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		run("rpmbuild", "-bb", "--quiet", "--define=_topdir "+filepath.Join(dir, "build"), spec)
-	}
-	rpms, _ := filepath.Glob(filepath.Join(dir, "build/RPMS/noarch/*.rpm"))
-	if len(rpms) != len(pkgs) {
-		t.Fatalf("built %d packages, want %d", len(rpms), len(pkgs))
-	}
-	run(append([]string{"rpm", "--dbpath", db, backend, "-i", "--justdb", "--nodeps", "--ignoreos", "--ignorearch"}, rpms...)...)
-	b, err := os.ReadFile(filepath.Join(db, "rpmdb.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// rpmBDB converts an rpm SQLite database into a BerkeleyDB hash
-// "Packages" file, as rpm before 4.16 kept it: key = header instance
-// (little-endian uint32), value = header blob. It uses db_load from
-// db5.3-util and skips when that is absent, except under CI=true.
-func rpmBDB(t *testing.T, sqlite []byte) []byte {
-	t.Helper()
-	load, err := exec.LookPath("db5.3_load")
-	if err != nil {
-		if load, err = exec.LookPath("db_load"); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("db_load is required under CI (apt-get install db5.3-util): %v", err)
-			}
-			t.Skipf("db_load not installed: %v", err)
-		}
-	}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "rpmdb.sqlite")
-	if err := os.WriteFile(src, sqlite, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT hnum, blob FROM Packages")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	dump := "VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nHEADER=END\n"
-	for rows.Next() {
-		var n uint32
-		var blob []byte
-		if err := rows.Scan(&n, &blob); err != nil {
-			t.Fatal(err)
-		}
-		dump += " " + hex.EncodeToString(binary.LittleEndian.AppendUint32(nil, n)) + "\n " + hex.EncodeToString(blob) + "\n"
-	}
-	dump += "DATA=END\n"
-	out := filepath.Join(dir, "Packages")
-	cmd := exec.Command(load, out)
-	cmd.Stdin = strings.NewReader(dump)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("db_load: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// rpmNDB converts an rpm SQLite database into an NDB Packages.db (the
-// SUSE format): a header, one page of slots, then one block per header
-// blob. rpm on Debian cannot write NDB, so the layout is written here
-// after rpm's lib/backend/ndb/rpmpkg.c.
-func rpmNDB(t *testing.T, sqlite []byte) []byte {
-	t.Helper()
-	src := filepath.Join(t.TempDir(), "rpmdb.sqlite")
-	if err := os.WriteFile(src, sqlite, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT hnum, blob FROM Packages")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	le := binary.LittleEndian
-	out := le.AppendUint32(nil, 'R'|'p'<<8|'m'<<16|'P'<<24)
-	out = le.AppendUint32(out, 0) // version
-	out = le.AppendUint32(out, 1) // generation
-	out = le.AppendUint32(out, 1) // slot pages
-	out = append(out, make([]byte, 16)...)
-	slots := make([]byte, (256-2)*16)
-	for i := 0; i < len(slots); i += 16 {
-		le.PutUint32(slots[i:], 'S'|'l'<<8|'o'<<16|'t'<<24)
-	}
-	var blocks []byte
-	i := 0
-	for rows.Next() {
-		var n uint32
-		var blob []byte
-		if err := rows.Scan(&n, &blob); err != nil {
-			t.Fatal(err)
-		}
-		le.PutUint32(slots[i*16+4:], n)
-		le.PutUint32(slots[i*16+8:], uint32((4096+len(blocks))/16))
-		blk := le.AppendUint32(nil, 'B'|'l'<<8|'b'<<16|'S'<<24)
-		blk = le.AppendUint32(blk, n)
-		blk = le.AppendUint32(blk, 0) // checksum, not verified by readers here
-		blk = le.AppendUint32(blk, uint32(len(blob)))
-		blk = append(blk, blob...)
-		blk = append(blk, make([]byte, (16-len(blk)%16)%16)...)
-		blocks = append(blocks, blk...)
-		i++
-	}
-	out = append(append(out, slots...), blocks...)
-	return out
-}
 
 func gz(t *testing.T, s string) []byte {
 	t.Helper()
@@ -212,10 +50,10 @@ const updateInfo = `<?xml version="1.0" encoding="UTF-8"?>
 `
 
 func TestRPMSQLite(t *testing.T) {
-	db := rpmSQLite(t,
-		rpmPkg{"cloud-init", "", "23.4", "1.el9"},
-		rpmPkg{"openssh-server", "", "8.7p1", "34.el9"},
-		rpmPkg{"bash", "", "5.1.8", "6.el9"},
+	db := fixtures.MustRPMDB(t,
+		fixtures.RPMPackage{Name: "cloud-init", Version: "23.4", Release: "1.el9"},
+		fixtures.RPMPackage{Name: "openssh-server", Version: "8.7p1", Release: "34.el9"},
+		fixtures.RPMPackage{Name: "bash", Version: "5.1.8", Release: "6.el9"},
 	)
 	tree := rockyTree("usr/lib/sysimage/rpm/rpmdb.sqlite", &fstest.MapFile{Data: db, Mode: 0o644},
 		"var/lib/rpm", fixtures.Symlink("../../usr/lib/sysimage/rpm"))
@@ -266,7 +104,7 @@ func TestRPMSQLite(t *testing.T) {
 
 // TestRPMBerkeleyDB reads the same packages from a BerkeleyDB Packages file.
 func TestRPMBerkeleyDB(t *testing.T) {
-	bdb := rpmBDB(t, rpmSQLite(t, rpmPkg{"cloud-init", "1", "19.4", "7.el8"}, rpmPkg{"openssh-server", "", "8.0p1", "10.el8"}))
+	bdb := fixtures.MustRPMBerkeleyDB(t, fixtures.RPMPackage{Name: "cloud-init", Epoch: "1", Version: "19.4", Release: "7.el8"}, fixtures.RPMPackage{Name: "openssh-server", Version: "8.0p1", Release: "10.el8"})
 	tree := with(fstest.MapFS{"etc/os-release": fixtures.File("NAME=\"CentOS Linux\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"8\"\n", 0o644)},
 		"var/lib/rpm/Packages", &fstest.MapFile{Data: bdb, Mode: 0o644},
 		"var/lib/rpm/__db.001", fixtures.File("env", 0o644))
@@ -299,7 +137,7 @@ func TestRPMBerkeleyDB(t *testing.T) {
 // TestRPMNDB reads packages from an NDB Packages.db, and refuses a
 // corrupt slot table.
 func TestRPMNDB(t *testing.T) {
-	ndb := rpmNDB(t, rpmSQLite(t, rpmPkg{"cloud-init", "", "23.3", "1"}, rpmPkg{"openssh-server", "", "9.3p1", "150500.1"}))
+	ndb := fixtures.MustRPMNDB(t, fixtures.RPMPackage{Name: "cloud-init", Version: "23.3", Release: "1"}, fixtures.RPMPackage{Name: "openssh-server", Version: "9.3p1", Release: "150500.1"})
 	tree := with(fstest.MapFS{"etc/os-release": fixtures.File("NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\n", 0o644)},
 		"var/lib/rpm/Packages.db", &fstest.MapFile{Data: ndb, Mode: 0o644})
 	f := expectOne(t, runRule(t, testGuest(t, tree), "cloudinit.installed", rules.Options{}), rules.Pass, "cloud-init is installed")

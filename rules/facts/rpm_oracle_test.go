@@ -1,7 +1,6 @@
 package facts
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -73,7 +72,7 @@ func rpmOurs(p string) ([]string, error) {
 
 // oracleDatabases are the rpm databases both readers list: the fixtures
 // rpm builds (SQLite, converted to a Berkeley DB by db_load and to NDB
-// here) and the real ones go-rpmdb's module ships as test data (CentOS 5
+// by fixtures) and the real ones go-rpmdb's module ships as test data (CentOS 5
 // to 8, Fedora 35, SLE 15, CBL-Mariner, UBI 8 on s390x).
 func oracleDatabases(t *testing.T) []string {
 	pkgs := []fixtures.RPMPackage{
@@ -89,7 +88,11 @@ func oracleDatabases(t *testing.T) []string {
 	if err != nil {
 		t.Skip(err)
 	}
-	dbs := []string{sqlite, hostCopy(t, bdb, "Packages"), hostCopy(t, ndbFromSQLite(t, sqlite), "Packages.db")}
+	ndb, err := fixtures.RPMNDB(fixtures.CacheDir(), pkgs...)
+	if err != nil {
+		t.Skip(err)
+	}
+	dbs := []string{sqlite, hostCopy(t, bdb, "Packages"), hostCopy(t, ndb, "Packages.db")}
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/knqyf263/go-rpmdb").Output()
 	if err != nil {
 		t.Fatalf("go-rpmdb's module: %v", err)
@@ -109,27 +112,6 @@ func hostCopy(t *testing.T, src, name string) string {
 	}
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// ndbFromSQLite writes the header blobs of an rpmdb.sqlite as an NDB
-// Packages.db, one slot each.
-func ndbFromSQLite(t *testing.T, sqlite string) string {
-	var blobs [][]byte
-	if err := sqliteValues(hostCopy(t, sqlite, "rpmdb.sqlite"), func(b []byte) error {
-		blobs = append(blobs, bytes.Clone(b))
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "Packages.db")
-	slots := make([]int, len(blobs))
-	for i := range slots {
-		slots[i] = i
-	}
-	if err := os.WriteFile(p, ndbImage(len(blobs)/ndbSlotsPerPage+1, slots, blobs...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
