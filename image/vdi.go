@@ -132,18 +132,18 @@ func openVDI(r io.ReaderAt, size int64, src source, o *options) (*container, err
 	if err := h.validate(size, o.limits); err != nil {
 		return nil, err
 	}
-	d := &vdiDisk{r: top, size: int64(h.diskSize), fileSize: size, blockSize: int64(h.blockSize), dataAt: int64(h.dataAt)}
+	dataAt, block := int64(h.dataAt), int64(h.blockSize)
 	raw := make([]byte, int64(h.blocks)*4)
 	if n, err := top.ReadAt(raw, int64(h.blockMapAt)); n < len(raw) {
 		return nil, vdiError(int64(h.blockMapAt)+int64(n), ErrTruncated, "block map: %v", err)
 	}
-	d.blockMap = make([]uint32, h.blocks)
+	m := &blockMap{format: VDI, r: top, size: int64(h.diskSize), block: block, offsets: make([]int64, h.blocks)}
 	used := make([]bool, h.allocated)
 	referenced := int64(h.blockMapAt) + int64(len(raw))
-	for i := range d.blockMap {
+	for i := range m.offsets {
 		e := binary.LittleEndian.Uint32(raw[4*i:])
-		d.blockMap[i] = e
 		if e == vdiBlockFree || e == vdiBlockZero {
+			m.offsets[i] = noBlock
 			continue
 		}
 		at := int64(h.blockMapAt) + 4*int64(i)
@@ -154,67 +154,21 @@ func openVDI(r io.ReaderAt, size int64, src source, o *options) (*container, err
 			return nil, vdiError(at, ErrFormat, "block %d is stored in data block %d, which another block uses too", i, e)
 		}
 		used[e] = true
-		referenced = max(referenced, d.dataAt+(int64(e)+1)*d.blockSize)
+		m.offsets[i] = dataAt + int64(e)*block
+		referenced = max(referenced, m.offsets[i]+block)
 	}
 	if referenced > size {
 		return nil, vdiError(size, ErrTruncated, "block map points at data up to 0x%x, but the file ends at 0x%x", referenced, size)
 	}
 	return &container{
-		Disk: d,
-		Size: d.size,
+		Disk: m,
+		Size: m.size,
 		Layers: []Layer{
-			{Format: VDI, Subformat: h.subformat(), Detail: h.subformat() + ", block " + clusterSizeString(d.blockSize), Path: src.Name, FileSize: size},
+			{Format: VDI, Subformat: h.subformat(), Detail: h.subformat() + ", block " + clusterSizeString(block), Path: src.Name, FileSize: size},
 			{Format: Raw, FileSize: -1},
 		},
 		Allocated:  size,
 		Referenced: referenced,
 		Closers:    []io.Closer{top},
 	}, nil
-}
-
-// A vdiDisk is the virtual disk of a VDI.
-type vdiDisk struct {
-	r         io.ReaderAt
-	size      int64
-	fileSize  int64
-	blockSize int64
-	dataAt    int64
-	blockMap  []uint32
-}
-
-// ReadAt reads p at off, block by block: unallocated and zero blocks read
-// as zeros. Reads past the end of the disk return io.EOF.
-func (d *vdiDisk) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, vdiError(off, ErrFormat, "read at negative offset %d", off)
-	}
-	n := 0
-	for n < len(p) {
-		at := off + int64(n)
-		if at >= d.size {
-			return n, io.EOF
-		}
-		k, within := at/d.blockSize, at%d.blockSize
-		m := int(min(int64(len(p)-n), d.blockSize-within, d.size-at))
-		q := p[n : n+m]
-		if e := d.blockMap[k]; e == vdiBlockFree || e == vdiBlockZero {
-			clear(q)
-		} else if err := d.readBlock(q, d.dataAt+int64(e)*d.blockSize+within); err != nil {
-			return n, err
-		}
-		n += m
-	}
-	return n, nil
-}
-
-// readBlock fills q from the file at off.
-func (d *vdiDisk) readBlock(q []byte, off int64) error {
-	got, err := d.r.ReadAt(q, off)
-	if got == len(q) {
-		return nil
-	}
-	if err == nil || err == io.EOF {
-		return vdiError(off+int64(got), ErrTruncated, "data at 0x%x runs past end of file (size 0x%x)", off, d.fileSize)
-	}
-	return err
 }

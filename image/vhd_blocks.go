@@ -21,7 +21,7 @@ const maxFileOffset = 1 << 56
 
 // A blockMap is a virtual disk cut into blocks of equal size, each stored
 // whole at a file offset or not stored at all (read as zeros): the data of
-// a VHD or VHDX file once its block table is loaded. The table stays in
+// a VHD, VHDX or VDI file once its block table is loaded. The table stays in
 // memory and nothing else changes after open, so ReadAt is safe for
 // concurrent use and costs one host read per run of blocks that lie
 // end to end in the file.
