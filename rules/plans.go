@@ -1,10 +1,8 @@
 package rules
 
 import (
-	_ "embed"
 	"encoding/json"
 	"fmt"
-	"sync"
 )
 
 // Plan is a Droplet size as the sizes API describes it: disk in the API's
@@ -45,16 +43,10 @@ func ParseCatalogue(data []byte) (Catalogue, error) {
 	return c, nil
 }
 
-//go:embed sizes.json
-var builtinSizes []byte
-
-// BuiltinCatalogue is the Droplet size catalogue shipped with imgcheck
-// (sizes.json): every CPU Droplet size of the sizes API on the date it
-// names. `imgcheck do sizes --save` replaces it with the live list.
-var BuiltinCatalogue = sync.OnceValue(func() Catalogue {
-	c, err := ParseCatalogue(builtinSizes)
-	if err != nil {
-		panic("rules: sizes.json: " + err.Error())
-	}
-	return c
-})
+// BuiltinCatalogue is the Droplet size catalogue shipped with imgcheck:
+// every CPU Droplet size of the sizes API on the date it names. Its source
+// is sizes.json, compiled into sizes_builtin.go (a test keeps the two
+// equal) so that no scan pays for decoding it. `imgcheck do sizes --save`
+// replaces it with the live list. The Sizes slice is shared: callers copy
+// it before changing it.
+func BuiltinCatalogue() Catalogue { return builtinCatalogue }
