@@ -80,7 +80,7 @@ type walk struct {
 // walk calls each for the rows of the table b-tree rooted at page root.
 func (f *File) walk(root uint32, each func(int64, []any) error) error {
 	w := &walk{f: f, seen: make([]uint64, f.pages/64+1), each: each}
-	return w.page(root, 0)
+	return w.page(root, root, 0)
 }
 
 // visit records page n as met; meeting it again is an error.
@@ -95,12 +95,13 @@ func (w *walk) visit(n, from uint32) error {
 	return nil
 }
 
-// page walks the subtree at page n, depth levels below the root.
-func (w *walk) page(n uint32, depth int) error {
+// page walks the subtree at page n, a child of page parent, depth levels
+// below the root.
+func (w *walk) page(n, parent uint32, depth int) error {
 	if depth == maxDepth {
-		return corrupt(n, "b-tree deeper than %d levels", maxDepth)
+		return corrupt(parent, "b-tree deeper than %d levels", maxDepth)
 	}
-	if err := w.visit(n, n); err != nil {
+	if err := w.visit(n, parent); err != nil {
 		return err
 	}
 	if len(w.levels) == depth {
@@ -147,7 +148,7 @@ func (w *walk) page(n uint32, depth int) error {
 		}
 	}
 	if typ == tableInterior {
-		return w.page(be.Uint32(b[hdr+8:]), depth+1)
+		return w.page(be.Uint32(b[hdr+8:]), n, depth+1)
 	}
 	return nil
 }
@@ -160,7 +161,7 @@ func (w *walk) interiorCell(n uint32, b []byte, off, depth int) error {
 	if _, k := varint(b[off+4:]); k == 0 {
 		return corrupt(n, "cell at offset %d runs past the page", off)
 	}
-	return w.page(be.Uint32(b[off:]), depth+1)
+	return w.page(be.Uint32(b[off:]), n, depth+1)
 }
 
 // leafCell decodes the row in the leaf cell at off of page n and hands
