@@ -10,7 +10,6 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect"
 	"github.com/imgcheck/imgcheck/image"
 	"github.com/imgcheck/imgcheck/image/remote"
-	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // Options say how Open reads a target.
@@ -20,9 +19,8 @@ type Options struct {
 	Root bool
 	// AllowBacking follows qcow2 backing files beside the image.
 	AllowBacking bool
-	// TempDir is where compressed uploads are expanded and where each
-	// scan keeps its private directory of host copies of guest files (the
-	// rpm database); "" for the system's temporary directory.
+	// TempDir is where compressed uploads are expanded; "" for the
+	// system's temporary directory.
 	TempDir string
 	// MaxExpand caps what a compressed upload may expand to; 0 for the
 	// image package's default.
@@ -78,8 +76,6 @@ type Target struct {
 	guest  *fsinspect.Guest  // nil when no root filesystem could be read
 	// noGuest says why guest is nil.
 	noGuest error
-	// scratch holds the host copies of guest files its facts make.
-	scratch *facts.Scratch
 }
 
 // Open opens path read-only: an image file, an http(s):// or s3:// URL,
@@ -93,7 +89,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		if err != nil {
 			return nil, &OpenError{path, err}
 		}
-		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewLiveGuest(d, o.guestOptions(ctx)...), scratch: facts.NewScratch(o.TempDir)}, nil
+		return &Target{path: path, isRoot: true, dir: d, guest: fsinspect.NewLiveGuest(d, o.guestOptions(ctx)...)}, nil
 	}
 	opts := []image.Option{image.WithContext(ctx), image.WithBacking(o.AllowBacking), image.WithLimits(o.Limits)}
 	if o.TempDir != "" {
@@ -112,7 +108,7 @@ func Open(ctx context.Context, path string, o Options) (*Target, error) {
 		}
 		return nil, err
 	}
-	t := &Target{path: path, img: img, obj: obj, scratch: facts.NewScratch(o.TempDir)}
+	t := &Target{path: path, img: img, obj: obj}
 	gopts := o.guestOptions(ctx)
 	if obj != nil {
 		// Over the network every lookup is a round trip: start the
@@ -157,14 +153,8 @@ func (t *Target) IsRoot() bool { return t.isRoot }
 // password and query string.
 func (t *Target) Name() string { return DisplayName(t.path) }
 
-// Scratch is the target's private temporary directory (under
-// Options.TempDir), for rules.Options.Scratch; Close removes it.
-func (t *Target) Scratch() *facts.Scratch { return t.scratch }
-
-// Close removes the target's temporary directory and releases the image
-// or directory.
+// Close releases the image or directory.
 func (t *Target) Close() error {
-	t.scratch.Close()
 	if t.img != nil {
 		return t.img.Close()
 	}

@@ -24,7 +24,6 @@ func Scan(ctx context.Context, t *Target, sel Selection) *Result {
 	res := &Result{Path: t.Name(), Profile: sel.Options.Profile, Started: start}
 	t.describe(res)
 	opts := sel.Options
-	opts.Scratch = t.scratch
 	res.Results = rules.Run(ctx, t.guest, sel.Rules, opts, t.disk())
 	if t.guest != nil {
 		res.OS = guestOS(t.guest, &opts)

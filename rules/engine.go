@@ -40,10 +40,6 @@ type Options struct {
 	// (scan --do-image); nil otherwise.
 	DOImage *APIImage
 
-	// Scratch is the scan's temporary directory (--tmpdir), for the host
-	// copies of guest files the facts make; nil for one in os.TempDir per
-	// copy.
-	Scratch *facts.Scratch
 	// MaxRPMDB bounds the size of the rpm database (--limit rpm-db); 0
 	// for facts.CapRPMDB.
 	MaxRPMDB int64
@@ -269,5 +265,5 @@ func firstFrames(stack []byte) string {
 // NewFacts returns the fact cache Run builds for g under o, for callers
 // that read facts outside a run (the CLI's OS name, diff).
 func NewFacts(g *fsinspect.Guest, o *Options) *facts.Facts {
-	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now, Scratch: o.Scratch, MaxRPMDB: o.MaxRPMDB})
+	return facts.New(g, facts.Options{AptLists: o.AptLists, RPMUpdateInfo: o.RPMUpdateInfo, Now: o.Now, MaxRPMDB: o.MaxRPMDB})
 }

@@ -170,7 +170,6 @@ func takeSnapshot(ctx context.Context, path string, oo imgcheck.Options, sel img
 		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s: %v", t.Name(), what, err))
 	}
 	o := sel.Options
-	o.Scratch = t.Scratch()
 	if t.Guest() == nil {
 		fail("guest", t.GuestErr())
 	} else {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/imgcheck/imgcheck/fixtures"
-	"github.com/imgcheck/imgcheck/rules/facts"
 )
 
 // TestMain lets a test run the command in a child process (see runChild):
@@ -23,7 +22,6 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("IMGCHECK_TEST_CHILD") == "1" {
 		code := run(os.Args[1:], os.Stdout, os.Stderr)
-		facts.RemoveScratch() // as main does
 		if f := os.Getenv("IMGCHECK_TEST_HWM"); f != "" {
 			// The peak resident set of this process alone: rusage's
 			// maxrss would include the parent's at fork.

@@ -7,16 +7,8 @@
 // fsinspect gives the guest view, rules decides, rules/report writes.
 package main
 
-import (
-	"os"
-
-	"github.com/imgcheck/imgcheck/rules/facts"
-)
+import "os"
 
 func main() {
-	code := run(os.Args[1:], os.Stdout, os.Stderr)
-	// Scans abandoned at their --timeout, or stopped by a signal, may
-	// still be copying or reading: remove their temporary files.
-	facts.RemoveScratch()
-	os.Exit(code)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -39,10 +39,6 @@ type Options struct {
 	RPMUpdateInfo []NamedData
 	// Now is the run's clock, for facts that depend on dates.
 	Now time.Time
-	// Scratch is the scan's temporary directory, for the host copies of
-	// guest files (the rpm database); nil gives each copy a directory of
-	// its own in os.TempDir.
-	Scratch *Scratch
 	// MaxRPMDB bounds the size of the rpm database; 0 for CapRPMDB.
 	MaxRPMDB int64
 }

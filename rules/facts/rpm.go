@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 
@@ -70,10 +69,8 @@ func (f *Facts) readRPM() (*PackageDB, error) {
 	return db, nil
 }
 
-// listRPM reads the packages of the rpm database at guest path p, one
-// header blob at a time: a Berkeley DB or NDB file in place, an SQLite
-// database from a copy in the scan's temporary directory, since the
-// SQLite driver opens host paths only.
+// listRPM reads the packages of the rpm database at guest path p, in
+// place, one header blob at a time.
 func (f *Facts) listRPM(p, format string) ([]*Package, error) {
 	var pkgs []*Package
 	add := func(blob []byte) error {
@@ -87,37 +84,44 @@ func (f *Facts) listRPM(p, format string) ([]*Package, error) {
 		pkgs = append(pkgs, pkg)
 		return nil
 	}
-	file, err := f.guest.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
 	max := cmp.Or(f.opts.MaxRPMDB, CapRPMDB)
-	if st.Size() > max {
-		return nil, fmt.Errorf("%w: %d bytes, over %d (the rpm-db limit), cap reached", fsinspect.ErrTooLarge, st.Size(), max)
+	r, size, done, err := f.openAt(p, max)
+	if err != nil {
+		return nil, err
 	}
-	switch r, ok := file.(io.ReaderAt); {
-	case format == "rpm-sqlite":
-		scratch := f.opts.Scratch
-		if scratch == nil {
-			scratch = NewScratch("")
-			defer scratch.Close()
-		}
-		var tmp string
-		if tmp, err = copyToHost(scratch, file, max); err == nil {
-			defer os.Remove(tmp)
-			err = sqliteValues(tmp, add)
-		}
-	case !ok:
-		err = fmt.Errorf("%w: the guest file cannot be read at offsets", errors.ErrUnsupported)
-	case format == "rpm-ndb":
-		err = ndbValues(r, st.Size(), add)
+	defer done()
+	switch format {
+	case "rpm-sqlite":
+		err = f.sqliteValues(p, r, size, max, add)
+	case "rpm-ndb":
+		err = ndbValues(r, size, add)
 	default:
-		err = bdbValues(r, st.Size(), add)
+		err = bdbValues(r, size, add)
 	}
 	return pkgs, err
+}
+
+// openAt opens the guest file p, of at most max bytes (the rpm-db
+// limit), for reading at offsets, and returns it with its size and the
+// function that closes it.
+func (f *Facts) openAt(p string, max int64) (io.ReaderAt, int64, func() error, error) {
+	file, err := f.guest.Open(p)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, 0, nil, err
+	}
+	if st.Size() > max {
+		file.Close()
+		return nil, 0, nil, fmt.Errorf("%w: %d bytes, over %d (the rpm-db limit), cap reached", fsinspect.ErrTooLarge, st.Size(), max)
+	}
+	r, ok := file.(io.ReaderAt)
+	if !ok {
+		file.Close()
+		return nil, 0, nil, fmt.Errorf("%w: the guest file cannot be read at offsets", errors.ErrUnsupported)
+	}
+	return r, st.Size(), file.Close, nil
 }

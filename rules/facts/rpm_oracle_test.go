@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,10 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	_ "github.com/glebarez/go-sqlite" // SQLite itself, to write a database in WAL mode
 	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect"
 )
 
 // rpmOracle lists the packages of the database at host path p with
@@ -39,35 +43,72 @@ func rpmOracle(p string) ([]string, error) {
 	return out, nil
 }
 
-// rpmOurs lists the packages of the database at host path p with the
-// readers of this package.
+// rpmOurs lists the packages of the database at host path p, and of
+// its write-ahead log beside it if any, through the rpm facts of a guest
+// holding them in /var/lib/rpm.
 func rpmOurs(p string) ([]string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
+	tree := fstest.MapFS{"etc/os-release": fixtures.File("ID=rocky\n", 0o644)}
+	name := filepath.Base(p)
+	if name != "Packages" && name != "Packages.db" {
+		name = "rpmdb.sqlite"
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(p + suffix)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		tree["var/lib/rpm/"+name+suffix] = &fstest.MapFile{Data: b, Mode: 0o644}
+	}
+	db, err := New(fsinspect.NewGuest(tree), Options{}).Packages()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	each := func(blob []byte) error {
-		pkg, err := headerPackage(blob)
-		if err == nil {
-			out = append(out, fmt.Sprintf("%s %s %s", pkg.Name, pkg.Version, pkg.Arch))
+	for _, pkg := range db.Packages {
+		out = append(out, fmt.Sprintf("%s %s %s", pkg.Name, pkg.Version, pkg.Arch))
+	}
+	return out, nil
+}
+
+// walRPMDB copies the SQLite rpm database at src into WAL mode and
+// deletes its last package in a commit left in the write-ahead log (the
+// files are copied while SQLite still has them open): a database whose
+// latest state only the log holds.
+func walRPMDB(t *testing.T, src string) string {
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work.sqlite")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(work, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{"PRAGMA journal_mode=WAL", "PRAGMA wal_autocheckpoint=0", "DELETE FROM Packages WHERE hnum = (SELECT max(hnum) FROM Packages)"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
 		}
-		return err
 	}
-	switch filepath.Base(p) {
-	case "Packages":
-		err = bdbValues(f, st.Size(), each)
-	case "Packages.db":
-		err = ndbValues(f, st.Size(), each)
-	default:
-		err = sqliteValues(p, each)
+	out := filepath.Join(t.TempDir(), "rpmdb.sqlite")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(work + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out+suffix, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return out, err
+	return out
 }
 
 // oracleDatabases are the rpm databases both readers list: the fixtures
@@ -92,7 +133,7 @@ func oracleDatabases(t *testing.T) []string {
 	if err != nil {
 		t.Skip(err)
 	}
-	dbs := []string{sqlite, hostCopy(t, bdb, "Packages"), hostCopy(t, ndb, "Packages.db")}
+	dbs := []string{sqlite, walRPMDB(t, sqlite), hostCopy(t, bdb, "Packages"), hostCopy(t, ndb, "Packages.db")}
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/knqyf263/go-rpmdb").Output()
 	if err != nil {
 		t.Fatalf("go-rpmdb's module: %v", err)
@@ -118,17 +159,18 @@ func hostCopy(t *testing.T, src, name string) string {
 }
 
 // TestRPMOracle: every database gives the same packages, in the same
-// order, through go-rpmdb and through the readers of this package.
+// order, through go-rpmdb and through the rpm facts. Ours read first:
+// go-rpmdb's SQLite folds a write-ahead log into its database on close.
 func TestRPMOracle(t *testing.T) {
 	for _, p := range oracleDatabases(t) {
-		want, err := rpmOracle(p)
-		if err != nil {
-			t.Fatalf("%s: go-rpmdb: %v", p, err)
-		}
 		got, err := rpmOurs(p)
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue
+		}
+		want, err := rpmOracle(p)
+		if err != nil {
+			t.Fatalf("%s: go-rpmdb: %v", p, err)
 		}
 		t.Logf("%s: %d packages", p, len(got))
 		if len(got) == 0 || !slices.Equal(got, want) {

@@ -2,15 +2,14 @@ package facts
 
 import (
 	"bufio"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-
-	_ "github.com/glebarez/go-sqlite" // pure-Go "sqlite" driver
+	"path"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
+	"github.com/imgcheck/imgcheck/rules/facts/sqlite"
 )
 
 // maxRPMHeader bounds one header blob, which is read whole: real ones
@@ -21,36 +20,42 @@ const maxRPMHeader = 32 << 20
 var errBlobCap = fmt.Errorf("%w: an rpm header over %d MiB, cap reached", fsinspect.ErrTooLarge, maxRPMHeader>>20)
 
 // sqliteValues calls each with the header blobs of the rpmdb.sqlite at
-// host path p, one row at a time. A blob over maxRPMHeader is refused
-// before it is read.
-func sqliteValues(p string, each func([]byte) error) error {
-	db, err := sql.Open("sqlite", p)
+// guest path p (r, of size bytes), one row of its Packages table at a
+// time, read in place with the commits its write-ahead log (p-wal, at
+// most max bytes) holds, if there is one. A blob over maxRPMHeader is
+// refused before it is read.
+func (f *Facts) sqliteValues(p string, r io.ReaderAt, size, max int64, each func([]byte) error) error {
+	var wal io.ReaderAt
+	var walSize int64
+	if ok, err := IsRegular(f.guest, p+"-wal"); err != nil {
+		return err
+	} else if ok {
+		w, n, done, err := f.openAt(p+"-wal", max)
+		if err != nil {
+			return fmt.Errorf("its write-ahead log %s-wal: %w", path.Base(p), err)
+		}
+		defer done()
+		wal, walSize = w, n
+	}
+	db, err := sqlite.NewFile(r, size, wal, walSize)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rows, err := db.Query("SELECT length(blob), CASE WHEN length(blob) <= ? THEN blob END FROM Packages", maxRPMHeader)
-	if err != nil {
-		return fmt.Errorf("rpm database: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n int64
-		var blob []byte
-		if err := rows.Scan(&n, &blob); err != nil {
-			return fmt.Errorf("rpm database: %w", err)
+	db.MaxValue = maxRPMHeader
+	err = db.Rows("Packages", func(_ int64, v []any) error {
+		if len(v) < 2 {
+			return fmt.Errorf("rpm database: a Packages row of %d columns, want 2", len(v))
 		}
-		if n > maxRPMHeader {
-			return errBlobCap
+		blob, ok := v[1].([]byte)
+		if !ok {
+			return fmt.Errorf("rpm database: a Packages row whose header is not a blob")
 		}
-		if err := each(blob); err != nil {
-			return err
-		}
+		return each(blob)
+	})
+	if errors.Is(err, sqlite.ErrTooLarge) {
+		return errBlobCap
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("rpm database: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Berkeley DB hash database layout, as far as rpm's Packages uses it.

@@ -54,6 +54,9 @@ func (f *File) readWAL(w io.ReaderAt, size int64) error {
 	frame := make([]byte, walFrameHdrSize+f.pageSize)
 	in := bufio.NewReaderSize(io.NewSectionReader(w, walHeaderSize, size-walHeaderSize), int(min(size, 1<<20)))
 	pending := map[uint32]int64{}
+	// Pages past the file's end can only come from the log: a commit
+	// size beyond both reads as the part that exists.
+	last := f.pages
 	for off := int64(walHeaderSize); off+int64(len(frame)) <= size; off += int64(len(frame)) {
 		if _, err := io.ReadFull(in, frame); err != nil {
 			return err
@@ -68,6 +71,7 @@ func (f *File) readWAL(w io.ReaderAt, size int64) error {
 			break
 		}
 		pending[page] = off + walFrameHdrSize
+		last = max(last, page)
 		if commit := be.Uint32(frame[4:]); commit != 0 {
 			if f.wal == nil {
 				f.wal = map[uint32]int64{}
@@ -76,7 +80,7 @@ func (f *File) readWAL(w io.ReaderAt, size int64) error {
 				f.wal[p] = o
 			}
 			clear(pending)
-			f.pages = commit
+			f.pages = min(commit, last)
 		}
 	}
 	f.walR = w

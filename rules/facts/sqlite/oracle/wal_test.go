@@ -1,10 +1,12 @@
-package sqlite
+package oracle_test
 
 import (
 	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/imgcheck/imgcheck/rules/facts/sqlite"
 )
 
 // walVariant writes the database at p with its log changed by change
@@ -25,7 +27,7 @@ func walVariant(t *testing.T, p string, change func(wal []byte) []byte) string {
 
 // logged counts what only the log's commits wrote: rows of mixed updated
 // in the log, and the Packages row inserted by its last commit.
-func logged(t *testing.T, f *File) (updated, last int) {
+func logged(t *testing.T, f *sqlite.File) (updated, last int) {
 	t.Helper()
 	err := f.Rows("mixed", func(_ int64, v []any) error {
 		if v[2] == "updated in the log" {
@@ -57,14 +59,14 @@ func TestWAL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := NewFile(bytes.NewReader(db), int64(len(db)), nil, 0)
+	plain, err := sqlite.NewFile(bytes.NewReader(db), int64(len(db)), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u, l := logged(t, plain); u != 0 || l != 0 {
 		t.Fatalf("without the log: %d rows updated in the log, %d inserted by its last commit; want none", u, l)
 	}
-	frame := int64(1024 + walFrameHdrSize)
+	frame := int64(1024 + 24) // a page and its frame header
 	for _, c := range []struct {
 		name          string
 		change        func([]byte) []byte
@@ -79,7 +81,7 @@ func TestWAL(t *testing.T) {
 			return append(w, old...)
 		}, true, true},
 		{"header checksum damaged", func(w []byte) []byte { w[24] ^= 1; return w }, false, false},
-		{"first frame's salt damaged", func(w []byte) []byte { w[walHeaderSize+8] ^= 1; return w }, false, false},
+		{"first frame's salt damaged", func(w []byte) []byte { w[32+8] ^= 1; return w }, false, false},
 		{"checksums in the other byte order", func(w []byte) []byte { w[3] ^= 1; return w }, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,4 +1,7 @@
-package sqlite
+// Package oracle_test checks package sqlite against SQLite itself (the
+// pure-Go glebarez/modernc driver), in a package of its own so that
+// package sqlite's tests and fuzz target do not link SQLite.
+package oracle_test
 
 import (
 	"bytes"
@@ -14,6 +17,8 @@ import (
 	"testing"
 
 	_ "github.com/glebarez/go-sqlite" // the oracle: SQLite itself, in pure Go
+
+	"github.com/imgcheck/imgcheck/rules/facts/sqlite"
 )
 
 // A dbSpec says how to build a test database.
@@ -220,7 +225,7 @@ func ourRows(t *testing.T, p, table string, ncols int) []row {
 }
 
 // openFile opens the database at p, with its -wal file if there is one.
-func openFile(t testing.TB, p string) *File {
+func openFile(t testing.TB, p string) *sqlite.File {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -234,7 +239,7 @@ func openFile(t testing.TB, p string) *File {
 	if w != nil {
 		wal = bytes.NewReader(w)
 	}
-	f, err := NewFile(bytes.NewReader(b), int64(len(b)), wal, int64(len(w)))
+	f, err := sqlite.NewFile(bytes.NewReader(b), int64(len(b)), wal, int64(len(w)))
 	if err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
