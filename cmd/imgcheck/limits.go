@@ -58,7 +58,7 @@ var limitDefs = []limitDef{
 	{"vdi-block-map", image.DefaultLimits().VDIBlockMapBytes, true, "size of a VDI block map", func(l *limits) *int64 { return &l.vdiBlockMap }},
 	{"lookup-components", fsinspect.DefaultMaxComponents, false, "path components (symlink targets included) one guest lookup visits", func(l *limits) *int64 { return &l.lookupComponents }},
 	{"file-read", fsinspect.DefaultMaxFileRead, true, "bytes read from one opened guest file", func(l *limits) *int64 { return &l.fileRead }},
-	{"rpm-db", facts.CapRPMDB, true, "size of the rpm database (an SQLite one is copied, sparse, into --tmpdir)", func(l *limits) *int64 { return &l.rpmDB }},
+	{"rpm-db", facts.CapRPMDB, true, "size of the rpm database (and of an rpmdb.sqlite's write-ahead log)", func(l *limits) *int64 { return &l.rpmDB }},
 	{"expand-ratio", int64(image.DefaultLimits().ExpandRatio), false, "times its compressed size an upload may expand past its first 256 MiB", func(l *limits) *int64 { return &l.expandRatio }},
 	{"xz-dictionary", image.DefaultLimits().XZDictionary, true, "LZMA2 dictionary an xz upload may declare", func(l *limits) *int64 { return &l.xzDictionary }},
 	{"zstd-window", image.DefaultLimits().ZstdWindow, true, "window a zstd upload may declare", func(l *limits) *int64 { return &l.zstdWindow }},

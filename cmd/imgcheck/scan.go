@@ -54,7 +54,7 @@ type scanOptions struct {
 
 // tmpdirHelp is the usage of --tmpdir, in every verb that may write
 // temporary files.
-const tmpdirHelp = "`DIR` for temporary files: expanded compressed images, and each scan's private directory for copies of rpm databases"
+const tmpdirHelp = "`DIR` for temporary files: expanded compressed images"
 
 // newScanCmd builds `imgcheck scan`. runF, when not nil, replaces the scan
 // itself, so flag tests can capture the parsed options.

@@ -16,6 +16,6 @@
 // walks a Berkeley DB page by page through system calls (11 s for a
 // sparse 500 MiB file claiming all its pages; a whole scan with this
 // reader: 0.2 s), and opens only host paths, so every format had to be
-// copied out of the image. Here only an rpmdb.sqlite is, since the
-// SQLite driver opens paths: sparse, into the scan's Scratch.
+// copied out of the image. Here every format is read in place, an
+// rpmdb.sqlite (with its write-ahead log) by package sqlite below.
 package facts
