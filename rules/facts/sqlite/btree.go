@@ -212,7 +212,7 @@ func (w *walk) payload(n uint32, cell []byte, size uint64) (*payload, error) {
 	if local+4 > uint64(len(cell)) {
 		return nil, corrupt(n, "payload of %d bytes runs past the page", size)
 	}
-	if (size-local+u-5)/(u-4) > uint64(w.f.pages) {
+	if (size-local-1)/(u-4) >= uint64(w.f.pages) { // more overflow pages than the database has
 		return nil, corrupt(n, "payload of %d bytes, more than the database holds", size)
 	}
 	return &payload{w: w, page: n, local: cell[:local], next: be.Uint32(cell[local:]), left: size}, nil

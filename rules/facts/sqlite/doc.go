@@ -7,7 +7,7 @@
 // VFS: reading a database inside a disk image meant copying it out to the
 // host first (to the reviewer's disk, whole, indexes included, even over
 // HTTP where one table is needed), and the pure-Go driver cost every
-// process ~1.4 ms of package initialisation and ~8 MB of binary.
+// process ~1.4 ms of package initialisation and ~5 MB of binary.
 //
 // Supported: page sizes 512 to 65536, reserved bytes at the end of
 // pages, table b-trees (interior and leaf pages) walked in rowid order,

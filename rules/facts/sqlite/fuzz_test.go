@@ -45,7 +45,7 @@ func FuzzFile(f *testing.F) {
 	big := record(bytes.Repeat([]byte{7}, 1200))
 	k := spill(len(big))
 	db := pad(synth(interiorPage(4, interiorCell(3, 1)), leafPage(0, leafCell(1, record("a"), 0, 3)),
-		leafPage(0, leafCell(2, big[:k], 5, len(big))), overflowPage(6, big[k:]), overflowPage(0, big[k+508:])))
+		leafPage(0, leafCell(2, big[:k], 5, uint64(len(big)))), overflowPage(6, big[k:]), overflowPage(0, big[k+508:])))
 	f.Add(db, []byte(nil))
 	f.Add(db, synthWAL(13, walPage(3, leafPage(0, leafCell(1, record("b", int64(9)), 0, 12))), walPage(13, leafPage(0))))
 	f.Fuzz(func(t *testing.T, db, log []byte) {

@@ -16,7 +16,7 @@ const synthPage = 512
 // synth returns the database whose pages 2, 3, ... are pages.
 func synth(pages ...[]byte) []byte {
 	schema := record("table", "t", "t", int64(2), "CREATE TABLE t (a, b)")
-	db := leafPage(headerSize, leafCell(1, schema, 0, len(schema)))
+	db := leafPage(headerSize, leafCell(1, schema, 0, uint64(len(schema))))
 	h := db[:headerSize]
 	copy(h, magic)
 	binary.BigEndian.PutUint16(h[16:], synthPage)
@@ -62,11 +62,11 @@ func btreePage(hdr int, typ byte, right uint32, cells [][]byte) []byte {
 // leafCell is a table leaf cell of a payload of size bytes whose first
 // bytes are local, followed by the overflow page number when size is
 // larger.
-func leafCell(rowid int64, local []byte, overflow uint32, size int) []byte {
-	c := appendVarint(nil, uint64(size))
+func leafCell(rowid int64, local []byte, overflow uint32, size uint64) []byte {
+	c := appendVarint(nil, size)
 	c = appendVarint(c, uint64(rowid))
 	c = append(c, local...)
-	if size > len(local) {
+	if size > uint64(len(local)) {
 		c = binary.BigEndian.AppendUint32(c, overflow)
 	}
 	return c
@@ -75,13 +75,13 @@ func leafCell(rowid int64, local []byte, overflow uint32, size int) []byte {
 // spill splits a payload of size bytes into what a leaf cell of a
 // 512-byte page holds and what overflows (fileformat2: U=512, X=U-35,
 // M=((U-12)*32/255)-23, K=M+((P-M)%(U-4))).
-func spill(size int) int {
+func spill[T int | uint64](size T) int {
 	const u, x, m = 512, 512 - 35, (512-12)*32/255 - 23
 	if size <= x {
-		return size
+		return int(size)
 	}
 	if k := m + (size-m)%(u-4); k <= x {
-		return k
+		return int(k)
 	}
 	return m
 }
@@ -164,8 +164,8 @@ func TestSynthetic(t *testing.T) {
 	rest := rec[k:]
 	db := synth(
 		interiorPage(4, interiorCell(3, 1)),
-		leafPage(0, leafCell(1, record(int64(7), "seven"), 0, len(record(int64(7), "seven")))),
-		leafPage(0, leafCell(9, rec[:k], 5, len(rec))),
+		leafPage(0, leafCell(1, record(int64(7), "seven"), 0, uint64(len(record(int64(7), "seven"))))),
+		leafPage(0, leafCell(9, rec[:k], 5, uint64(len(rec)))),
 		overflowPage(6, rest[:508]),
 		overflowPage(0, rest[508:]),
 	)
@@ -200,7 +200,7 @@ func TestHostile(t *testing.T) {
 	}
 	chain = append(chain, leafPage(0))
 	big := record([]byte(strings.Repeat("x", 3000)))
-	spilt := func(size int, first uint32) []byte { return leafCell(1, big[:spill(size)], first, size) }
+	spilt := func(size int, first uint32) []byte { return leafCell(1, big[:spill(size)], first, uint64(size)) }
 	badHeader := func(off int, v ...byte) []byte {
 		db := synth(leafPage(0))
 		copy(db[off:], v)
@@ -236,6 +236,7 @@ func TestHostile(t *testing.T) {
 		}(), 0, "page 2: cell 0 at offset 65520"},
 		{"local payload past the page", synth(leafPage(0, leafCell(1, nil, 0, 400))), 0, "page 2: payload of 400 bytes runs past the page"},
 		{"payload larger than the database", synth(leafPage(0, spilt(1<<40, 3))), 0, "page 2: payload of 1099511627776 bytes, more than the database holds"},
+		{"payload of 2⁶⁴-1 bytes", pad(synth(leafPage(0, leafCell(1, big[:spill(uint64(1<<64-1))], 3, 1<<64-1)))), 0, "page 2: payload of 18446744073709551615 bytes, more than the database holds"},
 		{"overflow chain loops", pad(synth(leafPage(0, spilt(len(big), 3)), overflowPage(3, big))), 0, "page 3: points to page 3, met twice"},
 		{"overflow chain into the tree", pad(synth(leafPage(0, spilt(len(big), 2)))), 0, "page 2: points to page 2, met twice"},
 		{"overflow chain ends early", pad(synth(leafPage(0, spilt(len(big), 3)), overflowPage(0, big))), 0, "page 3: overflow chain ends 2032 bytes short of the payload"},
@@ -264,7 +265,7 @@ func TestMaxValueNotRead(t *testing.T) {
 	blob := bytes.Repeat([]byte{1}, 100*508)
 	rec := record(blob)
 	k := spill(len(rec))
-	pages := [][]byte{leafPage(0, leafCell(1, rec[:k], 3, len(rec)))}
+	pages := [][]byte{leafPage(0, leafCell(1, rec[:k], 3, uint64(len(rec))))}
 	rest := rec[k:]
 	for p := uint32(3); len(rest) > 0; p++ {
 		n := min(len(rest), 508)
