@@ -72,6 +72,7 @@ type walk struct {
 	seen    []uint64 // bit set of pages met
 	levels  [][]byte // one page buffer per depth
 	ovfl    []byte
+	win     window
 	each    func(int64, []any) error
 	last    int64 // rowid of the previous row
 	started bool
@@ -108,7 +109,7 @@ func (w *walk) page(n, parent uint32, depth int) error {
 		w.levels = append(w.levels, make([]byte, w.f.pageSize))
 	}
 	b := w.levels[depth]
-	if err := w.f.readPage(n, b); err != nil {
+	if err := w.read(n, b); err != nil {
 		return err
 	}
 	b = b[:w.f.usable]

@@ -262,7 +262,7 @@ func TestHostile(t *testing.T) {
 // TestMaxValueNotRead: a value over MaxValue is refused before its
 // overflow pages are read.
 func TestMaxValueNotRead(t *testing.T) {
-	blob := bytes.Repeat([]byte{1}, 100*508)
+	blob := bytes.Repeat([]byte{1}, 4*readAhead)
 	rec := record(blob)
 	k := spill(len(rec))
 	pages := [][]byte{leafPage(0, leafCell(1, rec[:k], 3, uint64(len(rec))))}

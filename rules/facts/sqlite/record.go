@@ -62,7 +62,7 @@ func (p *payload) nextPage() error {
 	if w.ovfl == nil {
 		w.ovfl = make([]byte, w.f.pageSize)
 	}
-	if err := w.f.readPage(p.next, w.ovfl); err != nil {
+	if err := w.read(p.next, w.ovfl); err != nil {
 		return err
 	}
 	p.page = p.next
