@@ -124,6 +124,7 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 	var c runCache
 	nblocks := uint64(in.size / bs)
 	var buf []byte
+	fetched := int64(0) // how far the runs were prefetched side by side
 	for lblk := uint64(0); lblk < nblocks; {
 		r, err := fsys.mapCached(in, &c, lblk)
 		if err != nil {
@@ -134,6 +135,13 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 			continue
 		}
 		k := min(r.n, nblocks-lblk, dirReadBlocks)
+		if pos := int64(lblk) * bs; k < nblocks-lblk && pos >= fetched {
+			// The directory goes on past this read: fetch its next
+			// runs (a window at a time) side by side rather than one
+			// after another.
+			fetched = pos + readAheadMax
+			fsys.prefetch(in, &c, pos, fetched)
+		}
 		// mapBlock checked that the run lies inside the filesystem.
 		buf = slices.Grow(buf[:0], int(k)*int(bs))[:int(k)*int(bs)]
 		if err := readFull(fsys.r, buf, int64(r.phys)*bs); err != nil {

@@ -1,14 +1,20 @@
 package ext4
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // groupDesc is what the reader uses of a group descriptor.
 type groupDesc struct {
 	inodeTable uint64 // first block of the group's inode table
 	uninit     bool   // the inode table is not initialised
+	dirs       uint32 // directories in the group
+	// unused is how many inodes at the end of the table were never
+	// used, 0 when the filesystem does not record it.
+	unused uint32
 }
 
 // checkGroups checks that the group descriptor table lies inside the
@@ -65,17 +71,64 @@ func (fsys *FS) group(grp uint64) (groupDesc, error) {
 	if t == 0 || t > g.blocks || g.blocks-t < tableBlocks {
 		return groupDesc{}, corruptf("group %d: inode table at block %d (%d blocks) outside %d blocks", grp, t, tableBlocks, g.blocks)
 	}
-	csum := g.roCompat&(roCompatGdtCsum|roCompatMetadataCsum) != 0
-	return groupDesc{inodeTable: t, uninit: csum && le.Uint16(d[0x12:])&1 != 0}, nil
+	gd := groupDesc{inodeTable: t, dirs: uint32(le.Uint16(d[0x10:]))}
+	if g.descSize >= 64 {
+		gd.dirs |= uint32(le.Uint16(d[0x30:])) << 16
+	}
+	if g.roCompat&(roCompatGdtCsum|roCompatMetadataCsum) != 0 {
+		gd.uninit = le.Uint16(d[0x12:])&1 != 0
+		gd.unused = uint32(le.Uint16(d[0x1C:]))
+		if g.descSize >= 64 {
+			gd.unused |= uint32(le.Uint16(d[0x32:])) << 16
+		}
+	}
+	return gd, nil
 }
 
-// InodeTable returns where the inode table of block group grp lies, in
-// bytes from the start of the filesystem, for a caller that reads it
-// ahead.
-func (fsys *FS) InodeTable(grp uint64) (off, size int64, err error) {
-	gd, err := fsys.group(grp)
-	if err != nil {
-		return 0, 0, err
+// maxTableGroups bounds the groups whose descriptors InodeTablesInUse
+// reads: 1,024 groups are 128 GiB with 4 KiB blocks.
+const maxTableGroups = 1024
+
+// InodeTablesInUse returns where the inode tables of the block groups
+// lie, in bytes from the start of the filesystem, for a caller that reads
+// them ahead: of each table, the part that holds inodes ever used when the
+// descriptors record it (uninit_bg, metadata_csum); the groups that hold
+// directories first, then the others, up to max bytes in all; sorted,
+// adjacent tables (flex_bg) merged. Lookups then find the inodes on their
+// way cached instead of reading each before the directory it names.
+func (fsys *FS) InodeTablesInUse(max int64) []Range {
+	g := &fsys.g
+	bs := g.blockSize
+	var withDirs, others []Range
+	for grp := range min(g.groups, maxTableGroups) {
+		gd, err := fsys.group(grp)
+		if err != nil || gd.uninit || gd.unused >= g.inodesPerGroup {
+			continue
+		}
+		n := int64(g.inodesPerGroup-gd.unused) * g.inodeSize
+		r := Range{int64(gd.inodeTable) * bs, (n + bs - 1) / bs * bs}
+		if gd.dirs > 0 {
+			withDirs = append(withDirs, r)
+		} else {
+			others = append(others, r)
+		}
 	}
-	return int64(gd.inodeTable) * fsys.g.blockSize, int64(fsys.g.inodesPerGroup) * fsys.g.inodeSize, nil
+	var out []Range
+	for _, r := range append(withDirs, others...) {
+		if r.N > max {
+			break
+		}
+		out = append(out, r)
+		max -= r.N
+	}
+	slices.SortFunc(out, func(a, b Range) int { return cmp.Compare(a.Off, b.Off) })
+	merged := out[:0]
+	for _, r := range out {
+		if k := len(merged) - 1; k >= 0 && merged[k].Off+merged[k].N == r.Off {
+			merged[k].N += r.N
+		} else {
+			merged = append(merged, r)
+		}
+	}
+	return merged
 }
