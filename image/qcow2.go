@@ -39,6 +39,7 @@ func openQCOW2(r io.ReaderAt, size int64, src source, o *options) (*container, e
 		}
 	}
 	l1 := readTable(r, hdr.l1Offset, uint64(hdr.l1Size)*8, o.limits.QCOW2L1Bytes)
+	fetchL2Tables(r, size, hdr, l1)
 	referenced := qcow2Referenced(r, size, hdr, l1, o.limits.QCOW2L1Bytes)
 	var closers []io.Closer
 	for _, b := range chain {

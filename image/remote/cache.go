@@ -171,6 +171,30 @@ func (c *blockCache) read(p []byte, off int64) error {
 	return nil
 }
 
+// load fetches the blocks of the n bytes at off that are neither cached
+// nor being fetched, a run at a time, and caches them. Unlike read it
+// leaves the read-ahead of sequential reads alone, and keeps no data.
+func (c *blockCache) load(off, n int64) {
+	first, end := off/blockSize, (off+n-1)/blockSize+1
+	for i := first; i < end; {
+		c.mu.Lock()
+		for i < end && (c.blocks[i] != nil || c.pending[i] != nil) {
+			i++
+		}
+		if i == end {
+			c.mu.Unlock()
+			return
+		}
+		f := &fill{done: make(chan struct{}), first: i, n: min(c.missingRun(i, end), i+maxRunBlocks) - i, err: errFetchAborted}
+		for k := i; k < i+f.n; k++ {
+			c.pending[k] = f
+		}
+		c.mu.Unlock()
+		c.run(f)
+		i += f.n
+	}
+}
+
 // missingRun returns the end of the run of blocks from i (itself
 // missing) up to limit that are neither cached nor being fetched.
 func (c *blockCache) missingRun(i, limit int64) int64 {

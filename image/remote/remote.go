@@ -56,6 +56,7 @@ type Object struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	sem    chan struct{}
+	bg     chan struct{} // the background fetches holding or awaiting a request slot
 	cache  *blockCache
 
 	requests, retries, bytes atomic.Int64
@@ -86,7 +87,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Object, error) {
 		return nil, fmt.Errorf("remote: unsupported URL scheme %q (want http, https or s3)", u.Scheme)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	obj := &Object{name: Redact(rawURL), src: src, o: o, ctx: ctx, cancel: cancel, sem: make(chan struct{}, o.parallel)}
+	obj := &Object{name: Redact(rawURL), src: src, o: o, ctx: ctx, cancel: cancel, sem: make(chan struct{}, o.parallel), bg: make(chan struct{}, backgroundFetches)}
 	tail := make(chan tailData, 1)
 	go func() { tail <- obj.probeTail() }()
 	first, total, err := obj.probe()
@@ -202,6 +203,33 @@ func (obj *Object) ReadAt(p []byte, off int64) (int, error) {
 		return len(want), io.EOF
 	}
 	return len(p), nil
+}
+
+// backgroundFetches bounds the background fetches that hold or await a
+// request slot at once, so that the reads that wait for data always find
+// most of the slots theirs.
+const backgroundFetches = 2
+
+// FetchBackground fetches the n bytes at off into the cache in the
+// background, behind the reads: at most two such fetches hold or await a
+// request slot at once, the others wait their turn without taking one.
+// It returns at once. Errors are dropped: a read that needs the bytes
+// fetches them itself. A reader that knows where it will read next (the
+// tables of a container format) calls it to save a round trip later.
+func (obj *Object) FetchBackground(off, n int64) {
+	off, end := max(off, 0), min(off+n, obj.size)
+	if end <= off || obj.closed.Load() {
+		return
+	}
+	go func() {
+		select {
+		case obj.bg <- struct{}{}:
+		case <-obj.ctx.Done():
+			return
+		}
+		defer func() { <-obj.bg }()
+		obj.cache.load(off, end-off)
+	}()
 }
 
 // fetch reads the n bytes at off with one request (retried), waiting for

@@ -610,3 +610,62 @@ func TestOpenReadsTail(t *testing.T) {
 		t.Errorf("reading the last 64 KiB took %d requests, want 0", got)
 	}
 }
+
+// TestFetchBackground fetches six scattered blocks in the background from
+// a slow server, then reads one more block and the six: though eight
+// requests may run at once, no more than two background ones do, the read
+// does not queue behind the other four, the six are read from the cache, and a closed Object
+// fetches nothing.
+func TestFetchBackground(t *testing.T) {
+	data := noise(8<<20, 9)
+	var mu sync.Mutex
+	order := map[string]int64{} // the Range of each request, and its number
+	s := newServer(t, data, func(s *server) {
+		s.hold = 50 * time.Millisecond
+		s.before = func(w http.ResponseWriter, r *http.Request, n int64) bool {
+			mu.Lock()
+			order[r.Header.Get("Range")] = n
+			mu.Unlock()
+			return false
+		}
+	})
+	obj := open(t, s.URL)
+	for i := range int64(6) {
+		obj.FetchBackground(1<<20+i*(1<<20), 1000)
+	}
+	p := make([]byte, 10)
+	if _, err := obj.ReadAt(p, 7<<20+5); err != nil || !bytes.Equal(p, data[7<<20+5:7<<20+15]) {
+		t.Fatalf("ReadAt: %v, or wrong data", err)
+	}
+	mu.Lock()
+	n := order[fmt.Sprintf("bytes=%d-%d", 7<<20, 7<<20+64<<10-1)]
+	mu.Unlock()
+	if n == 0 || n > 4 {
+		t.Errorf("the read was request %d, want at most the 4th (the opening one, two background ones, then it)", n)
+	}
+	for deadline := time.Now().Add(10 * time.Second); obj.Stats().Requests < 1+1+6; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests: the background fetches did not all run", obj.Stats().Requests)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := s.peak.Load(); p > 3 {
+		t.Errorf("server saw %d requests at once, want at most 3 (two in the background)", p)
+	}
+	before := obj.Stats().Requests
+	for i := range int64(6) {
+		off := 1<<20 + i*(1<<20)
+		if _, err := obj.ReadAt(p, off); err != nil || !bytes.Equal(p, data[off:off+10]) {
+			t.Fatalf("ReadAt(%d): %v, or wrong data", off, err)
+		}
+	}
+	if got := obj.Stats().Requests - before; got != 0 {
+		t.Errorf("reading the blocks fetched in the background took %d requests", got)
+	}
+	obj.Close()
+	obj.FetchBackground(5<<20+100<<10, 1000)
+	time.Sleep(100 * time.Millisecond)
+	if got := obj.Stats().Requests - before; got != 0 {
+		t.Errorf("a closed Object fetched in the background: %d requests", got)
+	}
+}
