@@ -71,16 +71,20 @@ var WarmDirs = []string{
 }
 
 // WarmFiles are the files nearly every scan of a Linux image reads
-// whole, the last element of a name possibly a path.Match pattern: fstab,
+// whole, any element of a name possibly a path.Match pattern: fstab,
 // which opening reads next, the accounts, os-release, sshd's and
-// cloud-init's configuration and the kernel command lines, and on Debian
-// and Ubuntu the package database and the apt Release files, which are
-// read one after another.
+// cloud-init's configuration, the kernel command lines, each kernel's
+// config and module lists (whose directory a lookup reaches only several
+// levels down, by a version it learns from /boot), and on Debian and
+// Ubuntu the package database and the apt Release files, which are read
+// one after another.
 var WarmFiles = []string{
 	"etc/fstab", "etc/passwd", "etc/shadow", "etc/group", "etc/login.defs", "etc/os-release",
 	"usr/lib/os-release", "etc/machine-id", "etc/ssh/sshd_config", "etc/cloud/cloud.cfg",
 	"etc/cloud/cloud.cfg.d/*.cfg", "etc/default/grub", "boot/grub/grub.cfg",
 	"var/lib/dpkg/status", "var/lib/apt/lists/*Release",
+	"boot/config-*", "usr/lib/modules/*/modules.builtin", "usr/lib/modules/*/modules.dep",
+	"lib/modules/*/modules.builtin", "lib/modules/*/modules.dep",
 }
 
 // warmEntries bounds the entries of a directory whose inodes warm reads,
@@ -189,29 +193,41 @@ func warm(wg *sync.WaitGroup, b Backend, names []string) {
 	}
 }
 
-// warmFiles starts reading the files names (a pattern in the last element
-// of a name reads every match) of b in the background, in wg, and
-// returns.
+// warmFiles starts reading the files names (an element of a name may be
+// a path.Match pattern: every match is read) of b in the background, in
+// wg, and returns.
 func warmFiles(wg *sync.WaitGroup, b Backend, names []string) {
 	for _, name := range names {
-		dir, pat := path.Split(name)
-		if !strings.ContainsAny(pat, "*?[") {
-			wg.Go(func() { prefetchFile(b, name) })
+		wg.Go(func() { warmMatches(b, name) })
+	}
+}
+
+// warmMatches reads the regular files of b that name matches, as
+// warmFiles does: of each patterned element, the first warmEntries
+// matches (directories, but for the last element) are followed.
+func warmMatches(b Backend, name string) {
+	i := strings.IndexAny(name, "*?[")
+	if i < 0 {
+		prefetchFile(b, name)
+		return
+	}
+	dir := name[:strings.LastIndexByte(name[:i], '/')+1]
+	pat, rest, more := strings.Cut(name[len(dir):], "/")
+	entries, _ := b.ReadDir(strings.TrimSuffix(dir, "/"))
+	var matches sync.WaitGroup
+	n := 0
+	for _, e := range entries {
+		if ok, _ := path.Match(pat, e.Name()); !ok || n >= warmEntries || e.IsDir() != more || !more && !e.Type().IsRegular() {
 			continue
 		}
-		wg.Go(func() {
-			entries, _ := b.ReadDir(strings.TrimSuffix(dir, "/"))
-			var files sync.WaitGroup
-			n := 0
-			for _, e := range entries {
-				if ok, _ := path.Match(pat, e.Name()); ok && e.Type().IsRegular() && n < warmEntries {
-					n++
-					files.Go(func() { prefetchFile(b, dir+e.Name()) })
-				}
-			}
-			files.Wait()
-		})
+		n++
+		if more {
+			matches.Go(func() { warmMatches(b, dir+e.Name()+"/"+rest) })
+		} else {
+			matches.Go(func() { prefetchFile(b, dir+e.Name()) })
+		}
 	}
+	matches.Wait()
 }
 
 // prefetchFile reads the start of the regular file name of b into the

@@ -24,6 +24,10 @@ func warmDisk(t *testing.T) (string, fstest.MapFS) {
 	tree[lists+"deb.debian.org_debian_dists_bookworm_InRelease"] = fixtures.File(strings.Repeat("main ", 20000), 0o644)
 	tree[lists+"deb.debian.org_debian_dists_bookworm-updates_InRelease"] = fixtures.File(strings.Repeat("upd ", 20000), 0o644)
 	tree[lists+"deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"] = fixtures.File(strings.Repeat("Package: x\n", 20000), 0o644)
+	mods := "usr/lib/modules/6.1.0-9-amd64/"
+	tree[mods+"modules.dep"] = fixtures.File(strings.Repeat("kernel/drivers/block/virtio_blk.ko:\n", 3000), 0o644)
+	tree[mods+"modules.builtin"] = fixtures.File(strings.Repeat("kernel/fs/ext4/ext4.ko\n", 3000), 0o644)
+	tree[mods+"modules.alias"] = fixtures.File(strings.Repeat("alias pci:v* virtio_pci\n", 12000), 0o644)
 	root := fixtures.MustExt4(t, tree, fixtures.Ext4Options{Size: 64 << 20, UUID: rootUUID})
 	return fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: root}}}), tree
 }
@@ -40,12 +44,14 @@ func misses(t *testing.T, g *Guest, tree fstest.MapFS, name string) int64 {
 }
 
 // TestWithWarmFiles: once the read-ahead has settled, the files WarmFiles
-// names (a pattern too) are cached, and a file it does not name is not;
-// without the option nothing is.
+// names (through a pattern in the last element or in one before it too)
+// are cached, and a file it does not name is not; without the option
+// nothing is.
 func TestWithWarmFiles(t *testing.T) {
 	path, tree := warmDisk(t)
 	lists := "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm"
-	warmed := []string{"var/lib/dpkg/status", lists + "_InRelease", lists + "-updates_InRelease"}
+	mods := "usr/lib/modules/6.1.0-9-amd64/"
+	warmed := []string{"var/lib/dpkg/status", lists + "_InRelease", lists + "-updates_InRelease", mods + "modules.dep", mods + "modules.builtin"}
 	for _, warm := range []bool{true, false} {
 		var opts []Option
 		if warm {
@@ -67,8 +73,10 @@ func TestWithWarmFiles(t *testing.T) {
 		if !warm && all == 0 {
 			t.Error("without read-ahead, reading the files missed the cache never")
 		}
-		if n := misses(t, g, tree, lists+"_main_binary-amd64_Packages"); n == 0 {
-			t.Errorf("warm %v: the package index, which WarmFiles does not name, was read ahead", warm)
+		for _, name := range []string{lists + "_main_binary-amd64_Packages", mods + "modules.alias"} {
+			if n := misses(t, g, tree, name); n == 0 {
+				t.Errorf("warm %v: %s, which WarmFiles does not name, was read ahead", warm, name)
+			}
 		}
 	}
 }
