@@ -55,7 +55,8 @@ func fuzzImages(tb testing.TB) [][]byte {
 }
 
 // FuzzExt4 mutates bytes of the metadata of small images and reads the
-// whole tree: no input may panic or hang the reader. which picks the
+// whole tree: no input may panic or hang the reader, nor make it name
+// inode tables outside the filesystem or beyond the bytes asked for. which picks the
 // image; each 4 bytes of muts set the byte at a 24-bit offset, modulo
 // fuzzRegion (or the whole image when which has its top bit set), to a
 // value.
@@ -85,7 +86,17 @@ func FuzzExt4(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = fsys.Super()
+		sb := fsys.Super()
+		var total int64
+		for _, r := range fsys.InodeTablesInUse(1 << 20) {
+			if r.Off < 0 || r.N <= 0 || r.Off+r.N > int64(sb.Blocks)*sb.BlockSize {
+				t.Fatalf("inode table range %v outside the %d blocks of the filesystem", r, sb.Blocks)
+			}
+			total += r.N
+		}
+		if total > 1<<20 {
+			t.Fatalf("inode tables in use: %d bytes, over the 1 MiB asked for", total)
+		}
 		readTree(fsys, ".", 0, new(int))
 	})
 }
