@@ -9,11 +9,6 @@ import (
 // probes the htree index instead of reading the whole directory.
 const htreeMinBlocks = 4
 
-// htreePrefetchMax is the largest hash-indexed directory that a lookup
-// fetches whole, side by side, before probing its index, when the FS
-// reads through a Prefetcher.
-const htreePrefetchMax = 256 << 10
-
 // errNoProbe says an htree probe could not answer; the caller reads the
 // directory linearly, which also judges whether it is corrupt.
 var errNoProbe = errors.New("htree probe inconclusive")
@@ -33,11 +28,6 @@ func (fsys *FS) htreeFind(in *inode, name string) (dirent, error) {
 	le := binary.LittleEndian
 	buf := make([]byte, bs)
 	var c runCache
-	if in.size <= htreePrefetchMax {
-		// Over a slow reader, the root, index and leaf blocks come in
-		// one round trip instead of one after another.
-		fsys.prefetch(in, &c, 0, in.size)
-	}
 	if err := fsys.readDirBlock(in, &c, 0, buf); err != nil {
 		return dirent{}, errNoProbe
 	}
