@@ -5,9 +5,13 @@ import (
 	"time"
 )
 
-// Defaults of an Object's options.
+// Defaults of an Object's options. Sixteen requests at once rather than
+// eight: a scan's read-ahead (directories, files, inode tables) fills
+// eight slots just as the reads the rules wait for start, and on a real
+// Debian disk at 50 ms a request the scan took 11 round trips instead
+// of 9.
 const (
-	DefaultParallel  = 8
+	DefaultParallel  = 16
 	DefaultRetries   = 4
 	DefaultTimeout   = 60 * time.Second
 	DefaultBackoff   = 200 * time.Millisecond
