@@ -25,8 +25,10 @@ func fetcherOf(r io.ReaderAt) (backgroundFetcher, bool) {
 // Bounds of the L2 tables fetched ahead: tables this close in the file are
 // fetched with one request, the data between them too, a request asks for
 // at most l2FetchRequest bytes, and all of them for at most l2FetchMax.
+// A 64 KiB gap saved the 25 GiB sample no round trip over 32 KiB and cost
+// it 0.7 MB more.
 const (
-	l2FetchGap     = 64 << 10
+	l2FetchGap     = 32 << 10
 	l2FetchRequest = 4 << 20
 	l2FetchMax     = 8 << 20
 )
