@@ -3,6 +3,7 @@ package facts
 import (
 	"io/fs"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imgcheck/imgcheck/fsinspect"
 )
@@ -18,6 +19,8 @@ const Concurrency = 8
 // (say the i-th element of a slice), so that the caller can use the
 // results in their order as if they had been computed one after another.
 // A panic in f is raised again in the caller once all have returned.
+// The calls share min(n, Concurrency) goroutines, each taking the next i,
+// so that a goroutine's stack grows once, not once per call.
 func Each(n int, f func(i int)) {
 	if n == 1 {
 		f(0)
@@ -25,20 +28,23 @@ func Each(n int, f func(i int)) {
 	}
 	var (
 		wg    sync.WaitGroup
-		slots = make(chan struct{}, Concurrency)
+		next  atomic.Int64
 		once  sync.Once
 		fault any
 	)
-	for i := range n {
-		slots <- struct{}{}
+	call := func(i int) {
+		defer func() {
+			if p := recover(); p != nil {
+				once.Do(func() { fault = p })
+			}
+		}()
+		f(i)
+	}
+	for range min(n, Concurrency) {
 		wg.Go(func() {
-			defer func() {
-				if p := recover(); p != nil {
-					once.Do(func() { fault = p })
-				}
-				<-slots
-			}()
-			f(i)
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				call(i)
+			}
 		})
 	}
 	wg.Wait()
