@@ -102,3 +102,47 @@ func TestQCOW2FetchesL2Tables(t *testing.T) {
 		t.Fatalf("reading the disk: %v, or it differs", err)
 	}
 }
+
+// TestQCOW2FetchesL2TablesBounded: an image of 512-byte clusters (an L2
+// table a 32 KiB of disk) with data in a hundred places far apart in the
+// file asks for at most 32 background fetches, not one per table.
+func TestQCOW2FetchesL2TablesBounded(t *testing.T) {
+	t.Parallel()
+	raw := filepath.Join(t.TempDir(), "disk.raw")
+	f, err := os.Create(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 40<<10)
+	for i := range data {
+		data[i] = byte(i*7 + 1)
+	}
+	for i := range 100 {
+		if _, err := f.WriteAt(data, int64(i)<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q := fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{ClusterSize: 512})
+	qf, err := os.Open(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qf.Close()
+	st, _ := qf.Stat()
+	log := &fetchLog{ReaderAt: qf}
+	img, err := image.OpenReader(log, st.Size(), "disk.qcow2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if n := len(log.calls); n == 0 || n > 32 {
+		t.Errorf("%d background fetches, want 1 to 32", n)
+	}
+	got := make([]byte, len(data))
+	if _, err := img.ReadAt(got, 99<<20); err != nil || string(got) != string(data) {
+		t.Fatalf("reading the last region: %v, or it differs", err)
+	}
+}
