@@ -103,9 +103,10 @@ func TestQCOW2FetchesL2Tables(t *testing.T) {
 	}
 }
 
-// TestQCOW2FetchesL2TablesBounded: an image of 512-byte clusters (an L2
-// table a 32 KiB of disk) with data in a hundred places far apart in the
-// file asks for at most 32 background fetches, not one per table.
+// TestQCOW2FetchesL2TablesBounded: an image of 4 KiB clusters with 40 KiB
+// of data in each of a hundred 2 MiB regions (an L2 table each, too far
+// apart in the file to share a request) asks for at most 32 background
+// fetches, not one per table.
 func TestQCOW2FetchesL2TablesBounded(t *testing.T) {
 	t.Parallel()
 	raw := filepath.Join(t.TempDir(), "disk.raw")
@@ -118,14 +119,14 @@ func TestQCOW2FetchesL2TablesBounded(t *testing.T) {
 		data[i] = byte(i*7 + 1)
 	}
 	for i := range 100 {
-		if _, err := f.WriteAt(data, int64(i)<<20); err != nil {
+		if _, err := f.WriteAt(data, int64(i)<<21); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	q := fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{ClusterSize: 512})
+	q := fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{ClusterSize: 4096})
 	qf, err := os.Open(q)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func TestQCOW2FetchesL2TablesBounded(t *testing.T) {
 		t.Errorf("%d background fetches, want 1 to 32", n)
 	}
 	got := make([]byte, len(data))
-	if _, err := img.ReadAt(got, 99<<20); err != nil || string(got) != string(data) {
+	if _, err := img.ReadAt(got, 99<<21); err != nil || string(got) != string(data) {
 		t.Fatalf("reading the last region: %v, or it differs", err)
 	}
 }
