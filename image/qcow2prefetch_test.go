@@ -27,6 +27,28 @@ func (f *fetchLog) FetchBackground(off, n int64) {
 	f.calls = append(f.calls, [2]int64{off, n})
 }
 
+// openFetchLogged converts the raw disk to a qcow2 image of 4 KiB
+// clusters (an L2 table a 2 MiB of disk) and opens it through a fetchLog;
+// f is the qcow2 file.
+func openFetchLogged(t *testing.T, raw string) (img *image.Image, log *fetchLog, f *os.File) {
+	t.Helper()
+	f, err := os.Open(fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{ClusterSize: 4096}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log = &fetchLog{ReaderAt: f}
+	if img, err = image.OpenReader(log, st.Size(), "disk.qcow2"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { img.Close() })
+	return img, log, f
+}
+
 // TestQCOW2FetchesL2Tables opens, through a reader that can fetch in the
 // background, a qcow2 image of 4 KiB clusters (an L2 table a 2 MiB of
 // disk) with data in nine places: every L2 table its L1 table names is
@@ -45,19 +67,8 @@ func TestQCOW2FetchesL2Tables(t *testing.T) {
 	if err := os.WriteFile(raw, want, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	q := fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{ClusterSize: 4096})
-	f, err := os.Open(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	img, log, f := openFetchLogged(t, raw)
 	st, _ := f.Stat()
-	log := &fetchLog{ReaderAt: f}
-	img, err := image.OpenReader(log, st.Size(), "disk.qcow2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
 
 	// The L2 tables the L1 table names (header: l1_size at 36, its
 	// offset at 40).
@@ -126,19 +137,7 @@ func TestQCOW2FetchesL2TablesBounded(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	q := fixtures.MustQCOW2(t, raw, fixtures.QCOW2Options{ClusterSize: 4096})
-	qf, err := os.Open(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer qf.Close()
-	st, _ := qf.Stat()
-	log := &fetchLog{ReaderAt: qf}
-	img, err := image.OpenReader(log, st.Size(), "disk.qcow2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
+	img, log, _ := openFetchLogged(t, raw)
 	if n := len(log.calls); n == 0 || n > 32 {
 		t.Errorf("%d background fetches, want 1 to 32", n)
 	}
