@@ -130,12 +130,9 @@ func (c *blockCache) read(p []byte, off int64) error {
 		}
 		c.next = end
 		for s := i; s < end; s += maxRunBlocks {
-			f := &fill{done: make(chan struct{}), first: s, n: min(maxRunBlocks, end-s), err: errFetchAborted}
-			for k := s; k < s+f.n; k++ {
-				c.pending[k] = f
-				if k <= last {
-					pieces = append(pieces, piece{fill: f})
-				}
+			f := c.startFill(s, min(maxRunBlocks, end-s))
+			for k := s; k < s+f.n && k <= last; k++ {
+				pieces = append(pieces, piece{fill: f})
 			}
 			mine = append(mine, f)
 		}
@@ -185,14 +182,21 @@ func (c *blockCache) load(off, n int64) {
 			c.mu.Unlock()
 			return
 		}
-		f := &fill{done: make(chan struct{}), first: i, n: min(c.missingRun(i, end), i+maxRunBlocks) - i, err: errFetchAborted}
-		for k := i; k < i+f.n; k++ {
-			c.pending[k] = f
-		}
+		f := c.startFill(i, min(c.missingRun(i, end), i+maxRunBlocks)-i)
 		c.mu.Unlock()
 		c.run(f)
 		i += f.n
 	}
+}
+
+// startFill makes the fill of the n blocks from first and marks them
+// pending; c.mu is held. Whoever starts it runs it (c.run).
+func (c *blockCache) startFill(first, n int64) *fill {
+	f := &fill{done: make(chan struct{}), first: first, n: n, err: errFetchAborted}
+	for k := first; k < first+n; k++ {
+		c.pending[k] = f
+	}
+	return f
 }
 
 // missingRun returns the end of the run of blocks from i (itself
