@@ -54,9 +54,13 @@ func OpenImage(img *image.Image, opts ...Option) (*Guest, *Layout, error) {
 	l.Table = t
 	l.Notes = append(l.Notes, t.Notes...)
 	cache := NewCache(img, img.Size(), s.cacheSize)
+	sniff := int64(CacheBlockSize) // the magic numbers
+	if s.readAhead {
+		sniff = sniffSpan
+	}
 	starts := make([]span, len(t.Partitions))
 	for i, p := range t.Partitions {
-		starts[i] = span{p.Start, min(p.Size, sniffSpan)}
+		starts[i] = span{p.Start, min(p.Size, sniff)}
 	}
 	cache.prefetch(starts)
 	backends := make([]Backend, len(t.Partitions))

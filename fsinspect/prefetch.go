@@ -9,10 +9,12 @@ import (
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
 )
 
-// sniffSpan is how much of the start of a partition is read ahead when the
-// partition table is known: what sniffing reads (magic numbers up to
-// 64 KiB and a little beyond) and, for ext4, the superblock and group
-// descriptors that opening reads next.
+// sniffSpan is how much of the start of a partition is read ahead, with
+// WithReadAhead, when the partition table is known: what sniffing reads
+// (magic numbers up to 64 KiB and a little beyond) and, for ext4, the
+// superblock and group descriptors that opening reads next. Without
+// read-ahead (a local image) one block is read: a copy costs more than
+// a second read call.
 const sniffSpan = 4 * CacheBlockSize
 
 // A span is a byte range [Off, Off+Len) of the cached reader.
