@@ -1,0 +1,66 @@
+package xfs
+
+import (
+	"container/list"
+	"sync"
+)
+
+// lru is a mutex-guarded least-recently-used cache bounded by the total
+// cost of its values.
+type lru[K comparable, V any] struct {
+	mu   sync.Mutex
+	max  int
+	cost int
+	ll   list.List
+	m    map[K]*list.Element
+}
+
+type lruItem[K comparable, V any] struct {
+	key  K
+	val  V
+	cost int
+}
+
+// newLRU returns an empty cache holding values of total cost up to max.
+func newLRU[K comparable, V any](max int) *lru[K, V] {
+	return &lru[K, V]{max: max, m: make(map[K]*list.Element)}
+}
+
+// get returns the value cached for k, marking it recently used.
+func (c *lru[K, V]) get(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*lruItem[K, V]).val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// add caches v for k with the given cost, evicting the least recently
+// used values to stay within the bound. A value costlier than the whole
+// cache is not kept.
+func (c *lru[K, V]) add(k K, v V, cost int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cost > c.max {
+		return
+	}
+	if e, ok := c.m[k]; ok {
+		it := e.Value.(*lruItem[K, V])
+		c.cost += cost - it.cost
+		it.val, it.cost = v, cost
+		c.ll.MoveToFront(e)
+	} else {
+		c.m[k] = c.ll.PushFront(&lruItem[K, V]{k, v, cost})
+		c.cost += cost
+	}
+	for c.cost > c.max {
+		e := c.ll.Back()
+		it := e.Value.(*lruItem[K, V])
+		c.ll.Remove(e)
+		delete(c.m, it.key)
+		c.cost -= it.cost
+	}
+}

@@ -1,0 +1,54 @@
+package xfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+var errNegativeOffset = errors.New("xfs: negative offset")
+
+// readData reads the contents of in at off into p, as io.ReaderAt does:
+// it returns io.EOF when it stops at the end of the file. Holes and
+// unwritten extents read as zeros.
+func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errNegativeOffset
+	}
+	if off >= in.size {
+		return 0, io.EOF
+	}
+	var eof error
+	if int64(len(p)) > in.size-off {
+		p = p[:in.size-off]
+		eof = io.EOF
+	}
+	if in.format == fmtLocal {
+		return copy(p, in.fork[off:in.size]), eof
+	}
+	m, err := fsys.extents(in)
+	if err != nil {
+		return 0, err
+	}
+	bs := fsys.g.blockSize
+	n := 0
+	for n < len(p) {
+		pos := off + int64(n)
+		r := mapBlock(m, uint64(pos/bs))
+		within := pos % bs
+		want := int64(len(p) - n)
+		// The run may end before the read does (compared in blocks: a
+		// hole's count can be near 2^54).
+		if r.count != 0 && r.count < uint64((want+within+bs-1)/bs) {
+			want = int64(r.count)*bs - within
+		}
+		dst := p[n : n+int(want)]
+		if r.zero {
+			clear(dst)
+		} else if err := readFull(fsys.r, dst, int64(r.blk)*bs+within); err != nil {
+			return n, fmt.Errorf("inode %d: data block %d: %w", in.ino, r.blk, err)
+		}
+		n += int(want)
+	}
+	return n, eof
+}

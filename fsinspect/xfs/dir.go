@@ -1,0 +1,300 @@
+package xfs
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+// maxDirSize bounds the data section of a directory (its entries, below
+// the leaf and free index); a larger one fails with ErrUnsupported.
+const maxDirSize = 1 << 30
+
+// MaxDirIndexBytes bounds the memory of one parsed directory (see
+// direntOverhead): a directory that needs more fails with an error
+// wrapping ErrUnsupported. The directory cache holds this much, so every
+// directory that can be read is parsed once and then looked up in memory.
+const MaxDirIndexBytes = 32 << 20
+
+// direntOverhead is the memory of a parsed entry besides its name: the
+// dirent in the slice and the string's allocation rounding.
+const direntOverhead = 40
+
+// leafOffset is XFS_DIR2_LEAF_OFFSET: a directory's data blocks lie
+// below this byte offset, its hash index and free-space blocks above.
+const leafOffset = 32 << 30
+
+// Directory data block magics: single-block directories ("XD2B", v5
+// "XDB3") and data blocks of larger ones ("XD2D", v5 "XDD3").
+const (
+	dir2BlockMagic = 0x58443242
+	dir3BlockMagic = 0x58444233
+	dir2DataMagic  = 0x58443244
+	dir3DataMagic  = 0x58444433
+)
+
+// Directory data block header sizes, v4 and v5.
+const (
+	dirHeaderV4 = 16
+	dirHeaderV5 = 64
+)
+
+// dirent is one live directory entry.
+type dirent struct {
+	name string
+	ino  uint64
+	typ  uint8 // XFS_DIR3_FT_*; 0 when the filesystem records no type
+}
+
+// dir is a parsed directory: its entries without "." and "..", sorted by
+// name.
+type dir struct {
+	ents []dirent
+}
+
+// find returns the entry called name.
+func (d *dir) find(name string) (dirent, bool) {
+	i, ok := slices.BinarySearchFunc(d.ents, name, func(e dirent, n string) int { return strings.Compare(e.name, n) })
+	if !ok {
+		return dirent{}, false
+	}
+	return d.ents[i], true
+}
+
+// cost is the memory the parsed directory holds.
+func (d *dir) cost() int {
+	n := direntOverhead
+	for _, e := range d.ents {
+		n += direntOverhead + len(e.name)
+	}
+	return n
+}
+
+// direntType translates an XFS_DIR3_FT_* entry type to fs.FileMode type
+// bits; ok is false for 0 (unknown) and invalid values.
+func direntType(t uint8) (m fs.FileMode, ok bool) {
+	switch t {
+	case 1:
+		return 0, true
+	case 2:
+		return fs.ModeDir, true
+	case 3:
+		return fs.ModeDevice | fs.ModeCharDevice, true
+	case 4:
+		return fs.ModeDevice, true
+	case 5:
+		return fs.ModeNamedPipe, true
+	case 6:
+		return fs.ModeSocket, true
+	case 7:
+		return fs.ModeSymlink, true
+	}
+	return 0, false
+}
+
+// dirParser collects the entries of one directory within the bounds.
+type dirParser struct {
+	fsys *FS
+	ino  uint64
+	ents []dirent
+	mem  int
+}
+
+// add appends an entry, checking its name and the directory's bounds.
+func (p *dirParser) add(name []byte, ino uint64, typ uint8) error {
+	if string(name) == "." || string(name) == ".." {
+		return nil
+	}
+	if len(name) == 0 || bytes.IndexByte(name, '/') >= 0 || bytes.IndexByte(name, 0) >= 0 {
+		return corruptf("inode %d: directory entry name %q", p.ino, name)
+	}
+	if len(p.ents) >= p.fsys.maxDirEntries {
+		return unsupportedf("inode %d: directory has more than %d entries (the dir-entries limit)", p.ino, p.fsys.maxDirEntries)
+	}
+	if p.mem += direntOverhead + len(name); p.mem > MaxDirIndexBytes {
+		return unsupportedf("inode %d: directory index needs more than %d bytes of memory", p.ino, MaxDirIndexBytes)
+	}
+	p.ents = append(p.ents, dirent{name: string(name), ino: ino, typ: typ})
+	return nil
+}
+
+// dir returns the parsed directory in, from the cache or the disk.
+func (fsys *FS) dir(in *inode) (*dir, error) {
+	if d, ok := fsys.dirs.get(in.ino); ok {
+		return d, nil
+	}
+	p := &dirParser{fsys: fsys, ino: in.ino}
+	var err error
+	if in.format == fmtLocal {
+		err = p.shortform(in.fork[:in.size])
+	} else {
+		err = fsys.blockDir(in, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ents := p.ents
+	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+	for i := 1; i < len(ents); i++ {
+		if ents[i].name == ents[i-1].name {
+			return nil, corruptf("inode %d: directory has two entries named %q", in.ino, ents[i].name)
+		}
+	}
+	d := &dir{ents: ents}
+	fsys.dirs.add(in.ino, d, d.cost())
+	return d, nil
+}
+
+// shortform parses a directory held in the inode: a header (entry count,
+// count of 8-byte inode numbers, parent), then entries of name length,
+// offset tag, name, file type (with ftype) and inode number.
+func (p *dirParser) shortform(b []byte) error {
+	if len(b) < 2 {
+		return corruptf("inode %d: short-form directory of %d bytes", p.ino, len(b))
+	}
+	count, inoSize := int(b[0]), 4
+	if b[1] != 0 {
+		inoSize = 8
+	}
+	pos := 2 + inoSize
+	typed := 0
+	if p.fsys.g.ftype {
+		typed = 1
+	}
+	for i := range count {
+		if pos+3 > len(b) {
+			return corruptf("inode %d: short-form entry %d runs past the fork", p.ino, i)
+		}
+		nameLen := int(b[pos])
+		name := pos + 3
+		end := name + nameLen + typed + inoSize
+		if end > len(b) {
+			return corruptf("inode %d: short-form entry %d runs past the fork", p.ino, i)
+		}
+		var typ uint8
+		if typed == 1 {
+			typ = b[name+nameLen]
+		}
+		ino := uint64(binary.BigEndian.Uint32(b[end-4:]))
+		if inoSize == 8 {
+			ino = binary.BigEndian.Uint64(b[end-8:])
+		}
+		if err := p.add(b[name:name+nameLen], ino, typ); err != nil {
+			return err
+		}
+		pos = end
+	}
+	return nil
+}
+
+// blockDir parses the data blocks of a block, leaf, node or btree
+// directory: every directory block mapped below leafOffset. The hash
+// index and free-space blocks above it are not needed for a listing.
+func (fsys *FS) blockDir(in *inode, p *dirParser) error {
+	g := &fsys.g
+	if in.size > maxDirSize {
+		return unsupportedf("inode %d: directory of %d bytes", in.ino, in.size)
+	}
+	m, err := fsys.extents(in)
+	if err != nil {
+		return err
+	}
+	dirBlocks := uint64(1) << g.dirBlkLog // filesystem blocks per directory block
+	leafBlock := uint64(leafOffset) >> g.blockLog
+	buf := make([]byte, g.blockSize<<g.dirBlkLog)
+	var read uint64 // directory blocks read, bounded by maxDirSize
+	next := uint64(0) // the first logical block not yet read
+	for _, e := range m {
+		for lblk := max(e.off, next) &^ (dirBlocks - 1); lblk < e.off+e.count && lblk < leafBlock; lblk += dirBlocks {
+			if read++; read*uint64(len(buf)) > maxDirSize {
+				return unsupportedf("inode %d: directory data larger than %d bytes", in.ino, maxDirSize)
+			}
+			if err := fsys.readDirBlock(in, m, lblk, buf); err != nil {
+				return err
+			}
+			if err := p.dataBlock(buf, lblk); err != nil {
+				return err
+			}
+			next = lblk + dirBlocks
+		}
+	}
+	return nil
+}
+
+// readDirBlock reads the directory block at logical block lblk into buf:
+// its filesystem blocks may lie in several extents, none in a hole.
+func (fsys *FS) readDirBlock(in *inode, m []extent, lblk uint64, buf []byte) error {
+	bs := fsys.g.blockSize
+	for off := int64(0); off < int64(len(buf)); {
+		r := mapBlock(m, lblk+uint64(off/bs))
+		if r.zero {
+			return corruptf("inode %d: directory block %d is partly a hole", in.ino, lblk)
+		}
+		n := min(int64(len(buf))-off, int64(r.count)*bs)
+		if err := fsys.readBlocks(buf[off:off+n], r.blk); err != nil {
+			return err
+		}
+		off += n
+	}
+	return nil
+}
+
+// dataBlock parses one directory data block: a header, then entries
+// (inode number, name length, name, file type with ftype, tag; padded
+// to 8 bytes) and unused regions (0xffff, length, ..., tag). A
+// single-block directory ends with its hash index and a tail instead.
+func (p *dirParser) dataBlock(b []byte, lblk uint64) error {
+	be := binary.BigEndian
+	v5 := p.fsys.g.v5
+	hdr, end := dirHeaderV4, len(b)
+	switch magic := be.Uint32(b); {
+	case v5 && magic == dir3DataMagic, !v5 && magic == dir2DataMagic:
+	case v5 && magic == dir3BlockMagic, !v5 && magic == dir2BlockMagic:
+		leaves := int64(be.Uint32(b[len(b)-8:]))
+		end = len(b) - 8 - int(min(leaves, int64(len(b))))*8
+	default:
+		return corruptf("inode %d: directory block %d: bad magic 0x%08x", p.ino, lblk, magic)
+	}
+	if v5 {
+		hdr = dirHeaderV5
+		if owner := be.Uint64(b[32:]); owner != p.ino {
+			return corruptf("inode %d: directory block %d belongs to inode %d", p.ino, lblk, owner)
+		}
+	}
+	if end < hdr {
+		return corruptf("inode %d: directory block %d: hash index overlaps the header", p.ino, lblk)
+	}
+	typed := 0
+	if p.fsys.g.ftype {
+		typed = 1
+	}
+	for pos := hdr; pos < end; {
+		if end-pos < 8 {
+			return corruptf("inode %d: directory block %d: entry at byte %d runs past the data", p.ino, lblk, pos)
+		}
+		if be.Uint16(b[pos:]) == 0xffff {
+			n := int(be.Uint16(b[pos+2:]))
+			if n < 8 || n%8 != 0 || n > end-pos {
+				return corruptf("inode %d: directory block %d: unused region of %d bytes at byte %d", p.ino, lblk, n, pos)
+			}
+			pos += n
+			continue
+		}
+		nameLen := int(b[pos+8])
+		size := (8 + 1 + nameLen + typed + 2 + 7) &^ 7
+		if size > end-pos {
+			return corruptf("inode %d: directory block %d: entry of %d bytes at byte %d runs past the data", p.ino, lblk, size, pos)
+		}
+		var typ uint8
+		if typed == 1 {
+			typ = b[pos+9+nameLen]
+		}
+		if err := p.add(b[pos+9:pos+9+nameLen], be.Uint64(b[pos:]), typ); err != nil {
+			return err
+		}
+		pos += size
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package xfs
+
+import (
+	"io/fs"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// lookup returns the inode called name, a valid fs path, without
+// following symlinks in any component. It walks from the root through
+// the cached parsed directories, reading the inode of each component.
+func (fsys *FS) lookup(name string) (*inode, error) {
+	// Names are bytes (a Latin-1 name is legal): the shape is checked,
+	// not the encoding.
+	if !fs.ValidPath(strings.ToValidUTF8(name, "?")) {
+		return nil, fs.ErrInvalid
+	}
+	cur, err := fsys.root()
+	if err != nil || name == "." {
+		return cur, err
+	}
+	up := []uint64{cur.ino} // the directories on the path so far
+	for elem := range strings.SplitSeq(name, "/") {
+		if !cur.isDir() {
+			return nil, syscall.ENOTDIR
+		}
+		d, err := fsys.dir(cur)
+		if err != nil {
+			return nil, err
+		}
+		e, ok := d.find(elem)
+		if !ok {
+			return nil, fs.ErrNotExist
+		}
+		next, err := fsys.inode(e.ino)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkType(next, e); err != nil {
+			return nil, err
+		}
+		if next.isDir() {
+			if slices.Contains(up, next.ino) {
+				return nil, corruptf("inode %d: directory %q refers back to its ancestor", cur.ino, elem)
+			}
+			up = append(up, next.ino)
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// root returns the root directory's inode.
+func (fsys *FS) root() (*inode, error) {
+	in, err := fsys.inode(fsys.g.rootIno)
+	if err != nil {
+		return nil, err
+	}
+	if !in.isDir() {
+		return nil, corruptf("inode %d: root is not a directory (mode 0%o)", in.ino, in.mode)
+	}
+	return in, nil
+}
+
+// checkType reports an error if the directory entry e records a type
+// other than that of its inode in.
+func checkType(in *inode, e dirent) error {
+	if e.typ == 0 {
+		return nil
+	}
+	t, ok := direntType(e.typ)
+	if !ok || t != modeType(in.mode) {
+		return corruptf("directory entry %q has type %d, inode %d has mode 0%o", e.name, e.typ, in.ino, in.mode)
+	}
+	return nil
+}
