@@ -204,7 +204,7 @@ func (fsys *FS) blockDir(in *inode, p *dirParser) error {
 	dirBlocks := uint64(1) << g.dirBlkLog // filesystem blocks per directory block
 	leafBlock := uint64(leafOffset) >> g.blockLog
 	buf := make([]byte, g.blockSize<<g.dirBlkLog)
-	var read uint64 // directory blocks read, bounded by maxDirSize
+	var read uint64   // directory blocks read, bounded by maxDirSize
 	next := uint64(0) // the first logical block not yet read
 	for _, e := range m {
 		for lblk := max(e.off, next) &^ (dirBlocks - 1); lblk < e.off+e.count && lblk < leafBlock; lblk += dirBlocks {

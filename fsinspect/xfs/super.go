@@ -74,7 +74,7 @@ type Superblock struct {
 	Features []string
 	// VersionNum, Features2, ROCompat, Incompat and LogIncompat are the
 	// raw feature fields.
-	VersionNum                                uint16
+	VersionNum                                 uint16
 	Features2, ROCompat, Incompat, LogIncompat uint32
 	// Log is the state of the internal log: LogClean, LogDirty or
 	// LogUnknown (an external log, or a log this reader cannot decode).
