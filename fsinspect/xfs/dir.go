@@ -259,7 +259,7 @@ func (p *dirParser) dataBlock(b []byte, lblk uint64) error {
 	}
 	if v5 {
 		hdr = dirHeaderV5
-		if owner := be.Uint64(b[32:]); owner != p.ino {
+		if owner := be.Uint64(b[40:]); owner != p.ino {
 			return corruptf("inode %d: directory block %d belongs to inode %d", p.ino, lblk, owner)
 		}
 	}
