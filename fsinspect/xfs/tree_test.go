@@ -42,7 +42,7 @@ func TestTree(t *testing.T) {
 				// filesystem without their block header (the kernel
 				// rejects them too); TestWrittenByKernel covers them.
 				tree["l/long"] = fixtures.Symlink(longTarget(1000))
-				tree["l/max"] = fixtures.Symlink(longTarget(1024))
+				tree["l/max"] = fixtures.Symlink(longTarget(1023))
 			}
 			img := fixtures.MustXFS(t, tree, set.opts)
 			fsys := openFS(t, img)
