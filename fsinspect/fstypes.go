@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/fsinspect/xfs"
 	"github.com/imgcheck/imgcheck/image"
 )
 
@@ -31,6 +33,8 @@ type fsType struct {
 var fsTypes = []fsType{
 	{names: []string{"ext2", "ext3", "ext4"}, open: openExt, stat: extStat,
 		faults: []error{ext4.ErrCorrupt, ext4.ErrUnsupported}},
+	{names: []string{"xfs"}, open: openXFS, stat: xfsStat,
+		faults: []error{xfs.ErrCorrupt, xfs.ErrUnsupported}},
 }
 
 // lookupType returns the entry that opens the filesystem type name, or nil.
@@ -89,6 +93,40 @@ const (
 // extStat converts the ext4 reader's Stat.
 func extStat(sys any) (*Stat, bool) {
 	s, ok := sys.(*ext4.Stat)
+	if !ok {
+		return nil, false
+	}
+	return &Stat{Uid: s.Uid, Gid: s.Gid, Ino: s.Ino, Nlink: s.Nlink, Atime: s.Atime, Ctime: s.Ctime, Mtime: s.Mtime, Btime: s.Crtime}, true
+}
+
+// openXFS opens an XFS filesystem. XFS records no last-write time, no
+// error state and no blocks reserved for root; a log this reader cannot
+// decode (an external one) is neither clean nor known to need recovery,
+// and the "log" detail says "unknown".
+func openXFS(r io.ReaderAt, size int64, s settings) (Backend, *FSFacts, error) {
+	fsys, err := xfs.New(r, size, xfs.WithMaxDirEntries(s.dirEntries))
+	if err != nil {
+		return nil, nil, err
+	}
+	sb := fsys.Super()
+	return fsys, &FSFacts{
+		Type: "xfs", UUID: sb.UUID, Label: sb.Label,
+		Size:          int64(sb.Blocks) * sb.BlockSize,
+		Free:          int64(sb.FreeBlocks) * sb.BlockSize,
+		Clean:         sb.Log == xfs.LogClean,
+		NeedsRecovery: sb.Log == xfs.LogDirty,
+		Detail: []Detail{
+			{"log", sb.Log.String()},
+			{"version", fmt.Sprint(sb.Version)},
+			{"features", strings.Join(sb.Features, ",")},
+			{"incompat", fmt.Sprintf("0x%08x", sb.Incompat)},
+		},
+	}, nil
+}
+
+// xfsStat converts the xfs reader's Stat.
+func xfsStat(sys any) (*Stat, bool) {
+	s, ok := sys.(*xfs.Stat)
 	if !ok {
 		return nil, false
 	}

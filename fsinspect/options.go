@@ -30,7 +30,7 @@ type settings struct {
 	maxRead    int64           // bytes one opened file delivers
 	ctx        context.Context // ends reads and walks when done; nil for none
 	cacheSize  int64           // OpenImage's block cache, in bytes
-	dirEntries int             // per ext directory; 0 for ext4's default
+	dirEntries int             // per ext or XFS directory; 0 for the readers' default
 	table      image.Limits    // partition table bounds; zero fields are defaults
 	warm       []string        // directories OpenImage reads ahead (WithWarm)
 	warmFiles  []string        // files OpenImage reads ahead (WithWarmFiles)
@@ -103,9 +103,10 @@ func WithCacheSize(n int64) Option {
 	}
 }
 
-// WithDirEntries bounds the entries OpenImage's ext filesystems read from
-// one directory (ext4.WithMaxDirEntries): reading a larger directory is a
-// fault, never a partial listing. n <= 0 keeps ext4.DefaultMaxDirEntries.
+// WithDirEntries bounds the entries OpenImage's ext and XFS filesystems
+// read from one directory (ext4.WithMaxDirEntries, xfs.WithMaxDirEntries):
+// reading a larger directory is a fault, never a partial listing. n <= 0
+// keeps the readers' default (1,000,000).
 // Other Guests ignore it.
 func WithDirEntries(n int) Option {
 	return func(g *Guest) {
