@@ -2,6 +2,7 @@ package xfs
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 )
 
@@ -80,7 +81,7 @@ func (fsys *FS) appendRecords(in *inode, m []extent, b []byte, n uint64) ([]exte
 		}
 		blk, err := fsys.daddr(fsb, e.count)
 		if err != nil {
-			return nil, corruptf("inode %d: extent at block %d: %v", in.ino, e.off, err)
+			return nil, fmt.Errorf("inode %d: extent at block %d: %w", in.ino, e.off, err)
 		}
 		e.blk = blk
 		m = append(m, e)
@@ -126,7 +127,7 @@ func (fsys *FS) walkBtree(in *inode, m []extent, fsb uint64, level int, buf []by
 	be := binary.BigEndian
 	blk, err := fsys.daddr(fsb, 1)
 	if err != nil {
-		return nil, corruptf("inode %d: btree block: %v", in.ino, err)
+		return nil, fmt.Errorf("inode %d: btree block: %w", in.ino, err)
 	}
 	if err := fsys.readBlocks(buf, blk); err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func (fsys *FS) walkBtree(in *inode, m []extent, fsb uint64, level int, buf []by
 		// A leaf is never empty, so every visit adds records that must
 		// ascend: a leaf reached twice fails.
 		if n == 0 || uint64(len(m)+n) > in.nextents {
-			return nil, corruptf("inode %d: btree leaf %d holds %d records, beyond the inode's %d extents", in.ino, fsb, n, in.nextents)
+			return nil, corruptf("inode %d: btree leaf %d adds %d records to %d, beyond the inode's %d extents", in.ino, fsb, n, len(m), in.nextents)
 		}
 		return fsys.appendRecords(in, m, body, uint64(n))
 	}
