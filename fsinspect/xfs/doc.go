@@ -25,9 +25,10 @@
 // entries (see WithMaxDirEntries) fails with ErrUnsupported.
 //
 // The project owns this reader because github.com/masahiro331/go-xfs-filesystem
-// reports no owner (FileInfo.Sys is nil), cannot read remote symlinks nor
-// Open or ReadLink any symlink, and reads through one shared Seek offset,
-// so it is not safe for concurrent use; it also sizes buffers from
-// on-disk counts without bounds, reads every allocation group header at
-// open, and its ReadFile and Glob panic.
+// reports no owner (FileInfo.Sys is nil), cannot Open or ReadLink a
+// symlink, cannot open v4 filesystems, misreads every file of an nrext64
+// one, and reads through one shared Seek offset, so it is not safe for
+// concurrent use; it also sizes buffers from on-disk counts without
+// bounds, reads every allocation group header at open, walks the path
+// again for every file, and its ReadFile and Glob panic.
 package xfs
