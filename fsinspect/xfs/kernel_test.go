@@ -3,10 +3,12 @@ package xfs_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -139,6 +141,24 @@ func TestLogState(t *testing.T) {
 	if s := openFS(t, img).Super(); s.Log != xfs.LogClean {
 		t.Errorf("new filesystem: log %v", s.Log)
 	}
+	// A clean log is found near the superblock's LSN, without a search.
+	cheap := func(p string) {
+		t.Helper()
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		c := &countingReader{r: f}
+		if _, err := xfs.New(c, st.Size()); err != nil {
+			t.Fatal(err)
+		}
+		if c.calls > 6 || c.bytes > 80<<10 {
+			t.Errorf("%s: New read %d bytes in %d calls", filepath.Base(p), c.bytes, c.calls)
+		}
+	}
+	cheap(img)
 	live := copyImage(t, img)
 	dir, umount := mount(t, live, "rw")
 	for i := range 200 {
@@ -166,7 +186,23 @@ func TestLogState(t *testing.T) {
 	if s := fsys.Super(); s.Log != xfs.LogClean {
 		t.Errorf("after replay: log %v", s.Log)
 	}
+	cheap(live)
 	if _, err := fsys.Stat("file199"); err != nil {
 		t.Errorf("after replay: %v", err)
 	}
+}
+
+// countingReader counts the calls and bytes read through it.
+type countingReader struct {
+	r            io.ReaderAt
+	mu           sync.Mutex
+	calls, bytes int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.mu.Lock()
+	c.calls++
+	c.bytes += int64(len(p))
+	c.mu.Unlock()
+	return c.r.ReadAt(p, off)
 }

@@ -40,15 +40,20 @@ const (
 	logMagic        = 0xfeedbabe
 	logHeaderCycle  = 32 << 10 // bytes of record data one header block describes
 	logUnmountTrans = 0x20
-	logProbes       = 16 // blocks read at once per round of the head search
-	logTailBlocks   = 16 // blocks read before the head to find the last record
+	logProbes       = 16  // blocks read at once per round of the head search
+	logTailBlocks   = 16  // blocks read before the head to find the last record
+	logHintBlocks   = 128 // blocks read from the superblock's LSN on
 )
 
 // logState finds the head of the internal log (where the cycle number
 // written in each block drops) and reports whether the record ending
-// there is an unmount record. The head search reads logProbes blocks per
-// round side by side, so a remote image pays a few round trips, not one
-// per step of a binary search.
+// there is an unmount record.
+//
+// A clean unmount logs the superblock just before the unmount record,
+// so on a v5 filesystem the head is usually within a few blocks of the
+// superblock's LSN: one read there finds it. Otherwise the head search
+// reads logProbes blocks per round side by side, so a remote image pays
+// a few round trips, not one per step of a binary search.
 func (fsys *FS) logState() LogState {
 	g := &fsys.g
 	if g.logStart == 0 {
@@ -58,82 +63,132 @@ func (fsys *FS) logState() LogState {
 	if err != nil {
 		return LogUnknown
 	}
-	base := int64(start) * g.blockSize
-	n := int64(g.logBlocks) * g.blockSize / logBlock
-	cycles := func(blks []int64) ([]uint32, bool) {
-		out := make([]uint32, len(blks))
-		ok := true
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for i, b := range blks {
-			wg.Go(func() {
-				c, good := fsys.logCycle(base, b)
-				mu.Lock()
-				out[i], ok = c, ok && good
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
-		return out, ok
-	}
-	ends, ok := cycles([]int64{0, n - 1})
-	if !ok {
+	l := &logReader{fsys: fsys, base: int64(start) * g.blockSize, n: int64(g.logBlocks) * g.blockSize / logBlock}
+	first, ok := l.cycle(0)
+	switch {
+	case !ok:
 		return LogUnknown
-	}
-	first, last := ends[0], ends[1]
-	if first == 0 {
+	case first == 0:
 		return LogClean // a zeroed log holds nothing to replay
 	}
-	head := n // the first block of the older cycle; n when none is
-	if first != last {
-		if last != first-1 {
+	hint := fsys.sbLSN
+	if hint == 0 && fsys.g.v5 {
+		hint = uint64(first) << 32 // never written since mkfs: block 0
+	}
+	head, ok := l.headNear(hint, first)
+	if !ok {
+		if head, ok = l.searchHead(first); !ok {
 			return LogUnknown
 		}
-		// Blocks [0, head) carry cycle first, [head, n) cycle last.
-		lo, hi := int64(1), n-1
-		for lo < hi {
-			step := max((hi-lo)/logProbes, 1)
-			var blks []int64
-			for b := lo; b < hi; b += step {
-				blks = append(blks, b)
-			}
-			cs, ok := cycles(blks)
-			if !ok {
-				return LogUnknown
-			}
-			i := 0
-			for i < len(cs) && cs[i] == first {
-				i++
-			}
-			if i < len(cs) {
-				hi = blks[i]
-			}
-			if i > 0 {
-				lo = blks[i-1] + 1
-			}
-		}
-		head = hi
 	}
-	return fsys.lastRecord(base, n, head, first)
+	return l.lastRecord(head, first)
 }
 
-// logCycle returns the cycle number of log block b.
-func (fsys *FS) logCycle(base, b int64) (uint32, bool) {
+// logReader reads the n basic blocks of the internal log at byte base.
+type logReader struct {
+	fsys    *FS
+	base, n int64
+}
+
+// cycle returns the cycle number of log block b: the first word of a
+// block, or the word after the magic in a record header.
+func (l *logReader) cycle(b int64) (uint32, bool) {
 	var buf [8]byte
-	if readFull(fsys.r, buf[:], base+b*logBlock) != nil {
+	if readFull(l.fsys.r, buf[:], l.base+b*logBlock) != nil {
 		return 0, false
 	}
+	return blockCycle(buf[:]), true
+}
+
+func blockCycle(b []byte) uint32 {
 	be := binary.BigEndian
-	if be.Uint32(buf[:]) == logMagic {
-		return be.Uint32(buf[4:]), true
+	if be.Uint32(b) == logMagic {
+		return be.Uint32(b[4:])
 	}
-	return be.Uint32(buf[:]), true
+	return be.Uint32(b)
+}
+
+// headNear looks for the head in the logHintBlocks blocks from the block
+// of lsn, which must carry the cycle first.
+func (l *logReader) headNear(lsn uint64, first uint32) (int64, bool) {
+	from := int64(uint32(lsn))
+	if uint32(lsn>>32) != first || from >= l.n {
+		return 0, false
+	}
+	k := min(logHintBlocks, l.n-from)
+	buf := make([]byte, k*logBlock)
+	if readFull(l.fsys.r, buf, l.base+from*logBlock) != nil || blockCycle(buf) != first {
+		return 0, false
+	}
+	for i := int64(1); i < k; i++ {
+		if c := blockCycle(buf[i*logBlock:]); c != first {
+			return from + i, c == first-1
+		}
+	}
+	return 0, false
+}
+
+// searchHead finds the first block of the older cycle: blocks [0, head)
+// carry cycle first, [head, n) cycle first-1; head is n when the whole
+// log carries one cycle.
+func (l *logReader) searchHead(first uint32) (int64, bool) {
+	last, ok := l.cycle(l.n - 1)
+	switch {
+	case !ok:
+		return 0, false
+	case last == first:
+		return l.n, true
+	case last != first-1:
+		return 0, false
+	}
+	lo, hi := int64(1), l.n-1
+	for lo < hi {
+		step := max((hi-lo)/logProbes, 1)
+		var blks []int64
+		for b := lo; b < hi; b += step {
+			blks = append(blks, b)
+		}
+		cs, ok := l.cycles(blks)
+		if !ok {
+			return 0, false
+		}
+		i := 0
+		for i < len(cs) && cs[i] == first {
+			i++
+		}
+		if i < len(cs) {
+			hi = blks[i]
+		}
+		if i > 0 {
+			lo = blks[i-1] + 1
+		}
+	}
+	return hi, true
+}
+
+// cycles reads the cycle numbers of blks side by side.
+func (l *logReader) cycles(blks []int64) ([]uint32, bool) {
+	out := make([]uint32, len(blks))
+	ok := true
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, b := range blks {
+		wg.Go(func() {
+			c, good := l.cycle(b)
+			mu.Lock()
+			out[i], ok = c, ok && good
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out, ok
 }
 
 // lastRecord reads the logTailBlocks blocks before head (wrapping to the
 // end of the log) and finds the last record header of the cycle: an
 // unmount record that ends at head means a clean log.
-func (fsys *FS) lastRecord(base, n, head int64, cycle uint32) LogState {
+func (l *logReader) lastRecord(head int64, cycle uint32) LogState {
+	fsys, base, n := l.fsys, l.base, l.n
 	k := min(logTailBlocks, n)
 	buf := make([]byte, k*logBlock)
 	// Block i of buf is log block (head-k+i) mod n.
