@@ -22,6 +22,9 @@ const MaxDirIndexBytes = 32 << 20
 // dirent in the slice and the string's allocation rounding.
 const direntOverhead = 40
 
+// dirReadBlocks is how many consecutive directory blocks one read fetches.
+const dirReadBlocks = 32
+
 // leafOffset is XFS_DIR2_LEAF_OFFSET: a directory's data blocks lie
 // below this byte offset, its hash index and free-space blocks above.
 const leafOffset = 32 << 30
@@ -202,22 +205,39 @@ func (fsys *FS) blockDir(in *inode, p *dirParser) error {
 		return err
 	}
 	dirBlocks := uint64(1) << g.dirBlkLog // filesystem blocks per directory block
+	dirSize := g.blockSize << g.dirBlkLog
 	leafBlock := uint64(leafOffset) >> g.blockLog
-	buf := make([]byte, g.blockSize<<g.dirBlkLog)
+	var buf []byte
 	var read uint64   // directory blocks read, bounded by maxDirSize
 	next := uint64(0) // the first logical block not yet read
 	for _, e := range m {
-		for lblk := max(e.off, next) &^ (dirBlocks - 1); lblk < e.off+e.count && lblk < leafBlock; lblk += dirBlocks {
-			if read++; read*uint64(len(buf)) > maxDirSize {
+		for lblk := max(e.off, next) &^ (dirBlocks - 1); lblk < e.off+e.count && lblk < leafBlock; {
+			// Read the directory blocks that lie whole in this extent
+			// together (up to dirReadBlocks), else one through the map.
+			k := uint64(1)
+			if lblk >= e.off {
+				k = max(min((e.off+e.count-lblk)/dirBlocks, (leafBlock-lblk)/dirBlocks, dirReadBlocks), 1)
+			}
+			if read += k; read*uint64(dirSize) > maxDirSize {
 				return unsupportedf("inode %d: directory data larger than %d bytes", in.ino, maxDirSize)
 			}
-			if err := fsys.readDirBlock(in, m, lblk, buf); err != nil {
+			buf = slices.Grow(buf[:0], int(k)*int(dirSize))[:int(k)*int(dirSize)]
+			var err error
+			if lblk >= e.off && k*dirBlocks <= e.off+e.count-lblk {
+				err = fsys.readBlocks(buf, e.blk+lblk-e.off)
+			} else {
+				err = fsys.readDirBlock(in, m, lblk, buf)
+			}
+			if err != nil {
 				return err
 			}
-			if err := p.dataBlock(buf, lblk); err != nil {
-				return err
+			for i := range k {
+				if err := p.dataBlock(buf[i*uint64(dirSize):(i+1)*uint64(dirSize)], lblk+i*dirBlocks); err != nil {
+					return err
+				}
 			}
-			next = lblk + dirBlocks
+			lblk += k * dirBlocks
+			next = lblk
 		}
 	}
 	return nil
