@@ -21,9 +21,9 @@ import (
 // byte offset, -1 when it has none).
 func where(t *testing.T, img, path string) (inodeAt int64, ino uint64, dataAt int64) {
 	t.Helper()
-	bin, err := fixtures.Tool("xfs_db")
+	bin, err := fixtures.Tool("xfs_db") // xfsprogs, as mkfs.xfs
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	run := func(args ...string) []byte {
 		out, err := exec.Command(bin, append([]string{"-r"}, append(args, img)...)...).CombinedOutput()
