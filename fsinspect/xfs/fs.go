@@ -1,7 +1,6 @@
 package xfs
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -33,9 +32,6 @@ type FS struct {
 	// maxDirEntries bounds the entries of one directory.
 	maxDirEntries int
 	closer        io.Closer // the file Open opened; nil after New
-	// sbLSN is the log sequence number of the last superblock write
-	// (v5; 0 on v4): cycle in the high 32 bits, log block in the low.
-	sbLSN uint64
 }
 
 // Open opens the filesystem image file at path read-only and reads it with
@@ -94,9 +90,6 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 		maps:   newLRU[uint64, []extent](mapCacheSize),
 
 		maxDirEntries: DefaultMaxDirEntries,
-	}
-	if g.v5 {
-		fsys.sbLSN = binary.BigEndian.Uint64(b[240:])
 	}
 	for _, o := range opts {
 		o(fsys)

@@ -20,6 +20,7 @@ const (
 	LogDirty
 )
 
+// String names the state: "clean", "dirty" or "unknown".
 func (s LogState) String() string {
 	switch s {
 	case LogClean:
@@ -41,8 +42,9 @@ const (
 	logHeaderCycle  = 32 << 10 // bytes of record data one header block describes
 	logUnmountTrans = 0x20
 	logProbes       = 16  // blocks read at once per round of the head search
-	logTailBlocks   = 16  // blocks read before the head to find the last record
+	logTailBlocks   = 16  // blocks read before the head to find an unmount record
 	logHintBlocks   = 128 // blocks read from the superblock's LSN on
+	logMaxRoundoff  = 256 << 10
 )
 
 // logState finds the head of the internal log (where the cycle number
@@ -56,7 +58,7 @@ const (
 // a few round trips, not one per step of a binary search.
 func (fsys *FS) logState() LogState {
 	g := &fsys.g
-	if g.logStart == 0 {
+	if g.logStart == 0 || g.logRoundoff > logMaxRoundoff {
 		return LogUnknown
 	}
 	start, err := fsys.daddr(g.logStart, g.logBlocks)
@@ -71,7 +73,7 @@ func (fsys *FS) logState() LogState {
 	case first == 0:
 		return LogClean // a zeroed log holds nothing to replay
 	}
-	hint := fsys.sbLSN
+	hint := fsys.g.sbLSN
 	if hint == 0 && fsys.g.v5 {
 		hint = uint64(first) << 32 // never written since mkfs: block 0
 	}
@@ -115,7 +117,9 @@ func (l *logReader) headNear(lsn uint64, first uint32) (int64, bool) {
 	if uint32(lsn>>32) != first || from >= l.n {
 		return 0, false
 	}
-	k := min(logHintBlocks, l.n-from)
+	// Past the superblock's record come at most the unmount record and
+	// another, each padded to the roundoff.
+	k := min(logHintBlocks+2*l.fsys.g.logRoundoff/logBlock, l.n-from)
 	buf := make([]byte, k*logBlock)
 	if readFull(l.fsys.r, buf, l.base+from*logBlock) != nil || blockCycle(buf) != first {
 		return 0, false
@@ -184,12 +188,15 @@ func (l *logReader) cycles(blks []int64) ([]uint32, bool) {
 	return out, ok
 }
 
-// lastRecord reads the logTailBlocks blocks before head (wrapping to the
-// end of the log) and finds the last record header of the cycle: an
-// unmount record that ends at head means a clean log.
+// lastRecord reads the blocks before head (wrapping to the end of the
+// log) that an unmount record would fill, and finds the last record
+// header of the cycle: an unmount record that ends at head means a clean
+// log; no header there, a record too large to be one, a dirty log.
 func (l *logReader) lastRecord(head int64, cycle uint32) LogState {
 	fsys, base, n := l.fsys, l.base, l.n
-	k := min(logTailBlocks, n)
+	// An unmount record is a header (up to 9 blocks with a 256 KiB log
+	// buffer) and one block of data, padded to the roundoff.
+	k := min(max(logTailBlocks, fsys.g.logRoundoff/logBlock+9), n)
 	buf := make([]byte, k*logBlock)
 	// Block i of buf is log block (head-k+i) mod n.
 	from := head - k
@@ -217,10 +224,12 @@ func (l *logReader) lastRecord(head int64, cycle uint32) LogState {
 		if hs := int64(be.Uint32(h[320:])); be.Uint32(h[8:])&2 != 0 && hs > logHeaderCycle {
 			hdrBlocks = (hs + logHeaderCycle - 1) / logHeaderCycle
 		}
-		if i+hdrBlocks+(size+logBlock-1)/logBlock != k {
+		// The kernel pads the header and data to the log's roundoff.
+		round := fsys.g.logRoundoff
+		if i+((hdrBlocks*logBlock+size+round-1)/round*round)/logBlock != k {
 			// The record does not end at the head: a torn write, or a
 			// head search misled by one.
-			return LogDirty
+			return LogUnknown
 		}
 		ops := be.Uint32(h[40:])
 		if ops == 1 && i+hdrBlocks < k && buf[(i+hdrBlocks)*logBlock+9]&logUnmountTrans != 0 {
@@ -228,6 +237,7 @@ func (l *logReader) lastRecord(head int64, cycle uint32) LogState {
 		}
 		return LogDirty
 	}
-	// No header in the blocks before the head: a large transaction.
+	// No header in the blocks before the head: a record larger than an
+	// unmount record.
 	return LogDirty
 }

@@ -19,6 +19,7 @@ const (
 	versionNumMask  = 0x000f
 	versionMoreBits = 0x8000 // sb_features2 is valid
 	versionDirV2    = 0x2000
+	versionLogV2    = 0x0400 // the log has version 2 records (stripe unit)
 )
 
 // sb_features2 bits used by the reader.
@@ -99,7 +100,12 @@ type geometry struct {
 	nrext64    bool
 	logStart   uint64 // fsblock of the internal log; 0 for an external log
 	logBlocks  uint64
-	sectorSize int64
+	// logRoundoff is the unit, in bytes, to which the kernel pads a log
+	// record: the log stripe unit or the log sector, at least 512.
+	logRoundoff int64
+	// sbLSN is the log sequence number of the last superblock write
+	// (v5; 0 on v4): cycle in the high 32 bits, log block in the low.
+	sbLSN uint64
 }
 
 // parseSuper decodes and validates the superblock b against a device of
@@ -151,12 +157,15 @@ func parseSuper(b []byte, size int64) (Superblock, geometry, error) {
 		blocks:   be.Uint64(b[8:]),
 		agBlocks: agBlocks, agCount: agCount, agBlockLog: agBlockLog,
 		inodeSize: int64(inodeSize), inoPerLog: inoPerLog,
-		rootIno:    be.Uint64(b[56:]),
-		dirBlkLog:  uint(b[192]),
-		v5:         s.Version == 5,
-		logStart:   be.Uint64(b[48:]),
-		logBlocks:  uint64(be.Uint32(b[96:])),
-		sectorSize: int64(sectSize),
+		rootIno:     be.Uint64(b[56:]),
+		dirBlkLog:   uint(b[192]),
+		v5:          s.Version == 5,
+		logStart:    be.Uint64(b[48:]),
+		logBlocks:   uint64(be.Uint32(b[96:])),
+		logRoundoff: max(512, int64(be.Uint16(b[194:]))),
+	}
+	if sunit := int64(be.Uint32(b[196:])); sunit > 1 && s.VersionNum&versionLogV2 != 0 {
+		g.logRoundoff = max(g.logRoundoff, sunit)
 	}
 	if g.blocks <= (agCount-1)*agBlocks || g.blocks > agCount*agBlocks {
 		return s, g, corruptf("superblock: %d blocks in %d allocation groups of %d", g.blocks, agCount, agBlocks)
@@ -177,6 +186,7 @@ func parseSuper(b []byte, size int64) (Superblock, geometry, error) {
 		g.ftype = s.Incompat&incompatFtype != 0
 		g.bigtime = s.Incompat&incompatBigtime != 0
 		g.nrext64 = s.Incompat&incompatNrext64 != 0
+		g.sbLSN = be.Uint64(b[240:])
 		if s.Incompat&incompatNeedsRepair != 0 {
 			return s, g, unsupportedf("superblock: the filesystem is marked as needing xfs_repair")
 		}
