@@ -91,6 +91,7 @@ func TestCorruptSuperblock(t *testing.T) {
 		want  error
 	}{
 		{"magic", func(b []byte) { b[0] = 'Y' }, 0, xfs.ErrCorrupt},
+		{"mkfs in progress", func(b []byte) { b[126] = 1 }, 0, xfs.ErrCorrupt},
 		{"block size", func(b []byte) { be.PutUint32(b[4:], 3000) }, 0, xfs.ErrCorrupt},
 		{"block log", func(b []byte) { b[120] = 20 }, 0, xfs.ErrCorrupt},
 		{"sector size", func(b []byte) { be.PutUint16(b[102:], 8192) }, 0, xfs.ErrCorrupt},

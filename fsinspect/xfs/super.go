@@ -125,6 +125,9 @@ func parseSuper(b []byte, size int64) (Superblock, geometry, error) {
 	if s.Version == 4 && s.VersionNum&versionDirV2 == 0 {
 		return s, g, unsupportedf("superblock: version 1 directories")
 	}
+	if b[126] != 0 {
+		return s, g, corruptf("superblock: mkfs did not finish (sb_inprogress)")
+	}
 	if s.VersionNum&versionMoreBits != 0 {
 		s.Features2 = be.Uint32(b[200:])
 	}
