@@ -109,3 +109,20 @@ func TestSemantics(t *testing.T) {
 		t.Errorf("Read after Close = %v", err)
 	}
 }
+
+// TestASCIICI: on a filesystem made with -n version=ci, exact names are
+// found, and a name that is missing may exist in another case, which
+// this reader does not try: ErrUnsupported, not ErrNotExist.
+func TestASCIICI(t *testing.T) {
+	t.Parallel()
+	fsys := openFS(t, fixtures.MustXFS(t, standardTree(false, false), fixtures.XFSOptions{Extra: []string{"-n", "version=ci"}}))
+	if b, err := fsys.ReadFile("etc/passwd"); err != nil || len(b) == 0 {
+		t.Errorf("etc/passwd: %q, %v", b, err)
+	}
+	if _, err := fsys.Stat("etc/PASSWD"); !errors.Is(err, xfs.ErrUnsupported) {
+		t.Errorf("Stat(etc/PASSWD) = %v; want ErrUnsupported", err)
+	}
+	if s := fsys.Super(); !slices.Contains(s.Features, "ascii-ci") {
+		t.Errorf("features %v", s.Features)
+	}
+}

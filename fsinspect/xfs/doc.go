@@ -13,7 +13,9 @@
 // and btree data forks (unwritten extents and holes read as zeros),
 // short-form, block, leaf, node and btree directories, and local and
 // remote symlinks. A realtime section, an unknown incompatible feature or
-// a filesystem marked as needing repair fail with ErrUnsupported.
+// a filesystem marked as needing repair fail with ErrUnsupported; so does
+// a name missing from an ascii-ci filesystem, rather than claiming it
+// does not exist in another case.
 // Checksums are not verified; every structure is bounds-checked instead,
 // and faults wrap ErrCorrupt. New also finds the head of an internal log
 // and reports whether the log ends in an unmount record (Superblock.Log).

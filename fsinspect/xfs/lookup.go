@@ -31,6 +31,9 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 		}
 		e, ok := d.find(elem)
 		if !ok {
+			if fsys.g.asciiCI {
+				return nil, unsupportedf("inode %d: %q not found in an ascii-ci filesystem (case-insensitive lookup is not implemented)", cur.ino, elem)
+			}
 			return nil, fs.ErrNotExist
 		}
 		next, err := fsys.inode(e.ino)

@@ -20,6 +20,7 @@ const (
 	versionMoreBits = 0x8000 // sb_features2 is valid
 	versionDirV2    = 0x2000
 	versionLogV2    = 0x0400 // the log has version 2 records (stripe unit)
+	versionASCIICI  = 0x4000 // names compare ASCII case-insensitively
 )
 
 // sb_features2 bits used by the reader.
@@ -94,6 +95,7 @@ type geometry struct {
 	inoPerLog  uint // log2 of inodes per block
 	rootIno    uint64
 	dirBlkLog  uint // log2 of filesystem blocks per directory block
+	asciiCI    bool // names compare ASCII case-insensitively
 	v5         bool
 	ftype      bool
 	bigtime    bool
@@ -162,6 +164,7 @@ func parseSuper(b []byte, size int64) (Superblock, geometry, error) {
 		inodeSize: int64(inodeSize), inoPerLog: inoPerLog,
 		rootIno:     be.Uint64(b[56:]),
 		dirBlkLog:   uint(b[192]),
+		asciiCI:     s.VersionNum&versionASCIICI != 0,
 		v5:          s.Version == 5,
 		logStart:    be.Uint64(b[48:]),
 		logBlocks:   uint64(be.Uint32(b[96:])),
@@ -220,6 +223,9 @@ func featureNames(s Superblock, g geometry) []string {
 	}
 	if g.ftype {
 		names = append(names, "ftype")
+	}
+	if g.asciiCI {
+		names = append(names, "ascii-ci")
 	}
 	for _, f := range incompatNames[1:] {
 		if s.Incompat&f.bit != 0 {
