@@ -15,10 +15,10 @@
 // remote symlinks. A realtime section, an unknown incompatible feature or
 // a filesystem marked as needing repair fail with ErrUnsupported; so does
 // a name missing from an ascii-ci filesystem, rather than claiming it
-// does not exist in another case.
-// Checksums are not verified; every structure is bounds-checked instead,
-// and faults wrap ErrCorrupt. New also finds the head of an internal log
-// and reports whether the log ends in an unmount record (Superblock.Log).
+// does not exist in another case. Checksums are not verified; every
+// structure is bounds-checked instead, and faults wrap ErrCorrupt. New
+// also finds the head of an internal log and reports whether the log
+// ends in an unmount record (Superblock.Log).
 //
 // A directory is listed from its data blocks (those below the 32 GiB
 // leaf offset), ignoring the hash index: it is read once and its sorted
