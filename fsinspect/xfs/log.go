@@ -66,18 +66,29 @@ func (fsys *FS) logState() LogState {
 		return LogUnknown
 	}
 	l := &logReader{fsys: fsys, base: int64(start) * g.blockSize, n: int64(g.logBlocks) * g.blockSize / logBlock}
-	first, ok := l.cycle(0)
+	// Read block 0 (its cycle is the newest) and the window at the
+	// superblock's LSN side by side.
+	hint := int64(uint32(g.sbLSN))
+	if hint >= l.n {
+		hint = 0
+	}
+	var first uint32
+	var ok bool
+	var wg sync.WaitGroup
+	wg.Go(func() { first, ok = l.cycle(0) })
+	l.readWindow(hint)
+	wg.Wait()
 	switch {
 	case !ok:
 		return LogUnknown
 	case first == 0:
 		return LogClean // a zeroed log holds nothing to replay
 	}
-	hint := fsys.g.sbLSN
-	if hint == 0 && fsys.g.v5 {
-		hint = uint64(first) << 32 // never written since mkfs: block 0
+	hintCycle := uint32(g.sbLSN >> 32)
+	if g.sbLSN == 0 && g.v5 {
+		hintCycle = first // never written since mkfs: block 0
 	}
-	head, ok := l.headNear(hint, first)
+	head, ok := l.headNear(hint, hintCycle, first)
 	if !ok {
 		if head, ok = l.searchHead(first); !ok {
 			return LogUnknown
@@ -90,10 +101,38 @@ func (fsys *FS) logState() LogState {
 type logReader struct {
 	fsys    *FS
 	base, n int64
+	// win holds the blocks from winFrom on, read where the head is
+	// expected; nil if that read failed.
+	win     []byte
+	winFrom int64
+}
+
+// readWindow reads the blocks where a clean log's head is expected: past
+// the superblock's record come at most the unmount record and another,
+// each padded to the roundoff.
+func (l *logReader) readWindow(hint int64) {
+	// Start early enough for lastRecord to find the record before the
+	// head in the window too.
+	from := max(hint-l.tailBlocks(), 0)
+	k := min(hint-from+logHintBlocks+2*l.fsys.g.logRoundoff/logBlock, l.n-from)
+	buf := make([]byte, k*logBlock)
+	if readFull(l.fsys.r, buf, l.base+from*logBlock) == nil {
+		l.win, l.winFrom = buf, from
+	}
+}
+
+// blocks returns log blocks [b, b+k), from the window when it holds them.
+func (l *logReader) blocks(b, k int64) ([]byte, bool) {
+	if b >= l.winFrom && (b-l.winFrom+k)*logBlock <= int64(len(l.win)) {
+		return l.win[(b-l.winFrom)*logBlock : (b-l.winFrom+k)*logBlock], true
+	}
+	buf := make([]byte, k*logBlock)
+	return buf, readFull(l.fsys.r, buf, l.base+b*logBlock) == nil
 }
 
 // cycle returns the cycle number of log block b: the first word of a
-// block, or the word after the magic in a record header.
+// block, or the word after the magic in a record header. It reads the
+// block (never the window), so calls may run side by side.
 func (l *logReader) cycle(b int64) (uint32, bool) {
 	var buf [8]byte
 	if readFull(l.fsys.r, buf[:], l.base+b*logBlock) != nil {
@@ -110,23 +149,17 @@ func blockCycle(b []byte) uint32 {
 	return be.Uint32(b)
 }
 
-// headNear looks for the head in the logHintBlocks blocks from the block
-// of lsn, which must carry the cycle first.
-func (l *logReader) headNear(lsn uint64, first uint32) (int64, bool) {
-	from := int64(uint32(lsn))
-	if uint32(lsn>>32) != first || from >= l.n {
+// headNear looks for the head in the window from block hint on, which
+// must carry the cycle first, as the superblock's LSN (of cycle
+// hintCycle) says.
+func (l *logReader) headNear(hint int64, hintCycle, first uint32) (int64, bool) {
+	i := hint - l.winFrom
+	if hintCycle != first || i < 0 || (i+1)*logBlock > int64(len(l.win)) || blockCycle(l.win[i*logBlock:]) != first {
 		return 0, false
 	}
-	// Past the superblock's record come at most the unmount record and
-	// another, each padded to the roundoff.
-	k := min(logHintBlocks+2*l.fsys.g.logRoundoff/logBlock, l.n-from)
-	buf := make([]byte, k*logBlock)
-	if readFull(l.fsys.r, buf, l.base+from*logBlock) != nil || blockCycle(buf) != first {
-		return 0, false
-	}
-	for i := int64(1); i < k; i++ {
-		if c := blockCycle(buf[i*logBlock:]); c != first {
-			return from + i, c == first-1
+	for i++; i < int64(len(l.win))/logBlock; i++ {
+		if c := blockCycle(l.win[i*logBlock:]); c != first {
+			return l.winFrom + i, c == first-1
 		}
 	}
 	return 0, false
@@ -188,27 +221,35 @@ func (l *logReader) cycles(blks []int64) ([]uint32, bool) {
 	return out, ok
 }
 
+// tailBlocks is how many blocks before the head lastRecord reads: as
+// many as an unmount record fills, a header (up to 9 blocks with a
+// 256 KiB log buffer) and one block of data padded to the roundoff.
+func (l *logReader) tailBlocks() int64 {
+	return min(max(logTailBlocks, l.fsys.g.logRoundoff/logBlock+9), l.n)
+}
+
 // lastRecord reads the blocks before head (wrapping to the end of the
 // log) that an unmount record would fill, and finds the last record
 // header of the cycle: an unmount record that ends at head means a clean
 // log; no header there, a record too large to be one, a dirty log.
 func (l *logReader) lastRecord(head int64, cycle uint32) LogState {
 	fsys, base, n := l.fsys, l.base, l.n
-	// An unmount record is a header (up to 9 blocks with a 256 KiB log
-	// buffer) and one block of data, padded to the roundoff.
-	k := min(max(logTailBlocks, fsys.g.logRoundoff/logBlock+9), n)
-	buf := make([]byte, k*logBlock)
+	k := l.tailBlocks()
 	// Block i of buf is log block (head-k+i) mod n.
-	from := head - k
-	if from < 0 {
+	var buf []byte
+	if from := head - k; from >= 0 {
+		var ok bool
+		if buf, ok = l.blocks(from, k); !ok {
+			return LogUnknown
+		}
+	} else {
+		buf = make([]byte, k*logBlock)
 		if readFull(fsys.r, buf[:-from*logBlock], base+(n+from)*logBlock) != nil {
 			return LogUnknown
 		}
 		if readFull(fsys.r, buf[-from*logBlock:], base) != nil {
 			return LogUnknown
 		}
-	} else if readFull(fsys.r, buf, base+from*logBlock) != nil {
-		return LogUnknown
 	}
 	be := binary.BigEndian
 	for i := k - 1; i >= 0; i-- {
