@@ -100,9 +100,8 @@ func extStat(sys any) (*Stat, bool) {
 }
 
 // openXFS opens an XFS filesystem. XFS records no last-write time, no
-// error state and no blocks reserved for root; a log this reader cannot
-// decode (an external one) is neither clean nor known to need recovery,
-// and the "log" detail says "unknown".
+// error state and no blocks reserved for root; when the reader cannot
+// decode the log (an external one) the state is unknown.
 func openXFS(r io.ReaderAt, size int64, s settings) (Backend, *FSFacts, error) {
 	fsys, err := xfs.New(r, size, xfs.WithMaxDirEntries(s.dirEntries))
 	if err != nil {
@@ -115,6 +114,7 @@ func openXFS(r io.ReaderAt, size int64, s settings) (Backend, *FSFacts, error) {
 		Free:          int64(sb.FreeBlocks) * sb.BlockSize,
 		Clean:         sb.Log == xfs.LogClean,
 		NeedsRecovery: sb.Log == xfs.LogDirty,
+		StateUnknown:  sb.Log == xfs.LogUnknown,
 		Detail: []Detail{
 			{"log", sb.Log.String()},
 			{"version", fmt.Sprint(sb.Version)},

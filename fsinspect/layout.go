@@ -58,9 +58,14 @@ type FSFacts struct {
 	Size, Free, Reserved int64
 	// Clean is set when the filesystem was cleanly unmounted.
 	Clean bool
-	// NeedsRecovery is set when the journal holds transactions that were
-	// never replayed; reads see the filesystem without them.
+	// NeedsRecovery is set when the journal (XFS: the log) holds
+	// transactions that were never replayed; reads see the filesystem
+	// without them.
 	NeedsRecovery bool
+	// StateUnknown is set when the reader cannot tell whether the
+	// filesystem was cleanly unmounted (an external XFS log); Clean and
+	// NeedsRecovery are then false.
+	StateUnknown bool
 	// ErrorsDetected is set when the filesystem recorded errors.
 	ErrorsDetected bool
 	LastWrite      time.Time // zero when not recorded

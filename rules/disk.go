@@ -196,18 +196,25 @@ func checkFSState(in *Input) []Finding {
 	if !root.LastWrite.IsZero() {
 		ev = append(ev, KV{"last_write", root.LastWrite.UTC().Format(time.RFC3339)})
 	}
+	journal := "journal"
+	if root.Type == "xfs" {
+		journal = "log"
+	}
+	if root.StateUnknown {
+		return []Finding{in.New(Skip, "root filesystem", fmt.Sprintf("whether the %s root filesystem was cleanly unmounted is unknown: its %s is external or could not be decoded", root.Type, journal), ev...)}
+	}
 	var why []string
 	if !root.Clean {
 		why = append(why, "not cleanly unmounted")
 	}
 	if root.NeedsRecovery {
-		why = append(why, "the journal needs recovery")
+		why = append(why, "the "+journal+" needs recovery")
 	}
 	if len(why) == 0 {
 		return []Finding{in.New(Pass, "root filesystem", "the root filesystem was cleanly unmounted", ev...)}
 	}
 	f := in.New(Warn, "root filesystem", "the root filesystem is "+strings.Join(why, ", and ")+
-		": the image was taken from a running system; the journal is not replayed, so recent writes (the cleanup's truncations included) may be missing from this view", ev...)
+		": the image was taken from a running system; the "+journal+" is not replayed, so recent writes (the cleanup's truncations included) may be missing from this view", ev...)
 	f.Fix = "shut the build Droplet down (or unmount the filesystem) before taking the snapshot"
 	return []Finding{f}
 }

@@ -89,7 +89,10 @@ func checkRootFS(in *Input) []Finding {
 			return []Finding{in.New(Pass, "root filesystem", "the root filesystem is "+f.Type, ev...)}
 		}
 		w := in.New(Warn, "root filesystem", fmt.Sprintf("the root filesystem is %s: DigitalOcean's custom images need ext3 or ext4", f.Type), ev...)
-		w.Fix = "convert it in place: tune2fs -O extent,uninit_bg,dir_index,has_journal (ext2 to ext4), then e2fsck -fD; or " + fix
+		w.Fix = fix
+		if f.Type == "ext2" {
+			w.Fix = "convert it in place: tune2fs -O extent,uninit_bg,dir_index,has_journal (ext2 to ext4), then e2fsck -fD; or " + fix
+		}
 		return []Finding{w}
 	}
 	// No readable root: name the Linux filesystems imgcheck cannot read.

@@ -103,6 +103,15 @@ func TestFSState(t *testing.T) {
 	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "WARN" {
 		t.Errorf("not clean: %+v", fs)
 	}
+	d.Root.Facts.Type = "xfs"
+	d.Root.Facts.NeedsRecovery = true
+	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "WARN" || !strings.Contains(fs[0].Message, "the log needs recovery") {
+		t.Errorf("XFS log dirty: %+v", fs)
+	}
+	d.Root.Facts.NeedsRecovery, d.Root.Facts.StateUnknown = false, true
+	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "SKIP" || !strings.Contains(fs[0].Message, "external") {
+		t.Errorf("XFS external log: %+v", fs)
+	}
 	d.Root, d.RootErr = nil, "LVM is not supported"
 	if fs := runDisk(t, "disk.fs-state", d, rules.Options{}); diskLevels(fs) != "ERROR" || !strings.Contains(fs[0].Message, "LVM") {
 		t.Errorf("no root: %+v", fs)
