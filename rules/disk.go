@@ -361,8 +361,12 @@ func checkShrinkHint(in *Input) []Finding {
 		need := r.Offset + fsUsed(f)
 		ev = append(ev, KV{"fs_used", FormatSize(fsUsed(f))})
 		if need <= m {
-			return []Finding{in.New(Info, "disk", fmt.Sprintf("the root filesystem uses %s from byte %d: the image could be reduced to %s (shrink the filesystem and partition, then the virtual disk; relocate the GPT backup header)",
-				FormatSize(fsUsed(f)), r.Offset, FormatSize(m)), ev...)}
+			how := "shrink the filesystem and partition, then the virtual disk; relocate the GPT backup header"
+			if f.Type == "xfs" {
+				how = "XFS cannot shrink: copy the files onto a smaller filesystem (xfsdump/xfsrestore or rsync -aHAX) in a smaller disk"
+			}
+			return []Finding{in.New(Info, "disk", fmt.Sprintf("the root filesystem uses %s from byte %d: the image could be reduced to %s (%s)",
+				FormatSize(fsUsed(f)), r.Offset, FormatSize(m), how), ev...)}
 		}
 	}
 	return []Finding{in.New(Pass, "disk", "the data does not fit the smallest Droplet disk, so no shrink is possible", ev...)}

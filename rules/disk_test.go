@@ -140,6 +140,12 @@ func TestMinSizePlansShrinkUpload(t *testing.T) {
 		!strings.Contains(fs[0].Message, "shrink the filesystem") {
 		t.Errorf("fs data fits: %+v", fs)
 	}
+	onXFS := gptDisk(50*rules.GiB, 50*rules.GiB-(1<<20), 2*rules.GiB)
+	onXFS.Root.Facts.Type = "xfs"
+	if fs := runDisk(t, "disk.shrink-hint", onXFS, rules.Options{}); diskLevels(fs) != "INFO" ||
+		!strings.Contains(fs[0].Message, "XFS cannot shrink") || strings.Contains(fs[0].Message, "shrink the filesystem") {
+		t.Errorf("XFS data fits: %+v", fs)
+	}
 
 	gb26 := gptDisk(26*rules.GB, 8*rules.GiB, rules.GiB)
 	fs = runDisk(t, "disk.min-size", gb26, rules.Options{})
