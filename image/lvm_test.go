@@ -224,9 +224,10 @@ func TestLVMInstallerLayouts(t *testing.T) {
 		name, vg, root string
 		build          func(testing.TB) string
 		lvs            []string
+		rootFS         string
 	}{
-		{"ubuntu", "ubuntu-vg", "ubuntu-lv", fixtures.MustUbuntuLVM, []string{"ubuntu-lv linear 20971520 pv0:0-4"}},
-		{"rhel", "rhel", "root", fixtures.MustRHELLVM, []string{"swap linear 8388608 pv0:0-1", "root linear 20971520 pv0:5-7,pv0:2-3"}},
+		{"ubuntu", "ubuntu-vg", "ubuntu-lv", fixtures.MustUbuntuLVM, []string{"ubuntu-lv linear 20971520 pv0:0-4"}, "ext4"},
+		{"rhel", "rhel", "root", fixtures.MustRHELLVM, []string{"swap linear 8388608 pv0:0-1", "root linear 20971520 pv0:5-7,pv0:2-3"}, "xfs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +242,7 @@ func TestLVMInstallerLayouts(t *testing.T) {
 					segs = append(segs, s.String())
 				}
 				got = append(got, fmt.Sprintf("%s %s %d %s", lv.Name, lv.Kind, lv.Size, strings.Join(segs, ",")))
-				want := "ext4"
+				want := tt.rootFS
 				if lv.Name == "swap" {
 					want = "swap"
 				}
