@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // runCache remembers, for one reader of one inode, the last run mapped
@@ -68,7 +70,7 @@ func (fsys *FS) mapBlock(in *inode, c *runCache, lblk uint64) (run, error) {
 // caches the last run mapped.
 func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, errNegativeOffset
+		return 0, inodefs.ErrNegativeOffset
 	}
 	if off >= in.size {
 		return 0, io.EOF
@@ -99,7 +101,7 @@ func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, erro
 		if want < int64(len(p)-n) && pos >= fetched {
 			// The read spans several runs: fetch them (a window at a
 			// time) side by side rather than one after another.
-			fetched = min(pos+readAheadMax, off+int64(len(p)))
+			fetched = min(pos+inodefs.ReadAheadMax, off+int64(len(p)))
 			fsys.prefetch(in, c, pos, fetched)
 		}
 		dst := p[n : n+int(want)]

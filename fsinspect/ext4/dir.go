@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io/fs"
 	"slices"
-	"strings"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // maxDirSize bounds a directory's data: a larger one fails (holes
@@ -16,71 +16,23 @@ import (
 const maxDirSize = 1 << 30
 
 // MaxDirIndexBytes bounds the memory of one parsed directory (see
-// direntCost): a directory that needs more fails with an error wrapping
+// inodefs.EntryOverhead): a directory that needs more fails with an error wrapping
 // ErrUnsupported. The directory cache holds this much, so every
 // directory that can be read is parsed once and then looked up in memory.
 const MaxDirIndexBytes = 32 << 20
 
-// direntOverhead is the memory of a parsed entry besides its name: the
-// dirent in the slice and the string's allocation rounding.
-const direntOverhead = 40
-
 // dirReadBlocks is how many consecutive directory blocks one read fetches.
 const dirReadBlocks = 32
 
-// dirent is one live directory entry.
-type dirent struct {
-	name string
-	ino  uint32
-	typ  uint8 // EXT4_FT_*; 0 when the filesystem records no type
-}
-
-// dir is a parsed directory: its entries without "." and "..", sorted by
-// name.
-type dir struct {
-	ents []dirent
-}
-
-// find returns the entry called name.
-func (d *dir) find(name string) (dirent, bool) {
-	i, ok := slices.BinarySearchFunc(d.ents, name, func(e dirent, n string) int { return strings.Compare(e.name, n) })
-	if !ok {
-		return dirent{}, false
-	}
-	return d.ents[i], true
-}
-
-// direntType translates an EXT4_FT_* directory entry type to fs.FileMode
-// type bits; ok is false for 0 (unknown) and invalid values.
-func direntType(t uint8) (m fs.FileMode, ok bool) {
-	switch t {
-	case 1:
-		return 0, true
-	case 2:
-		return fs.ModeDir, true
-	case 3:
-		return fs.ModeDevice | fs.ModeCharDevice, true
-	case 4:
-		return fs.ModeDevice, true
-	case 5:
-		return fs.ModeNamedPipe, true
-	case 6:
-		return fs.ModeSocket, true
-	case 7:
-		return fs.ModeSymlink, true
-	}
-	return 0, false
-}
-
 // dir returns the parsed directory in, from the cache or the disk.
-func (fsys *FS) dir(in *inode) (*dir, error) {
-	if d, ok := fsys.dirs.get(in.ino); ok {
+func (fsys *FS) dir(in *inode) (*inodefs.Dir, error) {
+	if d, ok := fsys.dirs.Get(in.ino); ok {
 		return d, nil
 	}
 	if in.flags&flagEncrypt != 0 {
 		return nil, unsupportedf("inode %d: encrypted directory", in.ino)
 	}
-	var ents []dirent
+	var ents []inodefs.Entry
 	var err error
 	if in.flags&flagInlineData != 0 {
 		ents, err = fsys.inlineDir(in)
@@ -90,36 +42,24 @@ func (fsys *FS) dir(in *inode) (*dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
-	for i := 1; i < len(ents); i++ {
-		if ents[i].name == ents[i-1].name {
-			return nil, corruptf("inode %d: directory has two entries named %q", in.ino, ents[i].name)
-		}
+	d, err := inodefs.NewDir(ents)
+	if err != nil {
+		return nil, corruptf("inode %d: %v", in.ino, err)
 	}
-	d := &dir{ents: ents}
-	fsys.dirs.add(in.ino, d, d.cost())
+	fsys.dirs.Add(in.ino, d, d.Cost())
 	return d, nil
-}
-
-// cost is the memory the parsed directory holds.
-func (d *dir) cost() int {
-	n := direntOverhead
-	for _, e := range d.ents {
-		n += direntOverhead + len(e.name)
-	}
-	return n
 }
 
 // blockDir reads the entries of a directory stored in blocks. Blocks of
 // an htree directory are read linearly: its index blocks look like empty
 // entries spanning the block.
-func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
+func (fsys *FS) blockDir(in *inode) ([]inodefs.Entry, error) {
 	bs := fsys.g.blockSize
 	// A directory cannot be larger than the filesystem holding it.
 	if in.size%bs != 0 || in.size > maxDirSize || uint64(in.size/bs) > fsys.g.blocks {
 		return nil, corruptf("inode %d: directory size %d", in.ino, in.size)
 	}
-	var ents []dirent
+	var ents []inodefs.Entry
 	var size int
 	var c runCache
 	nblocks := uint64(in.size / bs)
@@ -139,7 +79,7 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 			// The directory goes on past this read: fetch its next
 			// runs (a window at a time) side by side rather than one
 			// after another.
-			fetched = pos + readAheadMax
+			fetched = pos + inodefs.ReadAheadMax
 			fsys.prefetch(in, &c, pos, fetched)
 		}
 		// mapBlock checked that the run lies inside the filesystem.
@@ -160,7 +100,7 @@ func (fsys *FS) blockDir(in *inode) ([]dirent, error) {
 // inlineDir reads the entries of an inline_data directory: the parent's
 // inode number in the first 4 bytes of i_block, entries in the other 56,
 // and more entries in the system.data xattr value.
-func (fsys *FS) inlineDir(in *inode) ([]dirent, error) {
+func (fsys *FS) inlineDir(in *inode) ([]inodefs.Entry, error) {
 	var size int
 	ents, err := fsys.parseDirBlock(in.ino, in.block[4:], nil, &size)
 	if err != nil || len(in.inline) == 0 {
@@ -172,7 +112,7 @@ func (fsys *FS) inlineDir(in *inode) ([]dirent, error) {
 // parseDirBlock appends the live entries of the directory block b (or an
 // inline region) to ents, adding their memory to *mem. Entries must tile
 // b exactly.
-func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent, mem *int) ([]dirent, error) {
+func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []inodefs.Entry, mem *int) ([]inodefs.Entry, error) {
 	le := binary.LittleEndian
 	filetype := fsys.g.incompat&incompatFiletype != 0
 	for off := 0; off < len(b); {
@@ -213,10 +153,10 @@ func (fsys *FS) parseDirBlock(ino uint32, b []byte, ents []dirent, mem *int) ([]
 		if len(ents) >= fsys.maxDirEntries {
 			return nil, unsupportedf("inode %d: directory has more than %d entries (the dir-entries limit)", ino, fsys.maxDirEntries)
 		}
-		if *mem += direntOverhead + nameLen; *mem > MaxDirIndexBytes {
+		if *mem += inodefs.EntryOverhead + nameLen; *mem > MaxDirIndexBytes {
 			return nil, unsupportedf("inode %d: directory index needs more than %d bytes of memory", ino, MaxDirIndexBytes)
 		}
-		ents = append(ents, dirent{name: string(name), ino: child, typ: typ})
+		ents = append(ents, inodefs.Entry{Name: string(name), Ino: uint64(child), Type: typ})
 	}
 	return ents, nil
 }

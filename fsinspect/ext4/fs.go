@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // Cache bounds, in bytes of memory: parsed inodes, parsed directories
@@ -29,10 +31,10 @@ type FS struct {
 	g     geometry
 	// descs caches group descriptor blocks, read on demand: the group
 	// count is the superblock's claim, so nothing is sized by it.
-	descs  *lru[uint64, []byte]
-	inodes *lru[uint32, *inode]
-	dirs   *lru[uint32, *dir]
-	paths  *lru[string, *pathDir] // directories by path, see lookup
+	descs  *inodefs.LRU[uint64, []byte]
+	inodes *inodefs.LRU[uint32, *inode]
+	dirs   *inodefs.LRU[uint32, *inodefs.Dir]
+	paths  *inodefs.LRU[string, *pathDir] // directories by path, see lookup
 	// maxDirEntries bounds the entries of one directory.
 	maxDirEntries int
 	closer        io.Closer // the file Open opened; nil after New
@@ -89,10 +91,10 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 		r:      r,
 		super:  s,
 		g:      g,
-		descs:  newLRU[uint64, []byte](descCacheSize),
-		inodes: newLRU[uint32, *inode](inodeCacheSize),
-		dirs:   newLRU[uint32, *dir](dirCacheSize),
-		paths:  newLRU[string, *pathDir](pathCacheSize),
+		descs:  inodefs.NewLRU[uint64, []byte](descCacheSize),
+		inodes: inodefs.NewLRU[uint32, *inode](inodeCacheSize),
+		dirs:   inodefs.NewLRU[uint32, *inodefs.Dir](dirCacheSize),
+		paths:  inodefs.NewLRU[string, *pathDir](pathCacheSize),
 
 		maxDirEntries: DefaultMaxDirEntries,
 	}

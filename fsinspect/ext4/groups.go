@@ -53,13 +53,13 @@ func (fsys *FS) group(grp uint64) (groupDesc, error) {
 	}
 	perBlock := uint64(g.blockSize / g.descSize)
 	nr := grp / perBlock
-	buf, ok := fsys.descs.get(nr)
+	buf, ok := fsys.descs.Get(nr)
 	if !ok {
 		buf = make([]byte, g.blockSize)
 		if err := fsys.readBlock(buf, g.descBlock(nr)); err != nil {
 			return groupDesc{}, fmt.Errorf("group descriptor block %d: %w", nr, err)
 		}
-		fsys.descs.add(nr, buf, len(buf))
+		fsys.descs.Add(nr, buf, len(buf))
 	}
 	le := binary.LittleEndian
 	d := buf[int64(grp%perBlock)*g.descSize:]

@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"encoding/binary"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 	"io/fs"
 	"slices"
 	"time"
@@ -9,17 +10,6 @@ import (
 
 // rootIno is the inode number of the root directory.
 const rootIno = 2
-
-// Inode mode type bits (i_mode & 0xF000).
-const (
-	sIFIFO  = 0x1000
-	sIFCHR  = 0x2000
-	sIFDIR  = 0x4000
-	sIFBLK  = 0x6000
-	sIFREG  = 0x8000
-	sIFLNK  = 0xA000
-	sIFSOCK = 0xC000
-)
 
 // Stat is what FileInfo.Sys returns for a file of an FS.
 type Stat struct {
@@ -36,7 +26,7 @@ type Stat struct {
 // inode is a decoded on-disk inode.
 type inode struct {
 	ino    uint32
-	mode   uint16
+	mode   inodefs.Mode
 	size   int64
 	flags  uint32
 	stat   Stat
@@ -48,7 +38,7 @@ type inode struct {
 
 // inode returns inode ino, from the cache or the inode table.
 func (fsys *FS) inode(ino uint32) (*inode, error) {
-	if in, ok := fsys.inodes.get(ino); ok {
+	if in, ok := fsys.inodes.Get(ino); ok {
 		return in, nil
 	}
 	g := &fsys.g
@@ -72,7 +62,7 @@ func (fsys *FS) inode(ino uint32) (*inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys.inodes.add(ino, in, in.cost())
+	fsys.inodes.Add(ino, in, in.cost())
 	return in, nil
 }
 
@@ -80,8 +70,8 @@ func (fsys *FS) inode(ino uint32) (*inode, error) {
 func (fsys *FS) parseInode(ino uint32, b []byte) (*inode, error) {
 	le := binary.LittleEndian
 	g := &fsys.g
-	in := &inode{ino: ino, mode: le.Uint16(b[0x0:]), flags: le.Uint32(b[0x20:])}
-	if !validType(in.mode) {
+	in := &inode{ino: ino, mode: inodefs.Mode(le.Uint16(b[0x0:])), flags: le.Uint32(b[0x20:])}
+	if !in.mode.Valid() {
 		return nil, corruptf("inode %d: mode 0%o", ino, in.mode)
 	}
 	size := uint64(le.Uint32(b[0x4:])) | uint64(le.Uint32(b[0x6C:]))<<32
@@ -155,51 +145,6 @@ func (fsys *FS) parseInode(ino uint32, b []byte) (*inode, error) {
 	return in, nil
 }
 
-// validType reports whether the inode mode has one of the seven file types.
-func validType(m uint16) bool {
-	switch m & 0xF000 {
-	case sIFIFO, sIFCHR, sIFDIR, sIFBLK, sIFREG, sIFLNK, sIFSOCK:
-		return true
-	}
-	return false
-}
-
-// modeType translates the type bits of an inode mode to fs.FileMode type
-// bits; it returns 0 for a regular file and for an unknown type.
-func modeType(m uint16) fs.FileMode {
-	switch m & 0xF000 {
-	case sIFDIR:
-		return fs.ModeDir
-	case sIFLNK:
-		return fs.ModeSymlink
-	case sIFIFO:
-		return fs.ModeNamedPipe
-	case sIFSOCK:
-		return fs.ModeSocket
-	case sIFCHR:
-		return fs.ModeDevice | fs.ModeCharDevice
-	case sIFBLK:
-		return fs.ModeDevice
-	}
-	return 0
-}
-
-// fileMode is the fs.FileMode of the inode: type, permissions and the
-// setuid, setgid and sticky bits.
-func (in *inode) fileMode() fs.FileMode {
-	m := modeType(in.mode) | fs.FileMode(in.mode&0o777)
-	if in.mode&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if in.mode&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if in.mode&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
 // inodeOverhead is the memory of a cached inode besides its inline data:
 // the struct, its cache entry and map slot.
 const inodeOverhead = 256
@@ -207,6 +152,12 @@ const inodeOverhead = 256
 // cost is the memory the inode holds, its weight in the inode cache.
 func (in *inode) cost() int { return inodeOverhead + len(in.inline) }
 
-func (in *inode) isDir() bool     { return in.mode&0xF000 == sIFDIR }
-func (in *inode) isReg() bool     { return in.mode&0xF000 == sIFREG }
-func (in *inode) isSymlink() bool { return in.mode&0xF000 == sIFLNK }
+// Number, Mode, Size and Info make an *inode an inodefs.Inode.
+func (in *inode) Number() uint64     { return uint64(in.ino) }
+func (in *inode) Mode() inodefs.Mode { return in.mode }
+func (in *inode) Size() int64        { return in.size }
+
+// Info returns the FileInfo of the inode called name.
+func (in *inode) Info(name string) fs.FileInfo {
+	return inodefs.NewFileInfo(name, in.size, in.mode, in.stat.Mtime, in.stat)
+}

@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"strings"
 	"syscall"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // pathDir is a directory a lookup reached, with the directories on its
@@ -45,15 +47,15 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 	if name == "." {
 		return fsys.root()
 	}
-	if p, ok := fsys.paths.get(name); ok {
+	if p, ok := fsys.paths.Get(name); ok {
 		return fsys.inode(p.ino)
 	}
 	at := &pathDir{ino: rootIno}
 	rest := name
 	cur, err := fsys.root()
 	if i := strings.LastIndexByte(name, '/'); i > 0 {
-		if p, ok := fsys.paths.get(name[:i]); ok {
-			if cur, err = fsys.inode(p.ino); err == nil && !cur.isDir() {
+		if p, ok := fsys.paths.Get(name[:i]); ok {
+			if cur, err = fsys.inode(p.ino); err == nil && !cur.mode.IsDir() {
 				err = corruptf("inode %d: cached directory is not a directory", p.ino)
 			}
 			at, rest = p, name[i+1:]
@@ -65,7 +67,7 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 	end := len(name) - len(rest) // where the current component starts
 	for elem := range strings.SplitSeq(rest, "/") {
 		end += len(elem)
-		if !cur.isDir() {
+		if !cur.mode.IsDir() {
 			return nil, syscall.ENOTDIR
 		}
 		e, ok, err := fsys.find(cur, elem)
@@ -78,20 +80,20 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 			}
 			return nil, fs.ErrNotExist
 		}
-		next, err := fsys.inode(e.ino)
+		next, err := fsys.inode(uint32(e.Ino))
 		if err != nil {
 			return nil, err
 		}
-		if err := checkType(next, e); err != nil {
+		if err := inodefs.CheckType(tree{fsys}, next, e); err != nil {
 			return nil, err
 		}
-		if next.isDir() {
+		if next.mode.IsDir() {
 			if at.descends(next.ino) {
 				return nil, corruptf("inode %d: directory %q refers back to its ancestor", cur.ino, elem)
 			}
 			at = &pathDir{ino: next.ino, depth: at.depth + 1, up: at}
 			key := strings.Clone(name[:end])
-			fsys.paths.add(key, at, len(key)+at.cost())
+			fsys.paths.Add(key, at, len(key)+at.cost())
 		}
 		cur = next
 		end++ // the slash
@@ -105,7 +107,7 @@ func (fsys *FS) root() (*inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !in.isDir() {
+	if !in.mode.IsDir() {
 		return nil, corruptf("inode %d: root is not a directory (mode 0%o)", rootIno, in.mode)
 	}
 	return in, nil
@@ -114,9 +116,9 @@ func (fsys *FS) root() (*inode, error) {
 // find looks up the entry called name in directory in: in the cached
 // parsed directory, else through the htree index, else by parsing the
 // whole directory (and caching it).
-func (fsys *FS) find(in *inode, name string) (dirent, bool, error) {
-	if d, ok := fsys.dirs.get(in.ino); ok {
-		e, ok := d.find(name)
+func (fsys *FS) find(in *inode, name string) (inodefs.Entry, bool, error) {
+	if d, ok := fsys.dirs.Get(in.ino); ok {
+		e, ok := d.Find(name)
 		return e, ok, nil
 	}
 	if e, err := fsys.htreeFind(in, name); err == nil {
@@ -124,21 +126,8 @@ func (fsys *FS) find(in *inode, name string) (dirent, bool, error) {
 	}
 	d, err := fsys.dir(in)
 	if err != nil {
-		return dirent{}, false, err
+		return inodefs.Entry{}, false, err
 	}
-	e, ok := d.find(name)
+	e, ok := d.Find(name)
 	return e, ok, nil
-}
-
-// checkType reports an error if the directory entry e records a type
-// other than that of its inode in.
-func checkType(in *inode, e dirent) error {
-	if e.typ == 0 {
-		return nil
-	}
-	t, ok := direntType(e.typ)
-	if !ok || t != modeType(in.mode) {
-		return corruptf("directory entry %q has type %d, inode %d has mode 0%o", e.name, e.typ, in.ino, in.mode)
-	}
-	return nil
 }

@@ -7,20 +7,14 @@ type Range struct{ Off, N int64 }
 // the reads that need them. When New's reader is one, an FS over a slow
 // reader (an image read over the network) saves round trips: a read that
 // spans several extents fetches them side by side instead of one after
-// another, and a file read in order is fetched up to readAheadMax bytes
-// at a time instead of as the reads come.
+// another, and a file read in order is fetched up to 2 MiB at a time
+// instead of as the reads come.
 type Prefetcher interface {
 	// Prefetch reads the ranges into the cache side by side and returns
 	// when they are there or have failed; errors are left for the reads
 	// that need the data.
 	Prefetch(rs []Range)
 }
-
-// readAheadMax bounds what one Read of a file read in order fetches
-// ahead. The cache stays the bound on memory: with the engine's sixteen
-// rules each streaming a file, read-ahead fills fsinspect's 32 MiB block
-// cache at worst, and what is evicted before use is fetched again.
-const readAheadMax = 2 << 20
 
 // maxPrefetchRanges bounds the ranges of one prefetch: a window of a
 // badly fragmented file is fetched as far as its first ranges, and the
@@ -59,34 +53,5 @@ func (fsys *FS) prefetch(in *inode, c *runCache, off, end int64) {
 	}
 	if len(rs) > 0 {
 		p.Prefetch(rs)
-	}
-}
-
-// readAhead is called before a Read of n bytes at f.off: when the read
-// continues the one before it and goes past what was fetched ahead, it
-// fetches the next readAheadMax bytes of the file. The first read of a
-// file is not read ahead, so that a reader that only wants a file's head
-// (a script's first line, a key file's first bytes) fetches no more than
-// before, and neither is a read after a Seek. f.mu is held.
-func (f *regFile) readAhead(n int) {
-	off := f.off
-	if off == 0 || off != f.next || off+int64(n) <= f.ahead {
-		return
-	}
-	from := max(off, f.ahead)
-	f.ahead = max(off+int64(n), from+readAheadMax)
-	f.fsys.prefetch(f.in, &f.runs, from, f.ahead)
-}
-
-// Prefetch fetches the first n bytes of the file into the cache of the
-// FS's reader, all their extents at once, when that reader is a
-// Prefetcher; otherwise it does nothing. Faults are left for the reads.
-// Reads in order from the start then fetch ahead only past those bytes.
-func (f *regFile) Prefetch(n int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.closed {
-		f.fsys.prefetch(f.in, &f.runs, 0, n)
-		f.ahead = max(f.ahead, min(n, f.in.size))
 	}
 }

@@ -1,13 +1,13 @@
-package ext4
+package inodefs
 
 import (
 	"container/list"
 	"sync"
 )
 
-// lru is a mutex-guarded least-recently-used cache bounded by the total
+// LRU is a mutex-guarded least-recently-used cache bounded by the total
 // cost of its values.
-type lru[K comparable, V any] struct {
+type LRU[K comparable, V any] struct {
 	mu   sync.Mutex
 	max  int
 	cost int
@@ -21,13 +21,13 @@ type lruItem[K comparable, V any] struct {
 	cost int
 }
 
-// newLRU returns an empty cache holding values of total cost up to max.
-func newLRU[K comparable, V any](max int) *lru[K, V] {
-	return &lru[K, V]{max: max, m: make(map[K]*list.Element)}
+// NewLRU returns an empty cache holding values of total cost up to max.
+func NewLRU[K comparable, V any](max int) *LRU[K, V] {
+	return &LRU[K, V]{max: max, m: make(map[K]*list.Element)}
 }
 
-// get returns the value cached for k, marking it recently used.
-func (c *lru[K, V]) get(k K) (V, bool) {
+// Get returns the value cached for k, marking it recently used.
+func (c *LRU[K, V]) Get(k K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[k]; ok {
@@ -38,10 +38,10 @@ func (c *lru[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
-// add caches v for k with the given cost, evicting the least recently
+// Add caches v for k with the given cost, evicting the least recently
 // used values to stay within the bound. A value costlier than the whole
 // cache is not kept.
-func (c *lru[K, V]) add(k K, v V, cost int) {
+func (c *LRU[K, V]) Add(k K, v V, cost int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cost > c.max {
