@@ -2,10 +2,11 @@ package ext4
 
 import (
 	"encoding/binary"
-	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 	"io/fs"
 	"slices"
 	"time"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // rootIno is the inode number of the root directory.

@@ -40,14 +40,14 @@ func (fsys *FS) extents(in *inode) ([]extent, error) {
 	case fmtExtents:
 		return fsys.appendRecords(in, nil, in.fork, in.nextents)
 	case fmtBtree:
-		if m, ok := fsys.maps.get(in.ino); ok {
+		if m, ok := fsys.maps.Get(in.ino); ok {
 			return m, nil
 		}
 		m, err := fsys.btreeExtents(in)
 		if err != nil {
 			return nil, err
 		}
-		fsys.maps.add(in.ino, m, 64+24*len(m))
+		fsys.maps.Add(in.ino, m, 64+24*len(m))
 		return m, nil
 	}
 	return nil, corruptf("inode %d: data fork format %d has no block map", in.ino, in.format)

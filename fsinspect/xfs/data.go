@@ -1,19 +1,18 @@
 package xfs
 
 import (
-	"errors"
 	"fmt"
 	"io"
-)
 
-var errNegativeOffset = errors.New("xfs: negative offset")
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
+)
 
 // readData reads the contents of in at off into p, as io.ReaderAt does:
 // it returns io.EOF when it stops at the end of the file. Holes and
 // unwritten extents read as zeros.
 func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, errNegativeOffset
+		return 0, inodefs.ErrNegativeOffset
 	}
 	if off >= in.size {
 		return 0, io.EOF

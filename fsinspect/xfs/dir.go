@@ -3,9 +3,8 @@ package xfs
 import (
 	"bytes"
 	"encoding/binary"
-	"io/fs"
-	"slices"
-	"strings"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // maxDirSize bounds the data section of a directory (its entries, below
@@ -13,73 +12,16 @@ import (
 const maxDirSize = 1 << 30
 
 // MaxDirIndexBytes bounds the memory of one parsed directory (see
-// direntOverhead): a directory that needs more fails with an error
+// inodefs.EntryOverhead): a directory that needs more fails with an error
 // wrapping ErrUnsupported. The directory cache holds this much, so every
 // directory that can be read is parsed once and then looked up in memory.
 const MaxDirIndexBytes = 32 << 20
-
-// direntOverhead is the memory of a parsed entry besides its name: the
-// dirent in the slice and the string's allocation rounding.
-const direntOverhead = 40
-
-// dirent is one live directory entry.
-type dirent struct {
-	name string
-	ino  uint64
-	typ  uint8 // XFS_DIR3_FT_*; 0 when the filesystem records no type
-}
-
-// dir is a parsed directory: its entries without "." and "..", sorted by
-// name.
-type dir struct {
-	ents []dirent
-}
-
-// find returns the entry called name.
-func (d *dir) find(name string) (dirent, bool) {
-	i, ok := slices.BinarySearchFunc(d.ents, name, func(e dirent, n string) int { return strings.Compare(e.name, n) })
-	if !ok {
-		return dirent{}, false
-	}
-	return d.ents[i], true
-}
-
-// cost is the memory the parsed directory holds.
-func (d *dir) cost() int {
-	n := direntOverhead
-	for _, e := range d.ents {
-		n += direntOverhead + len(e.name)
-	}
-	return n
-}
-
-// direntType translates an XFS_DIR3_FT_* entry type to fs.FileMode type
-// bits; ok is false for 0 (unknown) and invalid values.
-func direntType(t uint8) (m fs.FileMode, ok bool) {
-	switch t {
-	case 1:
-		return 0, true
-	case 2:
-		return fs.ModeDir, true
-	case 3:
-		return fs.ModeDevice | fs.ModeCharDevice, true
-	case 4:
-		return fs.ModeDevice, true
-	case 5:
-		return fs.ModeNamedPipe, true
-	case 6:
-		return fs.ModeSocket, true
-	case 7:
-		return fs.ModeSymlink, true
-	}
-	return 0, false
-}
 
 // dirParser collects the entries of one directory within the bounds.
 type dirParser struct {
 	fsys *FS
 	ino  uint64
-	ents []dirent
+	ents []inodefs.Entry
 	mem  int
 }
 
@@ -94,16 +36,16 @@ func (p *dirParser) add(name []byte, ino uint64, typ uint8) error {
 	if len(p.ents) >= p.fsys.maxDirEntries {
 		return unsupportedf("inode %d: directory has more than %d entries (the dir-entries limit)", p.ino, p.fsys.maxDirEntries)
 	}
-	if p.mem += direntOverhead + len(name); p.mem > MaxDirIndexBytes {
+	if p.mem += inodefs.EntryOverhead + len(name); p.mem > MaxDirIndexBytes {
 		return unsupportedf("inode %d: directory index needs more than %d bytes of memory", p.ino, MaxDirIndexBytes)
 	}
-	p.ents = append(p.ents, dirent{name: string(name), ino: ino, typ: typ})
+	p.ents = append(p.ents, inodefs.Entry{Name: string(name), Ino: ino, Type: typ})
 	return nil
 }
 
 // dir returns the parsed directory in, from the cache or the disk.
-func (fsys *FS) dir(in *inode) (*dir, error) {
-	if d, ok := fsys.dirs.get(in.ino); ok {
+func (fsys *FS) dir(in *inode) (*inodefs.Dir, error) {
+	if d, ok := fsys.dirs.Get(in.ino); ok {
 		return d, nil
 	}
 	p := &dirParser{fsys: fsys, ino: in.ino}
@@ -116,15 +58,11 @@ func (fsys *FS) dir(in *inode) (*dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	ents := p.ents
-	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
-	for i := 1; i < len(ents); i++ {
-		if ents[i].name == ents[i-1].name {
-			return nil, corruptf("inode %d: directory has two entries named %q", in.ino, ents[i].name)
-		}
+	d, err := inodefs.NewDir(p.ents)
+	if err != nil {
+		return nil, corruptf("inode %d: %v", in.ino, err)
 	}
-	d := &dir{ents: ents}
-	fsys.dirs.add(in.ino, d, d.cost())
+	fsys.dirs.Add(in.ino, d, d.Cost())
 	return d, nil
 }
 

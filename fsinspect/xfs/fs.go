@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // Cache bounds, in bytes of memory: parsed inodes, parsed directories
@@ -26,9 +28,9 @@ type FS struct {
 	r      io.ReaderAt
 	super  Superblock
 	g      geometry
-	inodes *lru[uint64, *inode]
-	dirs   *lru[uint64, *dir]
-	maps   *lru[uint64, []extent] // block maps of btree-format inodes
+	inodes *inodefs.LRU[uint64, *inode]
+	dirs   *inodefs.LRU[uint64, *inodefs.Dir]
+	maps   *inodefs.LRU[uint64, []extent] // block maps of btree-format inodes
 	// maxDirEntries bounds the entries of one directory.
 	maxDirEntries int
 	closer        io.Closer // the file Open opened; nil after New
@@ -85,9 +87,9 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*FS, error) {
 		r:      r,
 		super:  s,
 		g:      g,
-		inodes: newLRU[uint64, *inode](inodeCacheSize),
-		dirs:   newLRU[uint64, *dir](dirCacheSize),
-		maps:   newLRU[uint64, []extent](mapCacheSize),
+		inodes: inodefs.NewLRU[uint64, *inode](inodeCacheSize),
+		dirs:   inodefs.NewLRU[uint64, *inodefs.Dir](dirCacheSize),
+		maps:   inodefs.NewLRU[uint64, []extent](mapCacheSize),
 
 		maxDirEntries: DefaultMaxDirEntries,
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"time"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // inodeMagic is di_magic, "IN".
@@ -32,17 +34,6 @@ const (
 	bmbtRecordSize = 16
 )
 
-// Inode mode type bits (di_mode & 0xF000).
-const (
-	sIFIFO  = 0x1000
-	sIFCHR  = 0x2000
-	sIFDIR  = 0x4000
-	sIFBLK  = 0x6000
-	sIFREG  = 0x8000
-	sIFLNK  = 0xA000
-	sIFSOCK = 0xC000
-)
-
 // Stat is what FileInfo.Sys returns for a file of an FS.
 type Stat struct {
 	Uid, Gid uint32
@@ -55,7 +46,7 @@ type Stat struct {
 // inode is a decoded on-disk inode.
 type inode struct {
 	ino      uint64
-	mode     uint16
+	mode     inodefs.Mode
 	format   uint8
 	size     int64
 	nextents uint64 // data fork extent count
@@ -66,7 +57,7 @@ type inode struct {
 
 // inode returns inode ino, from the cache or the disk.
 func (fsys *FS) inode(ino uint64) (*inode, error) {
-	if in, ok := fsys.inodes.get(ino); ok {
+	if in, ok := fsys.inodes.Get(ino); ok {
 		return in, nil
 	}
 	g := &fsys.g
@@ -85,7 +76,7 @@ func (fsys *FS) inode(ino uint64) (*inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys.inodes.add(ino, in, in.cost())
+	fsys.inodes.Add(ino, in, in.cost())
 	return in, nil
 }
 
@@ -107,11 +98,11 @@ func (fsys *FS) parseInode(ino uint64, b []byte) (*inode, error) {
 	default:
 		return nil, corruptf("inode %d: version %d on a v%d filesystem", ino, version, fsys.super.Version)
 	}
-	in := &inode{ino: ino, mode: be.Uint16(b[2:]), format: b[5], size: int64(be.Uint64(b[56:]))}
+	in := &inode{ino: ino, mode: inodefs.Mode(be.Uint16(b[2:])), format: b[5], size: int64(be.Uint64(b[56:]))}
 	if in.size < 0 {
 		return nil, corruptf("inode %d: size %d", ino, in.size)
 	}
-	if modeType(in.mode) == 0 && !in.isReg() {
+	if !in.mode.Valid() {
 		return nil, corruptf("inode %d: mode 0%o", ino, in.mode)
 	}
 	if be.Uint16(b[90:])&flagRealtime != 0 {
@@ -163,11 +154,11 @@ func (fsys *FS) parseInode(ino uint64, b []byte) (*inode, error) {
 func (in *inode) checkFormat() error {
 	switch in.format {
 	case fmtDev:
-		if in.isReg() || in.isDir() || in.isSymlink() {
+		if in.mode.IsRegular() || in.mode.IsDir() || in.mode.IsSymlink() {
 			return corruptf("inode %d: mode 0%o with a device fork", in.ino, in.mode)
 		}
 	case fmtLocal:
-		if !in.isReg() && !in.isDir() && !in.isSymlink() || in.size > int64(len(in.fork)) {
+		if !in.mode.IsRegular() && !in.mode.IsDir() && !in.mode.IsSymlink() || in.size > int64(len(in.fork)) {
 			return corruptf("inode %d: local fork of %d bytes for mode 0%o, size %d", in.ino, len(in.fork), in.mode, in.size)
 		}
 	case fmtExtents:
@@ -176,7 +167,7 @@ func (in *inode) checkFormat() error {
 		}
 		fallthrough
 	case fmtBtree:
-		if !in.isReg() && !in.isDir() && !in.isSymlink() {
+		if !in.mode.IsRegular() && !in.mode.IsDir() && !in.mode.IsSymlink() {
 			return corruptf("inode %d: mode 0%o with a block map", in.ino, in.mode)
 		}
 	default:
@@ -196,42 +187,6 @@ func timestamp(b []byte, bigtime bool) time.Time {
 	return time.Unix(int64(int32(be.Uint32(b))), int64(be.Uint32(b[4:])))
 }
 
-// modeType translates di_mode's type bits to fs.FileMode type bits; 0
-// for a regular file and for an invalid type.
-func modeType(m uint16) fs.FileMode {
-	switch m & 0xF000 {
-	case sIFDIR:
-		return fs.ModeDir
-	case sIFLNK:
-		return fs.ModeSymlink
-	case sIFIFO:
-		return fs.ModeNamedPipe
-	case sIFSOCK:
-		return fs.ModeSocket
-	case sIFCHR:
-		return fs.ModeDevice | fs.ModeCharDevice
-	case sIFBLK:
-		return fs.ModeDevice
-	}
-	return 0
-}
-
-// fileMode is the fs.FileMode of the inode: type, permissions and the
-// setuid, setgid and sticky bits.
-func (in *inode) fileMode() fs.FileMode {
-	m := modeType(in.mode) | fs.FileMode(in.mode&0o777)
-	if in.mode&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if in.mode&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if in.mode&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
 // inodeOverhead is the memory of a cached inode besides its fork: the
 // struct, its cache entry and map slot.
 const inodeOverhead = 256
@@ -239,6 +194,12 @@ const inodeOverhead = 256
 // cost is the memory the inode holds, its weight in the inode cache.
 func (in *inode) cost() int { return inodeOverhead + len(in.fork) }
 
-func (in *inode) isDir() bool     { return in.mode&0xF000 == sIFDIR }
-func (in *inode) isReg() bool     { return in.mode&0xF000 == sIFREG }
-func (in *inode) isSymlink() bool { return in.mode&0xF000 == sIFLNK }
+// Number, Mode, Size and Info make an *inode an inodefs.Inode.
+func (in *inode) Number() uint64     { return in.ino }
+func (in *inode) Mode() inodefs.Mode { return in.mode }
+func (in *inode) Size() int64        { return in.size }
+
+// Info returns the FileInfo of the inode called name.
+func (in *inode) Info(name string) fs.FileInfo {
+	return inodefs.NewFileInfo(name, in.size, in.mode, in.stat.Mtime, in.stat)
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // lookup returns the inode called name, a valid fs path, without
@@ -22,28 +24,28 @@ func (fsys *FS) lookup(name string) (*inode, error) {
 	}
 	up := []uint64{cur.ino} // the directories on the path so far
 	for elem := range strings.SplitSeq(name, "/") {
-		if !cur.isDir() {
+		if !cur.mode.IsDir() {
 			return nil, syscall.ENOTDIR
 		}
 		d, err := fsys.dir(cur)
 		if err != nil {
 			return nil, err
 		}
-		e, ok := d.find(elem)
+		e, ok := d.Find(elem)
 		if !ok {
 			if fsys.g.asciiCI {
 				return nil, unsupportedf("inode %d: %q not found in an ascii-ci filesystem (case-insensitive lookup is not implemented)", cur.ino, elem)
 			}
 			return nil, fs.ErrNotExist
 		}
-		next, err := fsys.inode(e.ino)
+		next, err := fsys.inode(e.Ino)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkType(next, e); err != nil {
+		if err := inodefs.CheckType(tree{fsys}, next, e); err != nil {
 			return nil, err
 		}
-		if next.isDir() {
+		if next.mode.IsDir() {
 			if slices.Contains(up, next.ino) {
 				return nil, corruptf("inode %d: directory %q refers back to its ancestor", cur.ino, elem)
 			}
@@ -60,21 +62,8 @@ func (fsys *FS) root() (*inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !in.isDir() {
+	if !in.mode.IsDir() {
 		return nil, corruptf("inode %d: root is not a directory (mode 0%o)", in.ino, in.mode)
 	}
 	return in, nil
-}
-
-// checkType reports an error if the directory entry e records a type
-// other than that of its inode in.
-func checkType(in *inode, e dirent) error {
-	if e.typ == 0 {
-		return nil
-	}
-	t, ok := direntType(e.typ)
-	if !ok || t != modeType(in.mode) {
-		return corruptf("directory entry %q has type %d, inode %d has mode 0%o", e.name, e.typ, in.ino, in.mode)
-	}
-	return nil
 }

@@ -21,7 +21,7 @@ const (
 // buffer.
 func (fsys *FS) linkTarget(in *inode) ([]byte, error) {
 	switch {
-	case !in.isSymlink():
+	case !in.mode.IsSymlink():
 		return nil, fs.ErrInvalid
 	case in.size == 0 || in.size > maxSymlink:
 		return nil, corruptf("inode %d: symlink of %d bytes", in.ino, in.size)
