@@ -2,7 +2,6 @@ package ext4
 
 import (
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
@@ -65,24 +64,11 @@ func (fsys *FS) mapBlock(in *inode, c *runCache, lblk uint64) (run, error) {
 	return fsys.indirectRun(in, lblk)
 }
 
-// readData reads the contents of in at off into p, as io.ReaderAt does:
-// it returns io.EOF when it stops at the end of the file. c, if not nil,
-// caches the last run mapped.
+// readData reads the len(p) bytes of in at off into p; they lie inside
+// the file (see inodefs.Data). c, if not nil, caches the last run mapped.
 func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, inodefs.ErrNegativeOffset
-	}
-	if off >= in.size {
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > in.size-off {
-		p = p[:in.size-off]
-		eof = io.EOF
-	}
 	if in.flags&flagInlineData != 0 {
-		n := copy(p, inlineBytes(in)[off:])
-		return n, eof
+		return copy(p, inlineBytes(in)[off:]), nil
 	}
 	bs := fsys.g.blockSize
 	n := 0
@@ -112,7 +98,7 @@ func (fsys *FS) readData(in *inode, c *runCache, p []byte, off int64) (int, erro
 		}
 		n += int(want)
 	}
-	return n, eof
+	return n, nil
 }
 
 // inlineBytes returns the i_size bytes of an inline_data inode: i_block

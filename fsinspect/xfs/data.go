@@ -2,28 +2,13 @@ package xfs
 
 import (
 	"fmt"
-	"io"
-
-	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
-// readData reads the contents of in at off into p, as io.ReaderAt does:
-// it returns io.EOF when it stops at the end of the file. Holes and
-// unwritten extents read as zeros.
+// readData reads the len(p) bytes of in at off into p; they lie inside
+// the file (see inodefs.Data). Holes and unwritten extents read as zeros.
 func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, inodefs.ErrNegativeOffset
-	}
-	if off >= in.size {
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > in.size-off {
-		p = p[:in.size-off]
-		eof = io.EOF
-	}
 	if in.format == fmtLocal {
-		return copy(p, in.fork[off:in.size]), eof
+		return copy(p, in.fork[off:in.size]), nil
 	}
 	m, err := fsys.extents(in)
 	if err != nil {
@@ -49,5 +34,5 @@ func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
 		}
 		n += int(want)
 	}
-	return n, eof
+	return n, nil
 }

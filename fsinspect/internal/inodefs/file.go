@@ -7,14 +7,14 @@ import (
 	"sync"
 )
 
-// ErrNegativeOffset is the error of a read or seek before a file's start.
-var ErrNegativeOffset = errors.New("negative offset")
+// errNegativeOffset is the error of a read or seek before a file's start.
+var errNegativeOffset = errors.New("negative offset")
 
 // Data is the contents of one regular file, as one open file reads it.
 type Data interface {
-	// ReadAt reads at off as io.ReaderAt does: it returns io.EOF when it
-	// stops at the end of the file.
-	ReadAt(p []byte, off int64) (int, error)
+	// ReadAt reads len(p) bytes at off, which lie inside the file
+	// (0 <= off, off+len(p) <= its size); n < len(p) only with an error.
+	ReadAt(p []byte, off int64) (n int, err error)
 }
 
 // A Prefetcher is Data that can fetch its bytes from off up to end into
@@ -113,11 +113,32 @@ func (f *file) readAt(p []byte, off int64) (int, error) {
 	if f.dataErr != nil {
 		return 0, &fs.PathError{Op: "read", Path: f.name, Err: f.dataErr}
 	}
-	n, err := f.data.ReadAt(p, off)
+	n, err := readAt(f.data, f.size, p, off)
 	if err != nil && err != io.EOF {
 		err = &fs.PathError{Op: "read", Path: f.name, Err: err}
 	}
 	return n, err
+}
+
+// readAt reads p at off of data, a file of size bytes, as io.ReaderAt
+// does: it returns io.EOF when it stops at the end of the file.
+func readAt(data Data, size int64, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errNegativeOffset
+	}
+	if off >= size {
+		return 0, io.EOF
+	}
+	var eof error
+	if int64(len(p)) > size-off {
+		p = p[:size-off]
+		eof = io.EOF
+	}
+	n, err := data.ReadAt(p, off)
+	if err != nil {
+		return n, err
+	}
+	return n, eof
 }
 
 // Seek sets the offset for the next Read.
@@ -137,7 +158,7 @@ func (f *file) Seek(offset int64, whence int) (int64, error) {
 		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrInvalid}
 	}
 	if offset < 0 {
-		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: ErrNegativeOffset}
+		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: errNegativeOffset}
 	}
 	f.off = offset
 	return offset, nil

@@ -123,7 +123,7 @@ func readFile[I Inode](t Tree[I], in I) ([]byte, error) {
 		return nil, t.Unsupportedf("inode %d: file of %d bytes is too large for ReadFile", in.Number(), in.Size())
 	}
 	b := make([]byte, in.Size())
-	if n, err := data.ReadAt(b, 0); n < len(b) {
+	if n, err := readAt(data, in.Size(), b, 0); n < len(b) {
 		return nil, err
 	}
 	return b, nil
