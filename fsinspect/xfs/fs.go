@@ -1,7 +1,6 @@
 package xfs
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,22 +38,13 @@ type FS struct {
 // Open opens the filesystem image file at path read-only and reads it with
 // New. The caller must Close the FS.
 func Open(path string, opts ...Option) (*FS, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	fsys, err := New(f, st.Size(), opts...)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	fsys.closer = f
-	return fsys, nil
+	return inodefs.OpenFile(path, func(f *os.File, size int64) (*FS, error) {
+		fsys, err := New(f, size, opts...)
+		if err == nil {
+			fsys.closer = f
+		}
+		return fsys, err
+	})
 }
 
 // Close closes the file Open opened; it does nothing for an FS from New.
@@ -131,15 +121,7 @@ func (fsys *FS) readBlocks(b []byte, blk uint64) error {
 	return readFull(fsys.r, b, int64(blk)*fsys.g.blockSize)
 }
 
-// readFull reads len(b) bytes at off. A short read means the image ends
-// early and wraps ErrCorrupt; other read errors are passed on.
+// readFull reads len(b) bytes at off (see inodefs.ReadFull).
 func readFull(r io.ReaderAt, b []byte, off int64) error {
-	n, err := r.ReadAt(b, off)
-	if n == len(b) {
-		return nil
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: read of %d bytes at offset %d: %w", ErrCorrupt, len(b), off, io.ErrUnexpectedEOF)
-	}
-	return fmt.Errorf("xfs: read of %d bytes at offset %d: %w", len(b), off, err)
+	return inodefs.ReadFull(r, b, off, "xfs", ErrCorrupt)
 }
