@@ -10,11 +10,12 @@ import (
 // dirEntry is an entry returned by ReadDir; Info reads its inode.
 type dirEntry[I Inode] struct {
 	tree Tree[I]
-	e    Entry
+	name string
+	ino  uint64
 	typ  fs.FileMode
 }
 
-func (d *dirEntry[I]) Name() string      { return d.e.Name }
+func (d *dirEntry[I]) Name() string      { return d.name }
 func (d *dirEntry[I]) IsDir() bool       { return d.typ.IsDir() }
 func (d *dirEntry[I]) Type() fs.FileMode { return d.typ }
 func (d *dirEntry[I]) String() string    { return fs.FormatDirEntry(d) }
@@ -22,14 +23,14 @@ func (d *dirEntry[I]) String() string    { return fs.FormatDirEntry(d) }
 // Info reads the entry's inode. It fails with the reader's ErrCorrupt if
 // the inode's type differs from the type recorded in the directory.
 func (d *dirEntry[I]) Info() (fs.FileInfo, error) {
-	in, err := d.tree.Inode(d.e.Ino)
+	in, err := d.tree.Inode(d.ino)
 	if err != nil {
 		return nil, err
 	}
 	if in.Mode().Type() != d.typ {
-		return nil, d.tree.Corruptf("directory entry %q has type %v, inode %d has mode 0%o", d.e.Name, d.typ, in.Number(), in.Mode())
+		return nil, d.tree.Corruptf("directory entry %q has type %v, inode %d has mode 0%o", d.name, d.typ, in.Number(), in.Mode())
 	}
-	return in.Info(d.e.Name), nil
+	return in.Info(d.name), nil
 }
 
 // dirFile is an open directory.

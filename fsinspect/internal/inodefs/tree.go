@@ -152,7 +152,7 @@ func readDir[I Inode](t Tree[I], in I) ([]fs.DirEntry, error) {
 			}
 			typ = c.Mode().Type()
 		}
-		out[i] = &dirEntry[I]{tree: t, e: e, typ: typ}
+		out[i] = &dirEntry[I]{tree: t, name: e.Name, ino: e.Ino, typ: typ}
 	}
 	return out, nil
 }
