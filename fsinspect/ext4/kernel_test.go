@@ -3,7 +3,6 @@ package ext4_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/loopmount"
 )
 
 // TestKernelWritten reads filesystems the kernel wrote: an empty mkfs
@@ -39,20 +39,7 @@ func TestKernelWritten(t *testing.T) {
 		t.Run(set.name, func(t *testing.T) {
 			t.Parallel()
 			img := copyImage(t, fixtures.MustExt4(t, fstest.MapFS{}, set.opts))
-			dir := t.TempDir()
-			if out, err := exec.Command("mount", "-o", "loop", img, dir).CombinedOutput(); err != nil {
-				t.Skipf("cannot loop-mount read-write: %v: %s", err, out)
-			}
-			mounted := true
-			umount := func() {
-				if mounted {
-					if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-						t.Fatalf("umount: %v: %s", err, out)
-					}
-					mounted = false
-				}
-			}
-			t.Cleanup(umount)
+			dir, umount := loopmount.Mount(t, img, "ext4", "rw")
 			tree := standardTree(treeOptions{maxLink: int(set.opts.BlockSize) - 1, links: true})
 			for i := range 3000 {
 				tree[fmt.Sprintf("many/k-%04d", i)] = fixtures.File(fmt.Sprint(i), 0o644)

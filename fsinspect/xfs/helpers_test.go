@@ -4,18 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"testing/fstest"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/loopmount"
 	"github.com/imgcheck/imgcheck/fsinspect/xfs"
 )
 
@@ -140,38 +136,12 @@ func checkTree(t *testing.T, fsys *xfs.FS, tree fstest.MapFS) {
 	}
 }
 
-// mount loop-mounts img with the given options and returns the mount
-// point and a function that unmounts it (also run at cleanup). It skips
-// t when mounting is not permitted.
+// mount loop-mounts the XFS image img with the options opts (see
+// loopmount.Mount). nouuid: the fixtures share one UUID, and tests mount
+// them at once.
 func mount(t *testing.T, img, opts string) (string, func()) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("loop mounts need root")
-	}
-	dir := t.TempDir()
-	// nouuid: the fixtures share one UUID, and tests mount them at once.
-	out, err := exec.Command("mount", "-t", "xfs", "-o", "loop,nouuid,"+opts, img, dir).CombinedOutput()
-	if err != nil {
-		t.Skipf("cannot loop-mount (needs root, loop devices and the xfs module): %v: %s", err, out)
-	}
-	mounted := true
-	umount := func() {
-		if !mounted {
-			return
-		}
-		mounted = false
-		for range 20 {
-			if exec.Command("umount", dir).Run() == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	}
-	t.Cleanup(umount)
-	return dir, umount
+	return loopmount.Mount(t, img, "xfs", "nouuid,"+opts)
 }
 
 // copyImage copies the image at p into the test's temporary directory,
@@ -186,80 +156,17 @@ func copyImage(t testing.TB, p string) string {
 }
 
 // kernelAgrees mounts img read-only without log recovery and compares
-// every entry the kernel lists with fsys, and the number of entries each
-// lists. It skips t if mounting is not permitted.
+// every entry the kernel lists with fsys (see loopmount.Agree). It skips
+// t if mounting is not permitted.
 func kernelAgrees(t *testing.T, fsys *xfs.FS, img string) {
 	t.Helper()
 	dir, _ := mount(t, img, "ro,norecovery")
-	seen := 0
-	err := filepath.WalkDir(dir, func(host string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, host)
-		seen++
-		compareWithKernel(t, fsys, filepath.ToSlash(rel), host)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := 0
-	fs.WalkDir(fsys, ".", func(string, fs.DirEntry, error) error { ours++; return nil })
-	if ours != seen {
-		t.Errorf("reader lists %d entries, the kernel %d", ours, seen)
-	}
-	t.Logf("%d entries compared with the kernel", seen)
+	loopmount.Agree(t, fsys, dir, kernelStat)
 }
 
-// compareWithKernel compares name in fsys with host, its path in the
-// mount: mode, size, owner, inode number, link count, the four times
-// (birth time through statx), and the content or link target.
-func compareWithKernel(t *testing.T, fsys *xfs.FS, name, host string) {
-	t.Helper()
-	var kx unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, host, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_ALL, &kx); err != nil {
-		t.Errorf("kernel: %v", err)
-		return
-	}
-	kfi, err := os.Lstat(host)
-	if err != nil {
-		t.Errorf("kernel: %v", err)
-		return
-	}
-	fi, err := fsys.Lstat(name)
-	if err != nil {
-		t.Errorf("Lstat(%q): %v", name, err)
-		return
-	}
-	ks := kfi.Sys().(*syscall.Stat_t)
+// kernelStat is an XFS file's Stat as the kernel oracle compares it.
+func kernelStat(fi fs.FileInfo) loopmount.Stat {
 	st := fi.Sys().(*xfs.Stat)
-	ts := func(t unix.StatxTimestamp) time.Time { return time.Unix(t.Sec, int64(t.Nsec)) }
-	btime := time.Time{}
-	if kx.Mask&unix.STATX_BTIME != 0 {
-		btime = ts(kx.Btime)
-	}
-	if fi.Mode() != kfi.Mode() || fi.Size() != kfi.Size() || st.Uid != ks.Uid || st.Gid != ks.Gid ||
-		st.Ino != ks.Ino || st.Nlink != uint64(ks.Nlink) ||
-		!st.Mtime.Equal(ts(kx.Mtime)) || !st.Atime.Equal(ts(kx.Atime)) || !st.Ctime.Equal(ts(kx.Ctime)) || !st.Crtime.Equal(btime) {
-		t.Errorf("%s: reader %v size %d %d:%d ino %d nlink %d m/a/c/b %v %v %v %v;\n kernel %v size %d %d:%d ino %d nlink %d m/a/c/b %v %v %v %v",
-			name, fi.Mode(), fi.Size(), st.Uid, st.Gid, st.Ino, st.Nlink, st.Mtime, st.Atime, st.Ctime, st.Crtime,
-			kfi.Mode(), kfi.Size(), ks.Uid, ks.Gid, ks.Ino, ks.Nlink, ts(kx.Mtime), ts(kx.Atime), ts(kx.Ctime), btime)
-	}
-	switch {
-	case kfi.Mode()&fs.ModeSymlink != 0:
-		want, _ := os.Readlink(host)
-		if got, err := fsys.ReadLink(name); err != nil || got != want {
-			t.Errorf("ReadLink(%q) = %q, %v; kernel says %q", name, got, err, want)
-		}
-	case kfi.Mode().IsRegular():
-		want, err := os.ReadFile(host)
-		if err != nil {
-			t.Errorf("kernel: %v", err)
-			return
-		}
-		if got, err := fsys.ReadFile(name); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("ReadFile(%q): %d bytes, %v; kernel read %d bytes", name, len(got), err, len(want))
-		}
-	}
+	return loopmount.Stat{Uid: st.Uid, Gid: st.Gid, Ino: st.Ino, Nlink: st.Nlink,
+		Atime: st.Atime, Ctime: st.Ctime, Mtime: st.Mtime, Crtime: st.Crtime}
 }
