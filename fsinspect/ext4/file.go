@@ -1,5 +1,10 @@
 package ext4
 
+import "github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
+
+// An open file fetches ahead through fileData (see inodefs.Prefetcher).
+var _ inodefs.Prefetcher = (*fileData)(nil)
+
 // fileData is the contents of a regular file as one open file reads
 // them: through the file's own run cache, so that reads in order map each
 // run once.

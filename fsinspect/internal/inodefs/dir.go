@@ -10,7 +10,7 @@ import (
 type Entry struct {
 	Name string
 	Ino  uint64
-	Type uint8 // see EntryType; 0 when the filesystem records no type
+	Type uint8 // see entryType; 0 when the filesystem records no type
 }
 
 // EntryOverhead is the memory of a parsed entry besides its name: the

@@ -51,12 +51,12 @@ type file struct {
 // prefetchingFile is a file over a Prefetcher: it adds Prefetch.
 type prefetchingFile struct{ *file }
 
-// NewFile returns the open regular file called name (the name Open was
+// newFile returns the open regular file called name (the name Open was
 // given), with FileInfo info, of size bytes held in data. A file whose
 // data cannot be read (dataErr is not nil) opens but fails every read.
 // The file implements io.ReaderAt and io.Seeker, and Prefetch(n int64)
 // when data is a Prefetcher.
-func NewFile(name string, info fs.FileInfo, size int64, data Data, dataErr error) fs.File {
+func newFile(name string, info fs.FileInfo, size int64, data Data, dataErr error) fs.File {
 	f := &file{name: name, info: info, size: size, data: data, dataErr: dataErr}
 	if p, ok := data.(Prefetcher); ok {
 		f.fetch = p

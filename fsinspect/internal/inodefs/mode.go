@@ -66,10 +66,10 @@ func (m Mode) IsRegular() bool { return m&typeMask == typeReg }
 // IsSymlink reports whether m is a symlink's mode.
 func (m Mode) IsSymlink() bool { return m&typeMask == typeLink }
 
-// EntryType translates the file type a directory entry records (Linux's
+// entryType translates the file type a directory entry records (Linux's
 // FT_* numbering, which EXT4_FT_* and XFS_DIR3_FT_* share) to fs.FileMode
 // type bits; ok is false for 0 (unknown) and invalid values.
-func EntryType(t uint8) (m fs.FileMode, ok bool) {
+func entryType(t uint8) (m fs.FileMode, ok bool) {
 	switch t {
 	case 1:
 		return 0, true

@@ -48,21 +48,21 @@ func TestModeFileMode(t *testing.T) {
 	}
 }
 
-// TestEntryTypeAgreesWithMode checks that each valid directory entry
+// TestEntryTypeMatchesMode checks that each valid directory entry
 // type names the same fs.FileMode type as the inode mode of that type
 // (FT_* n and S_IF*: 1 regular, 2 directory, 3 char device, 4 block
 // device, 5 FIFO, 6 socket, 7 symlink).
-func TestEntryTypeAgreesWithMode(t *testing.T) {
+func TestEntryTypeMatchesMode(t *testing.T) {
 	modes := []Mode{0o100000, 0o040000, 0o020000, 0o060000, 0o010000, 0o140000, 0o120000}
 	for i, m := range modes {
-		got, ok := EntryType(uint8(i + 1))
+		got, ok := entryType(uint8(i + 1))
 		if !ok || got != m.Type() {
-			t.Errorf("EntryType(%d) = %v, %v; want %v", i+1, got, ok, m.Type())
+			t.Errorf("entryType(%d) = %v, %v; want %v", i+1, got, ok, m.Type())
 		}
 	}
 	for _, ft := range []uint8{0, 8, 255} {
-		if _, ok := EntryType(ft); ok {
-			t.Errorf("EntryType(%d) is valid", ft)
+		if _, ok := entryType(ft); ok {
+			t.Errorf("entryType(%d) is valid", ft)
 		}
 	}
 }

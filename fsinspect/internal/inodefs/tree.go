@@ -6,9 +6,9 @@ import (
 	"syscall"
 )
 
-// MaxReadFile bounds ReadFile, which must hold the whole file in memory;
+// maxReadFile bounds ReadFile, which must hold the whole file in memory;
 // larger (often sparse) files are read through Open.
-const MaxReadFile = 1 << 30
+const maxReadFile = 1 << 30
 
 // An Inode is a reader's decoded inode, as the fs.FS methods see it.
 type Inode interface {
@@ -33,7 +33,8 @@ type Tree[I Inode] interface {
 	// LinkTarget returns the target of the symlink link.
 	LinkTarget(link I) ([]byte, error)
 	// Data returns the contents of the regular file f for one open
-	// file, or why they cannot be read.
+	// file, and an error if they cannot be read: such a file opens, but
+	// every read fails with it.
 	Data(f I) (Data, error)
 	// Corruptf and Unsupportedf return errors wrapping the reader's
 	// ErrCorrupt and ErrUnsupported with a formatted detail.
@@ -53,7 +54,7 @@ func Open[I Inode](t Tree[I], name string) (fs.File, error) {
 	switch m := in.Mode(); {
 	case m.IsRegular():
 		data, err := t.Data(in)
-		return NewFile(name, info, in.Size(), data, err), nil
+		return newFile(name, info, in.Size(), data, err), nil
 	case m.IsDir():
 		return &dirFile[I]{tree: t, name: name, in: in, info: info}, nil
 	}
@@ -96,7 +97,7 @@ func ReadDir[I Inode](t Tree[I], name string) ([]fs.DirEntry, error) {
 }
 
 // ReadFile implements fs.ReadFileFS.ReadFile over t. Files larger than
-// MaxReadFile are refused.
+// maxReadFile are refused.
 func ReadFile[I Inode](t Tree[I], name string) ([]byte, error) {
 	in, err := t.Lookup(name)
 	if err == nil {
@@ -119,7 +120,7 @@ func readFile[I Inode](t Tree[I], in I) ([]byte, error) {
 	switch {
 	case err != nil:
 		return nil, err
-	case in.Size() > MaxReadFile:
+	case in.Size() > maxReadFile:
 		return nil, t.Unsupportedf("inode %d: file of %d bytes is too large for ReadFile", in.Number(), in.Size())
 	}
 	b := make([]byte, in.Size())
@@ -141,7 +142,7 @@ func readDir[I Inode](t Tree[I], in I) ([]fs.DirEntry, error) {
 	}
 	out := make([]fs.DirEntry, len(d.ents))
 	for i, e := range d.ents {
-		typ, ok := EntryType(e.Type)
+		typ, ok := entryType(e.Type)
 		if !ok {
 			if e.Type != 0 {
 				return nil, t.Corruptf("inode %d: directory entry %q has type %d", in.Number(), e.Name, e.Type)
@@ -163,7 +164,7 @@ func CheckType[I Inode](t Tree[I], in I, e Entry) error {
 	if e.Type == 0 {
 		return nil
 	}
-	typ, ok := EntryType(e.Type)
+	typ, ok := entryType(e.Type)
 	if !ok || typ != in.Mode().Type() {
 		return t.Corruptf("directory entry %q has type %d, inode %d has mode 0%o", e.Name, e.Type, in.Number(), in.Mode())
 	}
