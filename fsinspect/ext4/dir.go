@@ -15,10 +15,11 @@ import (
 // MaxDirIndexBytes.
 const maxDirSize = 1 << 30
 
-// MaxDirIndexBytes bounds the memory of one parsed directory (see
-// inodefs.EntryOverhead): a directory that needs more fails with an error wrapping
-// ErrUnsupported. The directory cache holds this much, so every
-// directory that can be read is parsed once and then looked up in memory.
+// MaxDirIndexBytes bounds the memory of one parsed directory (40 bytes
+// an entry besides its name): a directory that needs more fails with an
+// error wrapping ErrUnsupported. The directory cache holds this much, so
+// every directory that can be read is parsed once and then looked up in
+// memory.
 const MaxDirIndexBytes = 32 << 20
 
 // dirReadBlocks is how many consecutive directory blocks one read fetches.
