@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // sniffSpan is how much of the start of a partition is read ahead, with
@@ -119,25 +119,25 @@ func WithWarmFiles(names ...string) Option {
 
 // WithReadAhead makes OpenImage's filesystems fetch ahead when reads are
 // slow (an image read over the network): the extents a read spans side
-// by side, and a file read in order up to 2 MiB at a time
-// (ext4.Prefetcher). Other Guests ignore it.
+// by side, and a file read in order up to 2 MiB at a time (the ext4 and
+// XFS readers use inodefs.RangeFetcher). Other Guests ignore it.
 func WithReadAhead() Option {
 	return func(g *Guest) { g.set.readAhead = true }
 }
 
 // A prefetchSection is a partition read through the cache that can also
-// read ranges ahead of the reads that need them (ext4.Prefetcher).
+// read ranges ahead of the reads that need them (inodefs.RangeFetcher).
 type prefetchSection struct {
 	*io.SectionReader
 	c          *Cache
 	start, end int64 // the partition's bytes in the cache
 }
 
-var _ ext4.Prefetcher = (*prefetchSection)(nil)
+var _ inodefs.RangeFetcher = (*prefetchSection)(nil)
 
 // Prefetch reads the ranges, relative to the partition, into the cache
 // side by side.
-func (s *prefetchSection) Prefetch(rs []ext4.Range) {
+func (s *prefetchSection) Prefetch(rs []inodefs.Range) {
 	spans := make([]span, 0, len(rs))
 	for _, r := range rs {
 		if r.Off >= 0 && r.N > 0 && r.Off < s.end {
@@ -154,7 +154,7 @@ const maxInodeAhead = 8 << 20
 
 // An inodeTabler tells where the inode tables in use lie (ext4).
 type inodeTabler interface {
-	InodeTablesInUse(max int64) []ext4.Range
+	InodeTablesInUse(max int64) []inodefs.Range
 }
 
 // warmInodes starts reading the inode tables in use of b, a filesystem at

@@ -106,7 +106,7 @@ func (fsys *FS) InodeTablesInUse(max int64) []Range {
 			continue
 		}
 		n := int64(g.inodesPerGroup-gd.unused) * g.inodeSize
-		r := Range{int64(gd.inodeTable) * bs, (n + bs - 1) / bs * bs}
+		r := Range{Off: int64(gd.inodeTable) * bs, N: (n + bs - 1) / bs * bs}
 		if gd.dirs > 0 {
 			withDirs = append(withDirs, r)
 		} else {

@@ -1,25 +1,13 @@
 package ext4
 
+import "github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
+
 // A Range is N bytes at Off of the reader an FS reads.
-type Range struct{ Off, N int64 }
+type Range = inodefs.Range
 
 // A Prefetcher is a reader that can read ranges into its cache ahead of
-// the reads that need them. When New's reader is one, an FS over a slow
-// reader (an image read over the network) saves round trips: a read that
-// spans several extents fetches them side by side instead of one after
-// another, and a file read in order is fetched up to 2 MiB at a time
-// instead of as the reads come.
-type Prefetcher interface {
-	// Prefetch reads the ranges into the cache side by side and returns
-	// when they are there or have failed; errors are left for the reads
-	// that need the data.
-	Prefetch(rs []Range)
-}
-
-// maxPrefetchRanges bounds the ranges of one prefetch: a window of a
-// badly fragmented file is fetched as far as its first ranges, and the
-// reads fetch the rest.
-const maxPrefetchRanges = 64
+// the reads that need them (see inodefs.RangeFetcher).
+type Prefetcher = inodefs.RangeFetcher
 
 // prefetch fetches the data blocks of in from off up to end (at most the
 // file's size) through the reader's Prefetcher, all its extents at once,
@@ -34,7 +22,7 @@ func (fsys *FS) prefetch(in *inode, c *runCache, off, end int64) {
 	end = min(end, in.size)
 	bs := fsys.g.blockSize
 	var rs []Range
-	for pos := off; pos < end && len(rs) < maxPrefetchRanges; {
+	for pos := off; pos < end && len(rs) < inodefs.MaxPrefetchRanges; {
 		r, err := fsys.mapCached(in, c, uint64(pos/bs))
 		if err != nil || r.n == 0 {
 			break
@@ -46,7 +34,7 @@ func (fsys *FS) prefetch(in *inode, c *runCache, off, end int64) {
 			if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].N == at {
 				rs[k].N += n
 			} else {
-				rs = append(rs, Range{at, n})
+				rs = append(rs, Range{Off: at, N: n})
 			}
 		}
 		pos += n

@@ -1,5 +1,20 @@
 package xfs
 
+import "github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
+
+// A Range is N bytes at Off of the reader an FS reads.
+type Range = inodefs.Range
+
+// A Prefetcher is a reader that can read ranges into its cache ahead of
+// the reads that need them. When New's reader is one, a file read in
+// order over a slow reader (an image read over the network) is fetched
+// up to 2 MiB at a time, all its extents side by side, instead of as the
+// reads come.
+type Prefetcher = inodefs.RangeFetcher
+
+// An open file fetches ahead through fileData (see inodefs.Prefetcher).
+var _ inodefs.Prefetcher = fileData{}
+
 // fileData is the contents of a regular file, as an open file reads them.
 type fileData struct {
 	fsys *FS
@@ -9,4 +24,43 @@ type fileData struct {
 // ReadAt reads the file's contents at off, as io.ReaderAt does.
 func (d fileData) ReadAt(p []byte, off int64) (int, error) {
 	return d.fsys.readData(d.in, p, off)
+}
+
+// Prefetch fetches the file's data blocks from off up to end (at most the
+// file's size) through the reader, all their extents side by side, when
+// the reader is a Prefetcher; otherwise it does nothing. It fails
+// silently: the reads that follow report any fault.
+func (d fileData) Prefetch(off, end int64) {
+	p, ok := d.fsys.r.(Prefetcher)
+	if !ok || d.in.format == fmtLocal {
+		return
+	}
+	m, err := d.fsys.extents(d.in)
+	if err != nil {
+		return
+	}
+	end = min(end, d.in.size)
+	bs := d.fsys.g.blockSize
+	var rs []Range
+	for pos := off; pos < end && len(rs) < inodefs.MaxPrefetchRanges; {
+		r := mapBlock(m, uint64(pos/bs))
+		within := pos % bs
+		n := end - pos
+		// As in readData: a run may end first (compared in blocks).
+		if r.count != 0 && r.count < uint64((n+within+bs-1)/bs) {
+			n = int64(r.count)*bs - within
+		}
+		if !r.zero {
+			at := int64(r.blk)*bs + within
+			if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].N == at {
+				rs[k].N += n
+			} else {
+				rs = append(rs, Range{Off: at, N: n})
+			}
+		}
+		pos += n
+	}
+	if len(rs) > 0 {
+		p.Prefetch(rs)
+	}
 }
