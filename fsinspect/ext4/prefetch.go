@@ -30,12 +30,7 @@ func (fsys *FS) prefetch(in *inode, c *runCache, off, end int64) {
 		within := pos % bs
 		n := min(int64(min(r.n, uint64(end/bs+1)))*bs-within, end-pos)
 		if r.phys != 0 {
-			at := int64(r.phys)*bs + within
-			if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].N == at {
-				rs[k].N += n
-			} else {
-				rs = append(rs, Range{Off: at, N: n})
-			}
+			rs = inodefs.AppendRange(rs, Range{Off: int64(r.phys)*bs + within, N: n})
 		}
 		pos += n
 	}

@@ -51,12 +51,7 @@ func (d fileData) Prefetch(off, end int64) {
 			n = int64(r.count)*bs - within
 		}
 		if !r.zero {
-			at := int64(r.blk)*bs + within
-			if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].N == at {
-				rs[k].N += n
-			} else {
-				rs = append(rs, Range{Off: at, N: n})
-			}
+			rs = inodefs.AppendRange(rs, Range{Off: int64(r.blk)*bs + within, N: n})
 		}
 		pos += n
 	}

@@ -20,3 +20,13 @@ type RangeFetcher interface {
 // badly fragmented file is fetched as far as its first ranges, and the
 // reads fetch the rest.
 const MaxPrefetchRanges = 64
+
+// AppendRange appends r to rs, or extends rs's last range when r starts
+// where that one ends.
+func AppendRange(rs []Range, r Range) []Range {
+	if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].N == r.Off {
+		rs[k].N += r.N
+		return rs
+	}
+	return append(rs, r)
+}
