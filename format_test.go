@@ -69,7 +69,7 @@ func TestDiskRootFS(t *testing.T) {
 		{"ext4", demoDisk(t, "gpt"), rules.Pass, "the root filesystem is ext4"},
 		{"ext3", fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: ext3}}}), rules.Pass, "the root filesystem is ext3"},
 		{"no root", fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Size: 1 << 20}}}), rules.Error, "cannot evaluate: root filesystem"},
-		{"ext2", fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: ext2}}}), rules.Warn, "the root filesystem is ext2: DigitalOcean's custom images need ext3 or ext4"},
+		{"ext2", fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: ext2}}}), rules.Warn, "the root filesystem is ext2: DigitalOcean's custom-image requirements name ext3 and ext4"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

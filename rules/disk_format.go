@@ -88,7 +88,7 @@ func checkRootFS(in *Input) []Finding {
 		if slices.Contains(acceptedRootFS, f.Type) {
 			return []Finding{in.New(Pass, "root filesystem", "the root filesystem is "+f.Type, ev...)}
 		}
-		w := in.New(Warn, "root filesystem", fmt.Sprintf("the root filesystem is %s: DigitalOcean's custom images need ext3 or ext4", f.Type), ev...)
+		w := in.New(Warn, "root filesystem", fmt.Sprintf("the root filesystem is %s: DigitalOcean's custom-image requirements name ext3 and ext4", f.Type), ev...)
 		w.Fix = fix
 		if f.Type == "ext2" {
 			w.Fix = "convert it in place: tune2fs -O extent,uninit_bg,dir_index,has_journal (ext2 to ext4), then e2fsck -fD; or " + fix
@@ -100,7 +100,7 @@ func checkRootFS(in *Input) []Finding {
 	for _, p := range d.Partitions {
 		switch p.FS {
 		case "xfs", "btrfs", "f2fs", "jfs", "reiserfs", "zfs_member", "bcachefs":
-			w := in.New(Warn, fmt.Sprintf("partition %d", p.Index), fmt.Sprintf("no readable root filesystem, and partition %d holds %s: DigitalOcean's custom images need an ext3 or ext4 root", p.Index, p.FS),
+			w := in.New(Warn, fmt.Sprintf("partition %d", p.Index), fmt.Sprintf("no readable root filesystem, and partition %d holds %s: DigitalOcean's custom-image requirements name ext3 and ext4", p.Index, p.FS),
 				KV{"partition", fmt.Sprint(p.Index)}, KV{"fs", p.FS})
 			w.Fix = fix
 			out = append(out, w)
