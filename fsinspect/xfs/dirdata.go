@@ -137,6 +137,9 @@ func (p *dirParser) dataBlock(b []byte, lblk uint64) error {
 			pos += n
 			continue
 		}
+		if end-pos < 16 { // the smallest entry: a one-byte name
+			return corruptf("inode %d: directory block %d: entry at byte %d runs past the data", p.ino, lblk, pos)
+		}
 		nameLen := int(b[pos+8])
 		size := (8 + 1 + nameLen + typed + 2 + 7) &^ 7
 		if size > end-pos {
