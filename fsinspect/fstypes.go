@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/fsinspect/fat"
 	"github.com/imgcheck/imgcheck/fsinspect/xfs"
 	"github.com/imgcheck/imgcheck/image"
 )
@@ -35,6 +36,10 @@ var fsTypes = []fsType{
 		faults: []error{ext4.ErrCorrupt, ext4.ErrUnsupported}},
 	{names: []string{"xfs"}, open: openXFS, stat: xfsStat,
 		faults: []error{xfs.ErrCorrupt, xfs.ErrUnsupported}},
+	// FAT is read so that fstab's /boot/efi (LABEL=UEFI, UUID=ABCD-1234)
+	// attaches the EFI System Partition.
+	{names: []string{"vfat"}, open: openFAT, stat: fatStat,
+		faults: []error{fat.ErrCorrupt}},
 }
 
 // lookupType returns the entry that opens the filesystem type name, or nil.

@@ -36,6 +36,8 @@ type FS struct {
 	dataStart  int64  // byte offset of cluster 2
 	clusters   uint32 // number of data clusters
 	maxEntries int
+	volumeID   string // "ABCD-1234", "" when the boot sector has none
+	label      string
 }
 
 // Entry is one directory entry.
@@ -110,8 +112,40 @@ func New(r io.ReaderAt, size int64) (*FS, error) {
 	if fatBytes := fatSz * bps; int64(f.clusters+2)*int64(f.kind)/8 > fatBytes {
 		return nil, corruptf("FAT of %d bytes too small for %d clusters", fatBytes, f.clusters)
 	}
+	f.volumeID, f.label = identity(b[:], f.kind)
 	return f, nil
 }
+
+// identity reads the volume serial number and label of the extended boot
+// record, as blkid shows them ("ABCD-1234"; a label of "NO NAME" is none).
+func identity(b []byte, kind int) (id, label string) {
+	ext := 36 // FAT12/16: the extended record follows the BPB
+	if kind == 32 {
+		ext = 64
+	}
+	switch b[ext+2] {
+	case 0x29:
+		label = strings.TrimRight(string(b[ext+7:ext+18]), " ")
+		if label == "NO NAME" {
+			label = ""
+		}
+		fallthrough
+	case 0x28:
+		v := binary.LittleEndian.Uint32(b[ext+3:])
+		id = fmt.Sprintf("%04X-%04X", v>>16, v&0xFFFF)
+	}
+	return id, label
+}
+
+// VolumeID is the volume serial number as blkid names it ("ABCD-1234"),
+// or "" when the boot sector records none.
+func (f *FS) VolumeID() string { return f.volumeID }
+
+// Label is the volume label of the boot sector, or "".
+func (f *FS) Label() string { return f.label }
+
+// Size is the filesystem's size in bytes.
+func (f *FS) Size() int64 { return f.dataStart + int64(f.clusters)*f.cluster }
 
 // Type names the FAT variant: "FAT12", "FAT16" or "FAT32".
 func (f *FS) Type() string { return fmt.Sprintf("FAT%d", f.kind) }
@@ -337,3 +371,21 @@ func (f *FS) ReadDir(name string) ([]Entry, error) {
 // Stat returns the entry at name; a missing one is an error wrapping
 // fs.ErrNotExist.
 func (f *FS) Stat(name string) (Entry, error) { return f.walk(name) }
+
+// ReadFile returns the contents of the file e, which must be at most
+// limit bytes long. A chain shorter than the file's size is corruption.
+func (f *FS) ReadFile(e Entry, limit int64) ([]byte, error) {
+	switch {
+	case e.Dir:
+		return nil, errors.New("is a directory")
+	case e.Size > limit:
+		return nil, fmt.Errorf("file of %d bytes exceeds the read cap of %d", e.Size, limit)
+	case e.Size == 0:
+		return nil, nil
+	}
+	b, err := f.readChain(e.first, e.Size)
+	if err == nil && int64(len(b)) < e.Size {
+		err = corruptf("file %q of %d bytes has a chain of %d", e.Name, e.Size, len(b))
+	}
+	return b, err
+}
