@@ -180,6 +180,10 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 	case i < 0 && e.HasOption("noauto"):
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s (noauto): not in the image, not attached", e.Spec, point))
 		return
+	case i < 0 && l.unreadable() != "":
+		// The filesystem it names may be one that could not be read.
+		why = fmt.Errorf("no readable filesystem matches it, and %s", l.unreadable())
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: %v; reads below %s fail", e.Spec, point, why, point))
 	case i < 0:
 		why = ErrNoFilesystem
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: no such filesystem in the image; reads below %s fail", e.Spec, point, point))
@@ -216,6 +220,18 @@ func (l *Layout) attach(g *Guest, at, spec string, fsIndex int, why error, b Bac
 	}
 	g.Mount(at, b)
 	l.Mounts = append(l.Mounts, mi)
+}
+
+// unreadable describes the filesystems of the image that are of a type
+// imgcheck reads but could not be opened, "" when there are none.
+func (l *Layout) unreadable() string {
+	var parts []string
+	for _, fi := range l.Filesystems {
+		if fi.Err != "" && lookupType(fi.Type) != nil {
+			parts = append(parts, fi.describe())
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // match returns the index in Filesystems of the fstab source spec, or -1.

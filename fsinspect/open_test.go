@@ -181,6 +181,31 @@ func TestOpenImageMissingMount(t *testing.T) {
 	}
 }
 
+// TestOpenImageUnreadableMount: when the filesystem fstab names may be
+// one the image holds but that could not be read (a damaged XFS /boot),
+// the mount faults with that reason instead of claiming the filesystem
+// is not in the image.
+func TestOpenImageUnreadableMount(t *testing.T) {
+	const bootUUID = "0b1c2d3e-4f50-4a61-b7c8-d9eaf0b1c2d3"
+	fstab := "UUID=" + rootUUID + " / ext4 defaults 0 1\nUUID=" + bootUUID + " /boot xfs defaults 0 0\n"
+	root := fixtures.MustExt4(t, rootTree(fstab), fixtures.Ext4Options{UUID: rootUUID})
+	boot := fixtures.MustXFS(t, fstest.MapFS{"vmlinuz-6.1.0-26-amd64": fixtures.File("kernel", 0o644)}, fixtures.XFSOptions{UUID: bootUUID})
+	boot = fixtures.MustCorrupt(t, boot, func(b []byte) { b[8] = 0x7f }) // sb_dblocks far past the device
+	disk := fixtures.MustDisk(t, fixtures.Layout{Parts: []fixtures.Part{{Type: "linux", Image: boot}, {Type: "linux", Image: root}}})
+	g, l, err := openDisk(t, disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.ReadDir("boot")
+	var me *MountError
+	if !errors.As(err, &me) || errors.Is(err, ErrNoFilesystem) || !strings.Contains(err.Error(), "partition 1") || !strings.Contains(err.Error(), "xfs") {
+		t.Errorf("ReadDir(boot) = %v; want a mount fault naming partition 1's XFS", err)
+	}
+	if len(l.Mounts) != 1 || l.Mounts[0].FS != -1 || !strings.Contains(l.Mounts[0].Err, "no readable filesystem matches it") {
+		t.Errorf("Mounts = %+v", l.Mounts)
+	}
+}
+
 // TestOpenImageNoRoot: a damaged LVM PV and an ext4 without os-release
 // give a clear error, and the Layout is still returned.
 func TestOpenImageNoRoot(t *testing.T) {
