@@ -116,3 +116,30 @@ func TestFATIdentityVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenImageUbuntuCloudLayout: the layout of Ubuntu's current cloud
+// images, all by label: the root, a separate ext4 /boot, and the EFI
+// System Partition mounted on /boot/efi inside it.
+func TestOpenImageUbuntuCloudLayout(t *testing.T) {
+	fstab := "LABEL=cloudimg-rootfs / ext4 discard,errors=remount-ro 0 1\n" +
+		"LABEL=BOOT /boot ext4 defaults 0 2\n" +
+		"LABEL=UEFI /boot/efi vfat umask=0077 0 1\n"
+	root := fixtures.MustExt4(t, rootTree(fstab), fixtures.Ext4Options{Label: "cloudimg-rootfs"})
+	boot := fixtures.MustExt4(t, fstest.MapFS{"vmlinuz-6.8.0-49-generic": fixtures.File("kernel", 0o600), "efi": fixtures.Dir(0o755)},
+		fixtures.Ext4Options{Label: "BOOT", UUID: "11111111-2222-4333-8444-555555555555"})
+	esp := fixtures.MustFAT(t, espFiles(), fixtures.FATOptions{Bits: 32, Size: 40 << 20, Label: "UEFI"})
+	disk := fixtures.MustDisk(t, fixtures.Layout{Scheme: "gpt", Parts: []fixtures.Part{
+		{Type: "linux", Image: root}, {Type: "bios-boot", Size: 4 << 20}, {Type: "efi", Image: esp}, {Type: "linux", Image: boot}}})
+	g, l, err := openDisk(t, disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Mounts) != 2 || l.Mounts[0].Point != "/boot" || l.Mounts[0].FS != 3 || l.Mounts[1].Point != "/boot/efi" || l.Mounts[1].FS != 2 || len(l.Notes) != 0 {
+		t.Fatalf("mounts %+v, notes %q", l.Mounts, l.Notes)
+	}
+	for name, want := range map[string]string{"boot/vmlinuz-6.8.0-49-generic": "kernel", "boot/efi/EFI/ubuntu/grub.cfg": "search.fs_uuid x root\n"} {
+		if b, err := g.ReadFile(name); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+}
