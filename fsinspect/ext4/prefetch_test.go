@@ -6,39 +6,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
 	"github.com/imgcheck/imgcheck/fsinspect/ext4"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/fetchlog"
 )
 
-// A prefetchLog is a filesystem image that records what an FS asks it to
-// prefetch, one entry a call.
-type prefetchLog struct {
-	io.ReaderAt
-	mu    sync.Mutex
-	calls [][]ext4.Range
-}
-
-func (p *prefetchLog) Prefetch(rs []ext4.Range) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, rs)
-}
-
-// take returns the calls since the last take.
-func (p *prefetchLog) take() [][]ext4.Range {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := p.calls
-	p.calls = nil
-	return c
-}
-
-// openPrefetchLog opens the filesystem image at img over a prefetchLog.
-func openPrefetchLog(t *testing.T, img string) (*ext4.FS, *prefetchLog) {
+// openPrefetchLog opens the filesystem image at img over a fetchlog.Log.
+func openPrefetchLog(t *testing.T, img string) (*ext4.FS, *fetchlog.Log) {
 	t.Helper()
 	f, err := os.Open(img)
 	if err != nil {
@@ -49,7 +26,7 @@ func openPrefetchLog(t *testing.T, img string) (*ext4.FS, *prefetchLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &prefetchLog{ReaderAt: f}
+	log := &fetchlog.Log{ReaderAt: f}
 	fsys, err := ext4.New(log, st.Size())
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +69,7 @@ func TestReadAheadInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		calls := log.take()
+		calls := log.Take()
 		switch {
 		case i == 0 && len(calls) != 0:
 			t.Fatalf("the first read prefetched %v", calls)
@@ -134,7 +111,7 @@ func TestReadAheadAfterSeek(t *testing.T) {
 			t.Fatalf("read at %d: %v, or wrong data", off, err)
 		}
 	}
-	if calls := log.take(); len(calls) != 0 {
+	if calls := log.Take(); len(calls) != 0 {
 		t.Errorf("reads after seeks prefetched %v", calls)
 	}
 }
@@ -166,7 +143,7 @@ func TestPrefetchExtents(t *testing.T) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("ReadFile: %v, or wrong data", err)
 	}
-	calls := log.take()
+	calls := log.Take()
 	if len(calls) != 1 || rangeBytes(calls) != 8192+4096+12288 {
 		t.Errorf("a whole read prefetched %v, want the 24 KiB of data in one call", calls)
 	}
@@ -177,7 +154,7 @@ func TestPrefetchExtents(t *testing.T) {
 	}
 	defer f.Close()
 	f.(interface{ Prefetch(n int64) }).Prefetch(1 << 20)
-	calls = log.take()
+	calls = log.Take()
 	if len(calls) != 1 || rangeBytes(calls) != 8192+4096 {
 		t.Errorf("Prefetch(1 MiB) prefetched %v, want the 12 KiB of data before 1 MiB in one call", calls)
 	}
@@ -197,7 +174,7 @@ func TestReadAheadAfterPrefetch(t *testing.T) {
 	}
 	defer f.Close()
 	f.(interface{ Prefetch(int64) }).Prefetch(1 << 20)
-	if calls := log.take(); rangeBytes(calls) != 1<<20 {
+	if calls := log.Take(); rangeBytes(calls) != 1<<20 {
 		t.Fatalf("Prefetch(1 MiB) fetched %v", calls)
 	}
 	buf := make([]byte, 4096)
@@ -209,14 +186,14 @@ func TestReadAheadAfterPrefetch(t *testing.T) {
 		}
 		got = append(got, buf[:n]...)
 	}
-	if calls := log.take(); len(calls) != 0 {
+	if calls := log.Take(); len(calls) != 0 {
 		t.Errorf("reads within the prefetched 1 MiB fetched %v", calls)
 	}
 	rest, err := io.ReadAll(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls := log.take(); len(calls) == 0 || calls[0][0].N != 2<<20 {
+	if calls := log.Take(); len(calls) == 0 || calls[0][0].N != 2<<20 {
 		t.Errorf("the first read past the prefetched bytes fetched %v, want the next 2 MiB", calls)
 	}
 	if !bytes.Equal(append(got, rest...), data) {
@@ -239,12 +216,12 @@ func TestPrefetchDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log.take()
+	log.Take()
 	ents, err := fsys.ReadDir("big")
 	if err != nil || len(ents) != 3000 {
 		t.Fatalf("ReadDir: %d entries, %v", len(ents), err)
 	}
-	calls := log.take()
+	calls := log.Take()
 	if len(calls) != 1 || rangeBytes(calls) != fi.Size() {
 		t.Errorf("reading the %d-byte directory prefetched %v, want it whole in one call", fi.Size(), calls)
 	}

@@ -4,36 +4,13 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"sync"
 	"testing"
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/fetchlog"
 	"github.com/imgcheck/imgcheck/fsinspect/xfs"
 )
-
-// A prefetchLog is a filesystem image that records what an FS asks it to
-// prefetch, one entry a call.
-type prefetchLog struct {
-	io.ReaderAt
-	mu    sync.Mutex
-	calls [][]xfs.Range
-}
-
-func (p *prefetchLog) Prefetch(rs []xfs.Range) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, rs)
-}
-
-// take returns the calls since the last take.
-func (p *prefetchLog) take() [][]xfs.Range {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := p.calls
-	p.calls = nil
-	return c
-}
 
 // TestReadAheadInOrder reads a 5 MiB file 4 KiB at a time over a reader
 // that prefetches: the first read fetches nothing ahead, each later one
@@ -47,7 +24,7 @@ func TestReadAheadInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &prefetchLog{ReaderAt: bytes.NewReader(raw)}
+	log := &fetchlog.Log{ReaderAt: bytes.NewReader(raw)}
 	fsys, err := xfs.New(log, int64(len(raw)))
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +46,7 @@ func TestReadAheadInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		calls := log.take()
+		calls := log.Take()
 		at := int64(len(got) - n)
 		switch {
 		case i == 0 && len(calls) != 0:
