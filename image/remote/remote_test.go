@@ -621,7 +621,7 @@ func TestFetchBackground(t *testing.T) {
 	var mu sync.Mutex
 	order := map[string]int64{} // the Range of each request, and its number
 	s := newServer(t, data, func(s *server) {
-		s.hold = 50 * time.Millisecond
+		s.hold = 200 * time.Millisecond // long enough that no third background fetch starts before the read, however loaded the machine
 		s.before = func(w http.ResponseWriter, r *http.Request, n int64) bool {
 			mu.Lock()
 			order[r.Header.Get("Range")] = n
