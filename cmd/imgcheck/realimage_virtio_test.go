@@ -78,7 +78,7 @@ func TestRealDebianWithoutVirtioBlk(t *testing.T) {
 		t.Errorf("boot.virtio is %s without virtio_blk in the initramfs, want warn", got)
 	}
 	console := bootConsole(t, qemu, copied)
-	if strings.Contains(console, "EXT4-fs (vda") && strings.Contains(console, "mounted filesystem") {
+	if rootMounted.MatchString(console) {
 		t.Errorf("booted to its root filesystem without virtio_blk; console ends:\n%s", tail(console, 1500))
 	}
 	t.Logf("console ends:\n%s", tail(console, 600))
