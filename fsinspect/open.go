@@ -180,13 +180,9 @@ func (l *Layout) mountEntry(g *Guest, e FstabEntry, backends []Backend) {
 	case i < 0 && e.HasOption("noauto"):
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s (noauto): not in the image, not attached", e.Spec, point))
 		return
-	case i < 0 && l.unreadable() != "":
-		// The filesystem it names may be one that could not be read.
-		why = fmt.Errorf("no readable filesystem matches it, and %s", l.unreadable())
-		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: %v; reads below %s fail", e.Spec, point, why, point))
 	case i < 0:
-		why = ErrNoFilesystem
-		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: no such filesystem in the image; reads below %s fail", e.Spec, point, point))
+		why = l.noMatch()
+		l.Notes = append(l.Notes, fmt.Sprintf("fstab %s on %s: %v; reads below %s fail", e.Spec, point, why, point))
 	case i == l.Root:
 		l.Notes = append(l.Notes, fmt.Sprintf("fstab mounts the root filesystem again on %s; not attached", point))
 		return
@@ -222,16 +218,20 @@ func (l *Layout) attach(g *Guest, at, spec string, fsIndex int, why error, b Bac
 	l.Mounts = append(l.Mounts, mi)
 }
 
-// unreadable describes the filesystems of the image that are of a type
-// imgcheck reads but could not be opened, "" when there are none.
-func (l *Layout) unreadable() string {
-	var parts []string
+// noMatch is why an fstab source that matches no filesystem cannot be
+// attached: ErrNoFilesystem, unless a filesystem of a type imgcheck reads
+// could not be opened, which may be the one it names.
+func (l *Layout) noMatch() error {
+	var unreadable []string
 	for _, fi := range l.Filesystems {
 		if fi.Err != "" && lookupType(fi.Type) != nil {
-			parts = append(parts, fi.describe())
+			unreadable = append(unreadable, fi.describe())
 		}
 	}
-	return strings.Join(parts, "; ")
+	if len(unreadable) == 0 {
+		return ErrNoFilesystem
+	}
+	return fmt.Errorf("no readable filesystem matches it, and %s", strings.Join(unreadable, "; "))
 }
 
 // match returns the index in Filesystems of the fstab source spec, or -1.
