@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imgcheck/imgcheck/fsinspect/fat"
+	"github.com/imgcheck/imgcheck/fsinspect/internal/inodefs"
 )
 
 // maxFATFile bounds the file an open FAT file holds in memory: an EFI
@@ -63,9 +64,9 @@ func (fsys fatFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := fatInfo{e, path.Base(name)}
+	info := fatInfo(e, path.Base(name))
 	if e.Dir {
-		ents, err := fsys.ReadDir(name)
+		ents, err := fsys.list("open", name, e)
 		if err != nil {
 			return nil, err
 		}
@@ -79,16 +80,23 @@ func (fsys fatFS) Open(name string) (fs.File, error) {
 }
 
 func (fsys fatFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if _, err := fsys.entry("readdir", name); err != nil {
+	d, err := fsys.entry("readdir", name)
+	if err != nil {
 		return nil, err
 	}
-	ents, err := fsys.f.ReadDir(name)
+	return fsys.list("readdir", name, d)
+}
+
+// list returns the entries of the directory d, called name, sorted by
+// name as fs.ReadDirFS requires.
+func (fsys fatFS) list(op, name string, d fat.Entry) ([]fs.DirEntry, error) {
+	ents, err := fsys.f.List(d)
 	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPath(err)}
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	out := make([]fs.DirEntry, len(ents))
 	for i, e := range ents {
-		out[i] = fs.FileInfoToDirEntry(fatInfo{e, e.Name})
+		out[i] = fs.FileInfoToDirEntry(fatInfo(e, e.Name))
 	}
 	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	return out, nil
@@ -99,7 +107,7 @@ func (fsys fatFS) Stat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fatInfo{e, path.Base(name)}, nil
+	return fatInfo(e, path.Base(name)), nil
 }
 
 func (fsys fatFS) Lstat(name string) (fs.FileInfo, error) { return fsys.Stat(name) }
@@ -112,32 +120,18 @@ func (fsys fatFS) ReadLink(name string) (string, error) {
 	return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
 }
 
-// fatInfo is the FileInfo of a FAT entry.
-type fatInfo struct {
-	e    fat.Entry
-	name string
-}
-
-func (i fatInfo) Name() string {
-	if i.name == "." || i.name == "/" {
-		return "."
+// fatInfo is the FileInfo of the FAT entry e called name.
+func fatInfo(e fat.Entry, name string) fs.FileInfo {
+	mode := inodefs.Mode(0o100755)
+	if e.Dir {
+		mode = 0o040755
 	}
-	return i.name
+	return inodefs.NewFileInfo(name, e.Size, mode, time.Time{}, Stat{})
 }
-func (i fatInfo) Size() int64 { return i.e.Size }
-func (i fatInfo) Mode() fs.FileMode {
-	if i.e.Dir {
-		return fs.ModeDir | 0o755
-	}
-	return 0o755
-}
-func (i fatInfo) ModTime() time.Time { return time.Time{} }
-func (i fatInfo) IsDir() bool        { return i.e.Dir }
-func (i fatInfo) Sys() any           { return &Stat{} }
 
 // fatFile is an open FAT file, read whole into memory.
 type fatFile struct {
-	info fatInfo
+	info fs.FileInfo
 	*bytes.Reader
 }
 
@@ -146,7 +140,7 @@ func (f *fatFile) Close() error               { return nil }
 
 // fatDir is an open FAT directory.
 type fatDir struct {
-	info fatInfo
+	info fs.FileInfo
 	ents []fs.DirEntry
 	off  int
 }

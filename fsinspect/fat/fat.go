@@ -330,7 +330,7 @@ func (f *FS) walk(name string) (Entry, error) {
 		if !cur.Dir {
 			return Entry{}, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 		}
-		ents, err := f.list(cur)
+		ents, err := f.List(cur)
 		if err != nil {
 			return Entry{}, err
 		}
@@ -348,7 +348,11 @@ func (f *FS) walk(name string) (Entry, error) {
 	return cur, nil
 }
 
-func (f *FS) list(d Entry) ([]Entry, error) {
+// List returns the entries of the directory d, in on-disk order.
+func (f *FS) List(d Entry) ([]Entry, error) {
+	if !d.Dir {
+		return nil, errors.New("not a directory")
+	}
 	b, err := f.readDirData(d.first)
 	if err != nil {
 		return nil, err
@@ -362,10 +366,11 @@ func (f *FS) ReadDir(name string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !d.Dir {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+	ents, err := f.List(d)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	return f.list(d)
+	return ents, nil
 }
 
 // Stat returns the entry at name; a missing one is an error wrapping
