@@ -3,6 +3,7 @@ package xfs
 import (
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"slices"
 )
 
@@ -194,4 +195,33 @@ func mapBlock(m []extent, lblk uint64) run {
 	}
 	d := lblk - e.off
 	return run{blk: e.blk + d, count: e.count - d, zero: e.unwritten}
+}
+
+// A piece is n bytes of a file from pos that lie in one run: from byte
+// at of the filesystem (in block blk), or reading as zeros.
+type piece struct {
+	pos, n, at int64
+	blk        uint64
+	zero       bool
+}
+
+// pieces yields the pieces of the bytes [off, end) of a file whose block
+// map is m, in order; bs is the block size.
+func pieces(m []extent, bs, off, end int64) iter.Seq[piece] {
+	return func(yield func(piece) bool) {
+		for pos := off; pos < end; {
+			r := mapBlock(m, uint64(pos/bs))
+			within := pos % bs
+			n := end - pos
+			// The run may end first (compared in blocks: a hole's count
+			// can be near 2^54).
+			if r.count != 0 && r.count < uint64((n+within+bs-1)/bs) {
+				n = int64(r.count)*bs - within
+			}
+			if !yield(piece{pos: pos, n: n, at: int64(r.blk)*bs + within, blk: r.blk, zero: r.zero}) {
+				return
+			}
+			pos += n
+		}
+	}
 }

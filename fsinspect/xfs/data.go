@@ -14,25 +14,15 @@ func (fsys *FS) readData(in *inode, p []byte, off int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	bs := fsys.g.blockSize
 	n := 0
-	for n < len(p) {
-		pos := off + int64(n)
-		r := mapBlock(m, uint64(pos/bs))
-		within := pos % bs
-		want := int64(len(p) - n)
-		// The run may end before the read does (compared in blocks: a
-		// hole's count can be near 2^54).
-		if r.count != 0 && r.count < uint64((want+within+bs-1)/bs) {
-			want = int64(r.count)*bs - within
-		}
-		dst := p[n : n+int(want)]
-		if r.zero {
+	for pc := range pieces(m, fsys.g.blockSize, off, off+int64(len(p))) {
+		dst := p[pc.pos-off:][:pc.n]
+		if pc.zero {
 			clear(dst)
-		} else if err := readFull(fsys.r, dst, int64(r.blk)*bs+within); err != nil {
-			return n, fmt.Errorf("inode %d: data block %d: %w", in.ino, r.blk, err)
+		} else if err := readFull(fsys.r, dst, pc.at); err != nil {
+			return n, fmt.Errorf("inode %d: data block %d: %w", in.ino, pc.blk, err)
 		}
-		n += int(want)
+		n += int(pc.n)
 	}
 	return n, nil
 }

@@ -39,21 +39,14 @@ func (d fileData) Prefetch(off, end int64) {
 	if err != nil {
 		return
 	}
-	end = min(end, d.in.size)
-	bs := d.fsys.g.blockSize
 	var rs []Range
-	for pos := off; pos < end && len(rs) < inodefs.MaxPrefetchRanges; {
-		r := mapBlock(m, uint64(pos/bs))
-		within := pos % bs
-		n := end - pos
-		// As in readData: a run may end first (compared in blocks).
-		if r.count != 0 && r.count < uint64((n+within+bs-1)/bs) {
-			n = int64(r.count)*bs - within
+	for pc := range pieces(m, d.fsys.g.blockSize, off, min(end, d.in.size)) {
+		if len(rs) >= inodefs.MaxPrefetchRanges {
+			break
 		}
-		if !r.zero {
-			rs = inodefs.AppendRange(rs, Range{Off: int64(r.blk)*bs + within, N: n})
+		if !pc.zero {
+			rs = inodefs.AppendRange(rs, Range{Off: pc.at, N: pc.n})
 		}
-		pos += n
 	}
 	if len(rs) > 0 {
 		p.Prefetch(rs)
