@@ -10,7 +10,6 @@ import (
 	"testing/fstest"
 
 	"github.com/imgcheck/imgcheck/fixtures"
-	"github.com/imgcheck/imgcheck/fsinspect/fat"
 )
 
 // espFiles is an EFI System Partition as Ubuntu's cloud images leave it.
@@ -22,15 +21,14 @@ func espFiles() fstest.MapFS {
 	}
 }
 
-// TestFATBackend: an EFI System Partition read as a Backend passes
-// fstest.TestFS, and its identity is what blkid says it is.
-func TestFATBackend(t *testing.T) {
-	img := fixtures.MustFAT(t, espFiles(), fixtures.FATOptions{Bits: 32, Size: 40 << 20, Label: "UEFI"})
+// openFATImage opens the FAT filesystem image at img as fsTypes does.
+func openFATImage(t *testing.T, img string) (Backend, *FSFacts) {
+	t.Helper()
 	f, err := os.Open(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	st, err := f.Stat()
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +37,14 @@ func TestFATBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, facts
+}
+
+// TestFATBackend: an EFI System Partition read as a Backend passes
+// fstest.TestFS, and its identity is what blkid says it is.
+func TestFATBackend(t *testing.T) {
+	img := fixtures.MustFAT(t, espFiles(), fixtures.FATOptions{Bits: 32, Size: 40 << 20, Label: "UEFI"})
+	b, facts := openFATImage(t, img)
 	if err := fstest.TestFS(b, "EFI/BOOT/BOOTX64.EFI", "EFI/ubuntu/grub.cfg", "EFI/ubuntu/shimx64.efi"); err != nil {
 		t.Error(err)
 	}
@@ -103,16 +109,9 @@ func TestOpenImageBootEFI(t *testing.T) {
 // label at other offsets than FAT32.
 func TestFATIdentityVariants(t *testing.T) {
 	for bits, size := range map[int]int64{12: 4 << 20, 16: 32 << 20} {
-		img := fixtures.MustFAT(t, espFiles(), fixtures.FATOptions{Bits: bits, Size: size, Label: "ESP"})
-		f, err := os.Open(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := f.Stat()
-		fsys, err := fat.New(f, st.Size())
-		f.Close()
-		if err != nil || fsys.Label() != "ESP" || fsys.VolumeID() != "1234-5678" { // fixtures makes them with -i 12345678
-			t.Errorf("FAT%d: label %q, id %q, %v", bits, fsys.Label(), fsys.VolumeID(), err)
+		_, facts := openFATImage(t, fixtures.MustFAT(t, espFiles(), fixtures.FATOptions{Bits: bits, Size: size, Label: "ESP"}))
+		if facts.Label != "ESP" || facts.UUID != "1234-5678" { // fixtures makes them with -i 12345678
+			t.Errorf("FAT%d: label %q, id %q", bits, facts.Label, facts.UUID)
 		}
 	}
 }
